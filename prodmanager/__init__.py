@@ -1,0 +1,55 @@
+"""ProdManager: a self-hosted production status page on Pyramid."""
+
+from pyramid.config import Configurator
+
+from .version import __version__
+
+__all__ = ["__version__", "main", "make_config"]
+
+# The core's include chain, in order. Each step may rely on the ones above it; a test asserts this
+# list so that a reordering is a conscious decision.
+CORE_INCLUDES = (
+  "prodmanager.db",  # engine, request.dbsession, pyramid_tm
+  "prodmanager.security",  # sessions, CSRF, security policy, API tokens
+  "prodmanager.i18n",  # catalogues, request._ and request.lang, add_translations
+  "prodmanager.rendering",  # Jinja2, template globals, static files
+  "prodmanager.directives",  # the plugin contract: resource types, navigation, panels...
+  "prodmanager.api",  # OpenAPI composition, API routes and views, Swagger UI
+  "prodmanager.views.errors",  # JSON errors on /api, error pages elsewhere
+  "prodmanager.views.core",  # login/logout, tokens, health, about, robots.txt
+  "prodmanager.views.html",  # the standard HTML pages of resource types, home page
+)
+
+
+def make_config(settings: dict) -> Configurator:
+  """Build the configuration: settings, the core, then the enabled plugins in dependency order."""
+  from .plugins import resolve
+  from .resources import root_factory
+  from .settings import read_settings
+
+  settings = {**settings, **read_settings(settings)}
+  config = Configurator(settings=settings, root_factory=root_factory)
+  for name in CORE_INCLUDES:
+    config.include(name)
+  config.add_tween("prodmanager.tweens.body_limit_tween_factory")
+  config.add_tween("prodmanager.tweens.security_headers_tween_factory")
+  # Plugins are included after the core committed its directives (pyramid.includes would run too early).
+  config.commit()
+  plugins = resolve(settings["prodmanager.plugins"])
+  config.registry["plugins"] = plugins
+  for plugin in plugins:
+    config.include(plugin.module)
+  config.commit()
+  from .api import finalize_document
+
+  finalize_document(config)
+  return config
+
+
+def main(global_config=None, **settings):
+  """WSGI application factory (``paste.app_factory``)."""
+  from .tweens import proxy_fix
+
+  config = make_config(settings)
+  app = config.make_wsgi_app()
+  return proxy_fix(app, config.registry.settings["prodmanager.proxy_chain_count"])

@@ -1,0 +1,135 @@
+"""Database: the single declarative base, portable column types, engine and per-request session.
+
+Plugins declare their models on :class:`Base`; they never create an engine. Sessions are joined
+to the request's transaction manager (pyramid_tm + zope.sqlalchemy), so application code never
+commits: the transaction commits when the view returns without error.
+"""
+
+import datetime as dt
+import enum
+
+import zope.sqlalchemy
+from sqlalchemy import DateTime, Enum, MetaData, String, create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+  "ix": "ix_%(column_0_label)s",
+  "uq": "uq_%(table_name)s_%(column_0_name)s",
+  "ck": "ck_%(table_name)s_%(constraint_name)s",
+  "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+  "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+  """Declarative base shared by the core and every plugin (one metadata, one naming convention)."""
+
+  metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> dt.datetime:
+  return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator):
+  """A timezone-aware UTC timestamp on every backend.
+
+  SQLite has no time zone support, so values are stored as naive UTC there and given their time
+  zone back when loaded; comparisons stay correct because every stored value is UTC.
+  """
+
+  impl = DateTime(timezone=True)
+  cache_ok = True
+
+  def process_bind_param(self, value, dialect):
+    if value is None:
+      return None
+    if value.tzinfo is None:
+      raise ValueError("naive datetimes are refused: give a timezone-aware value")
+    value = value.astimezone(dt.UTC)
+    if dialect.name == "sqlite":
+      return value.replace(tzinfo=None)
+    return value
+
+  def process_result_value(self, value, dialect):
+    if value is None:
+      return None
+    if value.tzinfo is None:
+      return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
+
+
+def enum_column(enum_class: type[enum.Enum]) -> Enum:
+  """Store an enum as its lower-case value in a plain string column (no native database enum)."""
+  return Enum(
+    enum_class,
+    native_enum=False,
+    create_constraint=False,
+    length=max(len(member.value) for member in enum_class) + 4,
+    values_callable=lambda members: [member.value for member in members],
+    validate_strings=True,
+  )
+
+
+def name_column() -> String:
+  return String(255)
+
+
+def engine_url(uri: str):
+  """Map ``postgresql://`` to the psycopg2 driver we ship (SQLAlchemy 2.1 would pick psycopg 3)."""
+  url = make_url(uri)
+  if url.drivername in ("postgresql", "postgres"):
+    url = url.set(drivername="postgresql+psycopg2")
+  return url
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+  cursor = dbapi_connection.cursor()
+  # WAL lets readers go on while a writer commits; foreign keys are off by default in SQLite.
+  cursor.execute("PRAGMA journal_mode=WAL")
+  cursor.execute("PRAGMA foreign_keys=ON")
+  cursor.execute("PRAGMA busy_timeout=5000")
+  cursor.close()
+
+
+def get_engine(uri: str, **kwargs) -> Engine:
+  """Create the engine for a database URL, with SQLite pragmas or PostgreSQL pool checks."""
+  url = engine_url(uri)
+  if url.get_backend_name() == "sqlite":
+    engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+    event.listen(engine, "connect", _sqlite_pragmas)
+  else:
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+  return engine
+
+
+def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:
+  """A session bound to a transaction manager: it commits or aborts with the transaction."""
+  session = session_factory(info={"request": request})
+  zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+  return session
+
+
+def includeme(config):
+  """Create the engine and the ``request.dbsession`` request property."""
+  settings = config.get_settings()
+  settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
+  config.include("pyramid_tm")
+  bind = settings.get("prodmanager.db_bind")
+  if bind is not None:
+    # Tests hand in a connection inside an outer transaction that they roll back afterwards;
+    # every commit of the application only releases a savepoint.
+    session_factory = sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    engine = bind.engine
+  else:
+    engine = get_engine(settings["prodmanager.database_uri"])
+    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+  config.registry["db.engine"] = engine
+  config.registry["db.session_factory"] = session_factory
+
+  def dbsession(request):
+    return get_tm_session(session_factory, request.tm, request)
+
+  config.add_request_method(dbsession, reify=True)

@@ -1,0 +1,135 @@
+"""The directives plugins use to extend ProdManager — the whole plugin contract lives here.
+
+Each directive registers through ``config.action`` with a discriminator, so two plugins claiming
+the same resource type, navigation entry or dashboard panel fail loudly at startup instead of
+silently overriding each other.
+
+=========================  ==========================================================================
+directive                  what it registers
+=========================  ==========================================================================
+add_resource_type          a traversal container + service under ``/<name>`` and ``/api/<name>``
+add_aggregate              a computed value shown on another type's objects (e.g. monitors_count)
+add_dependent              children that forbid deleting a row of another type
+add_navigation             an entry in the site navigation
+add_dashboard_panel        a section of the dashboard and of scope/service pages
+add_openapi_fragment       paths and components merged into the OpenAPI document (see api.py)
+add_api_view / add_crud_api  JSON views on routes generated from the OpenAPI document (see api.py)
+add_html_crud              the standard HTML list/detail/forms of a resource type (see crud_views.py)
+add_translations           a folder of ``en.yaml``/``fr.yaml`` catalogues (see i18n.py)
+=========================  ==========================================================================
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .resources import Container
+
+
+@dataclass
+class ResourceType:
+  """What the core knows of a resource type."""
+
+  name: str
+  service: type
+  container: type = Container
+  title: str = ""
+  icon: str = ""
+  schema: str = ""
+  templates: dict = field(default_factory=dict)
+
+  @property
+  def permission(self) -> str:
+    """The token permission that allows writing this type (0.22 names: ``scope_api``...)."""
+    return f"{self.name}_api"
+
+
+@dataclass
+class NavEntry:
+  name: str
+  title: str
+  href: str
+  icon: str
+  order: int
+
+
+@dataclass
+class DashboardPanel:
+  name: str
+  order: int
+  render: Callable[..., Any]
+
+
+def add_resource_type(config, name: str, service: type, container: type = Container, *, title: str = "",
+                      icon: str = "", schema: str = "", templates: dict | None = None) -> None:
+  """Register a resource type: ``Root[name]`` becomes ``container``, backed by ``service``.
+
+  ``schema`` names the OpenAPI component of its JSON object (default: the capitalised name);
+  ``templates`` maps ``list``/``detail`` to the plugin's Jinja2 templates.
+  """
+  resource_type = ResourceType(name, service, container, title or f"nav.{name}", icon or name,
+                               schema or name.capitalize(), templates or {})
+
+  def register():
+    config.registry["resource_types"][name] = resource_type
+
+  config.action(("prodmanager.resource_type", name), register)
+  # The registry is filled at once too, so that the same plugin can refer to its type right away.
+  config.registry["resource_types"][name] = resource_type
+
+
+def add_aggregate(config, type_name: str, key: str, provider: Callable, default: Callable) -> None:
+  """Add a computed value ``key`` to objects of ``type_name``.
+
+  ``provider(dbsession, ids)`` returns ``{id: value}`` for many rows in one query (lists stay at a
+  constant number of queries); ``default()`` gives the value of rows it does not return.
+  """
+
+  def register():
+    config.registry["resource_aggregates"].setdefault(type_name, []).append((key, default, provider))
+
+  config.action(("prodmanager.aggregate", type_name, key), register)
+
+
+def add_dependent(config, type_name: str, label: str, counter: Callable) -> None:
+  """Forbid deleting a ``type_name`` row while ``counter(dbsession, id)`` counts children (``label``)."""
+
+  def register():
+    config.registry["resource_dependents"].setdefault(type_name, []).append((label, counter))
+
+  config.action(("prodmanager.dependent", type_name, label), register)
+
+
+def add_navigation(config, name: str, title: str, href: str, icon: str = "", order: int = 100) -> None:
+  """Add a link to the site navigation (sorted by ``order``)."""
+
+  def register():
+    entries = config.registry["navigation"]
+    entries.append(NavEntry(name, title, href, icon or name, order))
+    entries.sort(key=lambda entry: (entry.order, entry.name))
+
+  config.action(("prodmanager.navigation", name), register)
+
+
+def add_dashboard_panel(config, name: str, render: Callable, order: int = 100) -> None:
+  """Add a dashboard section: ``render(request, scope=None, service=None)`` returns Markup or ''."""
+
+  def register():
+    panels = config.registry["dashboard_panels"]
+    panels.append(DashboardPanel(name, order, render))
+    panels.sort(key=lambda panel: (panel.order, panel.name))
+
+  config.action(("prodmanager.dashboard_panel", name), register)
+
+
+def includeme(config):
+  config.registry["resource_types"] = {}
+  config.registry["resource_aggregates"] = {}
+  config.registry["resource_dependents"] = {}
+  config.registry["navigation"] = []
+  config.registry["dashboard_panels"] = []
+  config.add_directive("add_resource_type", add_resource_type)
+  config.add_directive("add_aggregate", add_aggregate)
+  config.add_directive("add_dependent", add_dependent)
+  config.add_directive("add_navigation", add_navigation)
+  config.add_directive("add_dashboard_panel", add_dashboard_panel)

@@ -1,0 +1,156 @@
+"""Input fields: one declaration per resource field, shared by HTML forms and the JSON API.
+
+A field turns a raw value (a form string or a JSON value) into a Python value, or raises
+``ValueError`` with a message meant for the person who typed it.
+"""
+
+import datetime as dt
+import enum
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+MAX_NAME = 255
+MAX_TEXT = 64 * 1024
+
+DATE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
+_ISO_Z = re.compile(r"Z$")
+
+
+def parse_datetime(raw: Any) -> dt.datetime:
+  """Accept ``YYYY-MM-DDTHH:MM`` (UTC, the 0.22 format), ``YYYY-MM-DD HH:MM`` and ISO 8601 with offset."""
+  if isinstance(raw, dt.datetime):
+    value = raw
+  else:
+    text = str(raw).strip()
+    value = None
+    for fmt in DATE_FORMATS:
+      try:
+        value = dt.datetime.strptime(text, fmt)
+        break
+      except ValueError:
+        continue
+    if value is None:
+      try:
+        value = dt.datetime.fromisoformat(_ISO_Z.sub("+00:00", text))
+      except ValueError:
+        raise ValueError("expected a date such as 2024-05-01T13:45 (UTC) or ISO 8601 with an offset") from None
+  if value.tzinfo is None:
+    value = value.replace(tzinfo=dt.UTC)
+  return value.astimezone(dt.UTC)
+
+
+def format_datetime(value: dt.datetime | None) -> str | None:
+  """The API's minute-precision UTC format, kept from 0.22."""
+  if value is None:
+    return None
+  return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+@dataclass
+class Field:
+  name: str
+  required: bool = False
+  label: str = ""
+
+  def parse(self, raw: Any, service) -> Any:
+    """Turn a raw form or JSON value into the stored value; every field kind overrides it."""
+    return raw
+
+  def empty(self, raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and raw.strip() == "")
+
+  def empty_value(self) -> Any:
+    return None
+
+
+@dataclass
+class Text(Field):
+  min_length: int = 0
+  max_length: int = MAX_NAME
+  multiline: bool = False
+
+  def parse(self, raw, service):
+    if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+      raise ValueError("expected a text value")
+    value = str(raw).strip()
+    if len(value) > self.max_length:
+      raise ValueError(f"must be at most {self.max_length} characters long")
+    if len(value) < self.min_length:
+      raise ValueError(f"must be at least {self.min_length} characters long")
+    return value
+
+  def empty_value(self):
+    if self.min_length:
+      return None
+    return ""
+
+
+@dataclass
+class Url(Field):
+  max_length: int = 2048
+
+  def parse(self, raw, service):
+    if not isinstance(raw, str):
+      raise ValueError("expected a URL")
+    value = raw.strip()
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+      raise ValueError("expected an http:// or https:// URL")
+    if len(value) > self.max_length:
+      raise ValueError(f"must be at most {self.max_length} characters long")
+    return value
+
+
+@dataclass
+class Choice(Field):
+  enum: type[enum.Enum] | None = None
+
+  def parse(self, raw, service):
+    values = [member.value for member in self.enum]
+    if not isinstance(raw, str) or raw.strip().lower() not in values:
+      raise ValueError(f"must be one of: {', '.join(values)}")
+    return self.enum(raw.strip().lower())
+
+
+@dataclass
+class Reference(Field):
+  """An integer id of a row of another resource type, which must exist."""
+
+  model: Any = None
+
+  def parse(self, raw, service):
+    if isinstance(raw, bool):
+      raise ValueError("expected an integer id")
+    try:
+      ident = int(str(raw).strip())
+    except ValueError:
+      raise ValueError("expected an integer id") from None
+    if ident < 1 or ident > 2**63 - 1:
+      raise ValueError("expected a positive integer id")
+    if service.db.get(self.model, ident) is None:
+      raise ValueError(f"no {self.name} with id {ident}")
+    return ident
+
+
+@dataclass
+class DateTime(Field):
+  def parse(self, raw, service):
+    return parse_datetime(raw)
+
+
+@dataclass
+class Boolean(Field):
+  def parse(self, raw, service):
+    if isinstance(raw, bool):
+      return raw
+    lowered = str(raw).strip().lower()
+    if lowered in ("true", "t", "1", "yes", "y", "on"):
+      return True
+    if lowered in ("false", "f", "0", "no", "n", "off"):
+      return False
+    raise ValueError("expected true or false")
+
+  def empty_value(self):
+    return False

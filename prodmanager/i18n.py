@@ -1,0 +1,90 @@
+"""Translations: YAML catalogues (one per language) merged from the core and every plugin.
+
+A key missing in the request's language falls back to English, and a key missing everywhere is
+shown as a readable sentence built from its last segment, never as a raw dotted key.
+"""
+
+from pathlib import Path
+
+import yaml
+from pyramid.path import AssetResolver
+
+from .settings import LANGUAGES
+
+FALLBACK = "en"
+
+
+def flatten(mapping: dict, prefix: str = "") -> dict[str, str]:
+  flat = {}
+  for key, value in mapping.items():
+    full = f"{prefix}{key}"
+    if isinstance(value, dict):
+      flat.update(flatten(value, f"{full}."))
+    else:
+      flat[full] = str(value)
+  return flat
+
+
+class Catalogues:
+  """Every language's messages, filled by :func:`add_translations` at configuration time."""
+
+  def __init__(self):
+    self.messages: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
+
+  def load_directory(self, directory: Path) -> None:
+    for lang in LANGUAGES:
+      path = directory / f"{lang}.yaml"
+      if path.exists():
+        with path.open(encoding="utf-8") as stream:
+          self.messages[lang].update(flatten(yaml.safe_load(stream) or {}))
+
+  def translate(self, lang: str, key: str, **kwargs) -> str:
+    text = self.messages.get(lang, {}).get(key)
+    if text is None:
+      text = self.messages[FALLBACK].get(key)
+    if text is None:
+      text = key.rsplit(".", 1)[-1].replace("_", " ").replace("-", " ").capitalize()
+    if kwargs:
+      try:
+        text = text.format(**kwargs)
+      except (KeyError, IndexError, ValueError):
+        pass
+    return text
+
+
+def negotiate_language(request) -> str:
+  """The browser's preferred supported language, else the configured default (``PM_LANG``)."""
+  default = request.registry.settings["prodmanager.lang"]
+  header = request.accept_language
+  if header:
+    match = header.lookup(list(LANGUAGES), default=default)
+    if match in LANGUAGES:
+      return match
+  return default
+
+
+def add_translations(config, asset_spec: str) -> None:
+  """Directive: load ``en.yaml``/``fr.yaml`` from a folder given as an asset spec (``pkg:translations``)."""
+  directory = Path(AssetResolver().resolve(asset_spec).abspath())
+  config.registry["i18n.catalogues"].load_directory(directory)
+
+
+def includeme(config):
+  config.registry["i18n.catalogues"] = Catalogues()
+  config.add_directive("add_translations", add_translations)
+  config.add_translations("prodmanager:translations")
+
+  def lang(request):
+    return negotiate_language(request)
+
+  def translate(request):
+    catalogues = request.registry["i18n.catalogues"]
+    language = request.lang
+
+    def _(key: str, **kwargs) -> str:
+      return catalogues.translate(language, key, **kwargs)
+
+    return _
+
+  config.add_request_method(lang, reify=True)
+  config.add_request_method(translate, "_", reify=True)

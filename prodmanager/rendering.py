@@ -1,0 +1,53 @@
+"""Jinja2 rendering: the environment, and the globals every template can use.
+
+Globals: ``_`` (translate), ``lang``, ``nav_entries``, ``is_logged_in``, ``csrf_token()``,
+``custom_css``, ``app_version``, ``format_datetime(dt)``, ``markdown(text)``, ``flash_messages``.
+"""
+
+import datetime as dt
+import zoneinfo
+
+from markupsafe import Markup, escape
+from pyramid.csrf import get_csrf_token
+from pyramid.events import BeforeRender
+
+from .markdown import render_markdown
+from .version import __version__
+
+
+def format_datetime_html(request, value: dt.datetime | None) -> Markup:
+  """A ``<time>`` element: machine-readable UTC, shown in the instance time zone (``PM_TIMEZONE``)."""
+  if value is None:
+    return Markup("")
+  zone = zoneinfo.ZoneInfo(request.registry.settings["prodmanager.timezone"])
+  local = value.astimezone(zone)
+  shown = local.strftime("%d/%m/%Y %H:%M") if request.lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
+  return Markup('<time datetime="{}">{} {}</time>').format(
+    value.astimezone(dt.UTC).isoformat(timespec="minutes"), shown, escape(local.tzname() or ""))
+
+
+def add_globals(event: BeforeRender) -> None:
+  request = event.get("request")
+  if request is None:
+    return
+  settings = request.registry.settings
+  event.setdefault("_", request._)
+  event.setdefault("lang", request.lang)
+  event.setdefault("nav_entries", request.registry["navigation"])
+  event.setdefault("is_logged_in", request.is_operator)
+  event.setdefault("csrf_token", lambda: get_csrf_token(request))
+  event.setdefault("custom_css", settings["prodmanager.custom_css_sheet"])
+  event.setdefault("app_version", __version__)
+  event.setdefault("format_datetime", lambda value: format_datetime_html(request, value))
+  event.setdefault("markdown", render_markdown)
+  if "flash_messages" not in event:
+    messages = request.session.pop_flash() if "session" in request.__dict__ or request.session else []
+    event["flash_messages"] = [m if isinstance(m, tuple | list) else ("info", m) for m in messages]
+
+
+def includeme(config):
+  config.include("pyramid_jinja2")
+  config.add_jinja2_renderer(".jinja2")
+  config.add_jinja2_search_path("prodmanager:templates", name=".jinja2")
+  config.add_subscriber(add_globals, BeforeRender)
+  config.add_static_view("static", "prodmanager:static", cache_max_age=3600)

@@ -1,0 +1,209 @@
+"""Authentication and authorisation: one Pyramid security policy for sessions and API tokens.
+
+* The web uses a signed session cookie; logging in with the administrator secret grants ``ADMIN``.
+* ``/api/*`` also accepts ``Authorization: Bearer <jwt>`` (and 0.22's ``X-PRIVATE-TOKEN``); HTML
+  pages never read those headers, so a Basic-auth proxy in front cannot break them.
+* Keys for sessions, CSRF and tokens are derived from the secret, one per purpose, so that the
+  secret itself never signs anything (0.22 used it for everything).
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import uuid
+from dataclasses import dataclass, field
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OctKey
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
+from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.session import SignedCookieSessionFactory
+
+from .errors import Unauthorized
+
+ADMIN = "role:admin"
+TOKEN = "kind:token"
+REMEMBER_SECONDS = 7 * 24 * 3600
+SESSION_IDLE_SECONDS = 12 * 3600
+TOKEN_VERSION = 1
+
+
+def token_permission_principal(permission: str) -> str:
+  return f"perm:{permission}"
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+  """A key for one purpose (session, csrf, token), derived from the administrator secret."""
+  return hmac.new(secret.encode(), f"prodmanager:{purpose}".encode(), hashlib.sha256).digest()
+
+
+def check_secret(settings, candidate: str | None) -> bool:
+  """Compare a submitted secret with the administrator secret in constant time."""
+  if not candidate:
+    return False
+  return hmac.compare_digest(candidate.encode(), settings["prodmanager.secret_key"].encode())
+
+
+@dataclass
+class Identity:
+  kind: str  # "session" or "token"
+  name: str
+  permissions: list[str] = field(default_factory=list)
+  claims: dict = field(default_factory=dict)
+
+  @property
+  def principals(self) -> list[str]:
+    if self.kind == "session":
+      return [Authenticated, ADMIN]
+    return [Authenticated, TOKEN] + [token_permission_principal(p) for p in self.permissions]
+
+
+class TokenService:
+  """Mint and verify the API's HS256 JWTs (0.22 claims: iss, aud, sub, nbf, exp, iat, jti, version, permissions)."""
+
+  def __init__(self, settings):
+    self.key = OctKey.import_key(derive_key(settings["prodmanager.secret_key"], "token"))
+    self.algorithm = settings["prodmanager.jwt_algorithm"]
+    self.issuer = settings["prodmanager.jwt_issuer"]
+
+  def mint(self, name: str, description: str, not_before: dt.datetime, expires: dt.datetime,
+           permissions: list[str]) -> tuple[str, dict]:
+    now = dt.datetime.now(dt.UTC)
+    claims = {
+      "iss": self.issuer,
+      "aud": name,
+      "sub": description,
+      "nbf": int(not_before.timestamp()),
+      "exp": int(expires.timestamp()),
+      "iat": int(now.timestamp()),
+      "jti": str(uuid.uuid4()),
+      "version": TOKEN_VERSION,
+      "permissions": permissions,
+    }
+    return jwt.encode({"alg": self.algorithm, "typ": "JWT"}, claims, self.key, algorithms=[self.algorithm]), claims
+
+  def verify(self, encoded: str) -> dict:
+    """Return the claims of a valid token, or raise :class:`Unauthorized` with the reason."""
+    try:
+      token = jwt.decode(encoded, self.key, algorithms=[self.algorithm])
+    except (JoseError, ValueError, TypeError) as error:
+      raise Unauthorized("Invalid token", {"token": [f"the token cannot be read or its signature is wrong ({error.__class__.__name__})"]}) from None
+    claims = token.claims
+    now = int(dt.datetime.now(dt.UTC).timestamp())
+    reasons = []
+    if claims.get("iss") != self.issuer:
+      reasons.append("the token was issued by another issuer")
+    if claims.get("version") != TOKEN_VERSION:
+      reasons.append("the token version is not supported")
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
+      reasons.append("the token has expired")
+    if not isinstance(claims.get("nbf"), int) or claims["nbf"] > now:
+      reasons.append("the token is not valid yet")
+    permissions = claims.get("permissions")
+    if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+      reasons.append("the token permissions are malformed")
+    if reasons:
+      raise Unauthorized("Invalid token", {"token": reasons})
+    return claims
+
+
+def bearer_token(request) -> str | None:
+  """The API token of a request: only on ``/api/``, from ``Authorization: Bearer`` or ``X-PRIVATE-TOKEN``."""
+  if not request.path.startswith("/api/"):
+    return None
+  header = request.headers.get("Authorization", "")
+  scheme, _, value = header.partition(" ")
+  if scheme.lower() == "bearer" and value.strip():
+    return value.strip()
+  private = request.headers.get("X-PRIVATE-TOKEN")
+  return private.strip() if private else None
+
+
+class SecurityPolicy:
+  """Session identity for the web, bearer tokens for ``/api``, ACL permissions everywhere."""
+
+  def __init__(self):
+    self.acl = ACLHelper()
+
+  def identity(self, request) -> Identity | None:
+    token = bearer_token(request)
+    if token:
+      claims = request.registry["security.tokens"].verify(token)
+      return Identity("token", claims.get("aud", ""), list(claims.get("permissions", [])), claims)
+    auth = request.session.get("auth")
+    if auth and auth.get("until", 0) > dt.datetime.now(dt.UTC).timestamp():
+      return Identity("session", auth.get("name", "admin"))
+    return None
+
+  def authenticated_userid(self, request):
+    identity = request.identity
+    return identity.name if identity else None
+
+  def permits(self, request, context, permission):
+    identity = request.identity
+    principals = [Everyone] + (identity.principals if identity else [])
+    return self.acl.permits(context, principals, permission)
+
+  def remember(self, request, userid, remember: bool = False, **kw):
+    seconds = REMEMBER_SECONDS if remember else SESSION_IDLE_SECONDS
+    request.session.invalidate()
+    request.session["auth"] = {
+      "name": userid,
+      "remember": remember,
+      "until": dt.datetime.now(dt.UTC).timestamp() + seconds,
+    }
+    if remember:
+      request.session._cookie_max_age = REMEMBER_SECONDS
+    return []
+
+  def forget(self, request, **kw):
+    request.session.invalidate()
+    return []
+
+
+def csrf_applies(request) -> bool:
+  """CSRF protects cookie-authenticated writes; a bearer token is not sent by the browser on its own."""
+  return bearer_token(request) is None
+
+
+def token_check_tween_factory(handler, registry):
+  """Refuse a bad API token with 401 even on public endpoints, instead of silently ignoring it."""
+
+  def tween(request):
+    if bearer_token(request):
+      request.identity  # noqa: B018 - evaluating the identity raises Unauthorized for a bad token
+    return handler(request)
+
+  return tween
+
+
+def includeme(config):
+  settings = config.get_settings()
+  base_factory = SignedCookieSessionFactory(
+    derive_key(settings["prodmanager.secret_key"], "session").hex(),
+    cookie_name=settings["prodmanager.session_cookie_name"],
+    httponly=True,
+    samesite="Lax",
+    max_age=None,
+    timeout=REMEMBER_SECONDS,
+    reissue_time=600,
+    hashalg="sha512",
+  )
+
+  def session_factory(request):
+    session = base_factory(request)
+    # The cookie is Secure whenever the site is served over HTTPS, and persists only with "remember me".
+    session._cookie_secure = request.scheme == "https"
+    if session.get("auth", {}).get("remember"):
+      session._cookie_max_age = REMEMBER_SECONDS
+    return session
+
+  config.set_session_factory(session_factory)
+  config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+  config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
+  config.set_security_policy(SecurityPolicy())
+  config.registry["security.tokens"] = TokenService(settings)
+  config.add_request_method(lambda request: request.identity is not None and request.identity.kind == "session",
+                            "is_operator", reify=True)
+  config.add_tween("prodmanager.security.token_check_tween_factory")

@@ -1,0 +1,293 @@
+"""Generic domain services: validation, create/update/delete, filtered and paginated lists.
+
+A plugin subclasses :class:`ResourceService`, declares its fields, filters and orders, and adds
+its own rules in the hooks (``prepare_create``, ``prepare_update``, ``after_change``). HTML views and
+the JSON API both call the same service, so a rule holds on every path.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from .errors import Conflict, NotAllowed, ValidationFailed
+from .fields import Field, parse_datetime
+
+MAX_PAGE = 10_000_000
+MAX_PER_PAGE = 50
+DEFAULT_PER_PAGE = 20
+MAX_FILTER_VALUES = 50
+
+
+@dataclass
+class Filter:
+  """A list filter: ``kind`` is ``enum``, ``int``, ``text``, ``after`` (>=) or ``before`` (<)."""
+
+  name: str
+  column: Any
+  kind: str = "text"
+  enum: Any = None
+
+  def parse(self, raw: str):
+    if self.kind == "enum":
+      values = [member.value for member in self.enum]
+      if raw.lower() not in values:
+        raise ValueError(f"must be one of: {', '.join(values)}")
+      return self.enum(raw.lower())
+    if self.kind == "int":
+      if not raw.isdigit() or len(raw) > 18:
+        raise ValueError("expected a positive integer id")
+      return int(raw)
+    if self.kind in ("after", "before"):
+      return parse_datetime(raw)
+    if len(raw) > 255:
+      raise ValueError("must be at most 255 characters long")
+    return raw
+
+  def clause(self, values: list):
+    if self.kind == "after":
+      return self.column >= max(values)
+    if self.kind == "before":
+      return self.column < min(values)
+    return self.column.in_(values)
+
+
+@dataclass
+class Page:
+  items: list
+  page: int
+  per_page: int
+  total: int
+
+  @property
+  def pages(self) -> int:
+    if self.per_page == 0:
+      return 1 if self.total else 0
+    return math.ceil(self.total / self.per_page)
+
+  @property
+  def prev_page(self) -> int | None:
+    return self.page - 1 if self.page > 1 else None
+
+  @property
+  def next_page(self) -> int | None:
+    return self.page + 1 if self.page < self.pages else None
+
+
+def parse_int_param(params, name: str, default: int, minimum: int, maximum: int) -> int:
+  raw = params.get(name)
+  if raw is None or raw == "":
+    return default
+  raw = raw.strip()
+  if not raw.lstrip("-").isdigit() or len(raw) > 12:
+    raise ValidationFailed("Invalid list parameters", {name: ["expected an integer"]})
+  value = int(raw)
+  if not minimum <= value <= maximum:
+    raise ValidationFailed("Invalid list parameters", {name: [f"expected an integer between {minimum} and {maximum}"]})
+  return value
+
+
+class ResourceService:
+  """CRUD and listing for one resource type. Subclasses set the class attributes below."""
+
+  model: Any = None
+  type_name: str = ""
+  fields: tuple[Field, ...] = ()
+  unique: tuple[str, ...] = ("name",)
+  search_columns: tuple[str, ...] = ("name", "description")
+  default_sort: str = "name"
+
+  def __init__(self, request):
+    self.request = request
+    self.db = request.dbsession
+
+  # -- reading ---------------------------------------------------------------------------------
+
+  @classmethod
+  def filter_declarations(cls) -> list[Filter]:
+    """The list filters of this type (query parameters, also used by the HTML lists)."""
+    return []
+
+  @classmethod
+  def sort_orders(cls) -> dict[str, list]:
+    """Named orders for ``sort``; ``default_sort`` names the default order of the list."""
+    return {"name": [cls.model.name.asc(), cls.model.id.asc()], "-name": [cls.model.name.desc(), cls.model.id.desc()]}
+
+  @classmethod
+  def sort_names(cls) -> list[str]:
+    return list(cls.sort_orders())
+
+  def get(self, ident: int):
+    return self.db.get(self.model, ident)
+
+  def parse_list_params(self, params) -> tuple[list, dict]:
+    """Validate list query parameters; every invalid value is a 400 naming the parameter."""
+    clauses, reasons, applied = [], {}, {}
+    for flt in self.filter_declarations():
+      raw_values = [value.strip() for value in params.getall(flt.name) if value.strip() != ""]
+      if not raw_values:
+        continue
+      if len(raw_values) > MAX_FILTER_VALUES:
+        reasons[flt.name] = [f"at most {MAX_FILTER_VALUES} values are accepted"]
+        continue
+      try:
+        values = [flt.parse(raw) for raw in raw_values]
+      except ValueError as error:
+        reasons[flt.name] = [str(error)]
+        continue
+      applied[flt.name] = raw_values
+      clauses.append(flt.clause(values))
+    query = (params.get("q") or "").strip()
+    if len(query) > 255:
+      reasons["q"] = ["must be at most 255 characters long"]
+    elif query:
+      applied["q"] = [query]
+      pattern = f"%{query.lower()}%"
+      clauses.append(or_(*[func.lower(getattr(self.model, column)).like(pattern) for column in self.search_columns]))
+    sort = params.get("sort") or self.default_sort
+    if sort not in self.sort_orders():
+      reasons["sort"] = [f"must be one of: {', '.join(self.sort_names())}"]
+    if reasons:
+      raise ValidationFailed("Invalid list parameters", reasons)
+    return clauses, {"applied": applied, "sort": sort}
+
+  def list(self, params, default_per_page: int = DEFAULT_PER_PAGE) -> tuple[Page, dict]:
+    """One page of rows for the query parameters: two queries (count and rows) whatever the page size."""
+    page = parse_int_param(params, "page", 1, 1, MAX_PAGE)
+    per_page = parse_int_param(params, "per_page", default_per_page, 0, MAX_PER_PAGE)
+    clauses, state = self.parse_list_params(params)
+    total = self.db.scalar(select(func.count()).select_from(self.model).where(*clauses))
+    items = []
+    if per_page:
+      statement = (
+        select(self.model).where(*clauses).order_by(*self.sort_orders()[state["sort"]])
+        .limit(per_page).offset((page - 1) * per_page)
+      )
+      items = list(self.db.scalars(self.load_options(statement)))
+    return Page(items, page, per_page, total), state
+
+  def load_options(self, statement):
+    """Add eager loading to list queries (no N+1); override where rows show related rows."""
+    return statement
+
+  # -- writing ---------------------------------------------------------------------------------
+
+  def validate(self, data: dict, row=None) -> dict:
+    """Parse the fields present in ``data``; on create (no ``row``) required fields must be there."""
+    values, reasons = {}, {}
+    for field in self.fields:
+      present = field.name in data
+      raw = data.get(field.name)
+      if not present or field.empty(raw):
+        if row is None and field.required:
+          reasons[field.name] = ["this field is required"]
+        elif present and row is not None and field.required:
+          reasons[field.name] = ["this field cannot be emptied"]
+        elif present or row is None:
+          values[field.name] = field.empty_value()
+        continue
+      try:
+        values[field.name] = field.parse(raw, self)
+      except ValueError as error:
+        reasons[field.name] = [str(error)]
+    if not reasons:
+      reasons = self.check(values, row)
+    if reasons:
+      raise ValidationFailed(f"{self.type_name.capitalize()} {'update' if row else 'creation'} failed", reasons)
+    return values
+
+  def check(self, values: dict, row) -> dict:
+    """Cross-field and uniqueness rules; returns reasons (empty when valid)."""
+    reasons = {}
+    for column in self.unique:
+      if column in values and values[column] is not None:
+        statement = select(self.model.id).where(getattr(self.model, column) == values[column])
+        if row is not None:
+          statement = statement.where(self.model.id != row.id)
+        if self.db.scalar(statement.limit(1)) is not None:
+          reasons[column] = [f"a {self.type_name} with this {column} already exists"]
+    return reasons
+
+  def create(self, data: dict):
+    values = self.validate(data)
+    row = self.model()
+    self.prepare_create(row, values)
+    for key, value in values.items():
+      setattr(row, key, value)
+    self.db.add(row)
+    self.flush()
+    self.after_change(row, None)
+    return row
+
+  def update(self, row, data: dict) -> dict:
+    """Apply the fields present in ``data``; fields left out keep their value. Returns the changes."""
+    values = self.validate(data, row)
+    before = {key: getattr(row, key) for key in values}
+    self.prepare_update(row, values)
+    changes = {}
+    for key, value in values.items():
+      old = before.get(key, getattr(row, key, None))
+      if old != value:
+        changes[key] = (old, value)
+        setattr(row, key, value)
+    if changes:
+      self.flush()
+      self.after_change(row, changes)
+    return changes
+
+  def delete(self, row) -> None:
+    dependents = self.request.registry["resource_dependents"].get(self.type_name, [])
+    reasons = {}
+    for label, counter in dependents:
+      count = counter(self.db, row.id)
+      if count:
+        reasons[label] = [f"this {self.type_name} still has {count} {label}; delete or move them first"]
+    if reasons:
+      raise NotAllowed(f"{self.type_name.capitalize()} deletion refused: it still has children", reasons)
+    self.db.delete(row)
+    self.flush()
+
+  def flush(self) -> None:
+    try:
+      with self.db.begin_nested():
+        self.db.flush()
+    except IntegrityError:
+      raise Conflict(f"{self.type_name.capitalize()} conflicts with existing data",
+                     {self.type_name: ["a unique value is already used or a reference is missing"]}) from None
+
+  def prepare_create(self, row, values: dict) -> None:
+    """Hook: set server-side values (dates, default status) before the row is added."""
+
+  def prepare_update(self, row, values: dict) -> None:
+    """Hook: adjust values derived from the update (milestone dates...)."""
+
+  def after_change(self, row, changes: dict | None) -> None:
+    """Hook: called after create (``changes`` is None) and after an update that changed something."""
+
+  # -- output ----------------------------------------------------------------------------------
+
+  def aggregates(self, rows: list) -> dict[int, dict]:
+    """Computed values per row from every registered aggregate provider: one query per provider."""
+    providers = self.request.registry["resource_aggregates"].get(self.type_name, [])
+    ids = [row.id for row in rows]
+    result = {ident: {} for ident in ids}
+    for key, default, provider in providers:
+      values = provider(self.db, ids) if ids else {}
+      for ident in ids:
+        value = values.get(ident)
+        result[ident][key] = default() if value is None else value
+    return result
+
+  def api_url(self, *parts) -> str:
+    return "/".join([self.request.application_url, "api", *[str(part) for part in parts]])
+
+  def serialize(self, row, extra: dict) -> dict:
+    """The JSON object of a row (0.22 shape); ``extra`` holds its aggregates."""
+    return {"id": row.id}
+
+
+def now() -> dt.datetime:
+  return dt.datetime.now(dt.UTC)

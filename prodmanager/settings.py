@@ -1,0 +1,155 @@
+"""Settings: INI values overridden by environment variables, parsed and validated once.
+
+Every setting lives under the ``prodmanager.`` prefix in the INI file and has the environment
+variable name that ProdManager 0.22 used, so existing deployments keep their configuration.
+A bad value stops startup with a message that names the variable and says what is expected.
+"""
+
+import os
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+DEFAULT_SECRET = "changeit"
+TRUE_VALUES = {"true", "t", "1", "yes", "y", "on"}
+FALSE_VALUES = {"false", "f", "0", "no", "n", "off", ""}
+LANGUAGES = ("en", "fr")
+JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
+
+
+class ConfigurationError(Exception):
+  """A setting has a value the application cannot run with."""
+
+
+def parse_bool(value: str) -> bool:
+  lowered = str(value).strip().lower()
+  if lowered in TRUE_VALUES:
+    return True
+  if lowered in FALSE_VALUES:
+    return False
+  raise ValueError("expected a boolean (true/t/1/yes/on or false/f/0/no/off)")
+
+
+def parse_int(minimum: int, maximum: int):
+  def parse(value: str) -> int:
+    try:
+      number = int(str(value).strip())
+    except ValueError:
+      raise ValueError("expected an integer") from None
+    if not minimum <= number <= maximum:
+      raise ValueError(f"expected an integer between {minimum} and {maximum}")
+    return number
+
+  return parse
+
+
+def parse_choice(*choices: str):
+  def parse(value: str) -> str:
+    if value not in choices:
+      raise ValueError(f"expected one of {', '.join(choices)}")
+    return value
+
+  return parse
+
+
+def parse_timezone(value: str) -> str:
+  try:
+    zoneinfo.ZoneInfo(value)
+  except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ValueError("expected an IANA time zone name such as UTC or Europe/Paris") from None
+  return value
+
+
+def parse_database_uri(value: str) -> str:
+  scheme = urlparse(value).scheme
+  if not scheme.startswith(("sqlite", "postgresql", "postgres")):
+    raise ValueError("expected a sqlite:/// or postgresql:// URL")
+  return value
+
+
+def parse_stylesheet(value: str) -> str:
+  if value and not (value.startswith("/") or urlparse(value).scheme in ("http", "https")):
+    raise ValueError("expected an http(s) URL or an absolute path")
+  return value
+
+
+def parse_secret(value: str) -> str:
+  if len(value) < 4:
+    raise ValueError("the secret must be at least 4 characters long")
+  return value
+
+
+def parse_plugins(value: str) -> list[str] | None:
+  """``*`` (all installed plugins) gives None; otherwise a list of plugin ids."""
+  names = value.replace(",", " ").split()
+  if names == ["*"] or not names:
+    return None
+  return names
+
+
+@dataclass(frozen=True)
+class Setting:
+  key: str
+  env: str
+  default: str
+  parse: Any = str
+  description: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+  Setting("mode", "PM_MODE", "development", parse_choice("development", "production"),
+          "development or production; production refuses the default secret"),
+  Setting("secret_key", "PM_SECRET_KEY", DEFAULT_SECRET, parse_secret,
+          "administrator secret: web login and API token creation"),
+  Setting("instance_path", "PM_INSTANCE_PATH", "instance", str,
+          "folder holding the SQLite database and other local state"),
+  Setting("database_uri", "PM_DATABASE_URI", "", str,
+          "SQLAlchemy URL; empty means a SQLite file in the instance folder"),
+  Setting("lang", "PM_LANG", "en", parse_choice(*LANGUAGES), "default language"),
+  Setting("timezone", "PM_TIMEZONE", "UTC", parse_timezone, "time zone used to show dates"),
+  Setting("session_cookie_name", "PM_SESSION_COOKIE_NAME", "session", str, "name of the session cookie"),
+  Setting("proxy_chain_count", "PM_PROXY_CHAIN_COUNT", "0", parse_int(0, 10),
+          "number of trusted reverse proxies in front of the application"),
+  Setting("custom_css_sheet", "PM_CUSTOM_CSS_SHEET", "", parse_stylesheet, "extra stylesheet URL"),
+  Setting("jwt_algorithm", "PM_JWT_ALGORITHM", "HS256", parse_choice(*JWT_ALGORITHMS), "API token algorithm"),
+  Setting("jwt_issuer", "PM_JWT_ISSUER", "ProdManager", str, "API token issuer claim"),
+  Setting("plugins", "PM_PLUGINS", "*", parse_plugins, "plugins to enable: * or a list of ids"),
+  Setting("demo", "PM_DEMO", "false", parse_bool, "load demo data at startup"),
+  Setting("standalone", "PM_STANDALONE", "true", parse_bool,
+          "single-container mode: migrate the database at startup"),
+  Setting("robots_allow", "PM_ROBOTS_ALLOW", "false", parse_bool, "let search engines index the site"),
+)
+
+
+def read_settings(ini_settings: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, Any]:
+  """Merge INI settings, environment variables and defaults into parsed ``prodmanager.*`` settings.
+
+  The environment wins over the INI file. Every error is collected so that an administrator sees
+  all of them at once.
+  """
+  environ = os.environ if environ is None else environ
+  parsed: dict[str, Any] = {}
+  errors = []
+  for setting in SETTINGS:
+    ini_key = f"prodmanager.{setting.key}"
+    raw = environ.get(setting.env, ini_settings.get(ini_key, setting.default))
+    try:
+      parsed[ini_key] = setting.parse(raw.strip() if isinstance(raw, str) else raw)
+    except ValueError as error:
+      source = setting.env if setting.env in environ else ini_key
+      errors.append(f"{source}={raw!r}: {error}")
+  if not errors:
+    if parsed["prodmanager.mode"] == "production" and parsed["prodmanager.secret_key"] == DEFAULT_SECRET:
+      errors.append("PM_SECRET_KEY: the default secret 'changeit' is refused in production mode; set a long random value")
+    instance = Path(parsed["prodmanager.instance_path"]).resolve()
+    parsed["prodmanager.instance_path"] = str(instance)
+    uri = parsed["prodmanager.database_uri"] or f"sqlite:///{instance / 'prodmanager.sqlite'}"
+    try:
+      parsed["prodmanager.database_uri"] = parse_database_uri(uri)
+    except ValueError as error:
+      errors.append(f"PM_DATABASE_URI={uri!r}: {error}")
+  if errors:
+    raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(errors))
+  return parsed

@@ -1,0 +1,57 @@
+"""Tweens: reverse-proxy headers, request size limit and security headers on every response."""
+
+from pyramid.response import Response
+
+MAX_BODY_BYTES = 1024 * 1024
+
+CSP = (
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; "
+  "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def proxy_fix(app, count: int):
+  """Trust ``count`` reverse proxies: take client address, scheme and host from their X-Forwarded-* headers."""
+  if not count:
+    return app
+
+  def middleware(environ, start_response):
+    forwarded_for = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if len(forwarded_for) >= count:
+      environ["REMOTE_ADDR"] = forwarded_for[-count]
+    for header, key in (("HTTP_X_FORWARDED_PROTO", "wsgi.url_scheme"), ("HTTP_X_FORWARDED_HOST", "HTTP_HOST")):
+      values = [part.strip() for part in environ.get(header, "").split(",") if part.strip()]
+      if len(values) >= count:
+        environ[key] = values[-count]
+    return app(environ, start_response)
+
+  return middleware
+
+
+def body_limit_tween_factory(handler, registry):
+  def tween(request):
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+      if request.path.startswith("/api/"):
+        return Response(json_body={"message": "Request body too large",
+                                   "reasons": {"body": [f"at most {MAX_BODY_BYTES} bytes are accepted"]}},
+                        status=413, charset="utf-8")
+      return Response("Request body too large", status=413, content_type="text/plain", charset="utf-8")
+    return handler(request)
+
+  return tween
+
+
+def security_headers_tween_factory(handler, registry):
+  def tween(request):
+    response = handler(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Content-Security-Policy", CSP)
+    if request.scheme == "https":
+      headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    return response
+
+  return tween

@@ -1,0 +1,150 @@
+"""Error views: JSON ``{"message", "reasons"}`` for every ``/api/`` failure, an error page elsewhere.
+
+No stack trace, SQL or exception text of an unexpected error ever reaches a response.
+"""
+
+import logging
+from urllib.parse import urlencode
+
+from pyramid.exceptions import BadCSRFToken, PredicateMismatch
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.response import Response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from pyramid_openapi3.exceptions import RequestValidationError, ResponseValidationError
+
+from ..errors import AppError
+
+log = logging.getLogger(__name__)
+
+
+def is_api(request) -> bool:
+  return request.path == "/api" or request.path.startswith("/api/")
+
+
+def json_error(request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None) -> Response:
+  response = Response(json_body={"message": message, "reasons": reasons or {}}, status=status,
+                      content_type="application/json", charset="utf-8")
+  response.headers.update(headers or {})
+  return response
+
+
+def html_error(request, status: int, message: str) -> Response:
+  response = render_to_response("prodmanager:templates/pages/error.jinja2",
+                                {"status": status, "message": message}, request=request)
+  response.status = status
+  return response
+
+
+def error_response(request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None):
+  if is_api(request):
+    return json_error(request, status, message, reasons, headers)
+  response = html_error(request, status, message)
+  response.headers.update(headers or {})
+  return response
+
+
+@exception_view_config(AppError)
+def app_error(exc, request):
+  headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+  return error_response(request, exc.status, exc.message, exc.reasons, headers)
+
+
+@notfound_view_config()
+def not_found(exc, request):
+  if isinstance(exc, PredicateMismatch) and is_api(request):
+    return json_error(request, 405, f"Method {request.method} is not allowed on {request.path}",
+                      {"method": [f"{request.method} is not supported here"]})
+  return error_response(request, 404, request._("errors.not_found"),
+                        {"resource": [f"nothing at {request.path}"]})
+
+
+@forbidden_view_config()
+def forbidden(exc, request):
+  if request.identity is None:
+    if is_api(request):
+      return json_error(request, 401, "Authentication required",
+                        {"token": ["send a token with the needed permission: Authorization: Bearer <token>"]},
+                        {"WWW-Authenticate": "Bearer"})
+    if request.method == "GET":
+      return HTTPSeeOther(f"/login?{urlencode({'next': request.path_qs})}")
+    return error_response(request, 403, request._("errors.forbidden"))
+  return error_response(request, 403, "Not allowed",
+                        {"permission": [f"your credentials do not allow this ({exc.result.permission if hasattr(exc.result, 'permission') else 'forbidden'})"]})
+
+
+@exception_view_config(BadCSRFToken)
+def bad_csrf(exc, request):
+  return error_response(request, 400, request._("errors.csrf"),
+                        {"csrf_token": ["missing or invalid CSRF token; reload the page and try again"]})
+
+
+@exception_view_config(HTTPMethodNotAllowed)
+def method_not_allowed(exc, request):
+  return error_response(request, 405, f"Method {request.method} is not allowed on {request.path}")
+
+
+@exception_view_config(RequestValidationError)
+def request_validation_error(exc, request):
+  reasons, status = {}, 400
+  for error in exc.errors:
+    name = error.__class__.__name__
+    if "MediaTypeNotFound" in name or "MediaTypeNotFound" in repr(getattr(error, "__cause__", "")):
+      status = 415
+      reasons.setdefault("content_type", []).append(f"unsupported content type {request.content_type or '(none)'}")
+      continue
+    for field, message in describe_validation_error(error):
+      reasons.setdefault(field, []).append(message)
+  message = "Unsupported content type" if status == 415 else "Invalid request"
+  return json_error(request, status, message, reasons)
+
+
+def describe_validation_error(error) -> list[tuple[str, str]]:
+  """Turn an openapi-core error into (field, message) pairs a client can act on."""
+  found = []
+  cause = error.__cause__ or error
+  schema_errors = getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None)
+  parameter = getattr(error, "name", None) or getattr(getattr(error, "param", None), "name", None)
+  if schema_errors:
+    for schema_error in schema_errors:
+      path = [str(part) for part in schema_error.absolute_path]
+      field = path[0] if path else parameter or _required_field(schema_error.message) or "body"
+      found.append((field, schema_error.message))
+  elif "MissingRequiredRequestBody" in cause.__class__.__name__:
+    found.append(("body", "a request body is required"))
+  else:
+    found.append((parameter or "request", str(cause)))
+  return found
+
+
+def _required_field(message: str) -> str | None:
+  if message.endswith("is a required property"):
+    return message.split("'")[1] if "'" in message else None
+  return None
+
+
+@exception_view_config(ResponseValidationError)
+def response_validation_error(exc, request):
+  log.error("response does not match the OpenAPI document on %s %s: %s", request.method, request.path, exc.errors)
+  return error_response(request, 500, "Internal error", {"server": ["the response did not match the API document"]})
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc, request):
+  if exc.code and exc.code < 400:
+    return exc
+  if isinstance(exc, HTTPNotFound):
+    return not_found(exc, request)
+  if isinstance(exc, HTTPForbidden):
+    return forbidden(exc, request)
+  return error_response(request, exc.code, exc.title, {"request": [exc.explanation]} if exc.explanation else {})
+
+
+@exception_view_config(Exception)
+def server_error(exc, request):
+  log.exception("unexpected error on %s %s", request.method, request.path)
+  return error_response(request, 500, "Internal error", {"server": ["an unexpected error happened; it was logged"]})
+
+
+def includeme(config):
+  config.scan(__name__)
