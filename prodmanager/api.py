@@ -188,6 +188,16 @@ def delete_rest_view(context, request):
 # -- generated documentation of the CRUD paths ------------------------------------------------------
 
 
+def form_field_schema(field) -> dict:
+  """Forms send text only; openapi-core's form decoding needs one plain type per property."""
+  schema = {"type": "string"}
+  if isinstance(field, Text | Url):
+    schema["maxLength"] = field.max_length
+  elif isinstance(field, Choice):
+    schema["enum"] = [member.value for member in field.enum] + ([""] if not field.required else [])
+  return schema
+
+
 def field_schema(field) -> dict:
   if isinstance(field, Text):
     schema = {"type": "string", "maxLength": field.max_length}
@@ -211,8 +221,8 @@ def field_schema(field) -> dict:
   return schema
 
 
-def input_schema(service_class, create: bool) -> dict:
-  properties = {field.name: field_schema(field) for field in service_class.fields}
+def input_schema(service_class, create: bool, form: bool = False) -> dict:
+  properties = {field.name: (form_field_schema if form else field_schema)(field) for field in service_class.fields}
   schema = {"type": "object", "properties": properties, "additionalProperties": True}
   required = [field.name for field in service_class.fields if field.required]
   if create and required:
@@ -250,8 +260,9 @@ def crud_fragment(resource_type) -> dict:
   id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
 
   def body(create: bool):
-    schema_def = input_schema(service, create)
-    return {"required": False, "content": {ct: {"schema": schema_def} for ct in WRITE_CONTENT_TYPES}}
+    return {"required": False, "content": {
+      content_type: {"schema": input_schema(service, create, form=content_type != "application/json")}
+      for content_type in WRITE_CONTENT_TYPES}}
 
   def ok(description, status="200", headers=None):
     response = {"description": description, "content": {"application/json": {"schema": ref}}}
@@ -351,6 +362,9 @@ def explorer_view(request):
 
 def includeme(config):
   config.include("pyramid_openapi3")
+  # Commit now so that our JSON error views (views/errors.py) override pyramid_openapi3's
+  # validation error views instead of conflicting with them.
+  config.commit()
   config.registry["openapi.document"] = OpenAPIDocument(load_fragment("prodmanager:openapi.yaml"))
   config.registry["openapi.routes"] = set()
   config.add_directive("add_openapi_fragment", add_openapi_fragment)

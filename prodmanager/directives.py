@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .resources import Container
+from .resources import Container, Item
 
 
 @dataclass
@@ -37,6 +37,10 @@ class ResourceType:
   icon: str = ""
   schema: str = ""
   templates: dict = field(default_factory=dict)
+
+  @property
+  def item(self) -> type:
+    return self.container.item_class
 
   @property
   def permission(self) -> str:
@@ -67,6 +71,10 @@ def add_resource_type(config, name: str, service: type, container: type = Contai
   ``schema`` names the OpenAPI component of its JSON object (default: the capitalised name);
   ``templates`` maps ``list``/``detail`` to the plugin's Jinja2 templates.
   """
+  # Each type gets its own container and item classes, so that views can pin `context=` to them.
+  camel = name.title().replace("_", "")
+  container = type(f"{camel}Container", (container,), {})
+  container.item_class = type(f"{camel}Item", (container.item_class or Item,), {})
   resource_type = ResourceType(name, service, container, title or f"nav.{name}", icon or name,
                                schema or name.capitalize(), templates or {})
 

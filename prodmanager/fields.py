@@ -5,7 +5,7 @@ A field turns a raw value (a form string or a JSON value) into a Python value, o
 """
 
 import datetime as dt
-import enum
+import enum as enum_module
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +53,11 @@ class Field:
   name: str
   required: bool = False
   label: str = ""
+  attribute: str = ""  # model attribute when it differs from the field name (``scope`` -> ``scope_id``)
+
+  @property
+  def attr(self) -> str:
+    return self.attribute or self.name
 
   def parse(self, raw: Any, service) -> Any:
     """Turn a raw form or JSON value into the stored value; every field kind overrides it."""
@@ -82,9 +87,9 @@ class Text(Field):
     return value
 
   def empty_value(self):
-    if self.min_length:
-      return None
-    return ""
+    # Markdown texts are stored as empty text (0.22 failed on a missing description); short
+    # optional values such as references are stored as null.
+    return "" if self.multiline else None
 
 
 @dataclass
@@ -105,7 +110,7 @@ class Url(Field):
 
 @dataclass
 class Choice(Field):
-  enum: type[enum.Enum] | None = None
+  enum: type[enum_module.Enum] | None = None
 
   def parse(self, raw, service):
     values = [member.value for member in self.enum]

@@ -43,13 +43,15 @@ class Container:
   def service(self):
     return self.resource_type.service(self.request)
 
+  item_class: type = None  # set per resource type by add_resource_type
+
   def __getitem__(self, key: str):
     if not key.isdigit() or len(key) > 18:
       raise KeyError(key)
     row = self.service.get(int(key))
     if row is None:
       raise KeyError(key)
-    return Item(self, key, row)
+    return self.item_class(self, key, row)
 
 
 class Item:

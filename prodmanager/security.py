@@ -163,8 +163,16 @@ class SecurityPolicy:
 
 
 def csrf_applies(request) -> bool:
-  """CSRF protects cookie-authenticated writes; a bearer token is not sent by the browser on its own."""
-  return bearer_token(request) is None
+  """CSRF protects cookie-authenticated writes.
+
+  A bearer token is never sent by a browser on its own, and an API request without the session
+  cookie carries no ambient authority, so neither needs a CSRF token. Every HTML form does.
+  """
+  if bearer_token(request) is not None:
+    return False
+  if request.path.startswith("/api/"):
+    return request.registry.settings["prodmanager.session_cookie_name"] in request.cookies
+  return True
 
 
 def token_check_tween_factory(handler, registry):

@@ -30,6 +30,8 @@ class Filter:
   column: Any
   kind: str = "text"
   enum: Any = None
+  model: Any = None  # for ``int`` filters on references: the model offered in the HTML filter control
+  label: str = ""  # translation prefix of enum values (defaults to the filter name)
 
   def parse(self, raw: str):
     if self.kind == "enum":
@@ -204,19 +206,25 @@ class ResourceService:
     reasons = {}
     for column in self.unique:
       if column in values and values[column] is not None:
-        statement = select(self.model.id).where(getattr(self.model, column) == values[column])
+        statement = select(self.model.id).where(getattr(self.model, self.attribute(column)) == values[column])
         if row is not None:
           statement = statement.where(self.model.id != row.id)
         if self.db.scalar(statement.limit(1)) is not None:
           reasons[column] = [f"a {self.type_name} with this {column} already exists"]
     return reasons
 
+  def attribute(self, name: str) -> str:
+    for field in self.fields:
+      if field.name == name:
+        return field.attr
+    return name
+
   def create(self, data: dict):
     values = self.validate(data)
     row = self.model()
     self.prepare_create(row, values)
     for key, value in values.items():
-      setattr(row, key, value)
+      setattr(row, self.attribute(key), value)
     self.db.add(row)
     self.flush()
     self.after_change(row, None)
@@ -225,14 +233,14 @@ class ResourceService:
   def update(self, row, data: dict) -> dict:
     """Apply the fields present in ``data``; fields left out keep their value. Returns the changes."""
     values = self.validate(data, row)
-    before = {key: getattr(row, key) for key in values}
+    before = {key: getattr(row, self.attribute(key)) for key in values}
     self.prepare_update(row, values)
     changes = {}
     for key, value in values.items():
-      old = before.get(key, getattr(row, key, None))
+      old = before.get(key, getattr(row, self.attribute(key), None))
       if old != value:
         changes[key] = (old, value)
-        setattr(row, key, value)
+        setattr(row, self.attribute(key), value)
     if changes:
       self.flush()
       self.after_change(row, changes)
@@ -268,6 +276,14 @@ class ResourceService:
     """Hook: called after create (``changes`` is None) and after an update that changed something."""
 
   # -- output ----------------------------------------------------------------------------------
+
+  def html_list_context(self, rows: list) -> dict:
+    """Hook: extra template values for the HTML list (in a constant number of queries)."""
+    return {}
+
+  def html_detail_context(self, row) -> dict:
+    """Hook: extra template values for the HTML detail page."""
+    return {}
 
   def aggregates(self, rows: list) -> dict[int, dict]:
     """Computed values per row from every registered aggregate provider: one query per provider."""

@@ -108,7 +108,7 @@ def describe_validation_error(error) -> list[tuple[str, str]]:
   if schema_errors:
     for schema_error in schema_errors:
       path = [str(part) for part in schema_error.absolute_path]
-      field = path[0] if path else parameter or _required_field(schema_error.message) or "body"
+      field = parameter or (path[0] if path else _required_field(schema_error.message)) or "body"
       found.append((field, schema_error.message))
   elif "MissingRequiredRequestBody" in cause.__class__.__name__:
     found.append(("body", "a request body is required"))

@@ -1,0 +1,21 @@
+"""The monitor resource type: a passive status light for one (scope, service) pair."""
+
+plugin_info = {
+  "id": "monitor",
+  "requires": ["scope", "service"],
+  "migrations": "prodmanager_monitor:migrations",
+}
+
+
+def includeme(config):
+  from . import views
+  from .services import MonitorService
+
+  config.add_translations("prodmanager_monitor:translations")
+  config.add_resource_type("monitor", MonitorService, icon="monitor", templates={
+    "list": "prodmanager_monitor:templates/list.jinja2", "detail": "prodmanager_monitor:templates/detail.jinja2"})
+  config.add_openapi_fragment("prodmanager_monitor:openapi.yaml")
+  config.add_crud_api("monitor")
+  config.add_html_crud("monitor")
+  config.add_navigation("monitor", "nav.monitor", "/monitor", icon="monitor", order=30)
+  views.includeme(config)

@@ -1,0 +1,49 @@
+"""Monitors and their status history."""
+
+import datetime as dt
+import enum
+
+from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+
+class MonitorStatus(enum.Enum):
+  """Declaration order is severity order: ok < warning < alert."""
+
+  OK = "ok"
+  WARNING = "warning"
+  ALERT = "alert"
+
+
+class Monitor(Base):
+  __tablename__ = "monitor"
+  __table_args__ = (Index("ix_monitor_scope_service", "scope_id", "service_id"),)
+
+  id: Mapped[int] = mapped_column(primary_key=True)
+  name: Mapped[str] = mapped_column(String(255), index=True)
+  description: Mapped[str] = mapped_column(Text, default="")
+  status: Mapped[MonitorStatus] = mapped_column(enum_column(MonitorStatus), default=MonitorStatus.OK, index=True)
+  integration: Mapped[str | None] = mapped_column(String(255), index=True)
+  external_reference: Mapped[str | None] = mapped_column(String(255), index=True)
+  external_link: Mapped[str | None] = mapped_column(String(2048))
+  scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id", ondelete="RESTRICT"), index=True)
+  service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"), index=True)
+
+  scope: Mapped[Scope] = relationship(lazy="raise")
+  service: Mapped[Service] = relationship(lazy="raise")
+
+
+class MonitorStatusChange(Base):
+  """One status change of a monitor: the source of uptime figures."""
+
+  __tablename__ = "monitor_status_change"
+  __table_args__ = (Index("ix_monitor_status_change_monitor_at", "monitor_id", "changed_at"),)
+
+  id: Mapped[int] = mapped_column(primary_key=True)
+  monitor_id: Mapped[int] = mapped_column(ForeignKey("monitor.id", ondelete="CASCADE"))
+  old_status: Mapped[MonitorStatus | None] = mapped_column(enum_column(MonitorStatus))
+  new_status: Mapped[MonitorStatus] = mapped_column(enum_column(MonitorStatus))
+  changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

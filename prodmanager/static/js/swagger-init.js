@@ -1,0 +1,5 @@
+// Starts Swagger UI on the API document; kept in a file because the CSP forbids inline scripts.
+window.addEventListener("load", function () {
+  var node = document.getElementById("swagger-ui");
+  window.ui = SwaggerUIBundle({ url: node.dataset.specUrl, dom_id: "#swagger-ui", deepLinking: true });
+});

@@ -1,0 +1,221 @@
+"""The standard HTML pages of a resource type, by traversal, and the home page.
+
+``config.add_html_crud("scope")`` gives ``/scope`` (list with filters and pagination),
+``/scope/3`` (detail), ``/scope/create``, ``/scope/3/update`` and ``/scope/3/delete`` (a
+confirmation page, then a POST). Plugins choose their own list and detail templates; the forms are
+generated from the service's field declarations.
+"""
+
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+from pyramid.httpexceptions import HTTPSeeOther
+from sqlalchemy import select
+
+from ..errors import AppError, ValidationFailed
+from ..fields import Boolean, Choice, DateTime, Reference, Text, Url
+from ..resources import Root
+from ..services import Page
+
+LIST_TEMPLATE = "prodmanager:templates/resource/list.jinja2"
+DETAIL_TEMPLATE = "prodmanager:templates/resource/detail.jinja2"
+FORM_TEMPLATE = "prodmanager:templates/resource/form.jinja2"
+CONFIRM_TEMPLATE = "prodmanager:templates/pages/confirm_delete.jinja2"
+
+
+class Pager:
+  """Links of a paginated list, keeping the current filters."""
+
+  def __init__(self, request, page):
+    self.request = request
+    self.page = page.page
+    self.pages = page.pages
+    self.total = page.total
+    self.prev_url = self.url_for(page.prev_page) if page.prev_page else None
+    self.next_url = self.url_for(page.next_page) if page.next_page else None
+
+  def url_for(self, number: int) -> str:
+    params = [(key, value) for key, value in self.request.GET.items() if key != "page"]
+    params.append(("page", str(number)))
+    return f"{self.request.path}?{urlencode(params)}"
+
+
+def reference_options(request, model) -> list[tuple[str, str]]:
+  rows = request.dbsession.execute(select(model.id, model.name).order_by(model.name)).all()
+  return [(str(ident), name) for ident, name in rows]
+
+
+def widget_value(value) -> str:
+  if value is None:
+    return ""
+  if hasattr(value, "value"):
+    return value.value
+  if hasattr(value, "strftime"):
+    return value.strftime("%Y-%m-%dT%H:%M")
+  return str(value)
+
+
+def form_widgets(request, service_class, values: dict, errors: dict) -> list[dict]:
+  """Describe the inputs of a form from the field declarations (the template draws them)."""
+  widgets = []
+  for field in service_class.fields:
+    widget = {
+      "name": field.name, "label": request._(field.label or f"fields.{field.name}"), "required": field.required,
+      "value": widget_value(values.get(field.name)), "errors": errors.get(field.name, []), "options": None,
+    }
+    if isinstance(field, Text):
+      widget["type"] = "textarea" if field.multiline else "text"
+      widget["maxlength"] = field.max_length
+      widget["minlength"] = field.min_length
+    elif isinstance(field, Url):
+      widget["type"] = "url"
+    elif isinstance(field, Choice):
+      widget["type"] = "select"
+      widget["options"] = [(m.value, request._(f"{field.label or field.name}.{m.value}")) for m in field.enum]
+    elif isinstance(field, Reference):
+      widget["type"] = "select"
+      widget["options"] = reference_options(request, field.model)
+    elif isinstance(field, DateTime):
+      widget["type"] = "datetime-local"
+    elif isinstance(field, Boolean):
+      widget["type"] = "checkbox"
+    widgets.append(widget)
+  return widgets
+
+
+def filter_widgets(request, service_class) -> list[dict]:
+  widgets = []
+  for flt in service_class.filter_declarations():
+    widget = {"name": flt.name, "label": request._(f"fields.{flt.name}"), "values": request.GET.getall(flt.name),
+              "options": None, "type": "text"}
+    if flt.kind == "enum":
+      widget["type"] = "select"
+      label = getattr(flt, "label", "") or flt.name
+      widget["options"] = [(m.value, request._(f"{label}.{m.value}")) for m in flt.enum]
+    elif flt.kind == "int" and flt.model is not None:
+      widget["type"] = "select"
+      widget["options"] = reference_options(request, flt.model)
+    elif flt.kind in ("after", "before"):
+      widget["type"] = "datetime-local"
+    widgets.append(widget)
+  return widgets
+
+
+class ResourceViews:
+  """List, detail and forms of one resource type; the service does the work."""
+
+  def __init__(self, context, request):
+    self.context = context
+    self.request = request
+    self.resource_type = context.resource_type
+    self.service = context.service
+    self._ = request._
+
+  def base(self, **values) -> dict:
+    return {"resource_type": self.resource_type, "can_edit": self.request.has_permission("edit", self.context),
+            "title": self._(self.resource_type.title), **values}
+
+  def list(self):
+    errors = {}
+    try:
+      page, state = self.service.list(self.request.GET)
+    except ValidationFailed as error:
+      errors = error.reasons
+      page, state = Page([], 1, 0, 0), {"applied": {}}
+      self.request.response.status = 400
+    extras = self.service.aggregates(page.items)
+    return self.base(
+      rows=page.items, extras=extras, page=page, pager=Pager(self.request, page), filters=filter_widgets(self.request, self.service),
+      filter_errors=errors, query=self.request.GET.get("q", ""), applied=state["applied"],
+      list_context=self.service.html_list_context(page.items),
+    )
+
+  def detail(self):
+    row = self.context.row
+    extra = self.service.aggregates([row])[row.id]
+    return self.base(row=row, extra=extra, title=row.name, detail_context=self.service.html_detail_context(row))
+
+  def form(self, values: dict, errors: dict | None = None, message: str | None = None, row=None):
+    return self.base(
+      row=row, widgets=form_widgets(self.request, self.service, values, errors or {}), message=message,
+      action=self.request.path, title=self._("actions.update" if row else "actions.create") + " — " + self._(self.resource_type.title),
+    )
+
+  def create_form(self):
+    return self.form({key: value for key, value in self.request.GET.items()})
+
+  def create(self):
+    try:
+      row = self.service.create(dict(self.request.POST))
+    except AppError as error:
+      self.request.response.status = error.status
+      return self.form(dict(self.request.POST), error.reasons, error.message)
+    self.request.session.flash(("success", self._("flash.created", name=row.name)))
+    return HTTPSeeOther(self.request.resource_url(self.context, str(row.id)))
+
+  def update_form(self):
+    row = self.context.row
+    return self.form({field.name: getattr(row, field.attr, None) for field in self.service.fields}, row=row)
+
+  def update(self):
+    row = self.context.row
+    try:
+      self.service.update(row, dict(self.request.POST))
+    except AppError as error:
+      self.request.response.status = error.status
+      return self.form(dict(self.request.POST), error.reasons, error.message, row=row)
+    self.request.session.flash(("success", self._("flash.updated", name=row.name)))
+    return HTTPSeeOther(self.request.resource_url(self.context))
+
+  def delete_form(self, message=None):
+    row = self.context.row
+    return {
+      "title": self._("confirm.delete_title"), "message": message or self._("confirm.delete_message", name=row.name),
+      "action_url": self.request.resource_url(self.context, "delete"), "cancel_url": self.request.resource_url(self.context),
+      "error": None,
+    }
+
+  def delete(self):
+    row = self.context.row
+    name = row.name
+    try:
+      self.service.delete(row)
+    except AppError as error:
+      self.request.response.status = error.status
+      values = self.delete_form()
+      values["error"] = error.message + ": " + "; ".join(m for ms in error.reasons.values() for m in ms)
+      return values
+    self.request.session.flash(("success", self._("flash.deleted", name=name)))
+    return HTTPSeeOther(self.request.resource_url(self.context.__parent__))
+
+
+def add_html_crud(config, type_name: str) -> None:
+  """Serve the standard HTML pages of a registered resource type (see the module docstring)."""
+  resource_type = config.registry["resource_types"][type_name]
+  container, item = resource_type.container, resource_type.item
+  list_template = resource_type.templates.get("list", LIST_TEMPLATE)
+  detail_template = resource_type.templates.get("detail", DETAIL_TEMPLATE)
+
+  def add(attr, context, name="", method="GET", renderer=FORM_TEMPLATE, permission="edit"):
+    config.add_view(ResourceViews, attr=attr, context=context, name=name, request_method=method,
+                    renderer=renderer, permission=permission)
+
+  add("list", container, renderer=list_template, permission="view")
+  add("detail", item, renderer=detail_template, permission="view")
+  add("create_form", container, "create")
+  add("create", container, "create", "POST")
+  add("update_form", item, "update")
+  add("update", item, "update", "POST")
+  add("delete_form", item, "delete", renderer=CONFIRM_TEMPLATE)
+  add("delete", item, "delete", "POST", renderer=CONFIRM_TEMPLATE)
+
+
+def home(context, request):
+  """The dashboard: every panel registered by the plugins, in order; empty panels render nothing."""
+  panels = [Markup(panel.render(request)) for panel in request.registry["dashboard_panels"]]
+  return {"panels": [panel for panel in panels if panel.strip()]}
+
+
+def includeme(config):
+  config.add_directive("add_html_crud", add_html_crud)
+  config.add_view(home, context=Root, renderer="prodmanager:templates/pages/home.jinja2", permission="view")
