@@ -51,10 +51,7 @@ class Environment:
       return {}
     import plaster
 
-    try:
-      section = plaster.get_settings(self.config_uri, "server:main")
-    except (plaster.exceptions.PlasterError, LookupError, ValueError):
-      return {}
+    section = plaster.get_settings(self.config_uri, "server:main")
     return {key: section[key] for key in ("listen", "host", "port", "threads") if section.get(key)}
 
 
@@ -189,14 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
   args = build_parser().parse_args(argv)
   try:
-    setup_logging(args.config)
     env = Environment(args.config)
+    setup_logging(args.config)
     return args.handler(args, env)
   except ConfigurationError as error:
     print(f"error: {error}", file=sys.stderr)
     return 2
   except OperationalError as error:
-    print(f"error: the database cannot be reached: {error.orig}", file=sys.stderr)
+    print(f"error: the database cannot be reached: {error.orig or error}", file=sys.stderr)
     return 1
   except KeyboardInterrupt:
     return 130

@@ -86,6 +86,9 @@ def engine_url(uri: str):
 
 
 def _sqlite_pragmas(dbapi_connection, _record):
+  # pysqlite's own transaction handling ignores SAVEPOINTs; SQLAlchemy emits BEGIN itself instead
+  # (see _sqlite_begin), which makes nested transactions and test rollbacks work.
+  dbapi_connection.isolation_level = None
   cursor = dbapi_connection.cursor()
   # WAL lets readers go on while a writer commits; foreign keys are off by default in SQLite.
   cursor.execute("PRAGMA journal_mode=WAL")
@@ -94,12 +97,17 @@ def _sqlite_pragmas(dbapi_connection, _record):
   cursor.close()
 
 
+def _sqlite_begin(connection):
+  connection.exec_driver_sql("BEGIN")
+
+
 def get_engine(uri: str, **kwargs) -> Engine:
   """Create the engine for a database URL, with SQLite pragmas or PostgreSQL pool checks."""
   url = engine_url(uri)
   if url.get_backend_name() == "sqlite":
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
   else:
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
   return engine
@@ -117,15 +125,11 @@ def includeme(config):
   settings = config.get_settings()
   settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
   config.include("pyramid_tm")
-  bind = settings.get("prodmanager.db_bind")
-  if bind is not None:
-    # Tests hand in a connection inside an outer transaction that they roll back afterwards;
-    # every commit of the application only releases a savepoint.
-    session_factory = sessionmaker(bind=bind, expire_on_commit=False, join_transaction_mode="create_savepoint")
-    engine = bind.engine
-  else:
-    engine = get_engine(settings["prodmanager.database_uri"])
-    session_factory = sessionmaker(bind=engine, expire_on_commit=False)
+  engine = settings.get("prodmanager.engine") or get_engine(settings["prodmanager.database_uri"])
+  # Tests re-bind this factory to a connection inside an outer transaction that they roll back
+  # afterwards (see prodmanager.testing); with "create_savepoint", the application's commits only
+  # release savepoints there. On an engine, the mode changes nothing.
+  session_factory = sessionmaker(bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint")
   config.registry["db.engine"] = engine
   config.registry["db.session_factory"] = session_factory
 

@@ -25,6 +25,7 @@ def proxy_fix(app, count: int):
         environ[key] = values[-count]
     return app(environ, start_response)
 
+  middleware.registry = app.registry
   return middleware
 
 

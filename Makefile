@@ -1,0 +1,65 @@
+# Set-up and development tasks. `make run` and `make test` are all a new user needs (README.md).
+
+VENV ?= .venv
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8080
+PYTEST_ARGS ?=
+
+BIN := $(VENV)/bin
+# The plugins folder changes when a plugin is added or removed, so a new plugin triggers an install
+# even when its files are older than the stamp; a changed setup.cfg or pyproject.toml does too.
+PLUGIN_FILES := $(wildcard plugins) $(wildcard plugins/*/setup.cfg plugins/*/pyproject.toml)
+EXAMPLE_PLUGIN_FILES := $(wildcard tests/example_plugin/setup.cfg tests/example_plugin/pyproject.toml)
+
+.PHONY: venv install run install-test test lint docs clean
+
+venv: $(BIN)/python
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "ProdManager needs Python >= 3.11; run: make PYTHON=python3.11 ..." >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(VENV)/.installed
+
+# The core and every first-party plugin (each folder of plugins/ with a setup.cfg), in one pip run.
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_FILES)
+	set -ef; packages="-e ."; \
+	for dir in plugins/*/; do \
+	  if [ -f "$${dir}setup.cfg" ]; then packages="$$packages -e $${dir%/}"; fi; \
+	done; \
+	$(BIN)/python -m pip install -q $$packages
+	touch $@
+
+run: install
+	$(BIN)/prodmanager serve --config development.ini --host $(HOST) --port $(PORT)
+
+install-test: $(VENV)/.installed-test
+
+# Test dependencies, and the example plugin of the plugin author guide once it exists.
+$(VENV)/.installed-test: $(VENV)/.installed $(EXAMPLE_PLUGIN_FILES)
+	set -ef; packages="-e .[test]"; \
+	if [ -f tests/example_plugin/setup.cfg ]; then packages="$$packages -e tests/example_plugin"; fi; \
+	$(BIN)/python -m pip install -q $$packages
+	touch $@
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+$(VENV)/.installed-docs: $(BIN)/python setup.cfg
+	$(BIN)/python -m pip install -q 'mkdocs-material>=9.5,<10'
+	touch $@
+
+docs: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict
+
+clean:
+	rm -rf $(VENV) site build dist *.egg-info plugins/*/build plugins/*/*.egg-info \
+	  tests/example_plugin/build tests/example_plugin/*.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

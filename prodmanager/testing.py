@@ -1,0 +1,198 @@
+"""Pytest fixtures for ProdManager and its plugins (registered as the ``prodmanager`` pytest plugin).
+
+Plugin authors get the same fixtures as the core's tests: a migrated database on SQLite and on
+PostgreSQL, the real WSGI application, a webtest client, tokens and a logged-in operator. Each test
+runs inside a transaction that is rolled back afterwards, so tests never see each other's rows.
+"""
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+POSTGRES_ADMIN_URI = os.environ.get("PM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_SECRET = "test-secret-0123456789"
+ALL_PERMISSIONS = object()
+
+
+def _postgres_unavailable() -> str | None:
+  """None when PostgreSQL answers, else why not (reported in the header and in skips)."""
+  try:
+    import psycopg2
+
+    connection = psycopg2.connect(POSTGRES_ADMIN_URI, connect_timeout=3)
+    connection.close()
+  except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+    return f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URI}: {str(error).strip()}"
+  return None
+
+
+def _backends() -> list[str]:
+  wanted = os.environ.get("PM_TEST_BACKENDS", "sqlite,postgresql")
+  return [name.strip() for name in wanted.split(",") if name.strip()]
+
+
+def pytest_report_header(config):
+  reason = _postgres_unavailable() if "postgresql" in _backends() else "not requested"
+  return [f"prodmanager: database backends {', '.join(_backends())}",
+          f"prodmanager: PostgreSQL {'OK' if reason is None else 'UNAVAILABLE — ' + reason}"]
+
+
+@contextmanager
+def _postgres_database(worker: str):
+  import psycopg2
+  from sqlalchemy.engine import make_url
+
+  name = f"pmtest_{re.sub(r'[^a-z0-9]', '', worker)}_{uuid.uuid4().hex[:8]}"
+  admin = psycopg2.connect(POSTGRES_ADMIN_URI)
+  admin.autocommit = True
+  try:
+    with admin.cursor() as cursor:
+      cursor.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(POSTGRES_ADMIN_URI).set(database=name).render_as_string(hide_password=False)
+  finally:
+    with admin.cursor() as cursor:
+      cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_uri(request, tmp_path_factory):
+  """A migrated, empty database (one per backend and per test worker), dropped at the end."""
+  from .migrate import upgrade
+
+  worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+  if request.param == "postgresql":
+    reason = _postgres_unavailable()
+    if reason:
+      pytest.skip(reason)
+    with _postgres_database(worker) as uri:
+      upgrade(uri)
+      yield uri
+  else:
+    uri = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    upgrade(uri)
+    yield uri
+
+
+@pytest.fixture(scope="session")
+def enabled_plugins() -> list[str]:
+  """Every installed plugin except the documentation's example plugin (its own tests enable it)."""
+  from .plugins import installed_plugins
+
+  return sorted(name for name in installed_plugins() if name != "example")
+
+
+@pytest.fixture(scope="session")
+def app_settings(database_uri, enabled_plugins, tmp_path_factory) -> dict:
+  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
+    del os.environ[key]  # The machine's configuration must not leak into the tests.
+  return {
+    "prodmanager.database_uri": database_uri,
+    "prodmanager.secret_key": TEST_SECRET,
+    "prodmanager.instance_path": str(tmp_path_factory.mktemp("instance")),
+    "prodmanager.plugins": " ".join(enabled_plugins),
+  }
+
+
+@pytest.fixture(scope="session")
+def wsgi_app(app_settings):
+  """The real application, built once per backend."""
+  from . import main
+
+  return main({}, **app_settings)
+
+
+@pytest.fixture(scope="session")
+def registry(wsgi_app):
+  return wsgi_app.registry
+
+
+@pytest.fixture
+def connection(registry):
+  """A connection in an outer transaction rolled back after the test; the app's sessions bind to it."""
+  engine = registry["db.engine"]
+  connection = engine.connect()
+  transaction = connection.begin()
+  registry["db.session_factory"].configure(bind=connection)
+  try:
+    yield connection
+  finally:
+    registry["db.session_factory"].configure(bind=engine)
+    transaction.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def dbsession(registry, connection):
+  """A session on the test's connection, to arrange rows and check what the application wrote."""
+  session = registry["db.session_factory"]()
+  yield session
+  session.close()
+
+
+@pytest.fixture
+def webapp(wsgi_app, connection):
+  """A webtest client of the application."""
+  from webtest import TestApp
+
+  return TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+
+
+@pytest.fixture
+def make_token(webapp, registry):
+  """``make_token(["scope_api"])`` returns the Authorization headers of a fresh token."""
+
+  def make(permissions=ALL_PERMISSIONS, name="testtoken", description="a token for the tests"):
+    if permissions is ALL_PERMISSIONS:
+      permissions = sorted(rt.permission for rt in registry["resource_types"].values())
+    response = webapp.post("/api/token/create", {"secret": TEST_SECRET, "name": name, "description": description,
+                                                 "permissions": permissions})
+    return {"Authorization": f"Bearer {response.json}"}
+
+  return make
+
+
+@pytest.fixture
+def token_headers(make_token):
+  """Authorization headers of a token carrying every permission."""
+  return make_token()
+
+
+@pytest.fixture
+def operator(webapp):
+  """Log the webtest client in as an operator; returns a function giving a fresh CSRF token."""
+  page = webapp.get("/login")
+  form = page.forms["login-form"] if "login-form" in page.forms else page.form
+  form["secret"] = TEST_SECRET
+  form.submit(status=303)
+
+  def csrf_token() -> str:
+    return webapp.get("/login").form["csrf_token"].value
+
+  return csrf_token
+
+
+@pytest.fixture
+def count_queries(registry):
+  """``with count_queries() as queries: ...`` then ``len(queries)`` is the number of SQL statements run."""
+
+  @contextmanager
+  def counter():
+    statements = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+      if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+        statements.append(statement)
+
+    engine = registry["db.engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+      yield statements
+    finally:
+      event.remove(engine, "before_cursor_execute", record)
+
+  return counter
