@@ -63,6 +63,10 @@ def setup_logging(config_uri: str | None):
     setup_from_ini(config_uri)
   else:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)-5.5s [%(name)s] %(message)s")
+  quiet = logging.getLogger("alembic.runtime.plugins")
+  if quiet.level == logging.NOTSET:
+    # Alembic announces each of its internal plugins at INFO on every run: noise for an administrator.
+    quiet.setLevel(logging.WARNING)
 
 
 def migrate_database(env: Environment):
@@ -115,8 +119,14 @@ def cmd_serve(args, env: Environment) -> int:
   proxies = env.settings["prodmanager.proxy_chain_count"]
   if proxies:
     # Behind reverse proxies nobody reaches the server directly, so the peer is always a proxy.
-    options.update(trusted_proxy="*", trusted_proxy_count=proxies, trusted_proxy_headers=PROXY_HEADERS,
-                   clear_untrusted_proxy_headers=True)
+    options.update(
+      trusted_proxy="*",
+      trusted_proxy_count=proxies,
+      trusted_proxy_headers=PROXY_HEADERS,
+      clear_untrusted_proxy_headers=True,
+    )
+  where = options.get("listen") or f"{options['host']}:{options['port']}"
+  log.info("Serving on http://%s with %d threads", where.replace(" ", ", http://"), options["threads"])
   waitress.serve(app, ident="ProdManager", **options)
   return 0
 
@@ -138,15 +148,25 @@ def cmd_plugins(args, env: Environment) -> int:
   installed = installed_plugins()
   error = None
   try:
-    order = {plugin.id: position for position, plugin in enumerate(resolve(env.settings["prodmanager.plugins"], installed), 1)}
+    enabled = resolve(env.settings["prodmanager.plugins"], installed)
   except ConfigurationError as exc:
     # Still show what is installed: it is what the administrator needs to fix the setting.
-    order, error = {}, exc
+    enabled, error = [], exc
+  disabled = sorted(set(installed) - {plugin.id for plugin in enabled})
   rows = [("id", "distribution", "version", "enabled", "order", "requires")]
-  for plugin in sorted(installed.values(), key=lambda plugin: (order.get(plugin.id, len(installed) + 1), plugin.id)):
-    position = order.get(plugin.id)
-    rows.append((plugin.id, plugin.distribution, plugin.version, "yes" if position else "no",
-                 str(position or "-"), ", ".join(plugin.requires) or "-"))
+  for position, plugin in enumerate(enabled + [installed[name] for name in disabled], 1):
+    is_enabled = position <= len(enabled)
+    requires = ", ".join(plugin.requires) or "-"
+    rows.append(
+      (
+        plugin.id,
+        plugin.distribution,
+        plugin.version,
+        "yes" if is_enabled else "no",
+        str(position) if is_enabled else "-",
+        requires,
+      )
+    )
   widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
   for row in rows:
     print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
@@ -160,26 +180,43 @@ def cmd_plugins(args, env: Environment) -> int:
 def build_parser() -> argparse.ArgumentParser:
   common = argparse.ArgumentParser(add_help=False)
   default_config = DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None
-  common.add_argument("--config", default=default_config, metavar="INI",
-                      help=f"INI file whose [app:main] holds the settings (default: {default_config or 'none'})")
+  common.add_argument(
+    "--config",
+    default=default_config,
+    metavar="INI",
+    help=f"INI file whose [app:main] holds the settings (default: {default_config or 'none'})",
+  )
   parser = argparse.ArgumentParser(prog="prodmanager", description="ProdManager, a production status page.")
   parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
   commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-  serve = commands.add_parser("serve", parents=[common], help="serve the application with waitress",
-                              description="Serve the application. In standalone mode (the default) the database "
-                                          "is migrated first and demo data loaded when prodmanager.demo is true.")
-  serve.add_argument("--host", help=f"address to listen on (default: $HOST, the INI's [server:main], {DEFAULT_HOST})")
-  serve.add_argument("--port", type=int, help=f"port to listen on (default: $PORT, the INI's [server:main], {DEFAULT_PORT})")
-  serve.add_argument("--threads", type=int, help=f"worker threads (default: the INI's [server:main], {DEFAULT_THREADS})")
+  serve = commands.add_parser(
+    "serve",
+    parents=[common],
+    help="serve the application with waitress",
+    description="Serve the application. In standalone mode (the default) the database "
+    "is migrated first and demo data loaded when prodmanager.demo is true.",
+  )
+  serve.add_argument(
+    "--host", help=f"address to listen on (default: $HOST, the INI's [server:main], {DEFAULT_HOST})"
+  )
+  serve.add_argument(
+    "--port", type=int, help=f"port to listen on (default: $PORT, the INI's [server:main], {DEFAULT_PORT})"
+  )
+  serve.add_argument(
+    "--threads", type=int, help=f"worker threads (default: the INI's [server:main], {DEFAULT_THREADS})"
+  )
   serve.set_defaults(handler=cmd_serve)
 
-  commands.add_parser("migrate", parents=[common], help="create or upgrade the database (alembic upgrade heads)"
-                      ).set_defaults(handler=cmd_migrate)
-  commands.add_parser("demo", parents=[common], help="migrate, then load the demo data (idempotent)"
-                      ).set_defaults(handler=cmd_demo)
-  commands.add_parser("plugins", parents=[common], help="list installed plugins, which are enabled and their order"
-                      ).set_defaults(handler=cmd_plugins)
+  commands.add_parser(
+    "migrate", parents=[common], help="create or upgrade the database (alembic upgrade heads)"
+  ).set_defaults(handler=cmd_migrate)
+  commands.add_parser(
+    "demo", parents=[common], help="migrate, then load the demo data (idempotent)"
+  ).set_defaults(handler=cmd_demo)
+  commands.add_parser(
+    "plugins", parents=[common], help="list installed plugins, which are enabled and their order"
+  ).set_defaults(handler=cmd_plugins)
   return parser
 
 

@@ -59,7 +59,12 @@ def _sqlite_file(database_uri: str) -> Path | None:
   """The file of a SQLite database (None for other backends and in-memory databases)."""
   url = engine_url(database_uri)
   database = url.database
-  if url.get_backend_name() != "sqlite" or not database or database == ":memory:" or database.startswith("file:"):
+  if (
+    url.get_backend_name() != "sqlite"
+    or not database
+    or database == ":memory:"
+    or database.startswith("file:")
+  ):
     return None
   return Path(database).expanduser().resolve()
 

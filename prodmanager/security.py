@@ -19,6 +19,7 @@ from joserfc.jwk import OctKey
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import SignedCookieSessionFactory
+from pyramid.tweens import EXCVIEW
 
 from .errors import Unauthorized
 
@@ -214,4 +215,5 @@ def includeme(config):
   config.registry["security.tokens"] = TokenService(settings)
   config.add_request_method(lambda request: request.identity is not None and request.identity.kind == "session",
                             "is_operator", reify=True)
-  config.add_tween("prodmanager.security.token_check_tween_factory")
+  # Under the exception view tween, so that the Unauthorized it raises becomes a JSON 401.
+  config.add_tween("prodmanager.security.token_check_tween_factory", under=EXCVIEW)

@@ -171,7 +171,9 @@ def operator(webapp):
   form.submit(status=303)
 
   def csrf_token() -> str:
-    return webapp.get("/login").form["csrf_token"].value
+    # Once logged in, the page also carries the logout form: take the token of any form that has one.
+    forms = webapp.get("/login").forms.values()
+    return next(form["csrf_token"].value for form in forms if "csrf_token" in form.fields)
 
   return csrf_token
 
