@@ -370,6 +370,7 @@ def includeme(config):
   config.add_directive("add_openapi_fragment", add_openapi_fragment)
   config.add_directive("add_api_view", add_api_view)
   config.add_directive("add_crud_api", add_crud_api)
-  config.add_static_view("static/swagger-ui", "swagger_ui:static", cache_max_age=86400)
+  # Not under /static: that static view is registered first and would shadow this one.
+  config.add_static_view("vendor/swagger-ui", "swagger_ui:static", cache_max_age=86400)
   config.add_route("api.explorer", "/api")
   config.add_view(explorer_view, route_name="api.explorer", renderer="prodmanager:templates/pages/api.jinja2")

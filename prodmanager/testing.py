@@ -143,13 +143,18 @@ def webapp(wsgi_app, connection):
 
 
 @pytest.fixture
-def make_token(webapp, registry):
+def make_token(wsgi_app, connection, registry):
   """``make_token(["scope_api"])`` returns the Authorization headers of a fresh token."""
+  from webtest import TestApp
+
+  # A client of its own, without the session cookie of `operator` (which would require a CSRF token).
+  client = TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
 
   def make(permissions=ALL_PERMISSIONS, name="testtoken", description="a token for the tests"):
     if permissions is ALL_PERMISSIONS:
       permissions = sorted(rt.permission for rt in registry["resource_types"].values())
-    response = webapp.post("/api/token/create", {"secret": TEST_SECRET, "name": name, "description": description,
+    client.reset()
+    response = client.post("/api/token/create", {"secret": TEST_SECRET, "name": name, "description": description,
                                                  "permissions": permissions})
     return {"Authorization": f"Bearer {response.json}"}
 
