@@ -24,13 +24,13 @@ $(BIN)/python:
 
 install: $(VENV)/.installed
 
-# The core and every first-party plugin (each folder of plugins/ with a setup.cfg), in one pip run.
+# "-e plugins/x" for every first-party plugin folder (one with a setup.cfg), found by the shell at
+# each run. Every pip run names them all: pip does not let an installed development version
+# (1.0.0.dev0) satisfy another package's requirement, but it takes the ones named on its command line.
+PLUGIN_EDITABLES = $$(for dir in plugins/*/; do if [ -f "$${dir}setup.cfg" ]; then printf ' -e %s' "$${dir%/}"; fi; done)
+
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_FILES)
-	set -ef; packages="-e ."; \
-	for dir in plugins/*/; do \
-	  if [ -f "$${dir}setup.cfg" ]; then packages="$$packages -e $${dir%/}"; fi; \
-	done; \
-	$(BIN)/python -m pip install -q $$packages
+	$(BIN)/python -m pip install -q -e . $(PLUGIN_EDITABLES)
 	touch $@
 
 run: install
@@ -40,9 +40,8 @@ install-test: $(VENV)/.installed-test
 
 # Test dependencies, and the example plugin of the plugin author guide once it exists.
 $(VENV)/.installed-test: $(VENV)/.installed $(EXAMPLE_PLUGIN_FILES)
-	set -ef; packages="-e .[test]"; \
-	if [ -f tests/example_plugin/setup.cfg ]; then packages="$$packages -e tests/example_plugin"; fi; \
-	$(BIN)/python -m pip install -q $$packages
+	$(BIN)/python -m pip install -q -e '.[test]' $(PLUGIN_EDITABLES) \
+	  $$(if [ -f tests/example_plugin/setup.cfg ]; then printf ' -e %s' tests/example_plugin; fi)
 	touch $@
 
 test: install-test
@@ -57,7 +56,7 @@ $(VENV)/.installed-docs: $(BIN)/python setup.cfg
 	touch $@
 
 docs: $(VENV)/.installed-docs
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 clean:
 	rm -rf $(VENV) site build dist *.egg-info plugins/*/build plugins/*/*.egg-info \

@@ -14,6 +14,7 @@ CORE_INCLUDES = (
   "prodmanager.i18n",  # catalogues, request._ and request.lang, add_translations
   "prodmanager.rendering",  # Jinja2, template globals, static files
   "prodmanager.directives",  # the plugin contract: resource types, navigation, panels...
+  "prodmanager.demo",  # add_demo_data: the plugins' demo data loaders (prodmanager demo)
   "prodmanager.api",  # OpenAPI composition, API routes and views, Swagger UI
   "prodmanager.views.errors",  # JSON errors on /api, error pages elsewhere
   "prodmanager.views.core",  # login/logout, tokens, health, about, robots.txt

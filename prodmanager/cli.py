@@ -23,7 +23,6 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_THREADS = 8
 # The headers a reverse proxy sets; waitress rejects a malformed one instead of passing it on.
-PROXY_HEADERS = {"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto"}
 
 
 class Environment:
@@ -81,7 +80,8 @@ def migrate_database(env: Environment):
 def load_demo(env: Environment):
   from .demo import load_demo as load
 
-  return load(env.settings)
+  # The raw INI settings, as for the application: make_config parses them (and the PM_* variables).
+  return load(env.ini)
 
 
 def listen_address(args, server: dict[str, str]) -> dict:
@@ -115,16 +115,12 @@ def cmd_serve(args, env: Environment) -> int:
   app = make_app({}, **env.ini)
   server = env.server_section()
   options = listen_address(args, server)
-  options["threads"] = args.threads or int(server.get("threads", DEFAULT_THREADS))
-  proxies = env.settings["prodmanager.proxy_chain_count"]
-  if proxies:
-    # Behind reverse proxies nobody reaches the server directly, so the peer is always a proxy.
-    options.update(
-      trusted_proxy="*",
-      trusted_proxy_count=proxies,
-      trusted_proxy_headers=PROXY_HEADERS,
-      clear_untrusted_proxy_headers=True,
-    )
+  try:
+    options["threads"] = args.threads or int(server.get("threads", DEFAULT_THREADS))
+  except ValueError:
+    raise ConfigurationError(f"[server:main] threads = {server['threads']!r}: expected an integer") from None
+  # X-Forwarded-* headers are handled by the application itself (prodmanager.tweens.proxy_fix,
+  # PM_PROXY_CHAIN_COUNT), so that every WSGI server behaves the same; waitress is left alone.
   where = options.get("listen") or f"{options['host']}:{options['port']}"
   log.info("Serving on http://%s with %d threads", where.replace(" ", ", http://"), options["threads"])
   waitress.serve(app, ident="ProdManager", **options)

@@ -16,6 +16,7 @@ add_openapi_fragment       paths and components merged into the OpenAPI document
 add_api_view / add_crud_api  JSON views on routes generated from the OpenAPI document (see api.py)
 add_html_crud              the standard HTML list/detail/forms of a resource type (see crud_views.py)
 add_translations           a folder of ``en.yaml``/``fr.yaml`` catalogues (see i18n.py)
+add_demo_data              a loader of demo rows for ``prodmanager demo`` (see demo.py)
 =========================  ==========================================================================
 """
 

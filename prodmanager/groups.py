@@ -19,7 +19,7 @@ class GroupColumns:
   """Columns of a grouping axis; the plugin's model adds ``__tablename__``."""
 
   id: Mapped[int] = mapped_column(primary_key=True)
-  name: Mapped[str] = mapped_column(String(255), unique=True, index=True)
+  name: Mapped[str] = mapped_column(String(255), unique=True)  # the unique constraint indexes it
   description: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -86,3 +86,19 @@ def register_group(config, name: str, service: type, order: int) -> None:
   config.add_crud_api(name)
   config.add_html_crud(name)
   config.add_navigation(name, f"nav.{name}", f"/{name}", icon=name, order=order)
+
+
+def demo_group_loader(model: type, entries: list[tuple[str, str]]):
+  """A demo data loader creating ``(name, description)`` rows of a scope or service table.
+
+  The rows are stored in ``context.objects[<table name>]`` for the loaders that run after it.
+  """
+
+  def load(context) -> int:
+    rows = [model(name=name, description=description) for name, description in entries]
+    context.session.add_all(rows)
+    context.session.flush()
+    context.objects[model.__tablename__] = rows
+    return len(rows)
+
+  return load

@@ -46,6 +46,11 @@ def version_locations() -> list[str]:
 
 def alembic_config(database_uri: str) -> Config:
   """An alembic configuration for ``database_uri``, built without an INI file."""
+  if not (MIGRATIONS / "env.py").is_file():
+    # The alembic environment sits beside the package, in the source tree (architecture.md).
+    raise ConfigurationError(
+      f"the migrations folder {MIGRATIONS} is missing: install ProdManager from its source folder (pip install -e .)"
+    )
   cfg = Config()
   # ConfigParser interpolates "%", which may appear in a path or in a URL-encoded password.
   cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))

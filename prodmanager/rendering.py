@@ -41,7 +41,9 @@ def add_globals(event: BeforeRender) -> None:
   event.setdefault("format_datetime", lambda value: format_datetime_html(request, value))
   event.setdefault("markdown", render_markdown)
   if "flash_messages" not in event:
-    messages = request.session.pop_flash() if "session" in request.__dict__ or request.session else []
+    # Pop only when there is something to pop: popping marks the session changed, which would send a
+    # session cookie with every response (and then subject cookie-keeping API clients to CSRF checks).
+    messages = request.session.pop_flash() if request.session.peek_flash() else []
     event["flash_messages"] = [m if isinstance(m, tuple | list) else ("info", m) for m in messages]
 
 

@@ -121,6 +121,22 @@ def bearer_token(request) -> str | None:
   return private.strip() if private else None
 
 
+def token_claims(request, token: str) -> tuple[dict | None, Unauthorized | None]:
+  """The verified claims of the request's token, or the reason it was refused (verified once per request).
+
+  The identity never raises: pyramid_tm, error views and templates all read it. The refusal is
+  raised by :func:`token_check_tween_factory`, under the exception view tween, as a JSON 401.
+  """
+  cached = request.__dict__.get("_prodmanager_token")
+  if cached is None or cached[0] != token:
+    try:
+      cached = (token, request.registry["security.tokens"].verify(token), None)
+    except Unauthorized as error:
+      cached = (token, None, error)
+    request.__dict__["_prodmanager_token"] = cached
+  return cached[1], cached[2]
+
+
 class SecurityPolicy:
   """Session identity for the web, bearer tokens for ``/api``, ACL permissions everywhere."""
 
@@ -130,7 +146,9 @@ class SecurityPolicy:
   def identity(self, request) -> Identity | None:
     token = bearer_token(request)
     if token:
-      claims = request.registry["security.tokens"].verify(token)
+      claims, _error = token_claims(request, token)
+      if claims is None:
+        return None
       return Identity("token", claims.get("aud", ""), list(claims.get("permissions", [])), claims)
     auth = request.session.get("auth")
     if auth and auth.get("until", 0) > dt.datetime.now(dt.UTC).timestamp():
@@ -180,8 +198,11 @@ def token_check_tween_factory(handler, registry):
   """Refuse a bad API token with 401 even on public endpoints, instead of silently ignoring it."""
 
   def tween(request):
-    if bearer_token(request):
-      request.identity  # noqa: B018 - evaluating the identity raises Unauthorized for a bad token
+    token = bearer_token(request)
+    if token:
+      _claims, error = token_claims(request, token)
+      if error is not None:
+        raise error
     return handler(request)
 
   return tween

@@ -197,12 +197,20 @@ class ResourceService:
         reasons[field.name] = [str(error)]
     if not reasons:
       reasons = self.check(values, row)
+    message = f"{self.type_name.capitalize()} {'update' if row else 'creation'} failed"
     if reasons:
-      raise ValidationFailed(f"{self.type_name.capitalize()} {'update' if row else 'creation'} failed", reasons)
+      raise ValidationFailed(message, reasons)
+    conflicts = self.check_unique(values, row)
+    if conflicts:
+      raise Conflict(message, conflicts)  # product.md §5.4: a unique conflict is a 409
     return values
 
   def check(self, values: dict, row) -> dict:
-    """Cross-field and uniqueness rules; returns reasons (empty when valid)."""
+    """Cross-field rules; returns reasons (empty when valid)."""
+    return {}
+
+  def check_unique(self, values: dict, row) -> dict:
+    """Values of ``unique`` columns already used by another row; returns reasons (empty when none)."""
     reasons = {}
     for column in self.unique:
       if column in values and values[column] is not None:

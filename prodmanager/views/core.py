@@ -20,9 +20,9 @@ log = logging.getLogger(__name__)
 
 def safe_next(request, target: str | None) -> str:
   """Only same-site paths are accepted as a post-login destination (no open redirect)."""
-  if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+  if target and target.startswith("/") and not target.startswith(("//", "/\\")) and not urlparse(target).netloc:
     return target
-  return request.route_url("home") if "home" in request.registry.get("route_names", ()) else "/"
+  return "/"
 
 
 def login_form(request):

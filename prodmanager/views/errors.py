@@ -6,8 +6,15 @@ No stack trace, SQL or exception text of an unexpected error ever reaches a resp
 import logging
 from urllib.parse import urlencode
 
+from openapi_core.validation.request.exceptions import SecurityValidationError
 from pyramid.exceptions import BadCSRFToken, PredicateMismatch
-from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPMethodNotAllowed, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import (
+  HTTPException,
+  HTTPForbidden,
+  HTTPMethodNotAllowed,
+  HTTPNotFound,
+  HTTPSeeOther,
+)
 from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
@@ -89,6 +96,11 @@ def request_validation_error(exc, request):
   reasons, status = {}, 400
   for error in exc.errors:
     name = error.__class__.__name__
+    if isinstance(error, SecurityValidationError):
+      # The operation requires a token and none was sent: 401, like the security policy answers.
+      return json_error(request, 401, "Authentication required",
+                        {"token": ["send a token in the Authorization header: Bearer <token>"]},
+                        {"WWW-Authenticate": "Bearer"})
     if "MediaTypeNotFound" in name or "MediaTypeNotFound" in repr(getattr(error, "__cause__", "")):
       status = 415
       reasons.setdefault("content_type", []).append(f"unsupported content type {request.content_type or '(none)'}")

@@ -8,7 +8,8 @@ plugin_info = {
 
 
 def includeme(config):
-  from . import views
+  from . import demo, views
+  from .models import Monitor
   from .services import MonitorService
 
   config.add_translations("prodmanager_monitor:translations")
@@ -19,3 +20,4 @@ def includeme(config):
   config.add_html_crud("monitor")
   config.add_navigation("monitor", "nav.monitor", "/monitor", icon="monitor", order=30)
   views.includeme(config)
+  config.add_demo_data(demo.load, model=Monitor, label="monitors", order=30)

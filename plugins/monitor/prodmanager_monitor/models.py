@@ -3,11 +3,12 @@
 import datetime as dt
 import enum
 
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
 from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
-from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 
 class MonitorStatus(enum.Enum):

@@ -1,11 +1,12 @@
 """Domain service of monitors: validation, status history, counts per scope and service."""
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
 from prodmanager.fields import MAX_TEXT, Choice, Reference, Text, Url
 from prodmanager.services import Filter, ResourceService
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from .models import Monitor, MonitorStatus, MonitorStatusChange
 

@@ -1,9 +1,9 @@
 """Monitor endpoints beyond the standard CRUD: weather, counts on scopes/services, dashboard panel."""
 
 from pyramid.renderers import render
-from webob.multidict import MultiDict
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from webob.multidict import MultiDict
 
 from .models import Monitor
 from .services import STATUSES, MonitorService, monitors_count_provider, monitors_counter, worst_status

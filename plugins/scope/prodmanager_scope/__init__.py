@@ -10,7 +10,10 @@ plugin_info = {
 def includeme(config):
   from prodmanager.groups import register_group
 
+  from . import demo
+  from .models import Scope
   from .services import ScopeService
 
   config.add_translations("prodmanager_scope:translations")
   register_group(config, "scope", ScopeService, order=10)
+  config.add_demo_data(demo.load, model=Scope, label="scopes", order=10)

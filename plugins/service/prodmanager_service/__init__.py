@@ -10,7 +10,10 @@ plugin_info = {
 def includeme(config):
   from prodmanager.groups import register_group
 
+  from . import demo
+  from .models import Service
   from .services import ServiceService
 
   config.add_translations("prodmanager_service:translations")
   register_group(config, "service", ServiceService, order=20)
+  config.add_demo_data(demo.load, model=Service, label="services", order=20)

@@ -23,9 +23,7 @@ def upgrade():
     sa.PrimaryKeyConstraint("id", name=op.f("pk_scope")),
     sa.UniqueConstraint("name", name=op.f("uq_scope_name")),
   )
-  op.create_index(op.f("ix_scope_name"), "scope", ["name"], unique=False)
 
 
 def downgrade():
-  op.drop_index(op.f("ix_scope_name"), table_name="scope")
   op.drop_table("scope")

@@ -23,9 +23,7 @@ def upgrade():
     sa.PrimaryKeyConstraint("id", name=op.f("pk_service")),
     sa.UniqueConstraint("name", name=op.f("uq_service_name")),
   )
-  op.create_index(op.f("ix_service_name"), "service", ["name"], unique=False)
 
 
 def downgrade():
-  op.drop_index(op.f("ix_service_name"), table_name="service")
   op.drop_table("service")

@@ -1,0 +1,88 @@
+"""Demo data: ``prodmanager demo``, and ``prodmanager serve`` on first start when ``prodmanager.demo`` is true.
+
+Plugins register loaders with the ``add_demo_data`` directive::
+
+  config.add_demo_data(load_scopes, model=Scope, label="scopes", order=10)
+
+A loader is ``loader(context: DemoContext) -> int``: it adds its rows to ``context.session``, may
+store what it created in ``context.objects`` for later loaders (the scope loader stores the scopes
+under ``"scope"``, the monitor loader reads them back), and returns how many rows it created, which
+the summary reports under ``label``. Loaders run in ``order``, all in one transaction.
+
+Idempotency: each loader names the ``model`` (table) it fills. Before writing anything, the core
+checks every one of these tables; when any of them already holds a row, nothing is loaded at all.
+So the demo only ever goes into an empty database — loading it twice, or into an installation that
+already has its own scopes, services or monitors, changes nothing. Loaders therefore need no check
+of their own, and must be deterministic (seed any randomness) so that the demo is the same every time.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+ALREADY_PRESENT = "demo data already present"
+
+
+@dataclass
+class DemoContext:
+  """What loaders share: the session of the loading transaction and the objects created so far."""
+
+  session: Session
+  objects: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass
+class DemoLoader:
+  loader: Callable[[DemoContext], int]
+  model: type
+  label: str
+  order: int
+
+
+def add_demo_data(
+  config, loader: Callable[[DemoContext], int], order: int = 100, *, model: type, label: str = ""
+) -> None:
+  """Register ``loader`` to fill the table of ``model`` with demo rows (one loader per table).
+
+  ``label`` names the rows in the summary (default: the table name); loaders run by ``order``.
+  """
+  entry = DemoLoader(loader, model, label or model.__tablename__, order)
+
+  def register():
+    loaders = config.registry["demo_loaders"]
+    loaders.append(entry)
+    loaders.sort(key=lambda item: (item.order, item.label))
+
+  config.action(("prodmanager.demo_data", model.__tablename__), register)
+
+
+def load_demo(settings: dict) -> str:
+  """Load the demo data of every enabled plugin into the (migrated) database; return a summary.
+
+  ``settings`` are the raw INI settings (as ``prodmanager.main`` receives them; ``PM_*`` variables
+  apply). Runs outside any web request, so it manages its own transaction.
+  """
+  from . import make_config
+
+  registry = make_config(settings).registry
+  loaders: list[DemoLoader] = registry["demo_loaders"]
+  session = registry["db.session_factory"]()
+  try:
+    with session.begin():
+      if not loaders:
+        return "no demo data: no enabled plugin provides any"
+      if any(session.scalar(select(entry.model).limit(1)) is not None for entry in loaders):
+        return ALREADY_PRESENT
+      context = DemoContext(session)
+      counts = [(entry.label, entry.loader(context)) for entry in loaders]
+  finally:
+    session.close()
+    registry["db.engine"].dispose()
+  return "demo data loaded: " + ", ".join(f"{count} {label}" for label, count in counts)
+
+
+def includeme(config):
+  config.registry["demo_loaders"] = []
+  config.add_directive("add_demo_data", add_demo_data)

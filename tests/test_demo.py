@@ -1,0 +1,162 @@
+"""Demo data (``prodmanager demo``): what it loads, that it loads it only once, the directive."""
+
+import pytest
+from pyramid.config import Configurator
+from pyramid.exceptions import ConfigurationConflictError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from prodmanager.db import get_engine
+from prodmanager.demo import ALREADY_PRESENT, load_demo
+from prodmanager.migrate import upgrade
+from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
+from prodmanager_monitor.models import Monitor, MonitorStatusChange
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+
+LOADED = "demo data loaded: 9 scopes, 8 services, 72 monitors"
+SCOPES = {
+  f"{region} DC0{zone}": f"{region} datacenter - zone 0{zone}"
+  for region in ("France", "West-US", "Japan")
+  for zone in (1, 2, 3)
+}
+SERVICES = {
+  "Databases": "Databases PaaS services",
+  "Compute": "Compute IaaS services",
+  "Object Storage": "Object Storage PaaS services",
+  "Block Storage": "Block Storage IaaS services",
+  "Kubernetes": "Kubernetes PaaS services",
+  "Serverless Container": "Serverless Container PaaS services",
+  "Serverless Function": "Serverless Function PaaS services",
+  "Load Balancer": "Load Balancer PaaS services",
+}
+TABLES = (Scope, Service, Monitor, MonitorStatusChange)
+
+
+@pytest.fixture(autouse=True)
+def no_pm_environment(monkeypatch):
+  """The machine's PM_* variables would override the test's settings."""
+  import os
+
+  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
+    monkeypatch.delenv(key)
+
+
+@pytest.fixture(params=_backends())
+def empty_database(request, tmp_path):
+  """A new, migrated and empty database of its own (not the shared test database)."""
+  if request.param == "postgresql":
+    reason = _postgres_unavailable()
+    if reason:
+      pytest.skip(reason)
+    with _postgres_database("demo") as uri:
+      upgrade(uri)
+      yield uri
+  else:
+    uri = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+    upgrade(uri)
+    yield uri
+
+
+@pytest.fixture
+def settings(empty_database, enabled_plugins, tmp_path) -> dict:
+  """Raw INI settings, as the CLI passes them."""
+  return {
+    "prodmanager.database_uri": empty_database,
+    "prodmanager.instance_path": str(tmp_path / "instance"),
+    "prodmanager.plugins": " ".join(enabled_plugins),
+  }
+
+
+@pytest.fixture
+def db(empty_database):
+  engine = get_engine(empty_database)
+  with Session(engine) as session:
+    yield session
+  engine.dispose()
+
+
+def counts(db) -> dict:
+  db.rollback()  # A new transaction sees what load_demo committed.
+  return {model.__tablename__: db.scalar(select(func.count()).select_from(model)) for model in TABLES}
+
+
+def test_load_demo_fills_an_empty_database(settings, db):
+  assert load_demo(settings) == LOADED
+
+  assert {row.name: row.description for row in db.scalars(select(Scope))} == SCOPES
+  assert {row.name: row.description for row in db.scalars(select(Service))} == SERVICES
+  scopes = {row.id: row.name for row in db.scalars(select(Scope))}
+  services = {row.id: row.name for row in db.scalars(select(Service))}
+  monitors = list(db.scalars(select(Monitor)))
+  assert len(monitors) == 72
+  # One monitor per (scope, service) pair, named after both.
+  assert {(row.scope_id, row.service_id) for row in monitors} == {(a, b) for a in scopes for b in services}
+  for row in monitors:
+    scope, service = scopes[row.scope_id], services[row.service_id]
+    assert row.name == f"[{scope}][{service}] Service status"
+    assert row.description == f"Status of {service} in {scope}"
+  # Mostly green, but every colour shows.
+  statuses = [row.status.value for row in monitors]
+  assert statuses.count("ok") > statuses.count("warning") > 0
+  assert statuses.count("alert") > 0
+  # Each monitor's initial status is in its history, as for monitors created through the API.
+  history = {
+    row.monitor_id: (row.old_status, row.new_status) for row in db.scalars(select(MonitorStatusChange))
+  }
+  assert history == {row.id: (None, row.status) for row in monitors}
+
+
+def test_load_demo_twice_writes_nothing(settings, db):
+  assert load_demo(settings) == LOADED
+  before = counts(db)
+  statuses = dict(db.execute(select(Monitor.name, Monitor.status)).all())
+
+  assert load_demo(settings) == ALREADY_PRESENT == "demo data already present"
+  assert counts(db) == before == {"scope": 9, "service": 8, "monitor": 72, "monitor_status_change": 72}
+  db.rollback()
+  assert dict(db.execute(select(Monitor.name, Monitor.status)).all()) == statuses
+
+
+def test_load_demo_leaves_a_used_database_alone(settings, db):
+  # Any row in any table a loader fills (here a service, no scope) means "not a fresh installation".
+  db.add(Service(name="Mail", description="our own"))
+  db.commit()
+
+  assert load_demo(settings) == ALREADY_PRESENT
+  assert counts(db) == {"scope": 0, "service": 1, "monitor": 0, "monitor_status_change": 0}
+
+
+def test_demo_is_the_same_every_time(settings, db, tmp_path):
+  assert load_demo(settings) == LOADED
+  first = dict(db.execute(select(Monitor.name, Monitor.status)).all())
+  other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+  upgrade(other)
+  assert load_demo({**settings, "prodmanager.database_uri": other}) == LOADED
+  engine = get_engine(other)
+  try:
+    with Session(engine) as session:
+      assert dict(session.execute(select(Monitor.name, Monitor.status)).all()) == first
+  finally:
+    engine.dispose()
+
+
+def test_two_loaders_for_one_table_conflict():
+  config = Configurator(settings={})
+  config.include("prodmanager.demo")
+  config.add_demo_data(lambda context: 0, model=Scope)
+  config.add_demo_data(lambda context: 0, model=Scope, order=5)
+  with pytest.raises(ConfigurationConflictError):
+    config.commit()
+
+
+def test_loaders_are_sorted_by_order():
+  config = Configurator(settings={})
+  config.include("prodmanager.demo")
+  config.add_demo_data(lambda context: 2, model=Monitor, label="monitors", order=30)
+  config.add_demo_data(lambda context: 1, model=Scope, label="scopes", order=10)
+  config.commit()
+  assert [(entry.label, entry.order) for entry in config.registry["demo_loaders"]] == [
+    ("scopes", 10),
+    ("monitors", 30),
+  ]
