@@ -31,7 +31,7 @@ class Filter:
   kind: str = "text"
   enum: Any = None
   model: Any = None  # for ``int`` filters on references: the model offered in the HTML filter control
-  label: str = ""  # translation prefix of enum values (defaults to the filter name)
+  prefix: str = ""  # translation prefix of enum values (defaults to the filter name)
 
   def parse(self, raw: str):
     if self.kind == "enum":

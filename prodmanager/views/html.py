@@ -71,7 +71,7 @@ def form_widgets(request, service_class, values: dict, errors: dict) -> list[dic
       widget["type"] = "url"
     elif isinstance(field, Choice):
       widget["type"] = "select"
-      widget["options"] = [(m.value, request._(f"{field.label or field.name}.{m.value}")) for m in field.enum]
+      widget["options"] = [(m.value, request._(f"{field.prefix or field.name}.{m.value}")) for m in field.enum]
     elif isinstance(field, Reference):
       widget["type"] = "select"
       widget["options"] = reference_options(request, field.model)
@@ -90,8 +90,7 @@ def filter_widgets(request, service_class) -> list[dict]:
               "options": None, "type": "text"}
     if flt.kind == "enum":
       widget["type"] = "select"
-      label = getattr(flt, "label", "") or flt.name
-      widget["options"] = [(m.value, request._(f"{label}.{m.value}")) for m in flt.enum]
+      widget["options"] = [(m.value, request._(f"{flt.prefix or flt.name}.{m.value}")) for m in flt.enum]
     elif flt.kind == "int" and flt.model is not None:
       widget["type"] = "select"
       widget["options"] = reference_options(request, flt.model)

@@ -21,7 +21,7 @@ class MonitorService(ResourceService):
   fields = (
     Text("name", required=True, min_length=4, max_length=255),
     Text("description", max_length=MAX_TEXT, multiline=True),
-    Choice("status", enum=MonitorStatus, label="monitor_status"),
+    Choice("status", enum=MonitorStatus, prefix="monitor_status"),
     Text("integration", max_length=255),
     Text("external_reference", max_length=255),
     Url("external_link"),
@@ -32,7 +32,7 @@ class MonitorService(ResourceService):
   @classmethod
   def filter_declarations(cls):
     return [
-      Filter("status", Monitor.status, "enum", MonitorStatus, label="monitor_status"),
+      Filter("status", Monitor.status, "enum", MonitorStatus, prefix="monitor_status"),
       Filter("scope", Monitor.scope_id, "int", model=Scope),
       Filter("service", Monitor.service_id, "int", model=Service),
       Filter("integration", Monitor.integration, "text"),
