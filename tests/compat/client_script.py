@@ -12,9 +12,10 @@ import traceback
 from importlib.metadata import version
 from urllib.parse import parse_qsl, urlsplit
 
+from requests import Session
+
 import prodmanager
 from prodmanager import ProdManager
-from requests import Session
 
 
 def failure(call) -> dict:
@@ -64,7 +65,12 @@ def main(url: str, token: str) -> dict:
   result["service"]["count"] = client.service.count()
 
   monitor = client.monitor.create(
-    name="Compat monitor", description="Watched by the client", scope=scope_id, service=service_id, status="warning"
+    name="Compat monitor",
+    description="Watched by the client",
+    scope=scope_id,
+    service=service_id,
+    status="warning",
+    external_reference="compat-ref",
   )
   client.monitor.create(name="Compat monitor 2", scope=scope_id, service=service_id, status="alert")
   got = client.monitor.get(monitor.id)
