@@ -199,25 +199,30 @@ def form_field_schema(field) -> dict:
 
 
 def field_schema(field) -> dict:
+  """JSON Schema of a field in a JSON body; optional fields also accept null."""
   if isinstance(field, Text):
-    schema = {"type": "string", "maxLength": field.max_length}
+    schema = {"type": ["string"], "maxLength": field.max_length}
     if field.min_length:
       schema["minLength"] = field.min_length
   elif isinstance(field, Url):
-    schema = {"type": "string", "format": "uri", "maxLength": field.max_length}
+    schema = {"type": ["string"], "format": "uri", "maxLength": field.max_length}
   elif isinstance(field, Choice):
-    schema = {"type": "string", "enum": [member.value for member in field.enum]}
+    schema = {"type": ["string"], "enum": [member.value for member in field.enum]}
   elif isinstance(field, Reference):
     # Forms send ids as text; JSON clients send numbers. Both are accepted.
     schema = {"type": ["integer", "string"], "description": f"id of a {field.name}"}
   elif isinstance(field, DateTime):
-    schema = {"type": "string", "description": "YYYY-MM-DDTHH:MM (UTC), YYYY-MM-DD HH:MM or ISO 8601"}
+    schema = {"type": ["string"], "description": "YYYY-MM-DDTHH:MM (UTC), YYYY-MM-DD HH:MM or ISO 8601"}
   elif isinstance(field, Boolean):
     schema = {"type": ["boolean", "string"]}
   else:
-    schema = {"type": "string"}
+    schema = {"type": ["string"]}
   if not field.required:
-    schema = {"anyOf": [schema, {"type": "null"}]}
+    schema["type"].append("null")
+    if "enum" in schema:
+      schema["enum"].append(None)
+  if len(schema["type"]) == 1:
+    schema["type"] = schema["type"][0]
   return schema
 
 

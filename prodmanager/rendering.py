@@ -41,10 +41,14 @@ def add_globals(event: BeforeRender) -> None:
   event.setdefault("format_datetime", lambda value: format_datetime_html(request, value))
   event.setdefault("markdown", render_markdown)
   if "flash_messages" not in event:
-    # Pop only when there is something to pop: popping marks the session changed, which would send a
-    # session cookie with every response (and then subject cookie-keeping API clients to CSRF checks).
-    messages = request.session.pop_flash() if request.session.peek_flash() else []
-    event["flash_messages"] = [m if isinstance(m, tuple | list) else ("info", m) for m in messages]
+    # Popped once per request: a page may render fragments first (dashboard panels), which must not
+    # take the messages away from the page itself. Pop only when there is something to pop: popping
+    # marks the session changed, which would send a session cookie with every response (and then
+    # subject cookie-keeping API clients to CSRF checks).
+    if "_prodmanager_flash" not in request.__dict__:
+      messages = request.session.pop_flash() if request.session.peek_flash() else []
+      request.__dict__["_prodmanager_flash"] = [m if isinstance(m, tuple | list) else ("info", m) for m in messages]
+    event["flash_messages"] = request.__dict__["_prodmanager_flash"]
 
 
 def includeme(config):

@@ -35,6 +35,16 @@ def _backends() -> list[str]:
   return [name.strip() for name in wanted.split(",") if name.strip()]
 
 
+def pytest_configure(config):
+  """pytest imports the packages of its plugins (this one: all of ``prodmanager``) through its
+  assertion-rewriting loader, which pkg_resources does not know; Pyramid's static views read their
+  files through pkg_resources, so /static answered 500 in tests. Tell it to read them from disk."""
+  import pkg_resources
+  from _pytest.assertion.rewrite import AssertionRewritingHook
+
+  pkg_resources.register_loader_type(AssertionRewritingHook, pkg_resources.DefaultProvider)
+
+
 def pytest_report_header(config):
   reason = _postgres_unavailable() if "postgresql" in _backends() else "not requested"
   return [f"prodmanager: database backends {', '.join(_backends())}",

@@ -6,6 +6,7 @@ No stack trace, SQL or exception text of an unexpected error ever reaches a resp
 import logging
 from urllib.parse import urlencode
 
+from jsonschema.exceptions import best_match
 from openapi_core.validation.request.exceptions import SecurityValidationError
 from pyramid.exceptions import BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import (
@@ -121,12 +122,38 @@ def describe_validation_error(error) -> list[tuple[str, str]]:
     for schema_error in schema_errors:
       path = [str(part) for part in schema_error.absolute_path]
       field = parameter or (path[0] if path else _required_field(schema_error.message)) or "body"
-      found.append((field, schema_error.message))
+      found.append((field, schema_error_message(schema_error)))
   elif "MissingRequiredRequestBody" in cause.__class__.__name__:
     found.append(("body", "a request body is required"))
   else:
     found.append((parameter or "request", str(cause)))
   return found
+
+
+def schema_error_message(error) -> str:
+  """A short message for a JSON Schema error; never echoes the submitted value (it may be 64 KiB)."""
+  validator, expected = error.validator, error.validator_value
+  if validator in ("anyOf", "oneOf") and error.context:
+    # "X is not valid under any of the given schemas" says nothing; the closest branch does.
+    # A branch that failed on its type is the wrong branch for this value: prefer the others.
+    relevant = [branch for branch in error.context if branch.validator != "type"] or error.context
+    return schema_error_message(best_match(relevant))
+  messages = {
+    "maxLength": lambda: f"must be at most {expected} characters long",
+    "minLength": lambda: f"must be at least {expected} characters long",
+    "type": lambda: f"expected a value of type {' or '.join(expected) if isinstance(expected, list) else expected}",
+    "enum": lambda: f"must be one of: {', '.join('null' if value is None else str(value) for value in expected)}",
+    "required": lambda: "this field is required",
+    "maxItems": lambda: f"at most {expected} values are accepted",
+    "minimum": lambda: f"must be at least {expected}",
+    "maximum": lambda: f"must be at most {expected}",
+    "pattern": lambda: "has an invalid format",
+    "format": lambda: f"must be a valid {expected}",
+  }
+  if validator in messages:
+    return messages[validator]()
+  message = error.message
+  return message if len(message) <= 200 else message[:200] + "…"
 
 
 def _required_field(message: str) -> str | None:
