@@ -11,14 +11,25 @@ plugin_info = {
 
 
 def includeme(config):
+  from . import demo
+  from .models import Runbook
   from .services import RunbookService, runbooks_counter
 
   config.add_translations("prodmanager_example:translations")
-  config.add_resource_type("runbook", RunbookService, icon="link", templates={
-    "list": "prodmanager_example:templates/list.jinja2", "detail": "prodmanager_example:templates/detail.jinja2"})
+  config.add_resource_type(
+    "runbook",
+    RunbookService,
+    icon="link",
+    templates={
+      "list": "prodmanager_example:templates/list.jinja2",
+      "detail": "prodmanager_example:templates/detail.jinja2",
+    },
+  )
   config.add_openapi_fragment("prodmanager_example:openapi.yaml")
   config.add_crud_api("runbook")
   config.add_html_crud("runbook")
   config.add_navigation("runbook", "nav.runbook", "/runbook", icon="link", order=90)
   # A service that still has runbooks cannot be deleted (403 on the API, an error on the page).
   config.add_dependent("service", "runbooks", runbooks_counter)
+  # `prodmanager demo` fills the table too; order 90 runs after the service loader (20).
+  config.add_demo_data(demo.load, model=Runbook, label="runbooks", order=90)

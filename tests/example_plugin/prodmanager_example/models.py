@@ -1,9 +1,10 @@
 """The runbook table, on the core's declarative base; table names carry the plugin's prefix."""
 
-from prodmanager.db import Base
-from prodmanager_service.models import Service
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from prodmanager.db import Base
+from prodmanager_service.models import Service
 
 
 class Runbook(Base):

@@ -1,10 +1,11 @@
 """Domain service of runbooks: fields, filters, JSON shape. HTML pages and the API both use it."""
 
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
 from prodmanager.fields import MAX_TEXT, Reference, Text, Url
 from prodmanager.services import Filter, ResourceService
 from prodmanager_service.models import Service
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from .models import Runbook
 

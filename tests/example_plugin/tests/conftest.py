@@ -12,6 +12,7 @@ every installed plugin but the example.)
 import os
 
 import pytest
+
 from prodmanager.testing import TEST_SECRET
 
 
@@ -21,8 +22,11 @@ def enabled_plugins() -> list[str]:
 
   installed = sorted(installed_plugins())
   if "example" not in installed:
-    pytest.fail("the example plugin is not installed: run `make install-test` "
-                "(or `pip install -e tests/example_plugin`)", pytrace=False)
+    pytest.fail(
+      "the example plugin is not installed: run `make install-test` "
+      "(or `pip install -e tests/example_plugin`)",
+      pytrace=False,
+    )
   return installed
 
 

@@ -2,12 +2,15 @@
 plugin order, migrations, API with its OpenAPI document, HTML pages, navigation, translations and
 the rule that a service with runbooks cannot be deleted."""
 
+import os
+
 import pytest
+from sqlalchemy import func, select
+
 from prodmanager.plugins import resolve
 from prodmanager.settings import ConfigurationError
 from prodmanager_example.models import Runbook
 from prodmanager_service.models import Service
-from sqlalchemy import func, select
 
 
 @pytest.fixture
@@ -20,8 +23,12 @@ def service(dbsession):
 
 @pytest.fixture
 def runbook(dbsession, service):
-  row = Runbook(name="Restart the API", description="1. drain\n2. **restart**", url="https://wiki.example.com/api",
-                service_id=service.id)
+  row = Runbook(
+    name="Restart the API",
+    description="1. drain\n2. **restart**",
+    url="https://wiki.example.com/api",
+    service_id=service.id,
+  )
   dbsession.add(row)
   dbsession.flush()
   return row
@@ -58,24 +65,33 @@ def test_the_application_of_these_tests_has_the_example_plugin(registry):
 
 
 def test_create_with_a_form_answers_200_and_writes_the_row(webapp, token_headers, dbsession, service):
-  response = webapp.post("/api/runbook/create", {"name": "Failover the DB", "service": str(service.id),
-                                                 "url": "https://wiki.example.com/db"}, headers=token_headers)
+  response = webapp.post(
+    "/api/runbook/create",
+    {"name": "Failover the DB", "service": str(service.id), "url": "https://wiki.example.com/db"},
+    headers=token_headers,
+  )
   body = response.json
   assert response.status_int == 200
   assert body["name"] == "Failover the DB"
   assert body["description"] == ""
   assert body["url"] == "https://wiki.example.com/db"
   assert body["service"] == service.id
-  assert body["links"] == {"self": f"http://localhost/api/runbook/{body['id']}",
-                           "service": f"http://localhost/api/service/{service.id}"}
+  assert body["links"] == {
+    "self": f"http://localhost/api/runbook/{body['id']}",
+    "service": f"http://localhost/api/service/{service.id}",
+  }
   row = dbsession.get(Runbook, body["id"])
   assert (row.name, row.service_id, row.url) == ("Failover the DB", service.id, "https://wiki.example.com/db")
 
 
 def test_rest_create_with_json_answers_201_and_location(webapp, make_token, dbsession, service):
   headers = make_token(["runbook_api"])
-  response = webapp.post_json("/api/runbook", {"name": "Rotate the certificates", "description": "Use *certbot*.",
-                                               "service": service.id}, headers=headers, status=201)
+  response = webapp.post_json(
+    "/api/runbook",
+    {"name": "Rotate the certificates", "description": "Use *certbot*.", "service": service.id},
+    headers=headers,
+    status=201,
+  )
   assert response.headers["Location"] == response.json["links"]["self"]
   assert response.json["url"] is None
   assert dbsession.get(Runbook, response.json["id"]).description == "Use *certbot*."
@@ -92,8 +108,12 @@ def test_list_get_filter_and_search(webapp, dbsession, service, runbook):
   assert [item["name"] for item in response.json["items"]] == ["Reload the firewall", "Restart the API"]
   assert response.headers["x-total"] == "2"
   assert response.headers["x-next-page"] == "None"
-  assert [item["name"] for item in webapp.get(f"/api/runbook?service={service.id}").json["items"]] == ["Restart the API"]
-  assert [item["name"] for item in webapp.get("/api/runbook?q=FIREWALL").json["items"]] == ["Reload the firewall"]
+  assert [item["name"] for item in webapp.get(f"/api/runbook?service={service.id}").json["items"]] == [
+    "Restart the API"
+  ]
+  assert [item["name"] for item in webapp.get("/api/runbook?q=FIREWALL").json["items"]] == [
+    "Reload the firewall"
+  ]
   assert webapp.get(f"/api/runbook/{runbook.id}").json["url"] == "https://wiki.example.com/api"
   error = webapp.get("/api/runbook?service=abc", status=400).json
   assert "service" in error["reasons"]
@@ -114,10 +134,14 @@ def test_list_runs_the_same_number_of_queries_whatever_its_length(webapp, dbsess
 
 
 def test_update_keeps_omitted_fields_and_patch_works(webapp, token_headers, dbsession, runbook):
-  response = webapp.post(f"/api/runbook/{runbook.id}/update", {"url": "http://intranet/api"}, headers=token_headers)
+  response = webapp.post(
+    f"/api/runbook/{runbook.id}/update", {"url": "http://intranet/api"}, headers=token_headers
+  )
   assert response.json["url"] == "http://intranet/api"
   assert response.json["name"] == "Restart the API"
-  response = webapp.patch_json(f"/api/runbook/{runbook.id}", {"name": "Restart the API servers"}, headers=token_headers)
+  response = webapp.patch_json(
+    f"/api/runbook/{runbook.id}", {"name": "Restart the API servers"}, headers=token_headers
+  )
   assert response.json["name"] == "Restart the API servers"
   dbsession.refresh(runbook)
   assert (runbook.name, runbook.url) == ("Restart the API servers", "http://intranet/api")
@@ -134,15 +158,19 @@ def test_delete_compat_and_rest(webapp, token_headers, dbsession, service, runbo
   assert count_runbooks(dbsession) == 0
 
 
-@pytest.mark.parametrize("fields, field", [
-  ({"name": "Bad link", "url": "ftp://files.example.com/runbook"}, "url"),
-  ({"name": "Bad link", "url": "not a url"}, "url"),
-  ({"name": "Bad"}, "name"),
-  ({"name": "No service", "service": ""}, "service"),
-  ({"name": "Unknown service", "service": "999999"}, "service"),
-])
-def test_invalid_input_is_refused_with_400_and_nothing_is_written(webapp, token_headers, dbsession, service,
-                                                                   fields, field):
+@pytest.mark.parametrize(
+  "fields, field",
+  [
+    ({"name": "Bad link", "url": "ftp://files.example.com/runbook"}, "url"),
+    ({"name": "Bad link", "url": "not a url"}, "url"),
+    ({"name": "Bad"}, "name"),
+    ({"name": "No service", "service": ""}, "service"),
+    ({"name": "Unknown service", "service": "999999"}, "service"),
+  ],
+)
+def test_invalid_input_is_refused_with_400_and_nothing_is_written(
+  webapp, token_headers, dbsession, service, fields, field
+):
   data = {"service": str(service.id), **fields}
   error = webapp.post("/api/runbook/create", data, headers=token_headers, status=400).json
   assert field in error["reasons"]
@@ -151,16 +179,21 @@ def test_invalid_input_is_refused_with_400_and_nothing_is_written(webapp, token_
 
 
 def test_bad_url_on_update_is_refused_and_the_row_is_unchanged(webapp, token_headers, dbsession, runbook):
-  error = webapp.patch_json(f"/api/runbook/{runbook.id}", {"url": "javascript:alert(1)"}, headers=token_headers,
-                            status=400).json
+  error = webapp.patch_json(
+    f"/api/runbook/{runbook.id}", {"url": "javascript:alert(1)"}, headers=token_headers, status=400
+  ).json
   assert error["reasons"]["url"] == ["expected an http:// or https:// URL"]
   dbsession.refresh(runbook)
   assert runbook.url == "https://wiki.example.com/api"
 
 
-def test_names_are_unique(webapp, token_headers, dbsession, service, runbook):
-  error = webapp.post_json("/api/runbook/create", {"name": "Restart the API", "service": service.id},
-                           headers=token_headers, status=400).json
+def test_a_used_name_is_a_409_conflict(webapp, token_headers, dbsession, service, runbook):
+  error = webapp.post_json(
+    "/api/runbook/create",
+    {"name": "Restart the API", "service": service.id},
+    headers=token_headers,
+    status=409,
+  ).json
   assert error["reasons"]["name"] == ["a runbook with this name already exists"]
   assert count_runbooks(dbsession) == 1
 
@@ -174,15 +207,21 @@ def test_writes_need_the_runbook_permission(webapp, make_token, dbsession, servi
 
 
 def test_a_service_with_runbooks_cannot_be_deleted(webapp, token_headers, dbsession, service, runbook):
-  error = webapp.post(f"/api/service/{service.id}/delete", headers=token_headers, status=403).json
+  service_id = service.id
+  error = webapp.post(f"/api/service/{service_id}/delete", headers=token_headers, status=403).json
   assert error["reasons"] == {"runbooks": ["this service still has 1 runbooks; delete or move them first"]}
-  webapp.delete(f"/api/service/{service.id}", headers=token_headers, status=403)
-  assert dbsession.get(Service, service.id) is not None
+  webapp.delete(f"/api/service/{service_id}", headers=token_headers, status=403)
+  assert dbsession.scalar(select(func.count()).select_from(Service).where(Service.id == service_id)) == 1
   # Once its runbooks are gone, the service can go.
   webapp.delete(f"/api/runbook/{runbook.id}", headers=token_headers, status=204)
-  webapp.delete(f"/api/service/{service.id}", headers=token_headers, status=204)
-  dbsession.expire_all()
-  assert dbsession.get(Service, service.id) is None
+  webapp.delete(f"/api/service/{service_id}", headers=token_headers, status=204)
+  assert dbsession.scalar(select(func.count()).select_from(Service).where(Service.id == service_id)) == 0
+
+
+def test_the_service_delete_page_explains_why_it_is_refused(webapp, operator, dbsession, service, runbook):
+  response = webapp.post(f"/service/{service.id}/delete", {"csrf_token": operator()}, status=403)
+  assert "this service still has 1 runbooks" in response.text
+  assert dbsession.scalar(select(func.count()).select_from(Service)) == 1
 
 
 # -- OpenAPI document -------------------------------------------------------------------------------
@@ -190,8 +229,13 @@ def test_a_service_with_runbooks_cannot_be_deleted(webapp, token_headers, dbsess
 
 def test_openapi_document_has_the_runbook_paths_and_schema(webapp):
   document = webapp.get("/api/openapi.json").json
-  for path in ("/api/runbook", "/api/runbook/create", "/api/runbook/{id}", "/api/runbook/{id}/update",
-               "/api/runbook/{id}/delete"):
+  for path in (
+    "/api/runbook",
+    "/api/runbook/create",
+    "/api/runbook/{id}",
+    "/api/runbook/{id}/update",
+    "/api/runbook/{id}/delete",
+  ):
     assert path in document["paths"], path
   schema = document["components"]["schemas"]["Runbook"]
   assert set(schema["required"]) == {"id", "name", "description", "url", "service", "links"}
@@ -227,9 +271,13 @@ def test_list_and_detail_pages(webapp, service, runbook):
   webapp.get("/runbook/999999", status=404)
 
 
+def runbook_form(page):
+  """The create/update form of the page (the layout also holds the logout form)."""
+  return next(form for form in page.forms.values() if "name" in form.fields)
+
+
 def test_operator_creates_a_runbook_with_the_form(webapp, operator, dbsession, service):
-  page = webapp.get("/runbook/create")
-  form = page.forms[-1] if "name" not in page.form.fields else page.form
+  form = runbook_form(webapp.get("/runbook/create"))
   assert {"name", "description", "url", "service"} <= set(form.fields)
   assert (str(service.id), False, "Compute") in form["service"].options
   form["name"] = "Purge the CDN"
@@ -243,8 +291,7 @@ def test_operator_creates_a_runbook_with_the_form(webapp, operator, dbsession, s
 
 
 def test_form_errors_are_shown_and_nothing_is_written(webapp, operator, dbsession, service):
-  page = webapp.get("/runbook/create")
-  form = page.forms[-1] if "name" not in page.form.fields else page.form
+  form = runbook_form(webapp.get("/runbook/create"))
   form["name"] = "Broken link"
   form["url"] = "wiki/page"
   form["service"] = str(service.id)
@@ -257,3 +304,51 @@ def test_form_errors_are_shown_and_nothing_is_written(webapp, operator, dbsessio
 def test_anonymous_visitors_cannot_open_the_create_form(webapp):
   response = webapp.get("/runbook/create", status=303)
   assert "/login?next=" in response.headers["Location"]
+
+
+def test_operator_updates_then_deletes_a_runbook(webapp, operator, dbsession, runbook):
+  form = runbook_form(webapp.get(f"/runbook/{runbook.id}/update"))
+  assert form["name"].value == "Restart the API"
+  form["url"] = "https://wiki.example.com/api-v2"
+  response = form.submit(status=303)
+  assert response.headers["Location"].rstrip("/").endswith(f"/runbook/{runbook.id}")
+  dbsession.refresh(runbook)
+  assert runbook.url == "https://wiki.example.com/api-v2"
+
+  page = webapp.get(f"/runbook/{runbook.id}/delete")
+  assert "Restart the API" in page.text
+  response = next(form for form in page.forms.values() if form.action.endswith("/delete")).submit(status=303)
+  assert response.headers["Location"].rstrip("/").endswith("/runbook")
+  assert count_runbooks(dbsession) == 0
+
+
+# -- demo data --------------------------------------------------------------------------------------
+
+
+def test_demo_data_adds_one_runbook_per_demo_service(tmp_path, monkeypatch):
+  # load_demo commits, so it gets a database of its own instead of the suite's shared one.
+  from prodmanager.db import get_engine
+  from prodmanager.demo import ALREADY_PRESENT, load_demo
+  from prodmanager.migrate import upgrade
+
+  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
+    monkeypatch.delenv(key)
+  uri = f"sqlite:///{tmp_path / 'demo.sqlite'}"
+  upgrade(uri)
+  settings = {
+    "prodmanager.database_uri": uri,
+    "prodmanager.instance_path": str(tmp_path),
+    "prodmanager.plugins": "service example",
+  }
+  summary = load_demo(settings)
+  engine = get_engine(uri)
+  try:
+    with engine.connect() as connection:
+      rows = connection.execute(
+        select(Runbook.name, Service.name).join(Service, Runbook.service_id == Service.id)
+      ).all()
+  finally:
+    engine.dispose()
+  assert rows and all(runbook == f"Restart {service}" for runbook, service in rows)
+  assert f"{len(rows)} runbooks" in summary
+  assert load_demo(settings) == ALREADY_PRESENT

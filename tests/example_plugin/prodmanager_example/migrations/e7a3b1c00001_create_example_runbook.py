@@ -23,8 +23,9 @@ def upgrade():
     sa.Column("description", sa.Text(), nullable=False, server_default=""),
     sa.Column("url", sa.String(length=2048), nullable=True),
     sa.Column("service_id", sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(["service_id"], ["service.id"], name=op.f("fk_example_runbook_service_id_service"),
-                            ondelete="RESTRICT"),
+    sa.ForeignKeyConstraint(
+      ["service_id"], ["service.id"], name=op.f("fk_example_runbook_service_id_service"), ondelete="RESTRICT"
+    ),
     sa.PrimaryKeyConstraint("id", name=op.f("pk_example_runbook")),
     sa.UniqueConstraint("name", name=op.f("uq_example_runbook_name")),
   )

@@ -1,0 +1,211 @@
+"""Web authentication: login with the administrator secret, session cookie, CSRF, logout, redirects,
+and the Authorization header being ignored on HTML pages."""
+
+import base64
+import datetime as dt
+import json
+import re
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from prodmanager.security import REMEMBER_SECONDS
+from prodmanager.testing import TEST_SECRET
+
+COOKIE = "session"
+
+
+def session_state(webapp) -> dict:
+  """What the signed session cookie of the client holds (its signature is 64 bytes of SHA-512)."""
+  value = webapp.cookies.get(COOKIE)
+  if not value:
+    return {}
+  raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+  _renewed, _created, state = json.loads(raw[64:])
+  return state
+
+
+def set_cookie_header(response) -> str:
+  headers = [header for header in response.headers.getall("Set-Cookie") if header.startswith(f"{COOKIE}=")]
+  assert len(headers) == 1, response.headers.getall("Set-Cookie")
+  return headers[0]
+
+
+def login_form(webapp, path="/login"):
+  return webapp.get(path).forms["login-form"]
+
+
+def is_operator(webapp) -> bool:
+  """An operator gets the create form; a visitor is sent to the login page."""
+  response = webapp.get("/scope/create", status="*")
+  if response.status_int == 200:
+    return True
+  assert response.status_int == 303
+  assert response.location.startswith("http://localhost/login?next=")
+  return False
+
+
+def test_login_form(webapp):
+  page = webapp.get("/login")
+  form = page.forms["login-form"]
+  assert form.method.lower() == "post"
+  assert form.action == "/login"
+  assert form["csrf_token"].value
+  assert form.fields["secret"][0].attrs["type"] == "password"
+  assert form.fields["remember"][0].attrs["type"] == "checkbox"
+  assert "next" in form.fields
+  assert not is_operator(webapp)
+
+
+def test_bad_secret_shows_the_error_and_logs_nobody_in(webapp, registry):
+  form = login_form(webapp)
+  form["secret"] = "not-the-secret"
+  page = form.submit(status=401)
+  assert registry["i18n.catalogues"].messages["en"]["auth.invalid_secret"] in page.text
+  assert 'id="login-form"' in page.text  # the form is shown again
+  assert "auth" not in session_state(webapp)
+  assert not is_operator(webapp)
+
+
+def test_empty_secret_is_refused(webapp):
+  form = login_form(webapp)
+  form["secret"] = ""
+  form.submit(status=401)
+  assert not is_operator(webapp)
+
+
+def test_good_secret_logs_in_with_a_session_cookie(webapp):
+  form = login_form(webapp)
+  form["secret"] = TEST_SECRET
+  response = form.submit(status=303)
+  assert response.location == "http://localhost/"
+  cookie = set_cookie_header(response)
+  assert "HttpOnly" in cookie
+  assert re.search(r"SameSite=(Lax|Strict)", cookie, re.I)
+  assert "Secure" not in cookie  # served over plain http here
+  # Without "remember me" the cookie lasts for the browser session only.
+  assert "Max-Age" not in cookie
+  assert "expires" not in cookie.lower()
+  assert session_state(webapp)["auth"]["name"] == "admin"
+  # The flash message is shown once, on the next page.
+  assert "alert-success" in response.follow().text
+  assert "alert-success" not in webapp.get("/").text
+  assert is_operator(webapp)
+
+
+def test_remember_me_keeps_the_cookie_for_seven_days(webapp):
+  form = login_form(webapp)
+  form["secret"] = TEST_SECRET
+  form["remember"] = True
+  before = dt.datetime.now(dt.UTC)
+  response = form.submit(status=303)
+  cookie = set_cookie_header(response)
+  assert f"Max-Age={REMEMBER_SECONDS}" in cookie
+  assert REMEMBER_SECONDS == 7 * 24 * 3600
+  expires = parsedate_to_datetime(re.search(r"expires=([^;]+)", cookie, re.I).group(1))
+  assert abs((expires - before).total_seconds() - REMEMBER_SECONDS) < 3600
+  assert session_state(webapp)["auth"]["remember"] is True
+  # Later responses keep the cookie persistent.
+  later = webapp.get("/login")
+  for header in later.headers.getall("Set-Cookie"):
+    assert "Max-Age" in header
+
+
+def test_login_without_csrf_token_is_refused(webapp):
+  webapp.get("/login")  # a session exists, but the token is not sent
+  page = webapp.post("/login", {"secret": TEST_SECRET}, status=400)
+  assert "text/html" in page.content_type
+  assert not is_operator(webapp)
+
+
+def test_login_with_a_wrong_csrf_token_is_refused(webapp):
+  webapp.get("/login")
+  webapp.post("/login", {"secret": TEST_SECRET, "csrf_token": "0" * 32}, status=400)
+  assert not is_operator(webapp)
+
+
+def test_logout_without_csrf_token_is_refused(webapp, operator):
+  webapp.post("/logout", status=400)
+  assert is_operator(webapp)
+
+
+def test_logout_is_post_only(webapp, operator):
+  response = webapp.get("/logout", status="*")
+  assert response.status_int in (404, 405)
+  assert is_operator(webapp)
+
+
+def test_logout(webapp, operator):
+  page = webapp.get("/scope")
+  assert 'action="/logout"' in page.text
+  assert 'href="/scope/create"' in page.text or "/scope/create" in page.text
+  response = webapp.post("/logout", {"csrf_token": operator()}, status=303)
+  assert response.location == "http://localhost/"
+  assert "auth" not in session_state(webapp)
+  page = webapp.get("/scope")
+  assert 'action="/logout"' not in page.text
+  assert "/scope/create" not in page.text
+  assert 'href="/login?next=' in page.text
+  assert not is_operator(webapp)
+
+
+def test_login_returns_to_the_next_page(webapp):
+  form = login_form(webapp, "/login?next=/scope/create")
+  assert form["next"].value == "/scope/create"
+  form["secret"] = TEST_SECRET
+  assert form.submit(status=303).location == "http://localhost/scope/create"
+
+
+def test_protected_page_sends_to_login_and_back(webapp):
+  response = webapp.get("/scope/create", status=303)
+  assert response.location == "http://localhost/login?next=%2Fscope%2Fcreate"
+  form = response.follow().forms["login-form"]
+  assert form["next"].value == "/scope/create"
+  form["secret"] = TEST_SECRET
+  assert form.submit(status=303).location == "http://localhost/scope/create"
+
+
+@pytest.mark.parametrize("target", [
+  "https://evil.example", "https://evil.example/login", "//evil.example", "///evil.example",
+  "http:evil.example", "javascript:alert(1)", "evil.example", "/\\evil.example", "/\\/evil.example",
+])
+def test_open_redirect_is_refused(webapp, target):
+  form = login_form(webapp, "/login")
+  assert form["next"].value == "/"
+  # The GET parameter is not echoed back...
+  assert "evil" not in webapp.get("/login", {"next": target}).forms["login-form"]["next"].value
+  # ...and a forged POST value is not followed.
+  form["next"] = target
+  form["secret"] = TEST_SECRET
+  location = form.submit(status=303).location
+  assert location == "http://localhost/"
+
+
+def test_bearer_token_does_not_log_in_on_html_pages(webapp, token_headers, dbsession):
+  from prodmanager_scope.models import Scope
+
+  response = webapp.get("/scope/create", headers=token_headers, status=303)
+  assert response.location.startswith("http://localhost/login")
+  page = webapp.get("/scope", headers=token_headers)
+  assert 'action="/logout"' not in page.text
+  # An HTML write with a token is refused too (no session, no CSRF token).
+  response = webapp.post("/scope/create", {"name": "Via token"}, headers=token_headers, status="*")
+  assert response.status_int in (400, 403)
+  assert dbsession.query(Scope).count() == 0
+
+
+@pytest.mark.parametrize("path", ["/", "/scope", "/service", "/monitor", "/login", "/about"])
+def test_basic_authorization_is_ignored_on_html_pages(webapp, path):
+  headers = {"Authorization": "Basic " + base64.b64encode(b"proxy-user:proxy-password").decode()}
+  page = webapp.get(path, headers=headers, status=200)
+  assert "text/html" in page.content_type
+  assert "WWW-Authenticate" not in page.headers
+
+
+def test_garbage_bearer_is_ignored_on_html_pages(webapp):
+  webapp.get("/scope", headers={"Authorization": "Bearer not-a-token"}, status=200)
+
+
+def test_operator_session_works_with_a_basic_auth_proxy(webapp, operator):
+  headers = {"Authorization": "Basic " + base64.b64encode(b"proxy:pass").decode()}
+  assert webapp.get("/scope/create", headers=headers).status_int == 200

@@ -1,0 +1,39 @@
+"""Health probes: liveness, readiness (database) and version (no outbound check)."""
+
+import prodmanager
+
+
+def test_liveness(webapp):
+  response = webapp.get("/health")
+  assert response.status_int == 200
+  assert response.content_type == "text/plain"
+  assert response.text == "OK"
+
+
+def test_liveness_ignores_tokens_and_sessions(webapp, operator):
+  # Probes must answer whatever a proxy adds; /health is not under /api, so no token is read.
+  assert webapp.get("/health", headers={"Authorization": "Bearer garbage"}).text == "OK"
+
+
+def test_readiness_checks_the_database(webapp):
+  response = webapp.get("/health/ready")
+  assert response.status_int == 200
+  assert response.content_type == "application/json"
+  assert response.json == {"status": "ok", "checks": {"database": "ok"}}
+
+
+def test_version(webapp):
+  response = webapp.get("/health/version")
+  assert response.content_type == "application/json"
+  assert response.json == {"current": prodmanager.__version__, "latest": None, "release_url": None}
+
+
+def test_version_is_the_package_version():
+  from importlib.metadata import version
+
+  assert prodmanager.__version__ == version("prodmanager")
+
+
+def test_probes_refuse_writes(webapp):
+  for path in ("/health", "/health/ready", "/health/version"):
+    assert webapp.post(path, status="*").status_int in (404, 405)

@@ -1,0 +1,42 @@
+"""The core's include chain and tween chain: their order is a decision, asserted here."""
+
+from pyramid.interfaces import ITweens
+
+import prodmanager
+
+
+def test_core_include_chain():
+  assert prodmanager.CORE_INCLUDES == (
+    "prodmanager.db",
+    "prodmanager.security",
+    "prodmanager.i18n",
+    "prodmanager.rendering",
+    "prodmanager.directives",
+    "prodmanager.demo",
+    "prodmanager.api",
+    "prodmanager.views.errors",
+    "prodmanager.views.core",
+    "prodmanager.views.html",
+  )
+
+
+def test_every_core_include_has_an_includeme():
+  import importlib
+
+  for name in prodmanager.CORE_INCLUDES:
+    assert callable(importlib.import_module(name).includeme), name
+
+
+def test_tween_chain(registry):
+  """Outermost first: headers on every response (errors and 413 included), then the size limit before
+  any work, the transaction, response validation, exception views, and the token check under them
+  so that a bad token becomes a JSON 401."""
+  names = [name for name, _factory in registry.queryUtility(ITweens).implicit()]
+  assert names == [
+    "prodmanager.tweens.security_headers_tween_factory",
+    "prodmanager.tweens.body_limit_tween_factory",
+    "pyramid_tm.tm_tween_factory",
+    "pyramid_openapi3.tween.response_tween_factory",
+    "pyramid.tweens.excview_tween_factory",
+    "prodmanager.security.token_check_tween_factory",
+  ]

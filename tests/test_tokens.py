@@ -1,0 +1,312 @@
+"""API tokens: creation (form and JSON), defaults computed per request, validation, claims, refusals."""
+
+import base64
+import datetime as dt
+import json
+import time
+import uuid
+
+import pytest
+
+from prodmanager.security import TokenService
+from prodmanager.testing import TEST_SECRET
+
+CLAIMS = {"iss", "aud", "sub", "nbf", "exp", "iat", "jti", "version", "permissions"}
+VALID = {"secret": TEST_SECRET, "name": "ci-runner", "description": "token for the CI"}
+
+
+def claims_of(token: str) -> dict:
+  """The payload of a JWT, read without verifying it (to look at what the server signed)."""
+  payload = token.split(".")[1]
+  return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+def bearer(token: str) -> dict:
+  return {"Authorization": f"Bearer {token}"}
+
+
+def whoami(webapp, token: str, status=200):
+  return webapp.get("/api/token/whoami", headers=bearer(token), status=status)
+
+
+def scope_count(dbsession) -> int:
+  from prodmanager_scope.models import Scope
+
+  return dbsession.query(Scope).count()
+
+
+def test_create_with_a_form(webapp):
+  response = webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api", "service_api"]})
+  assert response.content_type == "application/json"
+  token = response.json
+  assert isinstance(token, str)
+  assert token.count(".") == 2
+  payload = whoami(webapp, token).json["payload"]
+  assert payload["aud"] == "ci-runner"
+  assert payload["sub"] == "token for the CI"
+  assert payload["permissions"] == ["scope_api", "service_api"]
+
+
+def test_create_with_json(webapp):
+  token = webapp.post_json("/api/token/create", {**VALID, "permissions": ["monitor_api"]}).json
+  assert whoami(webapp, token).json["payload"]["permissions"] == ["monitor_api"]
+
+
+def test_json_permission_may_be_a_single_string(webapp):
+  token = webapp.post_json("/api/token/create", {**VALID, "permissions": "scope_api"}).json
+  assert claims_of(token)["permissions"] == ["scope_api"]
+
+
+def test_form_accepts_the_singular_permission_field(webapp):
+  token = webapp.post("/api/token/create", {**VALID, "permission": "service_api"}).json
+  assert claims_of(token)["permissions"] == ["service_api"]
+
+
+def test_without_permissions_the_token_has_none(webapp):
+  token = webapp.post("/api/token/create", VALID).json
+  assert claims_of(token)["permissions"] == []
+
+
+def test_default_dates_are_computed_at_request_time(webapp):
+  for _ in range(2):  # twice: the defaults are not frozen at the first request (0.22 froze them at start)
+    before = int(time.time())
+    token = webapp.post("/api/token/create", VALID).json
+    after = int(time.time())
+    claims = claims_of(token)
+    # Valid from now (rounded down to the minute) for one hour.
+    assert before - 60 <= claims["nbf"] <= after
+    assert claims["exp"] == claims["nbf"] + 3600
+    assert before <= claims["iat"] <= after
+    whoami(webapp, token)  # usable at once
+
+
+def test_explicit_dates(webapp):
+  token = webapp.post("/api/token/create", {**VALID, "not_before_date": "2020-01-01T10:00",
+                                            "expiration_date": "2099-12-31T23:59"}).json
+  claims = claims_of(token)
+  assert claims["nbf"] == int(dt.datetime(2020, 1, 1, 10, 0, tzinfo=dt.UTC).timestamp())
+  assert claims["exp"] == int(dt.datetime(2099, 12, 31, 23, 59, tzinfo=dt.UTC).timestamp())
+  assert whoami(webapp, token).json["payload"]["exp"] == claims["exp"]
+
+
+def test_dates_with_an_offset(webapp):
+  token = webapp.post_json("/api/token/create", {**VALID, "not_before_date": "2020-01-01T12:00:00+02:00",
+                                                 "expiration_date": "2099-01-01 10:00"}).json
+  assert claims_of(token)["nbf"] == int(dt.datetime(2020, 1, 1, 10, 0, tzinfo=dt.UTC).timestamp())
+
+
+def test_whoami_returns_every_claim_twice(webapp):
+  token = webapp.post_json("/api/token/create", {**VALID, "permissions": ["service_api", "scope_api"]}).json
+  body = whoami(webapp, token).json
+  assert set(body) == {"payload", "playload"}
+  assert body["payload"] == body["playload"]  # 0.22's spelling kept for old clients
+  payload = body["payload"]
+  assert set(payload) == CLAIMS
+  assert payload["iss"] == "ProdManager"
+  assert payload["aud"] == VALID["name"]
+  assert payload["sub"] == VALID["description"]
+  assert payload["version"] == 1
+  assert payload["permissions"] == ["scope_api", "service_api"]
+  assert uuid.UUID(payload["jti"])
+  assert payload == claims_of(token)
+
+
+def test_every_token_has_its_own_jti(webapp):
+  first = claims_of(webapp.post("/api/token/create", VALID).json)
+  second = claims_of(webapp.post("/api/token/create", VALID).json)
+  assert first["jti"] != second["jti"]
+
+
+def test_token_uses_the_configured_algorithm(webapp):
+  token = webapp.post("/api/token/create", VALID).json
+  header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+  assert header["alg"] == "HS256"
+
+
+@pytest.mark.parametrize(("changes", "field"), [
+  ({"name": "a" * 7}, "name"),
+  ({"name": "a" * 17}, "name"),
+  ({"name": "        "}, "name"),
+  ({"description": "d" * 11}, "description"),
+  ({"description": "d" * 33}, "description"),
+  ({"secret": "not-the-secret"}, "secret"),
+  ({"secret": ""}, "secret"),
+  ({"permissions": ["nope_api"]}, "permissions"),
+  ({"permissions": ["scope_api", "admin"]}, "permissions"),
+  ({"not_before_date": "garbage"}, "not_before_date"),
+  ({"not_before_date": "2024-02-30T10:00"}, "not_before_date"),
+  ({"expiration_date": "2020-13-45T00:00"}, "expiration_date"),
+  ({"not_before_date": "2030-01-02T00:00", "expiration_date": "2030-01-01T00:00"}, "expiration_date"),
+  ({"not_before_date": "2030-01-01T00:00", "expiration_date": "2030-01-01T00:00"}, "expiration_date"),
+])
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_invalid_input_is_refused_with_reasons(webapp, changes, field, encoding):
+  body = {**VALID, **changes}
+  if encoding == "json":
+    response = webapp.post_json("/api/token/create", body, status=400)
+  else:
+    response = webapp.post("/api/token/create", body, status=400)
+  assert response.content_type == "application/json"
+  assert set(response.json) == {"message", "reasons"}
+  assert field in response.json["reasons"]
+  assert all(isinstance(reason, str) and reason for reason in response.json["reasons"][field])
+
+
+def test_valid_boundaries_are_accepted(webapp):
+  webapp.post("/api/token/create", {**VALID, "name": "a" * 8, "description": "d" * 12}, status=200)
+  webapp.post("/api/token/create", {**VALID, "name": "a" * 16, "description": "d" * 32}, status=200)
+
+
+@pytest.mark.parametrize("missing", ["secret", "name", "description"])
+def test_required_fields(webapp, missing):
+  body = {key: value for key, value in VALID.items() if key != missing}
+  response = webapp.post_json("/api/token/create", body, status=400)
+  assert missing in response.json["reasons"]
+  response = webapp.post("/api/token/create", body, status=400)
+  assert missing in response.json["reasons"]
+
+
+def test_json_body_must_be_an_object(webapp):
+  response = webapp.post_json("/api/token/create", ["not", "an", "object"], status=400)
+  assert response.json["reasons"]
+
+
+def test_bad_secret_does_not_reveal_other_problems(webapp):
+  response = webapp.post("/api/token/create", {**VALID, "secret": "wrong", "name": "x"}, status=400)
+  assert set(response.json["reasons"]) == {"secret"}
+
+
+def test_session_alone_cannot_use_whoami(webapp, operator):
+  response = webapp.get("/api/token/whoami", status=401)
+  assert response.json["reasons"]
+  assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+def test_whoami_without_token(webapp):
+  response = webapp.get("/api/token/whoami", status=401)
+  assert set(response.json) == {"message", "reasons"}
+  assert "token" in response.json["reasons"]
+
+
+def test_x_private_token_header_is_accepted(webapp):
+  token = webapp.post("/api/token/create", VALID).json
+  assert webapp.get("/api/token/whoami", headers={"X-PRIVATE-TOKEN": token}).json["payload"]["aud"] == VALID["name"]
+
+
+def tamper(token: str) -> str:
+  header, payload, signature = token.split(".")
+  # Change a character in the middle of the signature (the last one may only hold padding bits).
+  index = len(signature) // 2
+  replacement = "A" if signature[index] != "A" else "B"
+  return ".".join([header, payload, signature[:index] + replacement + signature[index + 1:]])
+
+
+def forge(payload: dict, secret: str = "another-secret-value", issuer: str = "ProdManager") -> str:
+  service = TokenService({"prodmanager.secret_key": secret, "prodmanager.jwt_algorithm": "HS256",
+                          "prodmanager.jwt_issuer": issuer})
+  now = dt.datetime.now(dt.UTC)
+  token, _ = service.mint("forgedtoken", "forged by a test", now - dt.timedelta(minutes=5),
+                          now + dt.timedelta(hours=1), payload.get("permissions", ["scope_api"]))
+  return token
+
+
+def sign_with_raw_secret(claims: dict) -> str:
+  """0.22 signed tokens with the secret itself; the key is now derived from it, so these are refused."""
+  from joserfc import jwt
+  from joserfc.jwk import OctKey
+
+  return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, OctKey.import_key(TEST_SECRET.encode()))
+
+
+def unsigned(claims: dict) -> str:
+  def encode(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+  return f"{encode({'alg': 'none', 'typ': 'JWT'})}.{encode(claims)}."
+
+
+def bad_tokens(webapp) -> dict[str, tuple[str, str]]:
+  """Each bad token, with a word its 401 reason must contain."""
+  good = webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api"]}).json
+  expired = webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api"],
+                                              "not_before_date": "2020-01-01T00:00",
+                                              "expiration_date": "2020-01-01T01:00"}).json
+  future = webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api"],
+                                             "not_before_date": "2099-01-01T00:00",
+                                             "expiration_date": "2099-01-02T00:00"}).json
+  header, payload, signature = good.split(".")
+  claims = claims_of(good)
+  swapped = base64.urlsafe_b64encode(json.dumps({**claims, "permissions": ["scope_api", "service_api"]}).encode())
+  return {
+    "expired": (expired, "expired"),
+    "not yet valid": (future, "not valid yet"),
+    "tampered signature": (tamper(good), "signature"),
+    "tampered payload": (f"{header}.{swapped.rstrip(b'=').decode()}.{signature}", "signature"),
+    "other secret": (forge({}), "signature"),
+    "the secret itself as key": (sign_with_raw_secret(claims), "signature"),
+    "alg none": (unsigned(claims), "signature"),
+    "garbage": ("garbage", "signature"),
+    "truncated": (good[:-10], "signature"),
+  }
+
+
+@pytest.mark.parametrize("kind", [
+  "expired", "not yet valid", "tampered signature", "tampered payload", "other secret",
+  "the secret itself as key", "alg none", "garbage", "truncated",
+])
+def test_bad_token_is_refused_with_a_reason_even_on_public_endpoints(webapp, dbsession, kind):
+  token, reason = bad_tokens(webapp)[kind]
+  for method, path in (("get", "/api/scope"), ("get", "/api/token/whoami"), ("get", "/api/service"),
+                       ("post", "/api/scope/create")):
+    kwargs = {"params": {"name": "Not written"}} if method == "post" else {}
+    response = getattr(webapp, method)(path, headers=bearer(token), status=401, **kwargs)
+    assert response.content_type == "application/json"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    reasons = response.json["reasons"]["token"]
+    assert any(reason in text for text in reasons), reasons
+  assert webapp.get("/api/scope", headers={"X-PRIVATE-TOKEN": token}, status=401).json["reasons"]["token"]
+  assert scope_count(dbsession) == 0
+
+
+def test_token_of_another_issuer_is_refused(webapp):
+  # Signed with the right key (derived from the same secret), but another issuer.
+  token = forge({}, secret=TEST_SECRET, issuer="Someone")
+  reasons = webapp.get("/api/scope", headers=bearer(token), status=401).json["reasons"]["token"]
+  assert reasons == ["the token was issued by another issuer"]
+
+
+def test_empty_bearer_is_treated_as_no_token(webapp):
+  assert webapp.get("/api/scope", headers={"Authorization": "Bearer "}).json == {"items": []}
+
+
+def test_permissions_gate_writes_per_type(webapp, make_token, dbsession):
+  from prodmanager_service.models import Service
+
+  scope_only = make_token(["scope_api"])
+  created = webapp.post("/api/scope/create", {"name": "Allowed scope"}, headers=scope_only).json
+  assert created["name"] == "Allowed scope"
+  response = webapp.post("/api/service/create", {"name": "Refused service"}, headers=scope_only, status=403)
+  assert set(response.json) == {"message", "reasons"}
+  assert response.json["reasons"]
+  assert dbsession.query(Service).count() == 0
+  # Every write verb of the other type is refused, on rows that exist too.
+  service = webapp.post("/api/service/create", {"name": "Existing"}, headers=make_token(["service_api"])).json
+  webapp.post(f"/api/service/{service['id']}/update", {"name": "Renamed"}, headers=scope_only, status=403)
+  webapp.patch_json(f"/api/service/{service['id']}", {"name": "Renamed"}, headers=scope_only, status=403)
+  webapp.post(f"/api/service/{service['id']}/delete", headers=scope_only, status=403)
+  webapp.delete(f"/api/service/{service['id']}", headers=scope_only, status=403)
+  dbsession.expire_all()
+  assert [row.name for row in dbsession.query(Service)] == ["Existing"]
+
+
+def test_token_without_permission_can_only_read(webapp, make_token, dbsession):
+  no_permission = make_token([])
+  assert webapp.get("/api/scope", headers=no_permission).json == {"items": []}
+  webapp.post("/api/scope/create", {"name": "Refused"}, headers=no_permission, status=403)
+  assert scope_count(dbsession) == 0
+
+
+def test_no_token_cannot_write(webapp, dbsession):
+  response = webapp.post("/api/scope/create", {"name": "Anonymous"}, status=401)
+  assert response.json["reasons"]
+  assert scope_count(dbsession) == 0
