@@ -5,8 +5,9 @@ a package that exposes ``includeme(config)`` and ``plugin_info``::
 
   plugin_info = {"id": "monitor", "requires": ["scope", "service"], "migrations": "prodmanager_monitor:migrations"}
 
-``prodmanager.plugins = *`` enables every installed plugin; a list enables those (their requirements
-must be in it). Plugins are included in an order where every plugin comes after what it requires.
+``prodmanager.plugins = *`` enables every installed plugin, except those whose ``plugin_info`` says
+``"enabled_by_default": False`` (opt-in plugins, such as the plugin guide's example); a list enables
+exactly those (their requirements must be in it). Plugins are included in an order where every plugin comes after what it requires.
 """
 
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ class Plugin:
   version: str = ""
   requires: list[str] = field(default_factory=list)
   migrations: str | None = None
+  enabled_by_default: bool = True
 
   @property
   def info(self) -> dict:
@@ -49,7 +51,7 @@ def installed_plugins() -> dict[str, Plugin]:
     dist = entry_point.dist
     found[plugin_id] = Plugin(
       plugin_id, module, dist.name if dist else "", dist.version if dist else "",
-      list(info.get("requires", [])), info.get("migrations"),
+      list(info.get("requires", [])), info.get("migrations"), bool(info.get("enabled_by_default", True)),
     )
   return found
 
@@ -57,7 +59,7 @@ def installed_plugins() -> dict[str, Plugin]:
 def resolve(enabled: list[str] | None, installed: dict[str, Plugin] | None = None) -> list[Plugin]:
   """The enabled plugins in load order (requirements first); unknown ids or missing requirements are errors."""
   installed = installed_plugins() if installed is None else installed
-  wanted = list(installed) if enabled is None else enabled
+  wanted = [name for name, plugin in installed.items() if plugin.enabled_by_default] if enabled is None else enabled
   unknown = [name for name in wanted if name not in installed]
   if unknown:
     raise ConfigurationError(

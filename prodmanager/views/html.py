@@ -164,7 +164,7 @@ class ResourceViews:
       self.request.response.status = error.status
       return self.form(dict(self.request.POST), error.reasons, error.message, row=row)
     self.request.session.flash(("success", self._("flash.updated", name=row.name)))
-    return HTTPSeeOther(self.request.resource_url(self.context))
+    return HTTPSeeOther(self.request.resource_url(self.context).rstrip("/"))
 
   def delete_form(self, message=None):
     row = self.context.row
@@ -185,7 +185,7 @@ class ResourceViews:
       values["error"] = error.message + ": " + "; ".join(m for ms in error.reasons.values() for m in ms)
       return values
     self.request.session.flash(("success", self._("flash.deleted", name=name)))
-    return HTTPSeeOther(self.request.resource_url(self.context.__parent__))
+    return HTTPSeeOther(self.request.resource_url(self.context.__parent__).rstrip("/"))
 
 
 def add_html_crud(config, type_name: str) -> None:

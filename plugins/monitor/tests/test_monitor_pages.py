@@ -203,7 +203,7 @@ def test_update_form_is_prefilled_and_records_the_status_change(webapp, operator
   }
   form["status"] = "alert"
   response = form.submit(status=303)
-  assert response.location == f"http://localhost/monitor/{ident}/"
+  assert response.location == f"http://localhost/monitor/{ident}"
   assert [(row.status.value, row.integration) for row in world.table()] == [("alert", "jenkins")]
   assert world.history() == [(ident, None, "ok"), (ident, "ok", "alert")]
   # Saving the form again without a change records nothing.
@@ -229,7 +229,7 @@ def test_delete_asks_for_confirmation_then_deletes(webapp, operator, world):
   form = next(form for form in page.forms.values() if form.action.endswith(f"/monitor/{monitor.id}/delete"))
   assert world.count() == 1
   response = form.submit(status=303)
-  assert response.location == "http://localhost/monitor/"
+  assert response.location == "http://localhost/monitor"
   assert world.count() == 0
 
 

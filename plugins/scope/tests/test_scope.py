@@ -279,7 +279,7 @@ def test_update_form_is_prefilled_and_saves(webapp, operator, group, rows, item)
   assert (form["name"].value, form["description"].value.strip()) == ("Paris DC1", "First **row**")
   form["name"] = "Paris DC01"
   response = form.submit(status=303)
-  assert response.location == f"http://localhost/{group.name}/{item.id}/"
+  assert response.location == f"http://localhost/{group.name}/{item.id}"
   assert [(row.name, row.description) for row in rows.table(group.model)] == [("Paris DC01", "First **row**")]
   assert "“Paris DC01” was updated." in response.follow().text
 
@@ -306,7 +306,7 @@ def test_delete_asks_for_confirmation_then_deletes(webapp, operator, group, rows
   form = page.forms[next(key for key, form in page.forms.items() if form.action.endswith("/delete"))]
   assert rows.count(group.model) == 1  # the confirmation page deletes nothing
   response = form.submit(status=303)
-  assert response.location == f"http://localhost/{group.name}/"
+  assert response.location == f"http://localhost/{group.name}"
   assert rows.count(group.model) == 0
   assert "“Paris DC1” was deleted." in response.follow().text
 

@@ -7,6 +7,9 @@ plugin_info = {
   "id": "example",
   "requires": ["service"],
   "migrations": "prodmanager_example:migrations",
+  # Opt-in: `prodmanager.plugins = *` leaves it out, so that installing the test dependencies does
+  # not add runbooks to a development instance. List it to enable it.
+  "enabled_by_default": False,
 }
 
 

@@ -41,11 +41,16 @@ def count_runbooks(dbsession) -> int:
 # -- discovery and order ----------------------------------------------------------------------------
 
 
+def test_example_is_opt_in():
+  # `*` leaves an opt-in plugin out; naming it enables it.
+  assert "example" not in [plugin.id for plugin in resolve(None)]
+  assert "example" in [plugin.id for plugin in resolve(["scope", "service", "monitor", "example"])]
+
+
 def test_resolve_puts_example_after_the_service_plugin():
-  ids = [plugin.id for plugin in resolve(None)]
-  assert "example" in ids
-  assert ids.index("service") < ids.index("example")
-  example = next(plugin for plugin in resolve(None) if plugin.id == "example")
+  ids = [plugin.id for plugin in resolve(["example", "service"])]
+  assert ids == ["service", "example"]
+  example = next(plugin for plugin in resolve(["example", "service"]) if plugin.id == "example")
   assert example.distribution == "prodmanager-example"
   assert example.requires == ["service"]
   assert example.migrations == "prodmanager_example:migrations"
@@ -59,6 +64,12 @@ def test_enabling_example_without_service_stops_startup():
 def test_the_application_of_these_tests_has_the_example_plugin(registry):
   assert "example" in [plugin.id for plugin in registry["plugins"]]
   assert registry["resource_types"]["runbook"].permission == "runbook_api"
+
+
+def test_the_database_is_at_the_head_of_the_example_branch(database_uri):
+  from prodmanager.migrate import current
+
+  assert "e7a3b1c00001" in current(database_uri)
 
 
 # -- JSON API -------------------------------------------------------------------------------------
