@@ -42,7 +42,9 @@ class OpenAPIDocument:
       target = components.setdefault(section, {})
       for name, value in entries.items():
         if name in target:
-          raise ConfigurationError(f"OpenAPI fragment {source}: component {section}/{name} is already defined")
+          raise ConfigurationError(
+            f"OpenAPI fragment {source}: component {section}/{name} is already defined"
+          )
         target[name] = value
     tags = self.document.setdefault("tags", [])
     known = {tag["name"] for tag in tags}
@@ -127,12 +129,18 @@ def set_pagination_headers(request, page: Page) -> None:
   headers["x-prev-page"] = text(page.prev_page)
   headers["x-next-page"] = text(page.next_page)
   links = []
-  for rel, number in (("first", 1 if page.pages else None), ("prev", page.prev_page), ("next", page.next_page),
-                      ("last", page.pages or None)):
+  for rel, number in (
+    ("first", 1 if page.pages else None),
+    ("prev", page.prev_page),
+    ("next", page.next_page),
+    ("last", page.pages or None),
+  ):
     if number is not None:
       params = dict(request.GET)
       params["page"] = str(number)
-      links.append(f'<{request.path_url}?{"&".join(f"{k}={v}" for k, v in sorted(params.items()))}>; rel="{rel}"')
+      links.append(
+        f'<{request.path_url}?{"&".join(f"{k}={v}" for k, v in sorted(params.items()))}>; rel="{rel}"'
+      )
   if links:
     headers["Link"] = ", ".join(links)
 
@@ -227,7 +235,9 @@ def field_schema(field) -> dict:
 
 
 def input_schema(service_class, create: bool, form: bool = False) -> dict:
-  properties = {field.name: (form_field_schema if form else field_schema)(field) for field in service_class.fields}
+  properties = {
+    field.name: (form_field_schema if form else field_schema)(field) for field in service_class.fields
+  }
   schema = {"type": "object", "properties": properties, "additionalProperties": True}
   required = [field.name for field in service_class.fields if field.required]
   if create and required:
@@ -244,11 +254,17 @@ def filter_parameters(service_class) -> list[dict]:
       schema = {"type": "string", "pattern": "^[0-9]+$"}
     else:
       schema = {"type": "string"}
-    params.append({
-      "name": flt.name, "in": "query", "required": False, "style": "form", "explode": True,
-      "description": f"filter on {flt.name} (repeat for OR, at most 50 values)",
-      "schema": {"type": "array", "items": schema, "maxItems": 50},
-    })
+    params.append(
+      {
+        "name": flt.name,
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": True,
+        "description": f"filter on {flt.name} (repeat for OR, at most 50 values)",
+        "schema": {"type": "array", "items": schema, "maxItems": 50},
+      }
+    )
   return params
 
 
@@ -265,9 +281,13 @@ def crud_fragment(resource_type) -> dict:
   id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
 
   def body(create: bool):
-    return {"required": False, "content": {
-      content_type: {"schema": input_schema(service, create, form=content_type != "application/json")}
-      for content_type in WRITE_CONTENT_TYPES}}
+    return {
+      "required": False,
+      "content": {
+        content_type: {"schema": input_schema(service, create, form=content_type != "application/json")}
+        for content_type in WRITE_CONTENT_TYPES
+      },
+    }
 
   def ok(description, status="200", headers=None):
     response = {"description": description, "content": {"application/json": {"schema": ref}}}
@@ -275,53 +295,120 @@ def crud_fragment(resource_type) -> dict:
       response["headers"] = headers
     return {status: response}
 
-  list_parameters = [{"$ref": "#/components/parameters/page"}, {"$ref": "#/components/parameters/per_page"},
-                     {"$ref": "#/components/parameters/q"},
-                     {"name": "sort", "in": "query", "required": False,
-                      "schema": {"type": "string", "enum": list(service.sort_names())}}]
+  list_parameters = [
+    {"$ref": "#/components/parameters/page"},
+    {"$ref": "#/components/parameters/per_page"},
+    {"$ref": "#/components/parameters/q"},
+    {
+      "name": "sort",
+      "in": "query",
+      "required": False,
+      "schema": {"type": "string", "enum": list(service.sort_names())},
+    },
+  ]
   list_parameters += filter_parameters(service)
-  list_response = {"200": {
-    "description": f"one page of {name} objects",
-    "headers": {header: {"$ref": f"#/components/headers/{header}"} for header in
-                ("x-total", "x-total-pages", "x-page", "x-per-page", "x-prev-page", "x-next-page", "Link")},
-    "content": {"application/json": {"schema": {"type": "object", "required": ["items"],
-                                                "properties": {"items": {"type": "array", "items": ref}}}}},
-  }}
-  deleted = {"200": {"description": "deleted", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}}}}
+  list_response = {
+    "200": {
+      "description": f"one page of {name} objects",
+      "headers": {
+        header: {"$ref": f"#/components/headers/{header}"}
+        for header in (
+          "x-total",
+          "x-total-pages",
+          "x-page",
+          "x-per-page",
+          "x-prev-page",
+          "x-next-page",
+          "Link",
+        )
+      },
+      "content": {
+        "application/json": {
+          "schema": {
+            "type": "object",
+            "required": ["items"],
+            "properties": {"items": {"type": "array", "items": ref}},
+          }
+        }
+      },
+    }
+  }
+  deleted = {
+    "200": {
+      "description": "deleted",
+      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
+    }
+  }
   write_errors = error_responses(*ERROR_CODES)
   read_errors = error_responses("400", "401", "404", "429")
   return {
     "tags": [{"name": name}],
     "paths": {
       f"/api/{name}": {
-        "get": {"tags": tag, "operationId": f"list_{name}", "summary": f"List {name} objects",
-                "parameters": list_parameters, "responses": {**list_response, **read_errors}},
-        "post": {"tags": tag, "operationId": f"create_{name}_rest", "summary": f"Create a {name} (REST)",
-                 "requestBody": body(True),
-                 "responses": {**ok("created", "201", {"Location": {"schema": {"type": "string"}}}), **write_errors}},
+        "get": {
+          "tags": tag,
+          "operationId": f"list_{name}",
+          "summary": f"List {name} objects",
+          "parameters": list_parameters,
+          "responses": {**list_response, **read_errors},
+        },
+        "post": {
+          "tags": tag,
+          "operationId": f"create_{name}_rest",
+          "summary": f"Create a {name} (REST)",
+          "requestBody": body(True),
+          "responses": {**ok("created", "201", {"Location": {"schema": {"type": "string"}}}), **write_errors},
+        },
       },
       f"/api/{name}/create": {
-        "post": {"tags": tag, "operationId": f"create_{name}", "summary": f"Create a {name} (0.22 compat, answers 200)",
-                 "requestBody": body(True), "responses": {**ok("created"), **write_errors}},
+        "post": {
+          "tags": tag,
+          "operationId": f"create_{name}",
+          "summary": f"Create a {name} (0.22 compat, answers 200)",
+          "requestBody": body(True),
+          "responses": {**ok("created"), **write_errors},
+        },
       },
       f"/api/{name}/{{id}}": {
         "parameters": id_param,
-        "get": {"tags": tag, "operationId": f"get_{name}", "summary": f"Get one {name}",
-                "responses": {**ok(f"the {name}"), **read_errors}},
-        "patch": {"tags": tag, "operationId": f"patch_{name}", "summary": f"Update a {name} partially",
-                  "requestBody": body(False), "responses": {**ok("updated"), **write_errors}},
-        "delete": {"tags": tag, "operationId": f"delete_{name}_rest", "summary": f"Delete a {name}",
-                   "responses": {"204": {"description": "deleted"}, **write_errors}},
+        "get": {
+          "tags": tag,
+          "operationId": f"get_{name}",
+          "summary": f"Get one {name}",
+          "responses": {**ok(f"the {name}"), **read_errors},
+        },
+        "patch": {
+          "tags": tag,
+          "operationId": f"patch_{name}",
+          "summary": f"Update a {name} partially",
+          "requestBody": body(False),
+          "responses": {**ok("updated"), **write_errors},
+        },
+        "delete": {
+          "tags": tag,
+          "operationId": f"delete_{name}_rest",
+          "summary": f"Delete a {name}",
+          "responses": {"204": {"description": "deleted"}, **write_errors},
+        },
       },
       f"/api/{name}/{{id}}/update": {
         "parameters": id_param,
-        "post": {"tags": tag, "operationId": f"update_{name}", "summary": f"Update a {name} (0.22 compat); omitted fields keep their value",
-                 "requestBody": body(False), "responses": {**ok("updated"), **write_errors}},
+        "post": {
+          "tags": tag,
+          "operationId": f"update_{name}",
+          "summary": f"Update a {name} (0.22 compat); omitted fields keep their value",
+          "requestBody": body(False),
+          "responses": {**ok("updated"), **write_errors},
+        },
       },
       f"/api/{name}/{{id}}/delete": {
         "parameters": id_param,
-        "post": {"tags": tag, "operationId": f"delete_{name}", "summary": f"Delete a {name} (0.22 compat, answers 200)",
-                 "responses": {**deleted, **write_errors}},
+        "post": {
+          "tags": tag,
+          "operationId": f"delete_{name}",
+          "summary": f"Delete a {name} (0.22 compat, answers 200)",
+          "responses": {**deleted, **write_errors},
+        },
       },
     },
   }
@@ -355,9 +442,12 @@ def finalize_document(config) -> str:
   config.registry["openapi.json"] = json.dumps(document, indent=2)
   config.pyramid_openapi3_spec(str(path), route="/api/openapi.yaml", route_name="api.spec.yaml")
   config.add_route("api.spec.json", "/api/openapi.json")
-  config.add_view(lambda request: request.response.__class__(
-    body=request.registry["openapi.json"].encode(), content_type="application/json", charset="utf-8"),
-    route_name="api.spec.json")
+  config.add_view(
+    lambda request: request.response.__class__(
+      body=request.registry["openapi.json"].encode(), content_type="application/json", charset="utf-8"
+    ),
+    route_name="api.spec.json",
+  )
   return str(path)
 
 

@@ -129,7 +129,9 @@ def includeme(config):
   # Tests re-bind this factory to a connection inside an outer transaction that they roll back
   # afterwards (see prodmanager.testing); with "create_savepoint", the application's commits only
   # release savepoints there. On an engine, the mode changes nothing.
-  session_factory = sessionmaker(bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint")
+  session_factory = sessionmaker(
+    bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
+  )
   config.registry["db.engine"] = engine
   config.registry["db.session_factory"] = session_factory
 

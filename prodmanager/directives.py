@@ -65,8 +65,17 @@ class DashboardPanel:
   render: Callable[..., Any]
 
 
-def add_resource_type(config, name: str, service: type, container: type = Container, *, title: str = "",
-                      icon: str = "", schema: str = "", templates: dict | None = None) -> None:
+def add_resource_type(
+  config,
+  name: str,
+  service: type,
+  container: type = Container,
+  *,
+  title: str = "",
+  icon: str = "",
+  schema: str = "",
+  templates: dict | None = None,
+) -> None:
   """Register a resource type: ``Root[name]`` becomes ``container``, backed by ``service``.
 
   ``schema`` names the OpenAPI component of its JSON object (default: the capitalised name);
@@ -76,8 +85,15 @@ def add_resource_type(config, name: str, service: type, container: type = Contai
   camel = name.title().replace("_", "")
   container = type(f"{camel}Container", (container,), {})
   container.item_class = type(f"{camel}Item", (container.item_class or Item,), {})
-  resource_type = ResourceType(name, service, container, title or f"nav.{name}", icon or name,
-                               schema or name.capitalize(), templates or {})
+  resource_type = ResourceType(
+    name,
+    service,
+    container,
+    title or f"nav.{name}",
+    icon or name,
+    schema or name.capitalize(),
+    templates or {},
+  )
 
   def register():
     config.registry["resource_types"][name] = resource_type

@@ -35,7 +35,9 @@ def parse_datetime(raw: Any) -> dt.datetime:
       try:
         value = dt.datetime.fromisoformat(_ISO_Z.sub("+00:00", text))
       except ValueError:
-        raise ValueError("expected a date such as 2024-05-01T13:45 (UTC) or ISO 8601 with an offset") from None
+        raise ValueError(
+          "expected a date such as 2024-05-01T13:45 (UTC) or ISO 8601 with an offset"
+        ) from None
   if value.tzinfo is None:
     value = value.replace(tzinfo=dt.UTC)
   return value.astimezone(dt.UTC)

@@ -51,8 +51,10 @@ class GroupService(ResourceService):
 
   def html_detail_context(self, row) -> dict:
     """The dashboard panels restricted to this scope or service (monitors, incidents...)."""
-    panels = [Markup(panel.render(self.request, **{self.type_name: row}))
-              for panel in self.request.registry["dashboard_panels"]]
+    panels = [
+      Markup(panel.render(self.request, **{self.type_name: row}))
+      for panel in self.request.registry["dashboard_panels"]
+    ]
     return {"panels": [panel for panel in panels if panel.strip()]}
 
 
@@ -61,22 +63,39 @@ def group_schema(name: str) -> dict:
   count = {"type": "integer", "minimum": 0}
   return {
     "type": "object",
-    "required": ["id", "name", "description", "incidents_count", "maintenances_count", "monitors_count", "links"],
+    "required": [
+      "id",
+      "name",
+      "description",
+      "incidents_count",
+      "maintenances_count",
+      "monitors_count",
+      "links",
+    ],
     "properties": {
       "id": {"type": "integer"},
       "name": {"type": "string"},
       "description": {"type": "string"},
       "incidents_count": count,
       "maintenances_count": count,
-      "monitors_count": {"type": "object", "required": list(MONITOR_STATUSES),
-                         "properties": {status: count for status in MONITOR_STATUSES}},
-      "links": {"type": "object", "required": ["self", "incidents", "maintenances", "monitors"],
-                "properties": {key: {"type": "string"} for key in ("self", "incidents", "maintenances", "monitors")}},
+      "monitors_count": {
+        "type": "object",
+        "required": list(MONITOR_STATUSES),
+        "properties": {status: count for status in MONITOR_STATUSES},
+      },
+      "links": {
+        "type": "object",
+        "required": ["self", "incidents", "maintenances", "monitors"],
+        "properties": {key: {"type": "string"} for key in ("self", "incidents", "maintenances", "monitors")},
+      },
     },
   }
 
 
-GROUP_TEMPLATES = {"list": "prodmanager:templates/groups/list.jinja2", "detail": "prodmanager:templates/groups/detail.jinja2"}
+GROUP_TEMPLATES = {
+  "list": "prodmanager:templates/groups/list.jinja2",
+  "detail": "prodmanager:templates/groups/detail.jinja2",
+}
 
 
 def register_group(config, name: str, service: type, order: int) -> None:

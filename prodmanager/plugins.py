@@ -41,17 +41,26 @@ def installed_plugins() -> dict[str, Plugin]:
     try:
       module = entry_point.load()
     except Exception as error:  # noqa: BLE001 - report which plugin failed and why
-      raise ConfigurationError(f"plugin {entry_point.name!r} ({entry_point.value}) cannot be imported: {error}") from error
+      raise ConfigurationError(
+        f"plugin {entry_point.name!r} ({entry_point.value}) cannot be imported: {error}"
+      ) from error
     info = getattr(module, "plugin_info", None)
     if not isinstance(info, dict) or not hasattr(module, "includeme"):
-      raise ConfigurationError(f"plugin {entry_point.name!r} must expose includeme(config) and a plugin_info dict")
+      raise ConfigurationError(
+        f"plugin {entry_point.name!r} must expose includeme(config) and a plugin_info dict"
+      )
     plugin_id = info.get("id", entry_point.name)
     if plugin_id in found:
       raise ConfigurationError(f"two installed plugins claim the id {plugin_id!r}")
     dist = entry_point.dist
     found[plugin_id] = Plugin(
-      plugin_id, module, dist.name if dist else "", dist.version if dist else "",
-      list(info.get("requires", [])), info.get("migrations"), bool(info.get("enabled_by_default", True)),
+      plugin_id,
+      module,
+      dist.name if dist else "",
+      dist.version if dist else "",
+      list(info.get("requires", [])),
+      info.get("migrations"),
+      bool(info.get("enabled_by_default", True)),
     )
   return found
 
@@ -59,11 +68,14 @@ def installed_plugins() -> dict[str, Plugin]:
 def resolve(enabled: list[str] | None, installed: dict[str, Plugin] | None = None) -> list[Plugin]:
   """The enabled plugins in load order (requirements first); unknown ids or missing requirements are errors."""
   installed = installed_plugins() if installed is None else installed
-  wanted = [name for name, plugin in installed.items() if plugin.enabled_by_default] if enabled is None else enabled
+  wanted = (
+    [name for name, plugin in installed.items() if plugin.enabled_by_default] if enabled is None else enabled
+  )
   unknown = [name for name in wanted if name not in installed]
   if unknown:
     raise ConfigurationError(
-      f"unknown plugin(s) in prodmanager.plugins: {', '.join(unknown)} (installed: {', '.join(sorted(installed)) or 'none'})")
+      f"unknown plugin(s) in prodmanager.plugins: {', '.join(unknown)} (installed: {', '.join(sorted(installed)) or 'none'})"
+    )
   ordered: list[Plugin] = []
   state: dict[str, str] = {}
 
@@ -73,7 +85,9 @@ def resolve(enabled: list[str] | None, installed: dict[str, Plugin] | None = Non
     if state.get(name) == "visiting":
       raise ConfigurationError(f"plugin requirements form a cycle: {' -> '.join(chain + [name])}")
     if name not in wanted:
-      raise ConfigurationError(f"plugin {chain[-1]!r} requires {name!r}, which is not enabled or not installed")
+      raise ConfigurationError(
+        f"plugin {chain[-1]!r} requires {name!r}, which is not enabled or not installed"
+      )
     state[name] = "visiting"
     for requirement in installed[name].requires:
       visit(requirement, chain + [name])

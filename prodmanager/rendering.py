@@ -23,7 +23,8 @@ def format_datetime_html(request, value: dt.datetime | None) -> Markup:
   local = value.astimezone(zone)
   shown = local.strftime("%d/%m/%Y %H:%M") if request.lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
   return Markup('<time datetime="{}">{} {}</time>').format(
-    value.astimezone(dt.UTC).isoformat(timespec="minutes"), shown, escape(local.tzname() or ""))
+    value.astimezone(dt.UTC).isoformat(timespec="minutes"), shown, escape(local.tzname() or "")
+  )
 
 
 def add_globals(event: BeforeRender) -> None:
@@ -47,7 +48,9 @@ def add_globals(event: BeforeRender) -> None:
     # subject cookie-keeping API clients to CSRF checks).
     if "_prodmanager_flash" not in request.__dict__:
       messages = request.session.pop_flash() if request.session.peek_flash() else []
-      request.__dict__["_prodmanager_flash"] = [m if isinstance(m, tuple | list) else ("info", m) for m in messages]
+      request.__dict__["_prodmanager_flash"] = [
+        m if isinstance(m, tuple | list) else ("info", m) for m in messages
+      ]
     event["flash_messages"] = request.__dict__["_prodmanager_flash"]
 
 

@@ -68,8 +68,9 @@ class TokenService:
     self.algorithm = settings["prodmanager.jwt_algorithm"]
     self.issuer = settings["prodmanager.jwt_issuer"]
 
-  def mint(self, name: str, description: str, not_before: dt.datetime, expires: dt.datetime,
-           permissions: list[str]) -> tuple[str, dict]:
+  def mint(
+    self, name: str, description: str, not_before: dt.datetime, expires: dt.datetime, permissions: list[str]
+  ) -> tuple[str, dict]:
     now = dt.datetime.now(dt.UTC)
     claims = {
       "iss": self.issuer,
@@ -82,14 +83,19 @@ class TokenService:
       "version": TOKEN_VERSION,
       "permissions": permissions,
     }
-    return jwt.encode({"alg": self.algorithm, "typ": "JWT"}, claims, self.key, algorithms=[self.algorithm]), claims
+    return jwt.encode(
+      {"alg": self.algorithm, "typ": "JWT"}, claims, self.key, algorithms=[self.algorithm]
+    ), claims
 
   def verify(self, encoded: str) -> dict:
     """Return the claims of a valid token, or raise :class:`Unauthorized` with the reason."""
     try:
       token = jwt.decode(encoded, self.key, algorithms=[self.algorithm])
     except (JoseError, ValueError, TypeError) as error:
-      raise Unauthorized("Invalid token", {"token": [f"the token cannot be read or its signature is wrong ({error.__class__.__name__})"]}) from None
+      raise Unauthorized(
+        "Invalid token",
+        {"token": [f"the token cannot be read or its signature is wrong ({error.__class__.__name__})"]},
+      ) from None
     claims = token.claims
     now = int(dt.datetime.now(dt.UTC).timestamp())
     reasons = []
@@ -234,7 +240,10 @@ def includeme(config):
   config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
   config.set_security_policy(SecurityPolicy())
   config.registry["security.tokens"] = TokenService(settings)
-  config.add_request_method(lambda request: request.identity is not None and request.identity.kind == "session",
-                            "is_operator", reify=True)
+  config.add_request_method(
+    lambda request: request.identity is not None and request.identity.kind == "session",
+    "is_operator",
+    reify=True,
+  )
   # Under the exception view tween, so that the Unauthorized it raises becomes a JSON 401.
   config.add_tween("prodmanager.security.token_check_tween_factory", under=EXCVIEW)

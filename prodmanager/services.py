@@ -88,7 +88,9 @@ def parse_int_param(params, name: str, default: int, minimum: int, maximum: int)
     raise ValidationFailed("Invalid list parameters", {name: ["expected an integer"]})
   value = int(raw)
   if not minimum <= value <= maximum:
-    raise ValidationFailed("Invalid list parameters", {name: [f"expected an integer between {minimum} and {maximum}"]})
+    raise ValidationFailed(
+      "Invalid list parameters", {name: [f"expected an integer between {minimum} and {maximum}"]}
+    )
   return value
 
 
@@ -116,7 +118,10 @@ class ResourceService:
   @classmethod
   def sort_orders(cls) -> dict[str, list]:
     """Named orders for ``sort``; ``default_sort`` names the default order of the list."""
-    return {"name": [cls.model.name.asc(), cls.model.id.asc()], "-name": [cls.model.name.desc(), cls.model.id.desc()]}
+    return {
+      "name": [cls.model.name.asc(), cls.model.id.asc()],
+      "-name": [cls.model.name.desc(), cls.model.id.desc()],
+    }
 
   @classmethod
   def sort_names(cls) -> list[str]:
@@ -148,7 +153,9 @@ class ResourceService:
     elif query:
       applied["q"] = [query]
       pattern = f"%{query.lower()}%"
-      clauses.append(or_(*[func.lower(getattr(self.model, column)).like(pattern) for column in self.search_columns]))
+      clauses.append(
+        or_(*[func.lower(getattr(self.model, column)).like(pattern) for column in self.search_columns])
+      )
     sort = params.get("sort") or self.default_sort
     if sort not in self.sort_orders():
       reasons["sort"] = [f"must be one of: {', '.join(self.sort_names())}"]
@@ -165,8 +172,11 @@ class ResourceService:
     items = []
     if per_page:
       statement = (
-        select(self.model).where(*clauses).order_by(*self.sort_orders()[state["sort"]])
-        .limit(per_page).offset((page - 1) * per_page)
+        select(self.model)
+        .where(*clauses)
+        .order_by(*self.sort_orders()[state["sort"]])
+        .limit(per_page)
+        .offset((page - 1) * per_page)
       )
       items = list(self.db.scalars(self.load_options(statement)))
     return Page(items, page, per_page, total), state
@@ -271,8 +281,10 @@ class ResourceService:
       with self.db.begin_nested():
         self.db.flush()
     except IntegrityError:
-      raise Conflict(f"{self.type_name.capitalize()} conflicts with existing data",
-                     {self.type_name: ["a unique value is already used or a reference is missing"]}) from None
+      raise Conflict(
+        f"{self.type_name.capitalize()} conflicts with existing data",
+        {self.type_name: ["a unique value is already used or a reference is missing"]},
+      ) from None
 
   def prepare_create(self, row, values: dict) -> None:
     """Hook: set server-side values (dates, default status) before the row is added."""

@@ -99,26 +99,56 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-  Setting("mode", "PM_MODE", "development", parse_choice("development", "production"),
-          "development or production; production refuses the default secret"),
-  Setting("secret_key", "PM_SECRET_KEY", DEFAULT_SECRET, parse_secret,
-          "administrator secret: web login and API token creation"),
-  Setting("instance_path", "PM_INSTANCE_PATH", "instance", str,
-          "folder holding the SQLite database and other local state"),
-  Setting("database_uri", "PM_DATABASE_URI", "", str,
-          "SQLAlchemy URL; empty means a SQLite file in the instance folder"),
+  Setting(
+    "mode",
+    "PM_MODE",
+    "development",
+    parse_choice("development", "production"),
+    "development or production; production refuses the default secret",
+  ),
+  Setting(
+    "secret_key",
+    "PM_SECRET_KEY",
+    DEFAULT_SECRET,
+    parse_secret,
+    "administrator secret: web login and API token creation",
+  ),
+  Setting(
+    "instance_path",
+    "PM_INSTANCE_PATH",
+    "instance",
+    str,
+    "folder holding the SQLite database and other local state",
+  ),
+  Setting(
+    "database_uri",
+    "PM_DATABASE_URI",
+    "",
+    str,
+    "SQLAlchemy URL; empty means a SQLite file in the instance folder",
+  ),
   Setting("lang", "PM_LANG", "en", parse_choice(*LANGUAGES), "default language"),
   Setting("timezone", "PM_TIMEZONE", "UTC", parse_timezone, "time zone used to show dates"),
   Setting("session_cookie_name", "PM_SESSION_COOKIE_NAME", "session", str, "name of the session cookie"),
-  Setting("proxy_chain_count", "PM_PROXY_CHAIN_COUNT", "0", parse_int(0, 10),
-          "number of trusted reverse proxies in front of the application"),
+  Setting(
+    "proxy_chain_count",
+    "PM_PROXY_CHAIN_COUNT",
+    "0",
+    parse_int(0, 10),
+    "number of trusted reverse proxies in front of the application",
+  ),
   Setting("custom_css_sheet", "PM_CUSTOM_CSS_SHEET", "", parse_stylesheet, "extra stylesheet URL"),
   Setting("jwt_algorithm", "PM_JWT_ALGORITHM", "HS256", parse_choice(*JWT_ALGORITHMS), "API token algorithm"),
   Setting("jwt_issuer", "PM_JWT_ISSUER", "ProdManager", str, "API token issuer claim"),
   Setting("plugins", "PM_PLUGINS", "*", parse_plugins, "plugins to enable: * or a list of ids"),
   Setting("demo", "PM_DEMO", "false", parse_bool, "load demo data at startup"),
-  Setting("standalone", "PM_STANDALONE", "true", parse_bool,
-          "single-container mode: migrate the database at startup"),
+  Setting(
+    "standalone",
+    "PM_STANDALONE",
+    "true",
+    parse_bool,
+    "single-container mode: migrate the database at startup",
+  ),
   Setting("robots_allow", "PM_ROBOTS_ALLOW", "false", parse_bool, "let search engines index the site"),
 )
 
@@ -142,7 +172,9 @@ def read_settings(ini_settings: dict[str, str], environ: dict[str, str] | None =
       errors.append(f"{source}={raw!r}: {error}")
   if not errors:
     if parsed["prodmanager.mode"] == "production" and parsed["prodmanager.secret_key"] == DEFAULT_SECRET:
-      errors.append("PM_SECRET_KEY: the default secret 'changeit' is refused in production mode; set a long random value")
+      errors.append(
+        "PM_SECRET_KEY: the default secret 'changeit' is refused in production mode; set a long random value"
+      )
     instance = Path(parsed["prodmanager.instance_path"]).resolve()
     parsed["prodmanager.instance_path"] = str(instance)
     uri = parsed["prodmanager.database_uri"] or f"sqlite:///{instance / 'prodmanager.sqlite'}"

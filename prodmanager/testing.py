@@ -47,8 +47,10 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
   reason = _postgres_unavailable() if "postgresql" in _backends() else "not requested"
-  return [f"prodmanager: database backends {', '.join(_backends())}",
-          f"prodmanager: PostgreSQL {'OK' if reason is None else 'UNAVAILABLE — ' + reason}"]
+  return [
+    f"prodmanager: database backends {', '.join(_backends())}",
+    f"prodmanager: PostgreSQL {'OK' if reason is None else 'UNAVAILABLE — ' + reason}",
+  ]
 
 
 @contextmanager
@@ -164,8 +166,10 @@ def make_token(wsgi_app, connection, registry):
     if permissions is ALL_PERMISSIONS:
       permissions = sorted(rt.permission for rt in registry["resource_types"].values())
     client.reset()
-    response = client.post("/api/token/create", {"secret": TEST_SECRET, "name": name, "description": description,
-                                                 "permissions": permissions})
+    response = client.post(
+      "/api/token/create",
+      {"secret": TEST_SECRET, "name": name, "description": description, "permissions": permissions},
+    )
     return {"Authorization": f"Bearer {response.json}"}
 
   return make

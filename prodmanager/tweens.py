@@ -16,10 +16,15 @@ def proxy_fix(app, count: int):
     return app
 
   def middleware(environ, start_response):
-    forwarded_for = [part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    forwarded_for = [
+      part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+    ]
     if len(forwarded_for) >= count:
       environ["REMOTE_ADDR"] = forwarded_for[-count]
-    for header, key in (("HTTP_X_FORWARDED_PROTO", "wsgi.url_scheme"), ("HTTP_X_FORWARDED_HOST", "HTTP_HOST")):
+    for header, key in (
+      ("HTTP_X_FORWARDED_PROTO", "wsgi.url_scheme"),
+      ("HTTP_X_FORWARDED_HOST", "HTTP_HOST"),
+    ):
       values = [part.strip() for part in environ.get(header, "").split(",") if part.strip()]
       if len(values) >= count:
         environ[key] = values[-count]
@@ -34,9 +39,14 @@ def body_limit_tween_factory(handler, registry):
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
       if request.path.startswith("/api/"):
-        return Response(json_body={"message": "Request body too large",
-                                   "reasons": {"body": [f"at most {MAX_BODY_BYTES} bytes are accepted"]}},
-                        status=413, charset="utf-8")
+        return Response(
+          json_body={
+            "message": "Request body too large",
+            "reasons": {"body": [f"at most {MAX_BODY_BYTES} bytes are accepted"]},
+          },
+          status=413,
+          charset="utf-8",
+        )
       return Response("Request body too large", status=413, content_type="text/plain", charset="utf-8")
     return handler(request)
 

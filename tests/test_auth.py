@@ -165,10 +165,20 @@ def test_protected_page_sends_to_login_and_back(webapp):
   assert form.submit(status=303).location == "http://localhost/scope/create"
 
 
-@pytest.mark.parametrize("target", [
-  "https://evil.example", "https://evil.example/login", "//evil.example", "///evil.example",
-  "http:evil.example", "javascript:alert(1)", "evil.example", "/\\evil.example", "/\\/evil.example",
-])
+@pytest.mark.parametrize(
+  "target",
+  [
+    "https://evil.example",
+    "https://evil.example/login",
+    "//evil.example",
+    "///evil.example",
+    "http:evil.example",
+    "javascript:alert(1)",
+    "evil.example",
+    "/\\evil.example",
+    "/\\/evil.example",
+  ],
+)
 def test_open_redirect_is_refused(webapp, target):
   form = login_form(webapp, "/login")
   assert form["next"].value == "/"

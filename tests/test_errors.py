@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-LEAKS = ("Traceback", 'File "', "sqlalchemy", "psycopg2", "sqlite3", ".py\"", "line ", "Exception", "Error:")
+LEAKS = ("Traceback", 'File "', "sqlalchemy", "psycopg2", "sqlite3", '.py"', "line ", "Exception", "Error:")
 
 
 def scope_count(dbsession) -> int:
@@ -42,15 +42,27 @@ def test_unknown_api_path_is_json_404(webapp):
   assert "/api/unknown" in body["reasons"]["resource"][0]
 
 
-@pytest.mark.parametrize("path", ["/api/scope/abc", "/api/scope/0", "/api/scope/999999", "/api/scope/-1",
-                                  "/api/scope/1.5", "/api/scope/99999999999999999999999",
-                                  "/api/scope/999999/update", "/api/nothing/1"])
+@pytest.mark.parametrize(
+  "path",
+  [
+    "/api/scope/abc",
+    "/api/scope/0",
+    "/api/scope/999999",
+    "/api/scope/-1",
+    "/api/scope/1.5",
+    "/api/scope/99999999999999999999999",
+    "/api/scope/999999/update",
+    "/api/nothing/1",
+  ],
+)
 def test_unknown_object_is_json_404(webapp, path):
   assert_json_error(webapp.get(path, status=404), 404)
 
 
 def test_unknown_object_write_is_json_404(webapp, token_headers):
-  assert_json_error(webapp.post("/api/scope/999999/update", {"name": "x"}, headers=token_headers, status=404), 404)
+  assert_json_error(
+    webapp.post("/api/scope/999999/update", {"name": "x"}, headers=token_headers, status=404), 404
+  )
   assert_json_error(webapp.post("/api/scope/999999/delete", headers=token_headers, status=404), 404)
   assert_json_error(webapp.delete("/api/scope/999999", headers=token_headers, status=404), 404)
 
@@ -72,8 +84,9 @@ def test_put_on_missing_object(webapp):
 
 def test_body_over_one_mebibyte_is_json_413(webapp, token_headers, dbsession):
   payload = '{"name": "' + "x" * (1024 * 1024) + '"}'
-  response = webapp.post("/api/scope/create", payload, content_type="application/json", headers=token_headers,
-                         status=413)
+  response = webapp.post(
+    "/api/scope/create", payload, content_type="application/json", headers=token_headers, status=413
+  )
   body = assert_json_error(response, 413)
   assert "body" in body["reasons"]
   assert scope_count(dbsession) == 0
@@ -81,35 +94,46 @@ def test_body_over_one_mebibyte_is_json_413(webapp, token_headers, dbsession):
 
 def test_body_of_exactly_the_limit_is_not_413(webapp, token_headers):
   payload = b"name=" + b"x" * (1024 * 1024 - 5)
-  response = webapp.post("/api/scope/create", payload, content_type="application/x-www-form-urlencoded",
-                         headers=token_headers, status="*")
+  response = webapp.post(
+    "/api/scope/create",
+    payload,
+    content_type="application/x-www-form-urlencoded",
+    headers=token_headers,
+    status="*",
+  )
   assert response.status_int == 400  # too long a name, but not too large a request
 
 
 def test_html_body_over_the_limit_is_413(webapp, operator, dbsession):
-  response = webapp.post("/scope/create", {"name": "x" * (1024 * 1024 + 1), "csrf_token": operator()}, status=413)
+  response = webapp.post(
+    "/scope/create", {"name": "x" * (1024 * 1024 + 1), "csrf_token": operator()}, status=413
+  )
   assert_no_leak(response)
   assert scope_count(dbsession) == 0
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "text/csv"])
 def test_unsupported_content_type_is_json_415(webapp, token_headers, dbsession, content_type):
-  response = webapp.post("/api/scope/create", "name=Plain", content_type=content_type, headers=token_headers,
-                         status=415)
+  response = webapp.post(
+    "/api/scope/create", "name=Plain", content_type=content_type, headers=token_headers, status=415
+  )
   body = assert_json_error(response, 415)
   assert "content_type" in body["reasons"]
   assert scope_count(dbsession) == 0
 
 
 def test_invalid_json_is_json_400(webapp, token_headers, dbsession):
-  response = webapp.post("/api/scope/create", '{"name": ', content_type="application/json", headers=token_headers,
-                         status=400)
+  response = webapp.post(
+    "/api/scope/create", '{"name": ', content_type="application/json", headers=token_headers, status=400
+  )
   assert_json_error(response, 400)
   assert scope_count(dbsession) == 0
 
 
 def test_validation_error_names_the_field(webapp, token_headers, dbsession):
-  body = assert_json_error(webapp.post_json("/api/scope/create", {"name": "ab"}, headers=token_headers, status=400), 400)
+  body = assert_json_error(
+    webapp.post_json("/api/scope/create", {"name": "ab"}, headers=token_headers, status=400), 400
+  )
   assert "name" in body["reasons"]
   body = assert_json_error(webapp.post_json("/api/scope/create", {}, headers=token_headers, status=400), 400)
   assert "name" in body["reasons"]
@@ -122,8 +146,9 @@ def test_bad_query_parameter_is_json_400(webapp):
 
 
 def test_conflict_is_json_409(webapp, token_headers, scope, dbsession):
-  body = assert_json_error(webapp.post("/api/scope/create", {"name": scope["name"]}, headers=token_headers,
-                                       status=409), 409)
+  body = assert_json_error(
+    webapp.post("/api/scope/create", {"name": scope["name"]}, headers=token_headers, status=409), 409
+  )
   assert "name" in body["reasons"]
   assert scope_count(dbsession) == 1
 

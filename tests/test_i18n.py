@@ -22,7 +22,9 @@ def build_app(app_settings):
   apps = []
 
   def build(**overrides):
-    app = prodmanager.main({}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}})
+    app = prodmanager.main(
+      {}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}}
+    )
     apps.append(app)
     return TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
 

@@ -61,7 +61,9 @@ def test_custom_stylesheet_is_linked(app_settings):
 
   import prodmanager
 
-  app = prodmanager.main({}, **{**app_settings, "prodmanager.custom_css_sheet": "https://cdn.example.com/theme.css"})
+  app = prodmanager.main(
+    {}, **{**app_settings, "prodmanager.custom_css_sheet": "https://cdn.example.com/theme.css"}
+  )
   try:
     text = TestApp(app).get("/about").text
     assert '<link rel="stylesheet" href="https://cdn.example.com/theme.css">' in text
@@ -69,7 +71,9 @@ def test_custom_stylesheet_is_linked(app_settings):
     app.registry["db.engine"].dispose()
 
 
-@pytest.mark.parametrize("path", ["/", "/scope", "/service", "/monitor", "/login", "/about", "/api", "/no/such/page"])
+@pytest.mark.parametrize(
+  "path", ["/", "/scope", "/service", "/monitor", "/login", "/about", "/api", "/no/such/page"]
+)
 def test_no_inline_script(webapp, path):
   text = webapp.get(path, status="*").text
   scripts = re.findall(r"<script\b([^>]*)>(.*?)</script\s*>", text, re.S | re.I)
@@ -84,8 +88,14 @@ def test_no_inline_script(webapp, path):
 
 def test_operator_pages_have_no_inline_script(webapp, operator, token_headers):
   scope = webapp.post("/api/scope/create", {"name": "Layout scope"}, headers=token_headers).json
-  for path in ("/", "/scope", "/scope/create", f"/scope/{scope['id']}", f"/scope/{scope['id']}/update",
-               f"/scope/{scope['id']}/delete"):
+  for path in (
+    "/",
+    "/scope",
+    "/scope/create",
+    f"/scope/{scope['id']}",
+    f"/scope/{scope['id']}/update",
+    f"/scope/{scope['id']}/delete",
+  ):
     text = webapp.get(path).text
     assert not re.search(r"<script\b(?![^>]*\bsrc=)", text, re.I), path
     assert not re.search(r"\son[a-z]+\s*=", text, re.I), path

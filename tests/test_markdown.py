@@ -72,39 +72,61 @@ def test_links_get_rel_noopener():
   assert 'href="https://example.com/docs"' in html
 
 
-@pytest.mark.parametrize("payload", [
-  "<script>alert(1)</script>",
-  "before <script src=https://evil.example/x.js></script> after",
-  "<img src=x onerror=alert(1)>",
-  '<img src="x" onerror="alert(1)">',
-  "[x](javascript:alert(1))",
-  "[x](JaVaScRiPt:alert(1))",
-  "[x](  javascript:alert(1))",
-  '<a href="javascript:alert(1)">x</a>',
-  '<a href="data:text/html,<script>alert(1)</script>">x</a>',
-  "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
-  '<a href="vbscript:msgbox(1)">x</a>',
-  '<iframe src="https://evil.example"></iframe>',
-  "<svg onload=alert(1)>",
-  "<svg><script>alert(1)</script></svg>",
-  '<p style="background:url(javascript:alert(1))">styled</p>',
-  '<span style="position:fixed;top:0">overlay</span>',
-  '<div onclick="alert(1)">click</div>',
-  '<object data="x.swf"></object><embed src="x.swf">',
-  '<form action="https://evil.example"><input name="secret"></form>',
-  '<meta http-equiv="refresh" content="0;url=https://evil.example">',
-  '<link rel="stylesheet" href="https://evil.example/x.css">',
-  '<style>body{display:none}</style>',
-  '<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>',
-  '<a href="https://ok.example" onmouseover="alert(1)">x</a>',
-  "![img](javascript:alert(1))",
-  '"><img src=x onerror=alert(1)>',
-])
+@pytest.mark.parametrize(
+  "payload",
+  [
+    "<script>alert(1)</script>",
+    "before <script src=https://evil.example/x.js></script> after",
+    "<img src=x onerror=alert(1)>",
+    '<img src="x" onerror="alert(1)">',
+    "[x](javascript:alert(1))",
+    "[x](JaVaScRiPt:alert(1))",
+    "[x](  javascript:alert(1))",
+    '<a href="javascript:alert(1)">x</a>',
+    '<a href="data:text/html,<script>alert(1)</script>">x</a>',
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+    '<a href="vbscript:msgbox(1)">x</a>',
+    '<iframe src="https://evil.example"></iframe>',
+    "<svg onload=alert(1)>",
+    "<svg><script>alert(1)</script></svg>",
+    '<p style="background:url(javascript:alert(1))">styled</p>',
+    '<span style="position:fixed;top:0">overlay</span>',
+    '<div onclick="alert(1)">click</div>',
+    '<object data="x.swf"></object><embed src="x.swf">',
+    '<form action="https://evil.example"><input name="secret"></form>',
+    '<meta http-equiv="refresh" content="0;url=https://evil.example">',
+    '<link rel="stylesheet" href="https://evil.example/x.css">',
+    "<style>body{display:none}</style>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    '<a href="https://ok.example" onmouseover="alert(1)">x</a>',
+    "![img](javascript:alert(1))",
+    '"><img src=x onerror=alert(1)>',
+  ],
+)
 def test_xss_payloads_are_neutralised(payload):
   html = render(payload).lower()
-  for forbidden in ("<script", "<iframe", "<svg", "<img", "<object", "<embed", "<form", "<input", "<meta",
-                    "<link", "<style", "<math", "javascript:", "vbscript:", "data:", "onerror", "onload",
-                    "onclick", "onmouseover", "style="):
+  for forbidden in (
+    "<script",
+    "<iframe",
+    "<svg",
+    "<img",
+    "<object",
+    "<embed",
+    "<form",
+    "<input",
+    "<meta",
+    "<link",
+    "<style",
+    "<math",
+    "javascript:",
+    "vbscript:",
+    "data:",
+    "onerror",
+    "onload",
+    "onclick",
+    "onmouseover",
+    "style=",
+  ):
     assert forbidden not in html, f"{forbidden!r} survived in {html!r}"
 
 
@@ -123,9 +145,12 @@ def test_escaped_html_in_code_stays_text():
 def test_rendered_description_on_a_page_is_sanitised(webapp, token_headers, dbsession):
   from prodmanager_scope.models import Scope
 
-  description = "**Main** site\n\n<script>alert('xss')</script><img src=x onerror=alert(1)>[x](javascript:alert(2))"
-  created = webapp.post_json("/api/scope/create", {"name": "XSS check", "description": description},
-                             headers=token_headers).json
+  description = (
+    "**Main** site\n\n<script>alert('xss')</script><img src=x onerror=alert(1)>[x](javascript:alert(2))"
+  )
+  created = webapp.post_json(
+    "/api/scope/create", {"name": "XSS check", "description": description}, headers=token_headers
+  ).json
   assert dbsession.get(Scope, created["id"]).description == description  # stored as written
   page = webapp.get(f"/scope/{created['id']}")
   assert "<strong>Main</strong>" in page.text

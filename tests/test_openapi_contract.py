@@ -20,8 +20,11 @@ GARBAGE = {"Authorization": "Bearer garbage"}
 SAMPLES = {
   "scope": lambda ids, suffix: {"name": f"Contract scope {suffix}"},
   "service": lambda ids, suffix: {"name": f"Contract service {suffix}"},
-  "monitor": lambda ids, suffix: {"name": f"Contract monitor {suffix}", "scope": ids["scope"],
-                                  "service": ids["service"]},
+  "monitor": lambda ids, suffix: {
+    "name": f"Contract monitor {suffix}",
+    "scope": ids["scope"],
+    "service": ids["service"],
+  },
 }
 
 
@@ -94,9 +97,14 @@ def test_every_documented_operation_has_a_route_and_a_view(document, registry):
 def test_every_api_route_is_documented(document, registry):
   views = registered_views(registry)
   documented = {(method, path) for method, path, _ in operations(document)}
-  undocumented = sorted((method, path) for method, path in views
-                        if path.startswith("/api/") and not path.startswith("/api/openapi.")
-                        and (method, path) not in documented and method != "head")
+  undocumented = sorted(
+    (method, path)
+    for method, path in views
+    if path.startswith("/api/")
+    and not path.startswith("/api/openapi.")
+    and (method, path) not in documented
+    and method != "head"
+  )
   assert not undocumented, f"served but not documented: {undocumented}"
 
 
@@ -104,8 +112,9 @@ def test_every_operation_documents_its_errors(document):
   problems = []
   for method, path, operation in operations(document):
     codes = set(operation["responses"])
-    takes_input = bool(operation.get("parameters") or document["paths"][path].get("parameters")
-                       or operation.get("requestBody"))
+    takes_input = bool(
+      operation.get("parameters") or document["paths"][path].get("parameters") or operation.get("requestBody")
+    )
     wanted = {"429"}
     if path.startswith("/api/"):
       wanted |= {"401", "404"}
@@ -131,7 +140,9 @@ class Exerciser:
 
   def call(self, method: str, template: str, status: int, url: str | None = None, **kwargs):
     url = url or template
-    assert (method, template) in {(m, p) for m, p, _ in operations(self.document)}, f"{method} {template} undocumented"
+    assert (method, template) in {(m, p) for m, p, _ in operations(self.document)}, (
+      f"{method} {template} undocumented"
+    )
     documented = documented_statuses(self.document, method, template)
     assert status in documented, f"{method.upper()} {template}: the expected {status} is not documented"
     if "json" in kwargs:
@@ -139,8 +150,9 @@ class Exerciser:
       response = getattr(self.webapp, f"{method}_json")(url, status="*", **kwargs)
     else:
       response = getattr(self.webapp, method)(url, status="*", **kwargs)
-    assert response.status_int == status, (f"{method.upper()} {url}: {response.status_int} instead of {status}: "
-                                           f"{response.text[:500]}")
+    assert response.status_int == status, (
+      f"{method.upper()} {url}: {response.status_int} instead of {status}: {response.text[:500]}"
+    )
     if status >= 400 and template.startswith("/api/"):
       assert response.content_type == "application/json"
       assert set(response.json) == {"message", "reasons"}
@@ -161,8 +173,12 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
   big = b"x" * (1024 * 1024 + 1)
 
   # Core operations.
-  token = api.call("post", "/api/token/create", 200, params={"secret": TEST_SECRET, "name": "contract",
-                                                              "description": "contract test token"}).json
+  token = api.call(
+    "post",
+    "/api/token/create",
+    200,
+    params={"secret": TEST_SECRET, "name": "contract", "description": "contract test token"},
+  ).json
   api.call("post", "/api/token/create", 400, json={"secret": TEST_SECRET})
   api.call("post", "/api/token/create", 415, params="x", content_type="text/plain")
   api.call("post", "/api/token/create", 413, params=big, content_type="application/json")
@@ -185,8 +201,9 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
     created = api.call("post", base, 201, json=sample(ids, "rest"), headers=token_headers)
     assert created.headers["Location"] == created.json["links"]["self"]
     ids[name] = created.json["id"]
-    compat_ids[name] = api.call("post", f"{base}/create", 200, params=sample(ids, "compat"),
-                                headers=token_headers).json["id"]
+    compat_ids[name] = api.call(
+      "post", f"{base}/create", 200, params=sample(ids, "compat"), headers=token_headers
+    ).json["id"]
     for template in (base, f"{base}/create"):
       api.call("post", template, 400, json={}, headers=token_headers)
       api.call("post", template, 401, json=sample(ids, "x"))
@@ -198,22 +215,40 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
     api.call("get", item, 404, url=item.replace("{id}", "999999"))
     api.call("get", item, 401, url=url, headers=GARBAGE)
     api.call("patch", item, 200, url=url, json={"description": "patched"}, headers=token_headers)
-    api.call("post", f"{item}/update", 200, url=f"{url}/update", params={"description": "updated"},
-             headers=token_headers)
+    api.call(
+      "post",
+      f"{item}/update",
+      200,
+      url=f"{url}/update",
+      params={"description": "updated"},
+      headers=token_headers,
+    )
     for method, template, target in (("patch", item, url), ("post", f"{item}/update", f"{url}/update")):
       api.call(method, template, 400, url=target, json={"name": "x"}, headers=token_headers)
       api.call(method, template, 401, url=target, json={"description": "x"})
       api.call(method, template, 403, url=target, json={"description": "x"}, headers=no_permission)
-      api.call(method, template, 404, url=target.replace(str(ids[name]), "999999"), json={"description": "x"},
-               headers=token_headers)
-      api.call(method, template, 413, url=target, params=big, content_type="application/json", headers=token_headers)
-      api.call(method, template, 415, url=target, params="x", content_type="text/plain", headers=token_headers)
+      api.call(
+        method,
+        template,
+        404,
+        url=target.replace(str(ids[name]), "999999"),
+        json={"description": "x"},
+        headers=token_headers,
+      )
+      api.call(
+        method, template, 413, url=target, params=big, content_type="application/json", headers=token_headers
+      )
+      api.call(
+        method, template, 415, url=target, params="x", content_type="text/plain", headers=token_headers
+      )
 
   # ...and deleted in reverse order, children first.
   for name in reversed(types):
     item = f"/api/{name}/{{id}}"
-    for method, template, ident, status in (("post", f"{item}/delete", compat_ids[name], 200),
-                                            ("delete", item, ids[name], 204)):
+    for method, template, ident, status in (
+      ("post", f"{item}/delete", compat_ids[name], 200),
+      ("delete", item, ids[name], 204),
+    ):
       target = template.replace("{id}", str(ident))
       api.call(method, template, 401, url=target)
       api.call(method, template, 403, url=target, headers=no_permission)
@@ -226,16 +261,22 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
     api.call("get", "/api/weather/monitor", 400, url="/api/weather/monitor?status=purple")
     api.call("get", "/api/weather/monitor", 401, headers=GARBAGE)
 
-  unexercised = sorted((method, path) for method, path, _ in operations(document)
-                       if not any(200 <= status < 300 for status in api.answered.get((method, path), ())))
+  unexercised = sorted(
+    (method, path)
+    for method, path, _ in operations(document)
+    if not any(200 <= status < 300 for status in api.answered.get((method, path), ()))
+  )
   assert not unexercised, f"documented operations never answered with success here: {unexercised}"
 
 
 def test_delete_with_children_is_a_documented_403(webapp, document, token_headers):
   scope = webapp.post("/api/scope/create", {"name": "Parent scope"}, headers=token_headers).json
   service = webapp.post("/api/service/create", {"name": "Parent service"}, headers=token_headers).json
-  webapp.post("/api/monitor/create", {"name": "Child monitor", "scope": scope["id"], "service": service["id"]},
-              headers=token_headers)
+  webapp.post(
+    "/api/monitor/create",
+    {"name": "Child monitor", "scope": scope["id"], "service": service["id"]},
+    headers=token_headers,
+  )
   assert 403 in documented_statuses(document, "delete", "/api/scope/{id}")
   response = webapp.delete(f"/api/scope/{scope['id']}", headers=token_headers, status=403)
   assert response.json["reasons"]
@@ -257,7 +298,9 @@ def test_swagger_ui_is_served_from_this_server(webapp):
   assert urls
   for url in urls:
     parsed = urlparse(url)
-    assert parsed.scheme in ("", "http") and parsed.netloc in ("", "localhost"), f"{url} is not from this server"
+    assert parsed.scheme in ("", "http") and parsed.netloc in ("", "localhost"), (
+      f"{url} is not from this server"
+    )
   scripts = re.findall(r'<script[^>]*src="([^"]+)"', page.text)
   stylesheets = re.findall(r'<link[^>]*rel="stylesheet"[^>]*href="([^"]+)"', page.text)
   assert any("swagger-ui-bundle.js" in script for script in scripts)

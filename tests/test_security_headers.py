@@ -6,10 +6,20 @@ import prodmanager
 from prodmanager.testing import TEST_SECRET
 
 PATHS = [
-  ("get", "/", 200), ("get", "/scope", 200), ("get", "/login", 200), ("get", "/about", 200), ("get", "/api", 200),
-  ("get", "/no/such/page", 404), ("get", "/api/scope", 200), ("get", "/api/openapi.json", 200),
-  ("get", "/api/unknown", 404), ("get", "/health", 200), ("get", "/health/version", 200),
-  ("get", "/static/css/app.css", 200), ("post", "/api/scope/create", 401), ("post", "/login", 400),
+  ("get", "/", 200),
+  ("get", "/scope", 200),
+  ("get", "/login", 200),
+  ("get", "/about", 200),
+  ("get", "/api", 200),
+  ("get", "/no/such/page", 404),
+  ("get", "/api/scope", 200),
+  ("get", "/api/openapi.json", 200),
+  ("get", "/api/unknown", 404),
+  ("get", "/health", 200),
+  ("get", "/health/version", 200),
+  ("get", "/static/css/app.css", 200),
+  ("post", "/api/scope/create", 401),
+  ("post", "/login", 400),
 ]
 
 
@@ -32,7 +42,9 @@ def build_app(app_settings):
 
   def build(**overrides):
     # Settings go through read_settings, which parses strings as an INI file gives them.
-    app = prodmanager.main({}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}})
+    app = prodmanager.main(
+      {}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}}
+    )
     apps.append(app)
     return TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
 

@@ -73,29 +73,45 @@ def test_environment_is_read_from_os_environ_by_default(monkeypatch):
   assert read_settings({"prodmanager.jwt_issuer": "FromIni"})["prodmanager.jwt_issuer"] == "FromOsEnviron"
 
 
-@pytest.mark.parametrize(("variable", "key", "ini_value", "raw", "expected"), [
-  ("PM_SECRET_KEY", "secret_key", "ini-secret", "a-long-random-secret", "a-long-random-secret"),
-  ("PM_DATABASE_URI", "database_uri", "sqlite:////tmp/ini.sqlite", "postgresql://pm:pw@db:5432/prodmanager",
-   "postgresql://pm:pw@db:5432/prodmanager"),
-  ("PM_LANG", "lang", "en", "fr", "fr"),
-  ("PM_SESSION_COOKIE_NAME", "session_cookie_name", "session", "pm_session", "pm_session"),
-  ("PM_PROXY_CHAIN_COUNT", "proxy_chain_count", "0", "2", 2),
-  ("PM_CUSTOM_CSS_SHEET", "custom_css_sheet", "", "https://cdn.example.com/theme.css",
-   "https://cdn.example.com/theme.css"),
-  ("PM_CUSTOM_CSS_SHEET", "custom_css_sheet", "", "/static/local.css", "/static/local.css"),
-  ("PM_JWT_ALGORITHM", "jwt_algorithm", "HS256", "HS512", "HS512"),
-  ("PM_JWT_ISSUER", "jwt_issuer", "ProdManager", "ACME Status", "ACME Status"),
-  ("PM_TIMEZONE", "timezone", "UTC", "Europe/Paris", "Europe/Paris"),
-  ("PM_MODE", "mode", "development", "production", "production"),
-  ("PM_PLUGINS", "plugins", "*", "scope service", ["scope", "service"]),
-  ("PM_DEMO", "demo", "false", "true", True),
-  ("PM_STANDALONE", "standalone", "true", "false", False),
-  ("PM_ROBOTS_ALLOW", "robots_allow", "false", "on", True),
-])
+@pytest.mark.parametrize(
+  ("variable", "key", "ini_value", "raw", "expected"),
+  [
+    ("PM_SECRET_KEY", "secret_key", "ini-secret", "a-long-random-secret", "a-long-random-secret"),
+    (
+      "PM_DATABASE_URI",
+      "database_uri",
+      "sqlite:////tmp/ini.sqlite",
+      "postgresql://pm:pw@db:5432/prodmanager",
+      "postgresql://pm:pw@db:5432/prodmanager",
+    ),
+    ("PM_LANG", "lang", "en", "fr", "fr"),
+    ("PM_SESSION_COOKIE_NAME", "session_cookie_name", "session", "pm_session", "pm_session"),
+    ("PM_PROXY_CHAIN_COUNT", "proxy_chain_count", "0", "2", 2),
+    (
+      "PM_CUSTOM_CSS_SHEET",
+      "custom_css_sheet",
+      "",
+      "https://cdn.example.com/theme.css",
+      "https://cdn.example.com/theme.css",
+    ),
+    ("PM_CUSTOM_CSS_SHEET", "custom_css_sheet", "", "/static/local.css", "/static/local.css"),
+    ("PM_JWT_ALGORITHM", "jwt_algorithm", "HS256", "HS512", "HS512"),
+    ("PM_JWT_ISSUER", "jwt_issuer", "ProdManager", "ACME Status", "ACME Status"),
+    ("PM_TIMEZONE", "timezone", "UTC", "Europe/Paris", "Europe/Paris"),
+    ("PM_MODE", "mode", "development", "production", "production"),
+    ("PM_PLUGINS", "plugins", "*", "scope service", ["scope", "service"]),
+    ("PM_DEMO", "demo", "false", "true", True),
+    ("PM_STANDALONE", "standalone", "true", "false", False),
+    ("PM_ROBOTS_ALLOW", "robots_allow", "false", "on", True),
+  ],
+)
 def test_each_variable_overrides_its_ini_key(variable, key, ini_value, raw, expected):
   # Production mode needs a real secret; give one so that only the variable under test matters.
-  ini = {f"prodmanager.{key}": ini_value, "prodmanager.secret_key": "ini-secret"} if key != "secret_key" else {
-    f"prodmanager.{key}": ini_value}
+  ini = (
+    {f"prodmanager.{key}": ini_value, "prodmanager.secret_key": "ini-secret"}
+    if key != "secret_key"
+    else {f"prodmanager.{key}": ini_value}
+  )
   assert read_settings(ini, environ={})[f"prodmanager.{key}"] != expected
   assert read_settings(ini, environ={variable: raw})[f"prodmanager.{key}"] == expected
 
@@ -116,22 +132,25 @@ def test_false_booleans(raw):
   assert read_settings({"prodmanager.demo": "true"}, environ={"PM_DEMO": raw})["prodmanager.demo"] is False
 
 
-@pytest.mark.parametrize(("variable", "raw"), [
-  ("PM_LANG", "de"),
-  ("PM_TIMEZONE", "Mars/Base"),
-  ("PM_PROXY_CHAIN_COUNT", "abc"),
-  ("PM_PROXY_CHAIN_COUNT", "-1"),
-  ("PM_PROXY_CHAIN_COUNT", "11"),
-  ("PM_JWT_ALGORITHM", "none"),
-  ("PM_JWT_ALGORITHM", "RS256"),
-  ("PM_DATABASE_URI", "mysql://x"),
-  ("PM_DATABASE_URI", "not a url"),
-  ("PM_CUSTOM_CSS_SHEET", "javascript:alert(1)"),
-  ("PM_SECRET_KEY", "abc"),
-  ("PM_MODE", "staging"),
-  ("PM_DEMO", "maybe"),
-  ("PM_ROBOTS_ALLOW", "2"),
-])
+@pytest.mark.parametrize(
+  ("variable", "raw"),
+  [
+    ("PM_LANG", "de"),
+    ("PM_TIMEZONE", "Mars/Base"),
+    ("PM_PROXY_CHAIN_COUNT", "abc"),
+    ("PM_PROXY_CHAIN_COUNT", "-1"),
+    ("PM_PROXY_CHAIN_COUNT", "11"),
+    ("PM_JWT_ALGORITHM", "none"),
+    ("PM_JWT_ALGORITHM", "RS256"),
+    ("PM_DATABASE_URI", "mysql://x"),
+    ("PM_DATABASE_URI", "not a url"),
+    ("PM_CUSTOM_CSS_SHEET", "javascript:alert(1)"),
+    ("PM_SECRET_KEY", "abc"),
+    ("PM_MODE", "staging"),
+    ("PM_DEMO", "maybe"),
+    ("PM_ROBOTS_ALLOW", "2"),
+  ],
+)
 def test_invalid_value_names_the_variable(variable, raw):
   with pytest.raises(ConfigurationError) as info:
     read_settings({}, environ={variable: raw})
@@ -166,7 +185,9 @@ def test_production_refuses_the_default_secret():
 
 
 def test_production_accepts_a_real_secret_and_development_the_default_one():
-  settings = read_settings({"prodmanager.mode": "production"}, environ={"PM_SECRET_KEY": "a-long-random-secret"})
+  settings = read_settings(
+    {"prodmanager.mode": "production"}, environ={"PM_SECRET_KEY": "a-long-random-secret"}
+  )
   assert settings["prodmanager.mode"] == "production"
   assert read_settings({}, environ={})["prodmanager.secret_key"] == "changeit"
 
@@ -186,8 +207,9 @@ def test_relative_instance_folder_is_made_absolute(tmp_path, monkeypatch):
 
 
 def test_explicit_database_uri_wins_over_the_instance_folder(tmp_path):
-  settings = read_settings({"prodmanager.database_uri": "postgresql://db/pm"},
-                           environ={"PM_INSTANCE_PATH": str(tmp_path)})
+  settings = read_settings(
+    {"prodmanager.database_uri": "postgresql://db/pm"}, environ={"PM_INSTANCE_PATH": str(tmp_path)}
+  )
   assert settings["prodmanager.database_uri"] == "postgresql://db/pm"
 
 
@@ -212,8 +234,14 @@ def test_cli_reports_a_bad_setting_without_traceback(tmp_path, variable, raw):
   environ = {key: value for key, value in os.environ.items() if not key.startswith("PM_")}
   environ.update({variable: raw, "PM_INSTANCE_PATH": str(tmp_path / "instance")})
   # In an empty folder: no development.ini is picked up, only the environment counts.
-  result = subprocess.run([str(executable), "serve", "--port", "0"], cwd=tmp_path, env=environ,
-                          capture_output=True, text=True, timeout=120)
+  result = subprocess.run(
+    [str(executable), "serve", "--port", "0"],
+    cwd=tmp_path,
+    env=environ,
+    capture_output=True,
+    text=True,
+    timeout=120,
+  )
   assert result.returncode == 2
   assert f"{variable}={raw!r}" in result.stderr
   assert result.stderr.startswith("error: ")

@@ -81,8 +81,10 @@ def test_default_dates_are_computed_at_request_time(webapp):
 
 
 def test_explicit_dates(webapp):
-  token = webapp.post("/api/token/create", {**VALID, "not_before_date": "2020-01-01T10:00",
-                                            "expiration_date": "2099-12-31T23:59"}).json
+  token = webapp.post(
+    "/api/token/create",
+    {**VALID, "not_before_date": "2020-01-01T10:00", "expiration_date": "2099-12-31T23:59"},
+  ).json
   claims = claims_of(token)
   assert claims["nbf"] == int(dt.datetime(2020, 1, 1, 10, 0, tzinfo=dt.UTC).timestamp())
   assert claims["exp"] == int(dt.datetime(2099, 12, 31, 23, 59, tzinfo=dt.UTC).timestamp())
@@ -90,8 +92,10 @@ def test_explicit_dates(webapp):
 
 
 def test_dates_with_an_offset(webapp):
-  token = webapp.post_json("/api/token/create", {**VALID, "not_before_date": "2020-01-01T12:00:00+02:00",
-                                                 "expiration_date": "2099-01-01 10:00"}).json
+  token = webapp.post_json(
+    "/api/token/create",
+    {**VALID, "not_before_date": "2020-01-01T12:00:00+02:00", "expiration_date": "2099-01-01 10:00"},
+  ).json
   assert claims_of(token)["nbf"] == int(dt.datetime(2020, 1, 1, 10, 0, tzinfo=dt.UTC).timestamp())
 
 
@@ -123,22 +127,25 @@ def test_token_uses_the_configured_algorithm(webapp):
   assert header["alg"] == "HS256"
 
 
-@pytest.mark.parametrize(("changes", "field"), [
-  ({"name": "a" * 7}, "name"),
-  ({"name": "a" * 17}, "name"),
-  ({"name": "        "}, "name"),
-  ({"description": "d" * 11}, "description"),
-  ({"description": "d" * 33}, "description"),
-  ({"secret": "not-the-secret"}, "secret"),
-  ({"secret": ""}, "secret"),
-  ({"permissions": ["nope_api"]}, "permissions"),
-  ({"permissions": ["scope_api", "admin"]}, "permissions"),
-  ({"not_before_date": "garbage"}, "not_before_date"),
-  ({"not_before_date": "2024-02-30T10:00"}, "not_before_date"),
-  ({"expiration_date": "2020-13-45T00:00"}, "expiration_date"),
-  ({"not_before_date": "2030-01-02T00:00", "expiration_date": "2030-01-01T00:00"}, "expiration_date"),
-  ({"not_before_date": "2030-01-01T00:00", "expiration_date": "2030-01-01T00:00"}, "expiration_date"),
-])
+@pytest.mark.parametrize(
+  ("changes", "field"),
+  [
+    ({"name": "a" * 7}, "name"),
+    ({"name": "a" * 17}, "name"),
+    ({"name": "        "}, "name"),
+    ({"description": "d" * 11}, "description"),
+    ({"description": "d" * 33}, "description"),
+    ({"secret": "not-the-secret"}, "secret"),
+    ({"secret": ""}, "secret"),
+    ({"permissions": ["nope_api"]}, "permissions"),
+    ({"permissions": ["scope_api", "admin"]}, "permissions"),
+    ({"not_before_date": "garbage"}, "not_before_date"),
+    ({"not_before_date": "2024-02-30T10:00"}, "not_before_date"),
+    ({"expiration_date": "2020-13-45T00:00"}, "expiration_date"),
+    ({"not_before_date": "2030-01-02T00:00", "expiration_date": "2030-01-01T00:00"}, "expiration_date"),
+    ({"not_before_date": "2030-01-01T00:00", "expiration_date": "2030-01-01T00:00"}, "expiration_date"),
+  ],
+)
 @pytest.mark.parametrize("encoding", ["form", "json"])
 def test_invalid_input_is_refused_with_reasons(webapp, changes, field, encoding):
   body = {**VALID, **changes}
@@ -190,7 +197,10 @@ def test_whoami_without_token(webapp):
 
 def test_x_private_token_header_is_accepted(webapp):
   token = webapp.post("/api/token/create", VALID).json
-  assert webapp.get("/api/token/whoami", headers={"X-PRIVATE-TOKEN": token}).json["payload"]["aud"] == VALID["name"]
+  assert (
+    webapp.get("/api/token/whoami", headers={"X-PRIVATE-TOKEN": token}).json["payload"]["aud"]
+    == VALID["name"]
+  )
 
 
 def tamper(token: str) -> str:
@@ -198,15 +208,21 @@ def tamper(token: str) -> str:
   # Change a character in the middle of the signature (the last one may only hold padding bits).
   index = len(signature) // 2
   replacement = "A" if signature[index] != "A" else "B"
-  return ".".join([header, payload, signature[:index] + replacement + signature[index + 1:]])
+  return ".".join([header, payload, signature[:index] + replacement + signature[index + 1 :]])
 
 
 def forge(payload: dict, secret: str = "another-secret-value", issuer: str = "ProdManager") -> str:
-  service = TokenService({"prodmanager.secret_key": secret, "prodmanager.jwt_algorithm": "HS256",
-                          "prodmanager.jwt_issuer": issuer})
+  service = TokenService(
+    {"prodmanager.secret_key": secret, "prodmanager.jwt_algorithm": "HS256", "prodmanager.jwt_issuer": issuer}
+  )
   now = dt.datetime.now(dt.UTC)
-  token, _ = service.mint("forgedtoken", "forged by a test", now - dt.timedelta(minutes=5),
-                          now + dt.timedelta(hours=1), payload.get("permissions", ["scope_api"]))
+  token, _ = service.mint(
+    "forgedtoken",
+    "forged by a test",
+    now - dt.timedelta(minutes=5),
+    now + dt.timedelta(hours=1),
+    payload.get("permissions", ["scope_api"]),
+  )
   return token
 
 
@@ -228,15 +244,29 @@ def unsigned(claims: dict) -> str:
 def bad_tokens(webapp) -> dict[str, tuple[str, str]]:
   """Each bad token, with a word its 401 reason must contain."""
   good = webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api"]}).json
-  expired = webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api"],
-                                              "not_before_date": "2020-01-01T00:00",
-                                              "expiration_date": "2020-01-01T01:00"}).json
-  future = webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api"],
-                                             "not_before_date": "2099-01-01T00:00",
-                                             "expiration_date": "2099-01-02T00:00"}).json
+  expired = webapp.post(
+    "/api/token/create",
+    {
+      **VALID,
+      "permissions": ["scope_api"],
+      "not_before_date": "2020-01-01T00:00",
+      "expiration_date": "2020-01-01T01:00",
+    },
+  ).json
+  future = webapp.post(
+    "/api/token/create",
+    {
+      **VALID,
+      "permissions": ["scope_api"],
+      "not_before_date": "2099-01-01T00:00",
+      "expiration_date": "2099-01-02T00:00",
+    },
+  ).json
   header, payload, signature = good.split(".")
   claims = claims_of(good)
-  swapped = base64.urlsafe_b64encode(json.dumps({**claims, "permissions": ["scope_api", "service_api"]}).encode())
+  swapped = base64.urlsafe_b64encode(
+    json.dumps({**claims, "permissions": ["scope_api", "service_api"]}).encode()
+  )
   return {
     "expired": (expired, "expired"),
     "not yet valid": (future, "not valid yet"),
@@ -250,14 +280,28 @@ def bad_tokens(webapp) -> dict[str, tuple[str, str]]:
   }
 
 
-@pytest.mark.parametrize("kind", [
-  "expired", "not yet valid", "tampered signature", "tampered payload", "other secret",
-  "the secret itself as key", "alg none", "garbage", "truncated",
-])
+@pytest.mark.parametrize(
+  "kind",
+  [
+    "expired",
+    "not yet valid",
+    "tampered signature",
+    "tampered payload",
+    "other secret",
+    "the secret itself as key",
+    "alg none",
+    "garbage",
+    "truncated",
+  ],
+)
 def test_bad_token_is_refused_with_a_reason_even_on_public_endpoints(webapp, dbsession, kind):
   token, reason = bad_tokens(webapp)[kind]
-  for method, path in (("get", "/api/scope"), ("get", "/api/token/whoami"), ("get", "/api/service"),
-                       ("post", "/api/scope/create")):
+  for method, path in (
+    ("get", "/api/scope"),
+    ("get", "/api/token/whoami"),
+    ("get", "/api/service"),
+    ("post", "/api/scope/create"),
+  ):
     kwargs = {"params": {"name": "Not written"}} if method == "post" else {}
     response = getattr(webapp, method)(path, headers=bearer(token), status=401, **kwargs)
     assert response.content_type == "application/json"

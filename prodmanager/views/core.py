@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 
 def safe_next(request, target: str | None) -> str:
   """Only same-site paths are accepted as a post-login destination (no open redirect)."""
-  if target and target.startswith("/") and not target.startswith(("//", "/\\")) and not urlparse(target).netloc:
+  if (
+    target and target.startswith("/") and not target.startswith(("//", "/\\")) and not urlparse(target).netloc
+  ):
     return target
   return "/"
 
@@ -104,7 +106,8 @@ def token_create(request):
   if reasons:
     raise ValidationFailed("Token creation failed", reasons)
   token, _claims = request.registry["security.tokens"].mint(
-    name, description, dates["not_before_date"], dates["expiration_date"], sorted(set(permissions)))
+    name, description, dates["not_before_date"], dates["expiration_date"], sorted(set(permissions))
+  )
   return token
 
 
@@ -141,10 +144,20 @@ def health_version(request):
 
 
 def includeme(config):
-  config.add_view(login_form, name="login", request_method="GET", renderer="prodmanager:templates/pages/login.jinja2",
-                  permission=NO_PERMISSION_REQUIRED)
-  config.add_view(login, name="login", request_method="POST", renderer="prodmanager:templates/pages/login.jinja2",
-                  permission=NO_PERMISSION_REQUIRED)
+  config.add_view(
+    login_form,
+    name="login",
+    request_method="GET",
+    renderer="prodmanager:templates/pages/login.jinja2",
+    permission=NO_PERMISSION_REQUIRED,
+  )
+  config.add_view(
+    login,
+    name="login",
+    request_method="POST",
+    renderer="prodmanager:templates/pages/login.jinja2",
+    permission=NO_PERMISSION_REQUIRED,
+  )
   config.add_view(logout, name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
   config.add_view(about, name="about", renderer="prodmanager:templates/pages/about.jinja2")
   config.add_view(robots, name="robots.txt", permission=NO_PERMISSION_REQUIRED)

@@ -30,21 +30,30 @@ def is_api(request) -> bool:
   return request.path == "/api" or request.path.startswith("/api/")
 
 
-def json_error(request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None) -> Response:
-  response = Response(json_body={"message": message, "reasons": reasons or {}}, status=status,
-                      content_type="application/json", charset="utf-8")
+def json_error(
+  request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None
+) -> Response:
+  response = Response(
+    json_body={"message": message, "reasons": reasons or {}},
+    status=status,
+    content_type="application/json",
+    charset="utf-8",
+  )
   response.headers.update(headers or {})
   return response
 
 
 def html_error(request, status: int, message: str) -> Response:
-  response = render_to_response("prodmanager:templates/pages/error.jinja2",
-                                {"status": status, "message": message}, request=request)
+  response = render_to_response(
+    "prodmanager:templates/pages/error.jinja2", {"status": status, "message": message}, request=request
+  )
   response.status = status
   return response
 
 
-def error_response(request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None):
+def error_response(
+  request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None
+):
   if is_api(request):
     return json_error(request, status, message, reasons, headers)
   response = html_error(request, status, message)
@@ -61,30 +70,51 @@ def app_error(exc, request):
 @notfound_view_config()
 def not_found(exc, request):
   if isinstance(exc, PredicateMismatch) and is_api(request):
-    return json_error(request, 405, f"Method {request.method} is not allowed on {request.path}",
-                      {"method": [f"{request.method} is not supported here"]})
-  return error_response(request, 404, request._("errors.not_found"),
-                        {"resource": [f"nothing at {request.path}"]})
+    return json_error(
+      request,
+      405,
+      f"Method {request.method} is not allowed on {request.path}",
+      {"method": [f"{request.method} is not supported here"]},
+    )
+  return error_response(
+    request, 404, request._("errors.not_found"), {"resource": [f"nothing at {request.path}"]}
+  )
 
 
 @forbidden_view_config()
 def forbidden(exc, request):
   if request.identity is None:
     if is_api(request):
-      return json_error(request, 401, "Authentication required",
-                        {"token": ["send a token with the needed permission: Authorization: Bearer <token>"]},
-                        {"WWW-Authenticate": "Bearer"})
+      return json_error(
+        request,
+        401,
+        "Authentication required",
+        {"token": ["send a token with the needed permission: Authorization: Bearer <token>"]},
+        {"WWW-Authenticate": "Bearer"},
+      )
     if request.method == "GET":
       return HTTPSeeOther(f"/login?{urlencode({'next': request.path_qs})}")
     return error_response(request, 403, request._("errors.forbidden"))
-  return error_response(request, 403, "Not allowed",
-                        {"permission": [f"your credentials do not allow this ({exc.result.permission if hasattr(exc.result, 'permission') else 'forbidden'})"]})
+  return error_response(
+    request,
+    403,
+    "Not allowed",
+    {
+      "permission": [
+        f"your credentials do not allow this ({exc.result.permission if hasattr(exc.result, 'permission') else 'forbidden'})"
+      ]
+    },
+  )
 
 
 @exception_view_config(BadCSRFToken)
 def bad_csrf(exc, request):
-  return error_response(request, 400, request._("errors.csrf"),
-                        {"csrf_token": ["missing or invalid CSRF token; reload the page and try again"]})
+  return error_response(
+    request,
+    400,
+    request._("errors.csrf"),
+    {"csrf_token": ["missing or invalid CSRF token; reload the page and try again"]},
+  )
 
 
 @exception_view_config(HTTPMethodNotAllowed)
@@ -99,12 +129,18 @@ def request_validation_error(exc, request):
     name = error.__class__.__name__
     if isinstance(error, SecurityValidationError):
       # The operation requires a token and none was sent: 401, like the security policy answers.
-      return json_error(request, 401, "Authentication required",
-                        {"token": ["send a token in the Authorization header: Bearer <token>"]},
-                        {"WWW-Authenticate": "Bearer"})
+      return json_error(
+        request,
+        401,
+        "Authentication required",
+        {"token": ["send a token in the Authorization header: Bearer <token>"]},
+        {"WWW-Authenticate": "Bearer"},
+      )
     if "MediaTypeNotFound" in name or "MediaTypeNotFound" in repr(getattr(error, "__cause__", "")):
       status = 415
-      reasons.setdefault("content_type", []).append(f"unsupported content type {request.content_type or '(none)'}")
+      reasons.setdefault("content_type", []).append(
+        f"unsupported content type {request.content_type or '(none)'}"
+      )
       continue
     for field, message in describe_validation_error(error):
       reasons.setdefault(field, []).append(message)
@@ -141,8 +177,12 @@ def schema_error_message(error) -> str:
   messages = {
     "maxLength": lambda: f"must be at most {expected} characters long",
     "minLength": lambda: f"must be at least {expected} characters long",
-    "type": lambda: f"expected a value of type {' or '.join(expected) if isinstance(expected, list) else expected}",
-    "enum": lambda: f"must be one of: {', '.join('null' if value is None else str(value) for value in expected)}",
+    "type": lambda: (
+      f"expected a value of type {' or '.join(expected) if isinstance(expected, list) else expected}"
+    ),
+    "enum": lambda: (
+      f"must be one of: {', '.join('null' if value is None else str(value) for value in expected)}"
+    ),
     "required": lambda: "this field is required",
     "maxItems": lambda: f"at most {expected} values are accepted",
     "minimum": lambda: f"must be at least {expected}",
@@ -164,8 +204,12 @@ def _required_field(message: str) -> str | None:
 
 @exception_view_config(ResponseValidationError)
 def response_validation_error(exc, request):
-  log.error("response does not match the OpenAPI document on %s %s: %s", request.method, request.path, exc.errors)
-  return error_response(request, 500, "Internal error", {"server": ["the response did not match the API document"]})
+  log.error(
+    "response does not match the OpenAPI document on %s %s: %s", request.method, request.path, exc.errors
+  )
+  return error_response(
+    request, 500, "Internal error", {"server": ["the response did not match the API document"]}
+  )
 
 
 @exception_view_config(HTTPException)
@@ -176,13 +220,17 @@ def http_exception(exc, request):
     return not_found(exc, request)
   if isinstance(exc, HTTPForbidden):
     return forbidden(exc, request)
-  return error_response(request, exc.code, exc.title, {"request": [exc.explanation]} if exc.explanation else {})
+  return error_response(
+    request, exc.code, exc.title, {"request": [exc.explanation]} if exc.explanation else {}
+  )
 
 
 @exception_view_config(Exception)
 def server_error(exc, request):
   log.exception("unexpected error on %s %s", request.method, request.path)
-  return error_response(request, 500, "Internal error", {"server": ["an unexpected error happened; it was logged"]})
+  return error_response(
+    request, 500, "Internal error", {"server": ["an unexpected error happened; it was logged"]}
+  )
 
 
 def includeme(config):

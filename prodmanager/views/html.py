@@ -60,8 +60,12 @@ def form_widgets(request, service_class, values: dict, errors: dict) -> list[dic
   widgets = []
   for field in service_class.fields:
     widget = {
-      "name": field.name, "label": request._(field.label or f"fields.{field.name}"), "required": field.required,
-      "value": widget_value(values.get(field.name)), "errors": errors.get(field.name, []), "options": None,
+      "name": field.name,
+      "label": request._(field.label or f"fields.{field.name}"),
+      "required": field.required,
+      "value": widget_value(values.get(field.name)),
+      "errors": errors.get(field.name, []),
+      "options": None,
     }
     if isinstance(field, Text):
       widget["type"] = "textarea" if field.multiline else "text"
@@ -71,7 +75,9 @@ def form_widgets(request, service_class, values: dict, errors: dict) -> list[dic
       widget["type"] = "url"
     elif isinstance(field, Choice):
       widget["type"] = "select"
-      widget["options"] = [(m.value, request._(f"{field.prefix or field.name}.{m.value}")) for m in field.enum]
+      widget["options"] = [
+        (m.value, request._(f"{field.prefix or field.name}.{m.value}")) for m in field.enum
+      ]
     elif isinstance(field, Reference):
       widget["type"] = "select"
       widget["options"] = reference_options(request, field.model)
@@ -86,8 +92,13 @@ def form_widgets(request, service_class, values: dict, errors: dict) -> list[dic
 def filter_widgets(request, service_class) -> list[dict]:
   widgets = []
   for flt in service_class.filter_declarations():
-    widget = {"name": flt.name, "label": request._(f"fields.{flt.name}"), "values": request.GET.getall(flt.name),
-              "options": None, "type": "text"}
+    widget = {
+      "name": flt.name,
+      "label": request._(f"fields.{flt.name}"),
+      "values": request.GET.getall(flt.name),
+      "options": None,
+      "type": "text",
+    }
     if flt.kind == "enum":
       widget["type"] = "select"
       widget["options"] = [(m.value, request._(f"{flt.prefix or flt.name}.{m.value}")) for m in flt.enum]
@@ -111,8 +122,12 @@ class ResourceViews:
     self._ = request._
 
   def base(self, **values) -> dict:
-    return {"resource_type": self.resource_type, "can_edit": self.request.has_permission("edit", self.context),
-            "title": self._(self.resource_type.title), **values}
+    return {
+      "resource_type": self.resource_type,
+      "can_edit": self.request.has_permission("edit", self.context),
+      "title": self._(self.resource_type.title),
+      **values,
+    }
 
   def list(self):
     errors = {}
@@ -124,20 +139,31 @@ class ResourceViews:
       self.request.response.status = 400
     extras = self.service.aggregates(page.items)
     return self.base(
-      rows=page.items, extras=extras, page=page, pager=Pager(self.request, page), filters=filter_widgets(self.request, self.service),
-      filter_errors=errors, query=self.request.GET.get("q", ""), applied=state["applied"],
+      rows=page.items,
+      extras=extras,
+      page=page,
+      pager=Pager(self.request, page),
+      filters=filter_widgets(self.request, self.service),
+      filter_errors=errors,
+      query=self.request.GET.get("q", ""),
+      applied=state["applied"],
       list_context=self.service.html_list_context(page.items),
     )
 
   def detail(self):
     row = self.context.row
     extra = self.service.aggregates([row])[row.id]
-    return self.base(row=row, extra=extra, title=row.name, detail_context=self.service.html_detail_context(row))
+    return self.base(
+      row=row, extra=extra, title=row.name, detail_context=self.service.html_detail_context(row)
+    )
 
   def form(self, values: dict, errors: dict | None = None, message: str | None = None, row=None):
     return self.base(
-      row=row, widgets=form_widgets(self.request, self.service, values, errors or {}), message=message,
-      action=self.request.path, title=self._("actions.update" if row else "actions.create") + " — " + self._(self.resource_type.title),
+      row=row,
+      widgets=form_widgets(self.request, self.service, values, errors or {}),
+      message=message,
+      action=self.request.path,
+      title=self._("actions.update" if row else "actions.create") + " — " + self._(self.resource_type.title),
     )
 
   def create_form(self):
@@ -169,8 +195,10 @@ class ResourceViews:
   def delete_form(self, message=None):
     row = self.context.row
     return {
-      "title": self._("confirm.delete_title"), "message": message or self._("confirm.delete_message", name=row.name),
-      "action_url": self.request.resource_url(self.context, "delete"), "cancel_url": self.request.resource_url(self.context),
+      "title": self._("confirm.delete_title"),
+      "message": message or self._("confirm.delete_message", name=row.name),
+      "action_url": self.request.resource_url(self.context, "delete"),
+      "cancel_url": self.request.resource_url(self.context),
       "error": None,
     }
 
@@ -196,8 +224,15 @@ def add_html_crud(config, type_name: str) -> None:
   detail_template = resource_type.templates.get("detail", DETAIL_TEMPLATE)
 
   def add(attr, context, name="", method="GET", renderer=FORM_TEMPLATE, permission="edit"):
-    config.add_view(ResourceViews, attr=attr, context=context, name=name, request_method=method,
-                    renderer=renderer, permission=permission)
+    config.add_view(
+      ResourceViews,
+      attr=attr,
+      context=context,
+      name=name,
+      request_method=method,
+      renderer=renderer,
+      permission=permission,
+    )
 
   add("list", container, renderer=list_template, permission="view")
   add("detail", item, renderer=detail_template, permission="view")

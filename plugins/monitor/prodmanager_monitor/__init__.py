@@ -13,8 +13,15 @@ def includeme(config):
   from .services import MonitorService
 
   config.add_translations("prodmanager_monitor:translations")
-  config.add_resource_type("monitor", MonitorService, icon="monitor", templates={
-    "list": "prodmanager_monitor:templates/list.jinja2", "detail": "prodmanager_monitor:templates/detail.jinja2"})
+  config.add_resource_type(
+    "monitor",
+    MonitorService,
+    icon="monitor",
+    templates={
+      "list": "prodmanager_monitor:templates/list.jinja2",
+      "detail": "prodmanager_monitor:templates/detail.jinja2",
+    },
+  )
   config.add_openapi_fragment("prodmanager_monitor:openapi.yaml")
   config.add_crud_api("monitor")
   config.add_html_crud("monitor")

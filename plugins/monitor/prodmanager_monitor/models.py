@@ -26,7 +26,9 @@ class Monitor(Base):
   id: Mapped[int] = mapped_column(primary_key=True)
   name: Mapped[str] = mapped_column(String(255), index=True)
   description: Mapped[str] = mapped_column(Text, default="")
-  status: Mapped[MonitorStatus] = mapped_column(enum_column(MonitorStatus), default=MonitorStatus.OK, index=True)
+  status: Mapped[MonitorStatus] = mapped_column(
+    enum_column(MonitorStatus), default=MonitorStatus.OK, index=True
+  )
   integration: Mapped[str | None] = mapped_column(String(255), index=True)
   external_reference: Mapped[str | None] = mapped_column(String(255), index=True)
   external_link: Mapped[str | None] = mapped_column(String(2048))

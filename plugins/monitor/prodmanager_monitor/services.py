@@ -68,14 +68,20 @@ class MonitorService(ResourceService):
       self.db.refresh(row, attribute_names=["scope", "service"])
 
   def history(self, row, limit: int = 20) -> list:
-    statement = (select(MonitorStatusChange).where(MonitorStatusChange.monitor_id == row.id)
-                 .order_by(MonitorStatusChange.changed_at.desc(), MonitorStatusChange.id.desc()).limit(limit))
+    statement = (
+      select(MonitorStatusChange)
+      .where(MonitorStatusChange.monitor_id == row.id)
+      .order_by(MonitorStatusChange.changed_at.desc(), MonitorStatusChange.id.desc())
+      .limit(limit)
+    )
     return list(self.db.scalars(statement))
 
   def weather(self, params) -> dict:
     """Counts per status, every status present, with the list filters."""
     clauses, _ = self.parse_list_params(params)
-    rows = self.db.execute(select(Monitor.status, func.count()).where(*clauses).group_by(Monitor.status)).all()
+    rows = self.db.execute(
+      select(Monitor.status, func.count()).where(*clauses).group_by(Monitor.status)
+    ).all()
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status.value: count for status, count in rows})
     return counts
@@ -107,7 +113,8 @@ def monitors_count_provider(column):
 
   def provider(db, ids):
     rows = db.execute(
-      select(column, Monitor.status, func.count()).where(column.in_(ids)).group_by(column, Monitor.status)).all()
+      select(column, Monitor.status, func.count()).where(column.in_(ids)).group_by(column, Monitor.status)
+    ).all()
     counts = {}
     for ident, status, count in rows:
       counts.setdefault(ident, dict.fromkeys(STATUSES, 0))[status.value] = count

@@ -30,19 +30,36 @@ def monitors_panel(request, scope=None, service=None) -> str:
   total = sum(counts.values())
   monitors = []
   if (scope is not None or service is not None) and total:
-    monitors = list(request.dbsession.scalars(statement.order_by(Monitor.name, Monitor.id).limit(PANEL_LIMIT)))
-  return render("prodmanager_monitor:templates/panel.jinja2", {
-    "counts": counts, "statuses": STATUSES, "total": total, "worst": worst_status(counts), "monitors": monitors,
-    "filter_params": params, "more": max(0, total - len(monitors)) if monitors else 0,
-    "scope": scope, "service": service,
-  }, request=request)
+    monitors = list(
+      request.dbsession.scalars(statement.order_by(Monitor.name, Monitor.id).limit(PANEL_LIMIT))
+    )
+  return render(
+    "prodmanager_monitor:templates/panel.jinja2",
+    {
+      "counts": counts,
+      "statuses": STATUSES,
+      "total": total,
+      "worst": worst_status(counts),
+      "monitors": monitors,
+      "filter_params": params,
+      "more": max(0, total - len(monitors)) if monitors else 0,
+      "scope": scope,
+      "service": service,
+    },
+    request=request,
+  )
 
 
 def includeme(config):
-  config.add_aggregate("scope", "monitors_count", monitors_count_provider(Monitor.scope_id),
-                       lambda: dict.fromkeys(STATUSES, 0))
-  config.add_aggregate("service", "monitors_count", monitors_count_provider(Monitor.service_id),
-                       lambda: dict.fromkeys(STATUSES, 0))
+  config.add_aggregate(
+    "scope", "monitors_count", monitors_count_provider(Monitor.scope_id), lambda: dict.fromkeys(STATUSES, 0)
+  )
+  config.add_aggregate(
+    "service",
+    "monitors_count",
+    monitors_count_provider(Monitor.service_id),
+    lambda: dict.fromkeys(STATUSES, 0),
+  )
   config.add_dependent("scope", "monitors", monitors_counter(Monitor.scope_id))
   config.add_dependent("service", "monitors", monitors_counter(Monitor.service_id))
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")

@@ -491,8 +491,18 @@ BAD_CREATES = [
   ({"name": "ab"}, "json", "name", "must be at least 3 characters long"),
   ({"name": "x" * 256}, "json", "name", "must be at most 255 characters long"),
   ({"name": "x" * 256}, "form", "name", "must be at most 255 characters long"),
-  ({"name": "Big one", "description": "x" * (MAX_TEXT + 1)}, "form", "description", "must be at most 65536 characters long"),
-  ({"name": "Big one", "description": "x" * (MAX_TEXT + 1)}, "json", "description", "must be at most 65536 characters long"),
+  (
+    {"name": "Big one", "description": "x" * (MAX_TEXT + 1)},
+    "form",
+    "description",
+    "must be at most 65536 characters long",
+  ),
+  (
+    {"name": "Big one", "description": "x" * (MAX_TEXT + 1)},
+    "json",
+    "description",
+    "must be at most 65536 characters long",
+  ),
 ]
 
 
@@ -512,7 +522,12 @@ def test_api_create_with_bad_input_is_400(webapp, token_headers, group, rows, bo
     ({"name": ""}, "name", "Invalid request", "must be at least 3 characters long"),
     ({"name": "   "}, "name", "update failed", "this field cannot be emptied"),
     ({"name": ["a", "list"]}, "name", "Invalid request", "expected a value of type string"),
-    ({"description": "x" * (MAX_TEXT + 1)}, "description", "Invalid request", "must be at most 65536 characters long"),
+    (
+      {"description": "x" * (MAX_TEXT + 1)},
+      "description",
+      "Invalid request",
+      "must be at most 65536 characters long",
+    ),
   ],
 )
 def test_api_update_with_bad_input_is_400(

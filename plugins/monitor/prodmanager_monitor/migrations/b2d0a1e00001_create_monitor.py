@@ -26,8 +26,12 @@ def upgrade():
     sa.Column("external_link", sa.String(length=2048), nullable=True),
     sa.Column("scope_id", sa.Integer(), nullable=False),
     sa.Column("service_id", sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(["scope_id"], ["scope.id"], name=op.f("fk_monitor_scope_id_scope"), ondelete="RESTRICT"),
-    sa.ForeignKeyConstraint(["service_id"], ["service.id"], name=op.f("fk_monitor_service_id_service"), ondelete="RESTRICT"),
+    sa.ForeignKeyConstraint(
+      ["scope_id"], ["scope.id"], name=op.f("fk_monitor_scope_id_scope"), ondelete="RESTRICT"
+    ),
+    sa.ForeignKeyConstraint(
+      ["service_id"], ["service.id"], name=op.f("fk_monitor_service_id_service"), ondelete="RESTRICT"
+    ),
     sa.PrimaryKeyConstraint("id", name=op.f("pk_monitor")),
   )
   for column in ("name", "status", "integration", "external_reference", "scope_id", "service_id"):
@@ -40,11 +44,17 @@ def upgrade():
     sa.Column("old_status", sa.String(length=11), nullable=True),
     sa.Column("new_status", sa.String(length=11), nullable=False),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(["monitor_id"], ["monitor.id"], name=op.f("fk_monitor_status_change_monitor_id_monitor"),
-                            ondelete="CASCADE"),
+    sa.ForeignKeyConstraint(
+      ["monitor_id"],
+      ["monitor.id"],
+      name=op.f("fk_monitor_status_change_monitor_id_monitor"),
+      ondelete="CASCADE",
+    ),
     sa.PrimaryKeyConstraint("id", name=op.f("pk_monitor_status_change")),
   )
-  op.create_index("ix_monitor_status_change_monitor_at", "monitor_status_change", ["monitor_id", "changed_at"])
+  op.create_index(
+    "ix_monitor_status_change_monitor_at", "monitor_status_change", ["monitor_id", "changed_at"]
+  )
 
 
 def downgrade():
