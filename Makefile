@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 8080
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 BIN := $(VENV)/bin
 # The plugins folder changes when a plugin is added or removed, so a new plugin triggers an install
@@ -45,6 +45,7 @@ $(VENV)/.installed-test: $(VENV)/.installed $(EXAMPLE_PLUGIN_FILES)
 	touch $@
 
 test: install-test
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-test
