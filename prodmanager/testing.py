@@ -124,6 +124,28 @@ def registry(wsgi_app):
 
 
 @pytest.fixture
+def build_app(app_settings):
+  """``build_app(lang="fr")``: a webtest client of a second application with other settings.
+
+  Values are strings, as an INI file gives them (they go through ``read_settings``).
+  """
+  from webtest import TestApp
+
+  from . import main
+
+  apps = []
+
+  def build(**overrides):
+    app = main({}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}})
+    apps.append(app)
+    return TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+
+  yield build
+  for app in apps:
+    app.registry["db.engine"].dispose()
+
+
+@pytest.fixture
 def connection(registry):
   """A connection in an outer transaction rolled back after the test; the app's sessions bind to it."""
   engine = registry["db.engine"]

@@ -14,25 +14,6 @@ from prodmanager.plugins import installed_plugins
 PAGES = ("/", "/scope", "/service", "/monitor", "/login", "/about")
 
 
-@pytest.fixture
-def build_app(app_settings):
-  """``build_app(lang="fr")``: a webtest client of a second application with changed settings."""
-  from webtest import TestApp
-
-  apps = []
-
-  def build(**overrides):
-    app = prodmanager.main(
-      {}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}}
-    )
-    apps.append(app)
-    return TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
-
-  yield build
-  for app in apps:
-    app.registry["db.engine"].dispose()
-
-
 def html_lang(page) -> str:
   return re.search(r'<html lang="([^"]+)"', page.text).group(1)
 

@@ -2,7 +2,6 @@
 
 import pytest
 
-import prodmanager
 from prodmanager.testing import TEST_SECRET
 
 PATHS = [
@@ -31,26 +30,6 @@ def csp_directives(response) -> dict[str, list[str]]:
     if words:
       directives[words[0]] = words[1:]
   return directives
-
-
-@pytest.fixture
-def build_app(app_settings):
-  """``build_app(proxy_chain_count="1")``: a webtest client of a second application with changed settings."""
-  from webtest import TestApp
-
-  apps = []
-
-  def build(**overrides):
-    # Settings go through read_settings, which parses strings as an INI file gives them.
-    app = prodmanager.main(
-      {}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}}
-    )
-    apps.append(app)
-    return TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
-
-  yield build
-  for app in apps:
-    app.registry["db.engine"].dispose()
 
 
 @pytest.mark.parametrize(("method", "path", "status"), PATHS)
