@@ -40,10 +40,11 @@ def make_config(settings: dict) -> Configurator:
   config.registry["plugins"] = plugins
   for plugin in plugins:
     config.include(plugin.module)
-  config.commit()
+  # The API routes come from the composed OpenAPI document, complete only now.
   from .api import finalize_document
 
   finalize_document(config)
+  config.commit()
   return config
 
 

@@ -82,18 +82,20 @@ def api_route_name(path: str) -> str:
 
 
 def add_api_view(config, view, path: str, method: str, permission: str = "view", **kwargs) -> None:
-  """Serve ``method path`` (a path of the OpenAPI document) with ``view``, validated by pyramid_openapi3.
+  """Serve ``method path`` with ``view``, validated by pyramid_openapi3 against the document.
 
-  The route is created on first use; literal paths must be added before sibling placeholders
-  (``/api/scope/create`` before ``/api/scope/{id}``), which :func:`add_crud_api` does.
+  ``path`` must be a path of the composed OpenAPI document (from :func:`add_openapi_fragment` or
+  :func:`add_crud_api`). The view is registered when the document is complete, on the route that
+  :func:`finalize_document` generates for that path.
   """
-  routes = config.registry["openapi.routes"]
-  name = api_route_name(path)
-  if name not in routes:
-    routes.add(name)
-    config.add_route(name, path, traverse=traverse_for(config.registry, path))
   kwargs.setdefault("renderer", "json")
-  config.add_view(view, route_name=name, request_method=method, permission=permission, openapi=True, **kwargs)
+  config.registry["openapi.views"].append((view, path, method, permission, kwargs))
+
+
+def route_order(path: str) -> list[tuple[bool, str]]:
+  """Sort key of the generated routes: at each segment, literal segments come before placeholders,
+  because Pyramid takes the first matching route (``/api/scope/create`` before ``/api/scope/{id}``)."""
+  return [(segment.startswith("{"), segment) for segment in path.split("/")]
 
 
 # -- request data ---------------------------------------------------------------------------------
@@ -419,7 +421,6 @@ def add_crud_api(config, type_name: str) -> None:
   resource_type = config.registry["resource_types"][type_name]
   config.add_openapi_fragment(crud_fragment(resource_type))
   base = f"/api/{type_name}"
-  # Literal paths first: Pyramid matches routes in the order they were added.
   config.add_api_view(list_view, base, "GET")
   config.add_api_view(create_rest_view, base, "POST", permission="edit")
   config.add_api_view(create_compat_view, f"{base}/create", "POST", permission="edit")
@@ -433,8 +434,24 @@ def add_crud_api(config, type_name: str) -> None:
 # -- the document itself --------------------------------------------------------------------------
 
 
+def add_api_routes(config) -> None:
+  """One hybrid route per path of the composed document, then the views recorded for them."""
+  document = config.registry["openapi.document"].document
+  paths = document.get("paths", {})
+  for path in sorted(paths, key=route_order):
+    config.add_route(api_route_name(path), path, traverse=traverse_for(config.registry, path))
+  for view, path, method, permission, kwargs in config.registry["openapi.views"]:
+    if method.lower() not in paths.get(path, {}):
+      raise ConfigurationError(
+        f"add_api_view: {method} {path} is not in the OpenAPI document; describe it with add_openapi_fragment")
+    config.add_view(view, route_name=api_route_name(path), request_method=method, permission=permission,
+                    openapi=True, **kwargs)
+
+
 def finalize_document(config) -> str:
-  """Write the composed document once and hand it to pyramid_openapi3; returns the file path."""
+  """Generate the API routes and views, write the composed document once and hand it to
+  pyramid_openapi3; returns the file path. Called once, after every plugin is included."""
+  add_api_routes(config)
   document = config.registry["openapi.document"].document
   folder = Path(tempfile.mkdtemp(prefix="prodmanager-openapi-"))
   path = folder / "openapi.yaml"
@@ -461,7 +478,7 @@ def includeme(config):
   # validation error views instead of conflicting with them.
   config.commit()
   config.registry["openapi.document"] = OpenAPIDocument(load_fragment("prodmanager:openapi.yaml"))
-  config.registry["openapi.routes"] = set()
+  config.registry["openapi.views"] = []
   config.add_directive("add_openapi_fragment", add_openapi_fragment)
   config.add_directive("add_api_view", add_api_view)
   config.add_directive("add_crud_api", add_crud_api)
