@@ -443,9 +443,16 @@ def add_api_routes(config) -> None:
   for view, path, method, permission, kwargs in config.registry["openapi.views"]:
     if method.lower() not in paths.get(path, {}):
       raise ConfigurationError(
-        f"add_api_view: {method} {path} is not in the OpenAPI document; describe it with add_openapi_fragment")
-    config.add_view(view, route_name=api_route_name(path), request_method=method, permission=permission,
-                    openapi=True, **kwargs)
+        f"add_api_view: {method} {path} is not in the OpenAPI document; describe it with add_openapi_fragment"
+      )
+    config.add_view(
+      view,
+      route_name=api_route_name(path),
+      request_method=method,
+      permission=permission,
+      openapi=True,
+      **kwargs,
+    )
 
 
 def finalize_document(config) -> str:
