@@ -10,10 +10,12 @@ __all__ = ["__version__", "main", "make_config"]
 # list so that a reordering is a conscious decision.
 CORE_INCLUDES = (
   "prodmanager.db",  # engine, request.dbsession, pyramid_tm
+  "prodmanager.domain_events",  # facts delivered to subscribers after commit
   "prodmanager.security",  # sessions, CSRF, security policy, API tokens
   "prodmanager.i18n",  # catalogues, request._ and request.lang, add_translations
   "prodmanager.rendering",  # Jinja2, template globals, static files
   "prodmanager.directives",  # the plugin contract: resource types, navigation, panels...
+  "prodmanager.status",  # overall status roll-up and the status banner panel
   "prodmanager.demo",  # add_demo_data: the plugins' demo data loaders (prodmanager demo)
   "prodmanager.api",  # OpenAPI composition, API routes and views, Swagger UI
   "prodmanager.views.errors",  # JSON errors on /api, error pages elsewhere

@@ -8,10 +8,12 @@ import prodmanager
 def test_core_include_chain():
   assert prodmanager.CORE_INCLUDES == (
     "prodmanager.db",
+    "prodmanager.domain_events",
     "prodmanager.security",
     "prodmanager.i18n",
     "prodmanager.rendering",
     "prodmanager.directives",
+    "prodmanager.status",
     "prodmanager.demo",
     "prodmanager.api",
     "prodmanager.views.errors",

@@ -128,10 +128,3 @@ def monitors_counter(column):
     return db.scalar(select(func.count()).select_from(Monitor).where(column == ident))
 
   return counter
-
-
-def worst_status(counts: dict) -> str:
-  for status in reversed(STATUSES):
-    if counts.get(status):
-      return status
-  return "ok"

@@ -6,7 +6,7 @@ from sqlalchemy.orm import joinedload
 from webob.multidict import MultiDict
 
 from .models import Monitor
-from .services import STATUSES, MonitorService, monitors_count_provider, monitors_counter, worst_status
+from .services import STATUSES, MonitorService, monitors_count_provider, monitors_counter
 
 PANEL_LIMIT = 10
 
@@ -39,7 +39,6 @@ def monitors_panel(request, scope=None, service=None) -> str:
       "counts": counts,
       "statuses": STATUSES,
       "total": total,
-      "worst": worst_status(counts),
       "monitors": monitors,
       "filter_params": params,
       "more": max(0, total - len(monitors)) if monitors else 0,
@@ -48,6 +47,17 @@ def monitors_panel(request, scope=None, service=None) -> str:
     },
     request=request,
   )
+
+
+def monitor_levels(request, scope=None, service=None) -> set[str]:
+  """Status contributor: the statuses of the monitors in view (one grouped query)."""
+  params = {}
+  if scope is not None:
+    params["scope"] = str(scope.id)
+  if service is not None:
+    params["service"] = str(service.id)
+  counts = MonitorService(request).weather(MultiDict(params))
+  return {status for status, count in counts.items() if count}
 
 
 def includeme(config):
@@ -64,3 +74,4 @@ def includeme(config):
   config.add_dependent("service", "monitors", monitors_counter(Monitor.service_id))
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")
   config.add_dashboard_panel("monitors", monitors_panel, order=10)
+  config.add_status_contributor(monitor_levels)

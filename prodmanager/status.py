@@ -1,0 +1,48 @@
+"""The overall status of the page, a scope, a service or a (scope, service) pair (product.md §2.9).
+
+Several plugins know part of the answer: monitors give the worst light, ongoing incidents raise it,
+an in-progress maintenance shows "under maintenance". Each registers a contributor with
+``config.add_status_contributor(func)``; ``func(request, scope=None, service=None)`` returns the
+levels it sees (a set of ``ok``, ``warning``, ``alert``, ``maintenance``) in one query or two.
+The roll-up is the worst of ok < warning < alert; "maintenance" is shown only when nothing is worse
+than ok, so a maintenance never hides an outage.
+"""
+
+from collections.abc import Callable
+
+from pyramid.renderers import render
+
+SEVERITY = ("ok", "warning", "alert")
+
+
+def roll_up(levels: set[str]) -> str:
+  """``alert`` > ``warning`` > ``maintenance`` > ``ok``."""
+  for level in ("alert", "warning"):
+    if level in levels:
+      return level
+  return "maintenance" if "maintenance" in levels else "ok"
+
+
+def overall_status(request, scope=None, service=None) -> str:
+  levels: set[str] = set()
+  for contributor in request.registry["status_contributors"]:
+    levels |= set(contributor(request, scope=scope, service=service))
+  return roll_up(levels)
+
+
+def banner_panel(request, scope=None, service=None) -> str:
+  """The status banner, first on the dashboard and on scope/service pages."""
+  return render("prodmanager:templates/panels/banner.jinja2",
+                {"status": overall_status(request, scope, service), "scope": scope, "service": service},
+                request=request)
+
+
+def add_status_contributor(config, contributor: Callable) -> None:
+  """Add a source of the overall status (see the module docstring)."""
+  config.registry["status_contributors"].append(contributor)
+
+
+def includeme(config):
+  config.registry["status_contributors"] = []
+  config.add_directive("add_status_contributor", add_status_contributor)
+  config.add_dashboard_panel("banner", banner_panel, order=0)
