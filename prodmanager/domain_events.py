@@ -68,7 +68,9 @@ def _discard(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
-def add_domain_event_subscriber(config, callback: Callable[[DomainEvent], None], names: Iterable[str] | None = None) -> None:
+def add_domain_event_subscriber(
+  config, callback: Callable[[DomainEvent], None], names: Iterable[str] | None = None
+) -> None:
   """Call ``callback(event)`` after commit for the named domain events (all of them when ``names`` is None)."""
   config.registry["domain_events.subscribers"].entries.append((callback, frozenset(names) if names else None))
 

@@ -5,6 +5,7 @@ Globals: ``_`` (translate), ``lang``, ``nav_entries``, ``is_logged_in``, ``csrf_
 """
 
 import datetime as dt
+import json
 import zoneinfo
 
 from markupsafe import Markup, escape
@@ -54,8 +55,17 @@ def add_globals(event: BeforeRender) -> None:
     event["flash_messages"] = request.__dict__["_prodmanager_flash"]
 
 
+def from_json(text: str | None):
+  """Jinja2 filter: the data of a JSON text (timeline diffs), or {} when it is not JSON."""
+  try:
+    return json.loads(text) if text else {}
+  except ValueError:
+    return {}
+
+
 def includeme(config):
   config.include("pyramid_jinja2")
+  config.get_settings().setdefault("jinja2.filters", "fromjson = prodmanager.rendering:from_json")
   config.add_jinja2_renderer(".jinja2")
   config.add_jinja2_search_path("prodmanager:templates", name=".jinja2")
   config.add_subscriber(add_globals, BeforeRender)

@@ -32,9 +32,11 @@ def overall_status(request, scope=None, service=None) -> str:
 
 def banner_panel(request, scope=None, service=None) -> str:
   """The status banner, first on the dashboard and on scope/service pages."""
-  return render("prodmanager:templates/panels/banner.jinja2",
-                {"status": overall_status(request, scope, service), "scope": scope, "service": service},
-                request=request)
+  return render(
+    "prodmanager:templates/panels/banner.jinja2",
+    {"status": overall_status(request, scope, service), "scope": scope, "service": service},
+    request=request,
+  )
 
 
 def add_status_contributor(config, contributor: Callable) -> None:

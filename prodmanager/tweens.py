@@ -66,3 +66,20 @@ def security_headers_tween_factory(handler, registry):
     return response
 
   return tween
+
+
+def etag_tween_factory(handler, registry):
+  """ETag on every successful GET/HEAD page and JSON response, and 304 on a matching If-None-Match.
+
+  The tag is a hash of the body, so it changes exactly when what the reader sees changes.
+  """
+
+  def tween(request):
+    response = handler(request)
+    if request.method in ("GET", "HEAD") and response.status_code == 200 and response.etag is None:
+      if response.app_iter is not None and not hasattr(response, "_app_iter_file"):
+        response.md5_etag()
+        response.conditional_response = True
+    return response
+
+  return tween

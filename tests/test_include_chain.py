@@ -19,6 +19,8 @@ def test_core_include_chain():
     "prodmanager.views.errors",
     "prodmanager.views.core",
     "prodmanager.views.html",
+    "prodmanager.timeline",
+    "prodmanager.history",
   )
 
 
@@ -30,11 +32,12 @@ def test_every_core_include_has_an_includeme():
 
 
 def test_tween_chain(registry):
-  """Outermost first: headers on every response (errors and 413 included), then the size limit before
+  """Outermost first: the ETag of the final body, headers on every response (errors and 413 included), then the size limit before
   any work, the transaction, response validation, exception views, and the token check under them
   so that a bad token becomes a JSON 401."""
   names = [name for name, _factory in registry.queryUtility(ITweens).implicit()]
   assert names == [
+    "prodmanager.tweens.etag_tween_factory",
     "prodmanager.tweens.security_headers_tween_factory",
     "prodmanager.tweens.body_limit_tween_factory",
     "pyramid_tm.tm_tween_factory",

@@ -1,0 +1,99 @@
+"""Public history feeds: ``/history.atom`` and ``/history.rss`` (product.md §6).
+
+Plugins contribute entries with ``config.add_history_source(source)``;
+``source(request, scope_id, service_id, limit)`` returns up to ``limit`` :class:`HistoryEntry`
+objects, newest first, public information only (never an internal comment or diff). The core
+merges the sources, keeps the newest 50 and renders them with feedgen. Entry ids are stable URIs
+(``tag:`` URIs built from the row and event ids), so feed readers never show an entry twice.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from feedgen.feed import FeedGenerator
+from pyramid.response import Response
+
+from .errors import ValidationFailed
+from .markdown import render_markdown
+
+FEED_SIZE = 50
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+  id: str  # stable: "incident-3-event-12"
+  title: str
+  content: str  # Markdown (rendered and sanitised in the feed)
+  link: str  # absolute URL of the page
+  updated: dt.datetime
+
+
+def feed_filters(request) -> tuple[int | None, int | None]:
+  values, reasons = [], {}
+  for name in ("scope", "service"):
+    raw = request.GET.get(name, "").strip()
+    if raw and (not raw.isdigit() or len(raw) > 18):
+      reasons[name] = ["expected a positive integer id"]
+    values.append(int(raw) if raw and raw.isdigit() and len(raw) <= 18 else None)
+  if reasons:
+    raise ValidationFailed("Invalid feed parameters", reasons)
+  return values[0], values[1]
+
+
+def history_entries(request, scope_id=None, service_id=None, limit=FEED_SIZE) -> list[HistoryEntry]:
+  entries = []
+  for source in request.registry["history_sources"]:
+    entries.extend(source(request, scope_id, service_id, limit))
+  entries.sort(key=lambda entry: (entry.updated, entry.id), reverse=True)
+  return entries[:limit]
+
+
+def build_feed(request) -> FeedGenerator:
+  scope_id, service_id = feed_filters(request)
+  _ = request._
+  base = request.application_url
+  feed = FeedGenerator()
+  feed.id(f"{base}/history")
+  feed.title(_("feed.title"))
+  feed.subtitle(_("feed.subtitle"))
+  feed.link(href=f"{base}/", rel="alternate")
+  feed.link(href=request.url, rel="self")
+  feed.language(request.lang)
+  entries = history_entries(request, scope_id, service_id)
+  feed.updated(entries[0].updated if entries else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+  # feedgen prepends entries: add the oldest first so that the feed reads newest first.
+  for entry in reversed(entries):
+    item = feed.add_entry()
+    item.id(f"{base}/history/{entry.id}")
+    item.guid(f"{base}/history/{entry.id}", permalink=False)
+    item.title(entry.title)
+    item.link(href=entry.link)
+    item.updated(entry.updated)
+    item.published(entry.updated)
+    item.content(str(render_markdown(entry.content)), type="html")
+  return feed
+
+
+def atom_view(request):
+  return Response(
+    build_feed(request).atom_str(pretty=True), content_type="application/atom+xml", charset="utf-8"
+  )
+
+
+def rss_view(request):
+  return Response(
+    build_feed(request).rss_str(pretty=True), content_type="application/rss+xml", charset="utf-8"
+  )
+
+
+def add_history_source(config, source: Callable) -> None:
+  """Add a source of public history entries (see the module docstring)."""
+  config.registry["history_sources"].append(source)
+
+
+def includeme(config):
+  config.registry["history_sources"] = []
+  config.add_directive("add_history_source", add_history_source)
+  config.add_view(atom_view, name="history.atom", request_method=("GET", "HEAD"), permission="view")
+  config.add_view(rss_view, name="history.rss", request_method=("GET", "HEAD"), permission="view")
