@@ -23,6 +23,7 @@ CORE_INCLUDES = (
   "prodmanager.views.html",  # the standard HTML pages of resource types, home page
   "prodmanager.timeline",  # event timelines of incidents and maintenances: comment API and form
   "prodmanager.history",  # public Atom/RSS history feeds, fed by the plugins' sources
+  "prodmanager.badges",  # status badges (SVG) and their shields.io JSON twins
 )
 
 

@@ -67,8 +67,11 @@ def add_openapi_fragment(config, fragment: str | dict) -> None:
 
 
 def traverse_for(registry, path: str) -> str | None:
-  """``/api/scope/{id}/update`` traverses ``/scope/{id}``; ``/api/scope`` traverses ``/scope``."""
-  segments = path.strip("/").split("/")[1:]
+  """``/api/scope/{id}/update`` traverses ``/scope/{id}``; ``/api/scope`` traverses ``/scope``;
+  ``/scope/{id}/badge.json`` (outside ``/api``) traverses ``/scope/{id}`` too."""
+  segments = path.strip("/").split("/")
+  if segments[0] == "api":
+    segments = segments[1:]
   placeholders = [index for index, segment in enumerate(segments) if segment.startswith("{")]
   if placeholders:
     return "/" + "/".join(segments[: placeholders[-1] + 1])

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .fields import MAX_TEXT
 from .fields import Text as TextField
 from .services import ResourceService
+from .status import overall_status
 
 MONITOR_STATUSES = ("ok", "warning", "alert")
 
@@ -105,6 +106,7 @@ def register_group(config, name: str, service: type, order: int) -> None:
   config.add_crud_api(name)
   config.add_html_crud(name)
   config.add_navigation(name, f"nav.{name}", f"/{name}", icon=name, order=order)
+  config.add_badge(name, lambda request, row: overall_status(request, **{name: row}))
 
 
 def demo_group_loader(model: type, entries: list[tuple[str, str]]):

@@ -21,6 +21,7 @@ def test_core_include_chain():
     "prodmanager.views.html",
     "prodmanager.timeline",
     "prodmanager.history",
+    "prodmanager.badges",
   )
 
 

@@ -242,6 +242,14 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
         method, template, 415, url=target, params="x", content_type="text/plain", headers=token_headers
       )
 
+  # Badges of the page and of the types that have one, while the rows exist.
+  api.call("get", "/badge.json", 200)
+  api.call("get", "/badge.json", 400, url="/badge.json?style=round")
+  for path, _ in [(p, o) for m, p, o in operations(document) if p.endswith("/{id}/badge.json")]:
+    name = path.split("/")[1]
+    api.call("get", path, 200, url=path.replace("{id}", str(ids[name])))
+    api.call("get", path, 404, url=path.replace("{id}", "999999"))
+
   # ...and deleted in reverse order, children first.
   for name in reversed(types):
     item = f"/api/{name}/{{id}}"

@@ -27,7 +27,14 @@ log = logging.getLogger(__name__)
 
 
 def is_api(request) -> bool:
-  return request.path == "/api" or request.path.startswith("/api/")
+  """JSON errors for the API and for every JSON document outside it (badge.json, /health/*)."""
+  route = getattr(request, "matched_route", None)
+  return (
+    request.path == "/api"
+    or request.path.startswith("/api/")
+    or request.path.endswith(".json")
+    or (route is not None and route.name.startswith("api:"))
+  )
 
 
 def json_error(

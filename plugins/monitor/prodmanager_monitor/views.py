@@ -75,3 +75,4 @@ def includeme(config):
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")
   config.add_dashboard_panel("monitors", monitors_panel, order=10)
   config.add_status_contributor(monitor_levels)
+  config.add_badge("monitor", lambda request, row: row.status.value)
