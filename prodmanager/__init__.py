@@ -20,6 +20,8 @@ CORE_INCLUDES = (
   "prodmanager.api",  # OpenAPI composition, API routes and views, Swagger UI
   "prodmanager.views.errors",  # JSON errors on /api, error pages elsewhere
   "prodmanager.views.core",  # login/logout, tokens, health, about, robots.txt
+  "prodmanager.metrics",  # /metrics (Prometheus) and the request metrics tween
+  "prodmanager.ratelimit",  # API and login rate limits (Redis or in-process counters)
   "prodmanager.views.html",  # the standard HTML pages of resource types, home page
   "prodmanager.timeline",  # event timelines of incidents and maintenances: comment API and form
   "prodmanager.history",  # public Atom/RSS history feeds, fed by the plugins' sources
@@ -40,6 +42,7 @@ def make_config(settings: dict) -> Configurator:
   config.add_tween("prodmanager.tweens.body_limit_tween_factory")
   config.add_tween("prodmanager.tweens.security_headers_tween_factory")
   config.add_tween("prodmanager.tweens.etag_tween_factory")
+  config.add_tween("prodmanager.metrics.metrics_tween_factory")  # outermost: times and counts everything
   # Plugins are included after the core committed its directives (pyramid.includes would run too early).
   config.commit()
   plugins = resolve(settings["prodmanager.plugins"])

@@ -14,6 +14,7 @@ import yaml
 from pyramid.exceptions import ConfigurationError
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.path import AssetResolver
+from pyramid_openapi3 import openapi_validated as pyramid_openapi_validated
 
 from .errors import ValidationFailed
 from .fields import Boolean, Choice, DateTime, Reference, Text, Url
@@ -72,12 +73,13 @@ def traverse_for(registry, path: str) -> str | None:
   segments = path.strip("/").split("/")
   if segments[0] == "api":
     segments = segments[1:]
+  if not segments or segments[0] not in registry["resource_types"]:
+    # Not below a resource type (``/api/token/{jti}``...): nothing to traverse, the context is the root.
+    return None
   placeholders = [index for index, segment in enumerate(segments) if segment.startswith("{")]
   if placeholders:
     return "/" + "/".join(segments[: placeholders[-1] + 1])
-  if segments and segments[0] in registry["resource_types"]:
-    return "/" + segments[0]
-  return None
+  return "/" + segments[0]
 
 
 def api_route_name(path: str) -> str:
@@ -102,6 +104,28 @@ def route_order(path: str) -> list[tuple[bool, str]]:
 
 
 # -- request data ---------------------------------------------------------------------------------
+
+
+def checked_openapi_validated(request):
+  """pyramid_openapi3's request validation, with undecodable bodies answered 400 instead of 500.
+
+  openapi-core raises whatever its decoders raise (UnicodeDecodeError on bytes that are not UTF-8,
+  AssertionError on a multipart body without parts...): those are the client's errors.
+  """
+  content_type = request.content_type or "the declared content type"
+  unreadable = ValidationFailed("Invalid request body", {"body": [f"the body cannot be read as {content_type}"]})
+  try:
+    result = pyramid_openapi_validated(request)
+  except AttributeError:
+    raise  # pyramid_openapi3's signal for views marked openapi=False
+  except Exception:  # noqa: BLE001 - anything the decoders raise means the body is unreadable
+    raise unreadable from None
+  for error in getattr(result, "errors", None) or ():
+    try:
+      str(error)  # pyramid_openapi3 formats the errors; a decoding error fails right there
+    except Exception:  # noqa: BLE001
+      raise unreadable from None
+  return result
 
 
 def request_data(request) -> dict:
@@ -484,9 +508,10 @@ def explorer_view(request):
 
 def includeme(config):
   config.include("pyramid_openapi3")
-  # Commit now so that our JSON error views (views/errors.py) override pyramid_openapi3's
-  # validation error views instead of conflicting with them.
+  # Commit now so that our JSON error views (views/errors.py) and request method override
+  # pyramid_openapi3's instead of conflicting with them.
   config.commit()
+  config.add_request_method(checked_openapi_validated, "openapi_validated", reify=True)
   config.registry["openapi.document"] = OpenAPIDocument(load_fragment("prodmanager:openapi.yaml"))
   config.registry["openapi.views"] = []
   config.add_directive("add_openapi_fragment", add_openapi_fragment)

@@ -9,7 +9,7 @@ import datetime as dt
 import enum
 
 import zope.sqlalchemy
-from sqlalchemy import DateTime, Enum, MetaData, String, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, String, case, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -71,6 +71,17 @@ def enum_column(enum_class: type[enum.Enum]) -> Enum:
     values_callable=lambda members: [member.value for member in members],
     validate_strings=True,
   )
+
+
+def enum_rank(column, enum_class: type[enum.Enum]):
+  """SQL expression of an enum column's declaration rank (0, 1, ...), to order by the enum's order.
+
+  Enums are stored as their string values (:func:`enum_column`), whose alphabetical order means
+  nothing; ``ORDER BY enum_rank(Incident.status, IncidentStatus)`` follows the declaration order
+  (active < investigating < stable < resolved) on every backend, with the enum as the only source
+  of truth. The CASE is evaluated on the rows already selected by the indexed filters and keys.
+  """
+  return case(*[(column == member, rank) for rank, member in enumerate(enum_class)], else_=len(enum_class))
 
 
 def name_column() -> String:

@@ -16,6 +16,7 @@ from pyramid.response import Response
 
 from .errors import ValidationFailed
 from .markdown import render_markdown
+from .settings import is_decimal
 
 FEED_SIZE = 50
 
@@ -33,9 +34,9 @@ def feed_filters(request) -> tuple[int | None, int | None]:
   values, reasons = [], {}
   for name in ("scope", "service"):
     raw = request.GET.get(name, "").strip()
-    if raw and (not raw.isdigit() or len(raw) > 18):
+    if raw and (not is_decimal(raw) or len(raw) > 18):
       reasons[name] = ["expected a positive integer id"]
-    values.append(int(raw) if raw and raw.isdigit() and len(raw) <= 18 else None)
+    values.append(int(raw) if raw and is_decimal(raw) and len(raw) <= 18 else None)
   if reasons:
     raise ValidationFailed("Invalid feed parameters", reasons)
   return values[0], values[1]

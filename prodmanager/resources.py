@@ -8,6 +8,7 @@ positive integer, or an unknown id, raises ``KeyError``, which Pyramid turns int
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
 from .security import ADMIN, token_permission_principal
+from .settings import is_decimal
 
 
 class Root:
@@ -46,7 +47,7 @@ class Container:
   item_class: type = None  # set per resource type by add_resource_type
 
   def __getitem__(self, key: str):
-    if not key.isdigit() or len(key) > 18:
+    if not is_decimal(key) or len(key) > 18:
       raise KeyError(key)
     row = self.service.get(int(key))
     if row is None:

@@ -63,10 +63,12 @@ class Identity:
 class TokenService:
   """Mint and verify the API's HS256 JWTs (0.22 claims: iss, aud, sub, nbf, exp, iat, jti, version, permissions)."""
 
-  def __init__(self, settings):
+  def __init__(self, settings, session_factory=None):
     self.key = OctKey.import_key(derive_key(settings["prodmanager.secret_key"], "token"))
     self.algorithm = settings["prodmanager.jwt_algorithm"]
     self.issuer = settings["prodmanager.jwt_issuer"]
+    # With a session factory, verification also checks the token's record (prodmanager.tokens).
+    self.session_factory = session_factory
 
   def mint(
     self, name: str, description: str, not_before: dt.datetime, expires: dt.datetime, permissions: list[str]
@@ -88,7 +90,11 @@ class TokenService:
     ), claims
 
   def verify(self, encoded: str) -> dict:
-    """Return the claims of a valid token, or raise :class:`Unauthorized` with the reason."""
+    """Return the claims of a valid token, or raise :class:`Unauthorized` with the reason.
+
+    The signature and the claims are checked first (no database access for a forged or expired
+    token); then the token's record: unknown ``jti`` or revoked token are refused.
+    """
     try:
       token = jwt.decode(encoded, self.key, algorithms=[self.algorithm])
     except (JoseError, ValueError, TypeError) as error:
@@ -112,6 +118,10 @@ class TokenService:
       reasons.append("the token permissions are malformed")
     if reasons:
       raise Unauthorized("Invalid token", {"token": reasons})
+    if self.session_factory is not None:
+      from .tokens import check_record
+
+      check_record(self.session_factory, claims)
     return claims
 
 
@@ -239,7 +249,8 @@ def includeme(config):
   config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
   config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
   config.set_security_policy(SecurityPolicy())
-  config.registry["security.tokens"] = TokenService(settings)
+  # prodmanager.db is included first: its session factory is there.
+  config.registry["security.tokens"] = TokenService(settings, config.registry["db.session_factory"])
   config.add_request_method(
     lambda request: request.identity is not None and request.identity.kind == "session",
     "is_operator",

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, NotAllowed, ValidationFailed
 from .fields import Field, parse_datetime
+from .settings import is_decimal
 
 MAX_PAGE = 10_000_000
 MAX_PER_PAGE = 50
@@ -40,7 +41,7 @@ class Filter:
         raise ValueError(f"must be one of: {', '.join(values)}")
       return self.enum(raw.lower())
     if self.kind == "int":
-      if not raw.isdigit() or len(raw) > 18:
+      if not is_decimal(raw) or len(raw) > 18:
         raise ValueError("expected a positive integer id")
       return int(raw)
     if self.kind in ("after", "before"):
@@ -84,7 +85,7 @@ def parse_int_param(params, name: str, default: int, minimum: int, maximum: int)
   if raw is None or raw == "":
     return default
   raw = raw.strip()
-  if not raw.lstrip("-").isdigit() or len(raw) > 12:
+  if not is_decimal(raw.lstrip("-")) or len(raw) > 12:
     raise ValidationFailed("Invalid list parameters", {name: ["expected an integer"]})
   value = int(raw)
   if not minimum <= value <= maximum:
@@ -217,6 +218,23 @@ class ResourceService:
 
   def check(self, values: dict, row) -> dict:
     """Cross-field rules; returns reasons (empty when valid)."""
+    return {}
+
+  def check_date_order(self, values: dict, row, start: str, end: str) -> dict:
+    """Reasons naming ``end`` when it is before ``start`` (end ≥ start rules, product.md §2.5, §2.7).
+
+    On update, a value left out of ``values`` is the row's current one, so that a request changing
+    only one of the two dates is checked against the other.
+    """
+
+    def current(name):
+      if name in values:
+        return values[name]
+      return getattr(row, self.attribute(name), None) if row is not None else None
+
+    start_value, end_value = current(start), current(end)
+    if start_value is not None and end_value is not None and end_value < start_value:
+      return {end: [f"must not be before {start}"]}
     return {}
 
   def check_unique(self, values: dict, row) -> dict:

@@ -19,6 +19,11 @@ LANGUAGES = ("en", "fr")
 JWT_ALGORITHMS = ("HS256", "HS384", "HS512")
 
 
+def is_decimal(text: str) -> bool:
+  """ASCII digits only: ``str.isdigit`` also accepts "²" or "٣", which ``int()`` then refuses."""
+  return text.isascii() and text.isdigit()
+
+
 class ConfigurationError(Exception):
   """A setting has a value the application cannot run with."""
 
@@ -81,6 +86,36 @@ def parse_secret(value: str) -> str:
   return value
 
 
+def parse_redis_uri(value: str) -> str:
+  """Empty (no Redis) or a ``redis://[:password@]host[:port][/db]``, ``rediss://`` or ``unix://`` URL."""
+  if not value:
+    return ""
+  parsed = urlparse(value)
+  expected = "expected a redis://host:port/db URL (or rediss://, unix:///path), or nothing for no Redis"
+  if parsed.scheme not in ("redis", "rediss", "unix"):
+    raise ValueError(expected)
+  if parsed.scheme == "unix":
+    if not parsed.path:
+      raise ValueError(expected)
+    return value
+  try:
+    parsed.port  # noqa: B018 - urlparse checks the port only when it is read
+  except ValueError:
+    raise ValueError(f"{expected}; the port must be a number") from None
+  if not parsed.hostname:
+    raise ValueError(expected)
+  database = parsed.path.strip("/")
+  if database and not is_decimal(database):
+    raise ValueError(f"{expected}; the database must be a number such as /0")
+  return value
+
+
+def parse_metrics_token(value: str) -> str:
+  if value and (len(value) < 8 or any(character.isspace() for character in value)):
+    raise ValueError("expected nothing (no protection) or a token of at least 8 characters without spaces")
+  return value
+
+
 def parse_plugins(value: str) -> list[str] | None:
   """``*`` (all installed plugins) gives None; otherwise a list of plugin ids."""
   names = value.replace(",", " ").split()
@@ -140,6 +175,13 @@ SETTINGS: tuple[Setting, ...] = (
   Setting("custom_css_sheet", "PM_CUSTOM_CSS_SHEET", "", parse_stylesheet, "extra stylesheet URL"),
   Setting("jwt_algorithm", "PM_JWT_ALGORITHM", "HS256", parse_choice(*JWT_ALGORITHMS), "API token algorithm"),
   Setting("jwt_issuer", "PM_JWT_ISSUER", "ProdManager", str, "API token issuer claim"),
+  Setting(
+    "jwt_max_lifetime_hours",
+    "PM_JWT_MAX_LIFETIME_HOURS",
+    "720",
+    parse_int(1, 1_000_000),
+    "longest validity of an API token, in hours (from not_before_date to expiration_date)",
+  ),
   Setting("plugins", "PM_PLUGINS", "*", parse_plugins, "plugins to enable: * or a list of ids"),
   Setting("demo", "PM_DEMO", "false", parse_bool, "load demo data at startup"),
   Setting(
@@ -150,6 +192,47 @@ SETTINGS: tuple[Setting, ...] = (
     "single-container mode: migrate the database at startup",
   ),
   Setting("robots_allow", "PM_ROBOTS_ALLOW", "false", parse_bool, "let search engines index the site"),
+  Setting(
+    "redis_uri",
+    "PM_REDIS_URI",
+    "",
+    parse_redis_uri,
+    "Redis URL (redis://host:6379/0) shared by the replicas; empty means no Redis",
+  ),
+  Setting(
+    "api_ratelimit_enabled", "PM_API_RATELIMIT_ENABLED", "false", parse_bool, "rate-limit the /api requests"
+  ),
+  Setting(
+    "api_ratelimit_default",
+    "PM_API_RATELIMIT_DEFAULT",
+    "60",
+    parse_int(1, 1_000_000_000),
+    "API requests per period for an anonymous client",
+  ),
+  Setting(
+    "api_ratelimit_logged",
+    "PM_API_RATELIMIT_LOGGED",
+    "1500",
+    parse_int(1, 1_000_000_000),
+    "API requests per period for a token or a logged-in session",
+  ),
+  Setting(
+    "api_ratelimit_period_hours",
+    "PM_API_RATELIMIT_PERIOD_HOURS",
+    "1",
+    parse_int(1, 24 * 366),
+    "length of the API rate limit period, in hours",
+  ),
+  Setting(
+    "login_ratelimit",
+    "PM_LOGIN_RATELIMIT",
+    "10",
+    parse_int(1, 1_000_000),
+    "failed logins allowed per client in 15 minutes (always on)",
+  ),
+  Setting(
+    "metrics_token", "PM_METRICS_TOKEN", "", parse_metrics_token, "bearer token required by /metrics when set"
+  ),
 )
 
 

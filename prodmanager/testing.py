@@ -7,8 +7,15 @@ runs inside a transaction that is rolled back afterwards, so tests never see eac
 
 import os
 import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
@@ -239,3 +246,74 @@ def count_queries(registry):
       event.remove(engine, "before_cursor_execute", record)
 
   return counter
+
+
+# -- live servers ----------------------------------------------------------------------------------
+
+SERVER_STARTUP_TIMEOUT = 60
+
+
+def free_port() -> int:
+  with socket.socket() as sock:
+    sock.bind(("127.0.0.1", 0))
+    return sock.getsockname()[1]
+
+
+def prodmanager_command() -> str:
+  command = Path(sys.executable).with_name("prodmanager")
+  return str(command) if command.exists() else shutil.which("prodmanager")
+
+
+@contextmanager
+def running_server(folder: Path, env: dict[str, str]):
+  """``prodmanager serve`` as a subprocess on a free port, in ``folder`` (no INI file there: only the
+  given PM_* variables and the defaults); yields its base URL once /health answers, stops it after."""
+  port = free_port()
+  environ = {key: value for key, value in os.environ.items() if not key.startswith("PM_") and key not in ("HOST", "PORT")}
+  environ.update(env)
+  folder.mkdir(parents=True, exist_ok=True)
+  log_path = folder / f"server-{port}.log"
+  with open(log_path, "wb") as log:
+    server = subprocess.Popen([prodmanager_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+                              cwd=folder, env=environ, stdout=log, stderr=subprocess.STDOUT)
+  url = f"http://127.0.0.1:{port}"
+  try:
+    deadline = time.monotonic() + SERVER_STARTUP_TIMEOUT
+    while True:
+      if server.poll() is not None:
+        pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text()}")
+      try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+          if response.read() == b"OK":
+            break
+      except OSError:
+        pass
+      if time.monotonic() > deadline:
+        pytest.fail(f"the server did not answer /health within {SERVER_STARTUP_TIMEOUT} s:\n{log_path.read_text()}")
+      time.sleep(0.2)
+    yield url
+  finally:
+    server.terminate()
+    try:
+      server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+      server.kill()
+      server.wait()
+
+
+@pytest.fixture
+def live_server(tmp_path, enabled_plugins):
+  """A live server (waitress, standalone mode) on a fresh SQLite database: its base URL.
+
+  Its administrator secret is ``TEST_SECRET``. For other settings, or several servers sharing one
+  database, use :func:`running_server` directly.
+  """
+  env = {
+    "PM_INSTANCE_PATH": str(tmp_path / "instance"),
+    "PM_SECRET_KEY": TEST_SECRET,
+    "PM_DEMO": "false",
+    "PM_STANDALONE": "true",
+    "PM_PLUGINS": " ".join(enabled_plugins),
+  }
+  with running_server(tmp_path, env) as url:
+    yield url

@@ -5,14 +5,16 @@ import logging
 from urllib.parse import urlparse
 
 from pyramid.csrf import get_csrf_token
-from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.httpexceptions import HTTPNoContent, HTTPSeeOther
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from sqlalchemy import text
 
+from .. import tokens
+from ..api import set_pagination_headers
 from ..errors import Unauthorized, ValidationFailed
-from ..fields import parse_datetime
 from ..security import check_secret
+from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
 from ..version import __version__
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,11 @@ def robots(request):
 
 
 def token_create(request):
-  """Mint a token with the administrator secret; defaults are computed now, not at process start."""
+  """Mint a token with the administrator secret and record it, in the request's transaction.
+
+  Defaults are computed now, not at process start; the lifetime is capped by
+  ``PM_JWT_MAX_LIFETIME_HOURS``.
+  """
   data = request.POST if request.content_type != "application/json" else None
   body = request.json_body if data is None else None
   if body is not None and not isinstance(body, dict):
@@ -77,38 +83,51 @@ def token_create(request):
   if not check_secret(request.registry.settings, value("secret")):
     # 0.22 answered 400 with a reason on the secret field; kept so that scripts see the same shape.
     raise ValidationFailed("Token creation failed", {"secret": ["the application secret is invalid"]})
-  reasons = {}
-  name = str(value("name") or "").strip()
-  description = str(value("description") or "").strip()
-  if not 8 <= len(name) <= 16:
-    reasons["name"] = ["must be between 8 and 16 characters long"]
-  if not 12 <= len(description) <= 32:
-    reasons["description"] = ["must be between 12 and 32 characters long"]
-  now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
-  dates = {}
-  for field, default in (("not_before_date", now), ("expiration_date", now + dt.timedelta(hours=1))):
-    raw = value(field)
-    try:
-      dates[field] = parse_datetime(raw) if raw not in (None, "") else default
-    except ValueError as error:
-      reasons[field] = [str(error)]
-  if not reasons and dates["expiration_date"] <= dates["not_before_date"]:
-    reasons["expiration_date"] = ["must be after not_before_date"]
   if body is not None:
     permissions = body.get("permissions") or []
     permissions = [permissions] if isinstance(permissions, str) else permissions
   else:
     permissions = data.getall("permissions") + data.getall("permission")
-  known = sorted(rt.permission for rt in request.registry["resource_types"].values())
-  unknown = [p for p in permissions if p not in known]
-  if unknown:
-    reasons["permissions"] = [f"unknown permission {p!r}; choose among {', '.join(known)}" for p in unknown]
-  if reasons:
-    raise ValidationFailed("Token creation failed", reasons)
-  token, _claims = request.registry["security.tokens"].mint(
-    name, description, dates["not_before_date"], dates["expiration_date"], sorted(set(permissions))
+  wanted = tokens.check_token_request(
+    request.registry,
+    value("name"),
+    value("description"),
+    value("not_before_date"),
+    value("expiration_date"),
+    permissions,
   )
+  identity = request.identity
+  created_by = (
+    identity.name if identity is not None and identity.kind == "session" else tokens.CREATED_BY_SECRET
+  )
+  token, _record = tokens.mint_recorded(request.registry, request.dbsession, wanted, created_by)
   return token
+
+
+def token_list(request):
+  """The recorded tokens, newest first, paginated like every list (administrators only)."""
+  tokens.token_administrator(request)
+  page = parse_int_param(request.GET, "page", 1, 1, MAX_PAGE)
+  per_page = parse_int_param(request.GET, "per_page", DEFAULT_PER_PAGE, 0, MAX_PER_PAGE)
+  rows, total = tokens.list_records(request.dbsession, (page - 1) * per_page, per_page)
+  set_pagination_headers(request, Page(rows, page, per_page, total))
+  now = dt.datetime.now(dt.UTC)
+  return {"items": [tokens.serialize(row, now) for row in rows]}
+
+
+def token_revoke(request):
+  """Revoke a token (0.22 style: 200 and the record); revoking it again changes nothing."""
+  administrator = tokens.token_administrator(request)
+  record = tokens.get_record(request.dbsession, request.matchdict["jti"])
+  if tokens.revoke(record, administrator):
+    log.info("token %s (%s) revoked by %s", record.jti, record.name, administrator)
+  return tokens.serialize(record)
+
+
+def token_delete(request):
+  """Revoke a token (REST: 204). The record stays, so that the list still shows it, revoked."""
+  token_revoke(request)
+  return HTTPNoContent()
 
 
 def token_whoami(request):
@@ -163,6 +182,10 @@ def includeme(config):
   config.add_view(robots, name="robots.txt", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_create, "/api/token/create", "POST", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_whoami, "/api/token/whoami", "GET", permission=NO_PERMISSION_REQUIRED)
+  # Administrators only: tokens.token_administrator checks the session or the secret header itself.
+  config.add_api_view(token_list, "/api/token", "GET", permission=NO_PERMISSION_REQUIRED)
+  config.add_api_view(token_revoke, "/api/token/{jti}/revoke", "POST", permission=NO_PERMISSION_REQUIRED)
+  config.add_api_view(token_delete, "/api/token/{jti}", "DELETE", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(health_live, "/health", "GET", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(health_ready, "/health/ready", "GET", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(health_version, "/health/version", "GET", permission=NO_PERMISSION_REQUIRED)

@@ -14,10 +14,8 @@ import fcntl
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,16 +23,16 @@ from pathlib import Path
 
 import pytest
 
+from prodmanager.testing import TEST_SECRET
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
 CLIENT_VENV = REPO / ".venv-compat"
 CLIENT_REQUIREMENT = "prod-manager==0.2.0"
 CLIENT_SCRIPT = Path(__file__).with_name("client_script.py")
-SECRET = "compat-secret-0123456789"
 TOKEN_NAME = "compatclient"
 PERMISSIONS = ["monitor_api", "scope_api", "service_api"]
-STARTUP_TIMEOUT = 30
 
 
 def run_client(python: Path, *args: str, timeout: int) -> subprocess.CompletedProcess:
@@ -81,68 +79,6 @@ def client_python() -> Path:
   return python
 
 
-def free_port() -> int:
-  with socket.socket() as sock:
-    sock.bind(("127.0.0.1", 0))
-    return sock.getsockname()[1]
-
-
-def prodmanager_command() -> str:
-  command = Path(sys.executable).with_name("prodmanager")
-  return str(command) if command.exists() else shutil.which("prodmanager")
-
-
-@pytest.fixture
-def live_server(tmp_path, enabled_plugins):
-  """``prodmanager serve`` in standalone mode on a fresh SQLite database; yields its base URL."""
-  port = free_port()
-  env = {
-    key: value
-    for key, value in os.environ.items()
-    if not key.startswith("PM_") and key not in ("HOST", "PORT")
-  }
-  env.update(
-    PM_INSTANCE_PATH=str(tmp_path / "instance"),
-    PM_SECRET_KEY=SECRET,
-    PM_DEMO="false",
-    PM_STANDALONE="true",
-    PM_PLUGINS=" ".join(enabled_plugins),
-  )
-  log_path = tmp_path / "server.log"
-  with open(log_path, "wb") as log:
-    # In a folder without development.ini: no configuration file, only the PM_* variables.
-    server = subprocess.Popen(
-      [prodmanager_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-      cwd=tmp_path,
-      env=env,
-      stdout=log,
-      stderr=subprocess.STDOUT,
-    )
-  url = f"http://127.0.0.1:{port}"
-  try:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while True:
-      if server.poll() is not None:
-        pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text()}")
-      try:
-        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
-          if response.read() == b"OK":
-            break
-      except OSError:
-        pass
-      if time.monotonic() > deadline:
-        pytest.fail(f"the server did not answer /health within {STARTUP_TIMEOUT} s:\n{log_path.read_text()}")
-      time.sleep(0.2)
-    yield url
-  finally:
-    server.terminate()
-    try:
-      server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-      server.kill()
-      server.wait()
-
-
 def call(url: str, path: str, data: dict | None = None, token: str | None = None):
   """A request from the test process: (status, headers, JSON body)."""
   body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
@@ -161,7 +97,7 @@ def test_prod_manager_client(client_python, live_server):
     live_server,
     "/api/token/create",
     {
-      "secret": SECRET,
+      "secret": TEST_SECRET,
       "name": TOKEN_NAME,
       "description": "the compatibility test",
       "permissions": PERMISSIONS,

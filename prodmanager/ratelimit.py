@@ -1,0 +1,335 @@
+"""Rate limits: the API (``PM_API_RATELIMIT_*``, optional) and failed logins (always on).
+
+A fixed-window counter per client: the first counted request of a client opens a window of the
+configured length; every request in it adds one; when the window expires the count starts again.
+
+* Clients: an API token is counted by its ``jti``; a logged-in session by its identity
+  (``session:<name>``); anyone else by address (``request.client_addr``, taken from
+  ``X-Forwarded-For`` when ``PM_PROXY_CHAIN_COUNT`` > 0). Tokens and sessions get
+  ``PM_API_RATELIMIT_LOGGED`` requests per period, anonymous clients ``PM_API_RATELIMIT_DEFAULT``. A
+  request with an invalid token is anonymous (and answered 401 further down).
+* Backends: Redis when ``PM_REDIS_URI`` is set, shared by every process and replica, one round trip
+  per request (``MULTI; SET key 0 EX period NX; INCRBY key n; PTTL key; EXEC``: commands of Redis
+  2.6, so Redis 6 and 7 both work). Without Redis, an in-process counter: **per process**, so N
+  processes allow N times the limit.
+* Redis unreachable (refused, 0.2 s timeout): the request is allowed, counted in
+  ``prodmanager_ratelimit_backend_errors_total`` and a warning is logged at most once a minute. After
+  a failure Redis is left alone for a second, so an outage does not add a timeout to every request.
+* Login: every ``POST /login`` takes one attempt from ``PM_LOGIN_RATELIMIT`` per 15 minutes; an
+  attempt that did not fail on a wrong secret (a successful login, a CSRF refusal) is given back.
+  Counting first makes the limit exact even under concurrent guesses.
+"""
+
+import logging
+import math
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from .settings import ConfigurationError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "prodmanager:ratelimit:"
+LOGIN_PERIOD_SECONDS = 15 * 60
+SOCKET_TIMEOUT_SECONDS = 0.2
+BACKEND_PAUSE_SECONDS = 1.0
+WARNING_INTERVAL_SECONDS = 60.0
+MEMORY_PURGE_SECONDS = 60.0
+
+
+class BackendUnavailable(Exception):
+  """The counter could not be read or written."""
+
+
+class MemoryBackend:
+  """Counters in this process's memory: each process (and replica) counts on its own."""
+
+  name = "memory (per process)"
+
+  def __init__(self):
+    self.lock = threading.Lock()
+    self.counters: dict[str, list] = {}  # key -> [count, expires at (monotonic)]
+    self.next_purge = time.monotonic() + MEMORY_PURGE_SECONDS
+
+  def hit(self, key: str, amount: int, period: int) -> tuple[int, float]:
+    """Add ``amount`` to the window of ``key``; returns the count and the seconds left in the window."""
+    now = time.monotonic()
+    with self.lock:
+      if now >= self.next_purge:
+        self.counters = {k: entry for k, entry in self.counters.items() if entry[1] > now}
+        self.next_purge = now + MEMORY_PURGE_SECONDS
+      entry = self.counters.get(key)
+      if entry is None or entry[1] <= now:
+        entry = self.counters[key] = [0, now + period]
+      entry[0] += amount
+      return entry[0], entry[1] - now
+
+
+class RedisBackend:
+  """Counters in Redis, shared by every process using the same server and database."""
+
+  def __init__(self, uri: str):
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    self.errors = (redis.RedisError, OSError)
+    # No retry and short timeouts: a rate limit check must never hold a request for long.
+    self.client = redis.Redis.from_url(
+      uri,
+      socket_timeout=SOCKET_TIMEOUT_SECONDS,
+      socket_connect_timeout=SOCKET_TIMEOUT_SECONDS,
+      retry=Retry(NoBackoff(), 0),
+      retry_on_timeout=False,
+    )
+    parsed = urlparse(uri)
+    where = parsed.path if parsed.scheme == "unix" else f"{parsed.hostname}:{parsed.port or 6379}{parsed.path}"
+    self.name = f"Redis at {where}"  # never the password
+
+  def hit(self, key: str, amount: int, period: int) -> tuple[int, float]:
+    try:
+      pipe = self.client.pipeline(transaction=True)
+      pipe.set(key, 0, ex=period, nx=True)
+      pipe.incrby(key, amount)
+      pipe.pttl(key)
+      _created, count, milliseconds = pipe.execute()
+      if milliseconds < 0:
+        # The key expired between SET and INCRBY and came back without a TTL: give it one, or the
+        # client would stay limited for ever.
+        self.client.expire(key, period)
+        milliseconds = period * 1000
+    except self.errors as error:
+      raise BackendUnavailable(f"{error.__class__.__name__}: {error}") from error
+    return int(count), milliseconds / 1000
+
+  def ping(self) -> bool:
+    try:
+      return bool(self.client.ping())
+    except self.errors:
+      return False
+
+
+@dataclass(frozen=True)
+class Outcome:
+  limit: int
+  used: int
+  reset: int  # seconds until the window ends
+
+  @property
+  def allowed(self) -> bool:
+    return self.used <= self.limit
+
+  @property
+  def remaining(self) -> int:
+    return max(0, self.limit - self.used)
+
+  def headers(self) -> dict[str, str]:
+    return {
+      "X-RateLimit-Limit": str(self.limit),
+      "X-RateLimit-Remaining": str(self.remaining),
+      "X-RateLimit-Reset": str(self.reset),
+      "X-RateLimit-Used": str(self.used),
+    }
+
+
+class RateLimiter:
+  """Counts hits per (limit, client) in a backend; fails open when the backend is unavailable."""
+
+  def __init__(self, backend, prefix: str = DEFAULT_PREFIX, metrics=None):
+    self.backend = backend
+    self.prefix = prefix
+    self.metrics = metrics
+    self.lock = threading.Lock()
+    self.paused_until = 0.0
+    self.last_warning = -math.inf
+    self.unchecked = 0  # requests allowed unchecked since the last warning
+    self.failing = False
+
+  def key(self, scope: str, client: str) -> str:
+    return f"{self.prefix}{scope}:{client}"
+
+  def hit(self, scope: str, client: str, limit: int, period: int, amount: int = 1) -> Outcome | None:
+    """Count ``amount`` hits; None when the backend is unavailable (the request is then allowed)."""
+    if time.monotonic() < self.paused_until:
+      self._unavailable(None)
+      return None
+    try:
+      used, seconds_left = self.backend.hit(self.key(scope, client), amount, period)
+    except BackendUnavailable as error:
+      self._unavailable(error)
+      return None
+    if self.failing:
+      with self.lock:
+        self.failing = False
+      log.warning("rate limit backend %s is available again", self.backend.name)
+    return Outcome(limit=limit, used=used, reset=max(0, math.ceil(seconds_left)))
+
+  def _unavailable(self, error: BackendUnavailable | None) -> None:
+    if self.metrics is not None:
+      self.metrics.ratelimit_backend_errors.inc()
+    now = time.monotonic()
+    with self.lock:
+      self.unchecked += 1
+      if error is not None:
+        self.failing = True
+        self.paused_until = now + BACKEND_PAUSE_SECONDS
+      if error is None or now - self.last_warning < WARNING_INTERVAL_SECONDS:
+        return
+      self.last_warning, unchecked, self.unchecked = now, self.unchecked, 0
+    log.warning(
+      "rate limit backend %s unavailable (%s): requests are allowed without a limit "
+      "(%d allowed unchecked since the last warning)",
+      self.backend.name,
+      error,
+      unchecked,
+    )
+
+
+def describe_period(seconds: int) -> str:
+  if seconds % 3600 == 0:
+    hours = seconds // 3600
+    return "hour" if hours == 1 else f"{hours} hours"
+  if seconds % 60 == 0:
+    minutes = seconds // 60
+    return "minute" if minutes == 1 else f"{minutes} minutes"
+  return "second" if seconds == 1 else f"{seconds} seconds"
+
+
+def is_api(path: str) -> bool:
+  return path == "/api" or path.startswith("/api/")
+
+
+def api_client(request) -> tuple[str, bool]:
+  """The client of an API request and whether it is logged (token or session)."""
+  try:
+    identity = request.identity
+  except Exception:  # noqa: BLE001 - the view will meet the same failure and answer it properly
+    log.debug("rate limit: identity unavailable on %s", request.path, exc_info=True)
+    identity = None
+  if identity is not None and identity.kind == "token":
+    return f"token:{identity.claims.get('jti') or identity.name}", True
+  if identity is not None and identity.kind == "session":
+    return f"session:{identity.name}", True
+  return address_client(request), False
+
+
+def address_client(request) -> str:
+  return f"ip:{request.client_addr or 'unknown'}"
+
+
+def too_many_requests(request, outcome: Outcome, message: str, reason: str):
+  from .views.errors import html_error, json_error
+
+  headers = {**outcome.headers(), "Retry-After": str(outcome.reset)}
+  if is_api(request.path):
+    return json_error(request, 429, message, {"rate_limit": [reason]}, headers)
+  response = html_error(request, 429, request._("errors.too_many_requests_text", seconds=outcome.reset))
+  response.headers.update(headers)
+  return response
+
+
+def ratelimit_tween_factory(handler, registry):
+  settings = registry.settings
+  limiter: RateLimiter = registry["ratelimit"]
+  metrics = registry.get("metrics")
+  api_enabled = settings["prodmanager.api_ratelimit_enabled"]
+  api_period = registry["ratelimit.api_period"]
+  login_period = registry["ratelimit.login_period"]
+  anonymous_limit = settings["prodmanager.api_ratelimit_default"]
+  logged_limit = settings["prodmanager.api_ratelimit_logged"]
+  login_limit = settings["prodmanager.login_ratelimit"]
+
+  def refused(limit_name: str):
+    if metrics is not None:
+      metrics.ratelimited.labels(limit_name).inc()
+
+  def api(request):
+    client, logged = api_client(request)
+    limit = logged_limit if logged else anonymous_limit
+    outcome = limiter.hit("api", client, limit, api_period)
+    if outcome is None:
+      return handler(request)
+    if not outcome.allowed:
+      refused("api")
+      kind = "a token or a logged-in session" if logged else "an anonymous client"
+      return too_many_requests(
+        request,
+        outcome,
+        "Rate limit exceeded",
+        f"at most {limit} requests per {describe_period(api_period)} for {kind}; "
+        f"retry in {outcome.reset} seconds",
+      )
+    response = handler(request)
+    response.headers.update(outcome.headers())
+    return response
+
+  def login(request):
+    client = address_client(request)
+    outcome = limiter.hit("login", client, login_limit, login_period)
+    if outcome is None:
+      return handler(request)
+    if not outcome.allowed:
+      refused("login")
+      return too_many_requests(
+        request,
+        outcome,
+        "Too many login attempts",
+        f"at most {login_limit} failed logins per {describe_period(login_period)}",
+      )
+    response = handler(request)
+    if response.status_int != 401:
+      # Only a wrong secret (401) counts as a failed attempt: give the others back.
+      outcome = limiter.hit("login", client, login_limit, login_period, amount=-1) or outcome
+    response.headers.update(outcome.headers())
+    return response
+
+  def tween(request):
+    if request.method == "POST" and request.path == "/login":
+      return login(request)
+    if api_enabled and request.method != "OPTIONS" and is_api(request.path):
+      return api(request)
+    return handler(request)
+
+  return tween
+
+
+def internal_seconds(settings, key: str, default: int) -> int:
+  """Internal INI-only settings (tests use short windows); not environment variables."""
+  raw = settings.get(key)
+  if raw in (None, ""):
+    return default
+  try:
+    value = int(str(raw).strip())
+  except ValueError:
+    value = 0
+  if value < 1:
+    raise ConfigurationError(f"{key}={raw!r}: expected a positive number of seconds")
+  return value
+
+
+def includeme(config):
+  settings = config.get_settings()
+  uri = settings["prodmanager.redis_uri"]
+  backend = RedisBackend(uri) if uri else MemoryBackend()
+  config.registry["ratelimit"] = RateLimiter(
+    backend,
+    settings.get("prodmanager.ratelimit_key_prefix") or DEFAULT_PREFIX,
+    config.registry.get("metrics"),
+  )
+  config.registry["ratelimit.api_period"] = internal_seconds(
+    settings,
+    "prodmanager.api_ratelimit_period_seconds",
+    settings["prodmanager.api_ratelimit_period_hours"] * 3600,
+  )
+  config.registry["ratelimit.login_period"] = internal_seconds(
+    settings, "prodmanager.login_ratelimit_period_seconds", LOGIN_PERIOD_SECONDS
+  )
+  # Inside the transaction (the identity of a token may be checked in the database) and above the
+  # response validation and exception views, so that every answer, errors included, carries the headers.
+  config.add_tween(
+    "prodmanager.ratelimit.ratelimit_tween_factory",
+    under="pyramid_tm.tm_tween_factory",
+    over="pyramid_openapi3.tween.response_tween_factory",
+  )

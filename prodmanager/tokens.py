@@ -1,0 +1,293 @@
+"""API token records: every token minted is stored by its ``jti``, so that it can be listed and revoked.
+
+A token is a signed JWT (see :class:`prodmanager.security.TokenService`); its signature proves who
+made it, not whether it is still wanted. So every token is recorded when it is minted, in the same
+transaction (``POST /api/token/create`` and ``prodmanager token create``), and every API request that
+carries one looks its record up (one SELECT on the unique ``jti`` index): an unknown ``jti`` — a token
+signed elsewhere with the same key, or minted before records existed — and a revoked one are refused
+with 401 and the reason.
+
+``last_used_at`` tells an operator whether a token is still in use before revoking it. It is written
+at most once a minute per token: writing it on every request would turn every read into a write
+(a row lock on PostgreSQL, the single writer lock of SQLite, one WAL entry per request), for a
+precision nobody needs. It is written in its own short transaction, so that a request that fails
+afterwards still counts as a use.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import JSON, Integer, String, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .db import Base, UTCDateTime, utcnow
+from .errors import NotAllowed, NotFound, Unauthorized, ValidationFailed
+from .fields import parse_datetime
+
+log = logging.getLogger(__name__)
+
+NAME_LENGTH = (8, 16)
+DESCRIPTION_LENGTH = (12, 32)
+MAX_JTI = 64
+DEFAULT_LIFETIME = dt.timedelta(hours=1)
+TOUCH_INTERVAL = dt.timedelta(minutes=1)
+SECRET_HEADER = "X-ProdManager-Secret"
+CREATED_BY_SECRET = "secret"
+CREATED_BY_CLI = "cli"
+UNKNOWN = "unknown token"
+REVOKED = "the token was revoked"
+
+
+class TokenRecord(Base):
+  """One minted API token (never the token string itself: only what it says and what became of it)."""
+
+  __tablename__ = "token"
+
+  id: Mapped[int] = mapped_column(Integer, primary_key=True)
+  jti: Mapped[str] = mapped_column(String(MAX_JTI), unique=True, index=True)
+  name: Mapped[str] = mapped_column(String(255))  # the aud claim
+  description: Mapped[str] = mapped_column(String(255))  # the sub claim
+  permissions: Mapped[list] = mapped_column(JSON)
+  not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+  expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+  created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+  created_by: Mapped[str] = mapped_column(String(255))
+  revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+  revoked_by: Mapped[str | None] = mapped_column(String(255), nullable=True)
+  last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+  def status(self, now: dt.datetime | None = None) -> str:
+    """``revoked``, ``expired``, ``pending`` (not valid yet) or ``active``."""
+    now = now or utcnow()
+    if self.revoked_at is not None:
+      return "revoked"
+    if self.expires_at <= now:
+      return "expired"
+    if self.not_before > now:
+      return "pending"
+    return "active"
+
+
+# -- minting ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class TokenRequest:
+  name: str
+  description: str
+  not_before: dt.datetime
+  expires: dt.datetime
+  permissions: list[str]
+
+
+def known_permissions(registry) -> list[str]:
+  return sorted(resource_type.permission for resource_type in registry["resource_types"].values())
+
+
+def check_token_request(
+  registry, name, description, not_before, expiration, permissions, now: dt.datetime | None = None
+) -> TokenRequest:
+  """Validate what a token is asked for (API and CLI alike); raise :class:`ValidationFailed` with every reason.
+
+  ``not_before`` and ``expiration`` are raw values (text, a datetime, or None for the defaults: valid
+  from now, the current minute, for one hour), computed when called, never at process start.
+  """
+  reasons = {}
+  name = str(name or "").strip()
+  description = str(description or "").strip()
+  if not NAME_LENGTH[0] <= len(name) <= NAME_LENGTH[1]:
+    reasons["name"] = [f"must be between {NAME_LENGTH[0]} and {NAME_LENGTH[1]} characters long"]
+  if not DESCRIPTION_LENGTH[0] <= len(description) <= DESCRIPTION_LENGTH[1]:
+    reasons["description"] = [
+      f"must be between {DESCRIPTION_LENGTH[0]} and {DESCRIPTION_LENGTH[1]} characters long"
+    ]
+  now = (now or utcnow()).replace(second=0, microsecond=0)
+  dates = {}
+  for field, raw, default in (
+    ("not_before_date", not_before, now),
+    ("expiration_date", expiration, now + DEFAULT_LIFETIME),
+  ):
+    try:
+      dates[field] = parse_datetime(raw) if raw not in (None, "") else default
+    except ValueError as error:
+      reasons[field] = [str(error)]
+  if len(dates) == 2:
+    lifetime = dates["expiration_date"] - dates["not_before_date"]
+    maximum = registry.settings["prodmanager.jwt_max_lifetime_hours"]
+    if lifetime <= dt.timedelta(0):
+      reasons["expiration_date"] = ["must be after not_before_date"]
+    elif lifetime > dt.timedelta(hours=maximum):
+      reasons["expiration_date"] = [
+        f"the token would be valid for more than the maximum lifetime of {maximum} hours "
+        "(PM_JWT_MAX_LIFETIME_HOURS) after not_before_date"
+      ]
+  permissions = list(permissions or [])
+  if not all(isinstance(permission, str) for permission in permissions):
+    reasons["permissions"] = ["expected a list of permission names"]
+  else:
+    known = known_permissions(registry)
+    unknown = [permission for permission in permissions if permission not in known]
+    if unknown:
+      reasons["permissions"] = [
+        f"unknown permission {permission!r}; choose among {', '.join(known)}" for permission in unknown
+      ]
+  if reasons:
+    raise ValidationFailed("Token creation failed", reasons)
+  return TokenRequest(
+    name, description, dates["not_before_date"], dates["expiration_date"], sorted(set(permissions))
+  )
+
+
+def mint_recorded(
+  registry, session: Session, wanted: TokenRequest, created_by: str
+) -> tuple[str, TokenRecord]:
+  """Mint a token and add its record to ``session``: both happen, or neither (the caller's transaction)."""
+  token, claims = registry["security.tokens"].mint(
+    wanted.name, wanted.description, wanted.not_before, wanted.expires, wanted.permissions
+  )
+  record = TokenRecord(
+    jti=claims["jti"],
+    name=wanted.name,
+    description=wanted.description,
+    permissions=list(wanted.permissions),
+    not_before=wanted.not_before,
+    expires_at=wanted.expires,
+    created_at=dt.datetime.fromtimestamp(claims["iat"], dt.UTC),
+    created_by=created_by,
+  )
+  session.add(record)
+  session.flush()
+  return token, record
+
+
+# -- verification ----------------------------------------------------------------------------------
+
+
+def check_record(session_factory, claims: dict) -> None:
+  """Refuse (401) a token whose ``jti`` is unknown or revoked; note its use at most once a minute.
+
+  One SELECT on the unique ``jti`` index, in a short session of its own (the identity may be asked
+  for outside the request's transaction); the UPDATE of ``last_used_at`` only when the stored value
+  is a minute old or more, and conditional, so that concurrent workers do not write it twice.
+  """
+  jti = claims.get("jti")
+  if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI:
+    raise Unauthorized("Invalid token", {"token": [UNKNOWN]})
+  session = session_factory()
+  try:
+    with session.begin():
+      row = session.execute(
+        select(TokenRecord.id, TokenRecord.revoked_at, TokenRecord.last_used_at).where(TokenRecord.jti == jti)
+      ).one_or_none()
+    if row is None:
+      raise Unauthorized("Invalid token", {"token": [UNKNOWN]})
+    if row.revoked_at is not None:
+      raise Unauthorized("Invalid token", {"token": [REVOKED]})
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+      try:
+        with session.begin():
+          session.execute(
+            update(TokenRecord)
+            .where(
+              TokenRecord.id == row.id,
+              or_(TokenRecord.last_used_at.is_(None), TokenRecord.last_used_at <= now - TOUCH_INTERVAL),
+            )
+            .values(last_used_at=now)
+          )
+      except SQLAlchemyError as error:
+        # Only bookkeeping: the request goes on.
+        log.warning("could not record the last use of token %s: %s", jti, error)
+  finally:
+    session.close()
+
+
+# -- administration (API and CLI) ------------------------------------------------------------------
+
+
+def token_administrator(request) -> str:
+  """Who administers tokens on this request, or raise 401/403.
+
+  The administrator is a logged-in session (cookie + CSRF, checked before the view) or a request
+  carrying the administrator secret in ``X-ProdManager-Secret`` (scripts; compared in constant
+  time). API tokens themselves cannot list or revoke tokens.
+  """
+  from .security import check_secret
+
+  secret = request.headers.get(SECRET_HEADER)
+  if secret is not None:
+    if check_secret(request.registry.settings, secret):
+      return CREATED_BY_SECRET
+    log.warning("invalid administrator secret in %s from %s", SECRET_HEADER, request.client_addr)
+    raise Unauthorized(
+      "Invalid secret", {"secret": [f"the administrator secret in {SECRET_HEADER} is invalid"]}
+    )
+  identity = request.identity
+  if identity is None:
+    raise Unauthorized(
+      "Authentication required",
+      {"authentication": [f"log in as an operator, or send the administrator secret in {SECRET_HEADER}"]},
+    )
+  if identity.kind != "session":
+    raise NotAllowed(
+      "Not allowed",
+      {"permission": ["API tokens cannot list or revoke tokens: use a session or the administrator secret"]},
+    )
+  return identity.name
+
+
+def find_record(session: Session, jti: str) -> TokenRecord | None:
+  return session.scalar(select(TokenRecord).where(TokenRecord.jti == jti))
+
+
+def get_record(session: Session, jti: str) -> TokenRecord:
+  record = find_record(session, jti)
+  if record is None:
+    raise NotFound("Unknown token", {"jti": [f"no token has the jti {jti!r}"]})
+  return record
+
+
+def revoke(record: TokenRecord, by: str, now: dt.datetime | None = None) -> bool:
+  """Revoke a token; True if it was active until now (revoking twice keeps the first revocation)."""
+  if record.revoked_at is not None:
+    return False
+  record.revoked_at = now or utcnow()
+  record.revoked_by = by
+  return True
+
+
+def list_records(
+  session: Session, offset: int = 0, limit: int | None = None
+) -> tuple[list[TokenRecord], int]:
+  """Records, newest first, and how many there are in all."""
+  total = session.scalar(select(func.count()).select_from(TokenRecord))
+  statement = select(TokenRecord).order_by(TokenRecord.created_at.desc(), TokenRecord.id.desc())
+  if limit == 0:
+    return [], total
+  rows = list(session.scalars(statement.offset(offset).limit(limit)))
+  return rows, total
+
+
+def format_date(value: dt.datetime | None) -> str | None:
+  """Token dates keep the seconds (``YYYY-MM-DDTHH:MM:SS``, UTC)."""
+  return None if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def serialize(record: TokenRecord, now: dt.datetime | None = None) -> dict:
+  """What the API says of a token: never the token string, which is not stored anyway."""
+  return {
+    "jti": record.jti,
+    "name": record.name,
+    "description": record.description,
+    "permissions": list(record.permissions or []),
+    "not_before_date": format_date(record.not_before),
+    "expiration_date": format_date(record.expires_at),
+    "creation_date": format_date(record.created_at),
+    "created_by": record.created_by,
+    "last_used_date": format_date(record.last_used_at),
+    "revocation_date": format_date(record.revoked_at),
+    "revoked_by": record.revoked_by,
+    "status": record.status(now),
+  }
