@@ -34,7 +34,8 @@ if not config.get_main_option("version_locations"):
 
 
 def import_models():
-  """Import every installed plugin's models so that autogenerate compares the whole schema."""
+  """Import the core's and every installed plugin's models so that autogenerate compares the whole schema."""
+  importlib.import_module("prodmanager.tokens")
   for plugin in installed_plugins().values():
     name = f"{plugin.module.__name__}.models"
     if importlib.util.find_spec(name) is not None:

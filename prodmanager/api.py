@@ -297,6 +297,14 @@ def filter_parameters(service_class) -> list[dict]:
   return params
 
 
+def sort_description(service_class) -> str:
+  """The documented orders of a list: their names, with the service's ``sort_help`` when it has one."""
+  helps = getattr(service_class, "sort_help", {})
+  described = {name: f"`{name}`: {helps[name]}" for name in helps}
+  orders = [described.get(name, f"`{name}`") for name in service_class.sort_names()]
+  return f"order of the list (default `{service_class.default_sort}`): " + "; ".join(orders)
+
+
 def error_responses(*codes: str) -> dict:
   return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
 
@@ -332,6 +340,7 @@ def crud_fragment(resource_type) -> dict:
       "name": "sort",
       "in": "query",
       "required": False,
+      "description": sort_description(service),
       "schema": {"type": "string", "enum": list(service.sort_names())},
     },
   ]

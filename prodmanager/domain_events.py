@@ -52,8 +52,16 @@ class Subscribers:
             log.exception("domain event subscriber %r failed on %s", callback, domain_event.name)
 
 
+# SQLAlchemy sends after_commit and after_rollback for savepoints (begin_nested) too, while the
+# savepoint is still the session's current nested transaction; in both hooks, `in_transaction()` is
+# still true even for the outermost transaction. Only the outermost transaction decides: releasing a
+# savepoint (every ResourceService.flush) must not deliver events that a later rollback would undo.
+
+
 @event.listens_for(Session, "after_commit")
 def _deliver(session: Session) -> None:
+  if session.in_nested_transaction():
+    return
   events = session.info.pop(PENDING, None)
   subscribers = session.info.get("prodmanager.subscribers")
   if events and subscribers is not None:
@@ -62,9 +70,9 @@ def _deliver(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _discard(session: Session) -> None:
-  # A savepoint rollback (begin_nested) also lands here, but only the outermost rollback matters:
-  # the service layer uses savepoints for flushes, never to undo a whole change.
-  if not session.in_transaction():
+  # A savepoint rollback keeps the events: the service layer uses savepoints for flushes, never to
+  # undo a whole change (a failed flush fails the whole request, whose rollback discards them).
+  if not session.in_nested_transaction():
     session.info.pop(PENDING, None)
 
 

@@ -85,7 +85,9 @@ class RedisBackend:
       retry_on_timeout=False,
     )
     parsed = urlparse(uri)
-    where = parsed.path if parsed.scheme == "unix" else f"{parsed.hostname}:{parsed.port or 6379}{parsed.path}"
+    where = (
+      parsed.path if parsed.scheme == "unix" else f"{parsed.hostname}:{parsed.port or 6379}{parsed.path}"
+    )
     self.name = f"Redis at {where}"  # never the password
 
   def hit(self, key: str, amount: int, period: int) -> tuple[int, float]:

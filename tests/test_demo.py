@@ -14,7 +14,7 @@ from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
 
-LOADED = "demo data loaded: 9 scopes, 8 services, 72 monitors"
+LOADED = "demo data loaded: 9 scopes, 8 services, 72 monitors, 4 incidents, 3 maintenances, 2 announcements"
 SCOPES = {
   f"{region} DC0{zone}": f"{region} datacenter - zone 0{zone}"
   for region in ("France", "West-US", "Japan")

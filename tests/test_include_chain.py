@@ -18,6 +18,8 @@ def test_core_include_chain():
     "prodmanager.api",
     "prodmanager.views.errors",
     "prodmanager.views.core",
+    "prodmanager.metrics",
+    "prodmanager.ratelimit",
     "prodmanager.views.html",
     "prodmanager.timeline",
     "prodmanager.history",
@@ -33,15 +35,19 @@ def test_every_core_include_has_an_includeme():
 
 
 def test_tween_chain(registry):
-  """Outermost first: the ETag of the final body, headers on every response (errors and 413 included), then the size limit before
-  any work, the transaction, response validation, exception views, and the token check under them
-  so that a bad token becomes a JSON 401."""
+  """Outermost first: request metrics (every answer timed and counted), the ETag of the final body,
+  headers on every response (errors and 413 included), then the size limit before any work, the
+  transaction, the rate limits (inside it: a token's identity may be read from the database; above
+  the rest: errors get the X-RateLimit headers too), response validation, exception views, and the
+  token check under them so that a bad token becomes a JSON 401."""
   names = [name for name, _factory in registry.queryUtility(ITweens).implicit()]
   assert names == [
+    "prodmanager.metrics.metrics_tween_factory",
     "prodmanager.tweens.etag_tween_factory",
     "prodmanager.tweens.security_headers_tween_factory",
     "prodmanager.tweens.body_limit_tween_factory",
     "pyramid_tm.tm_tween_factory",
+    "prodmanager.ratelimit.ratelimit_tween_factory",
     "pyramid_openapi3.tween.response_tween_factory",
     "pyramid.tweens.excview_tween_factory",
     "prodmanager.security.token_check_tween_factory",

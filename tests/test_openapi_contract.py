@@ -25,6 +25,28 @@ SAMPLES = {
     "scope": ids["scope"],
     "service": ids["service"],
   },
+  "incident": lambda ids, suffix: {
+    "name": f"Contract incident {suffix}",
+    "severity": "high",
+    "scope": ids["scope"],
+    "service": ids["service"],
+  },
+  "announcement": lambda ids, suffix: {
+    "name": f"Contract announcement {suffix}",
+    "level": "medium",
+    "scope": ids["scope"],
+    "service": ids["service"],
+    "start_date": "2030-01-01T00:00",
+    "end_date": "2030-01-31T00:00",
+  },
+  "maintenance": lambda ids, suffix: {
+    "name": f"Contract maintenance {suffix}",
+    "service_status": "degraded",
+    "scope": ids["scope"],
+    "service": ids["service"],
+    "scheduled_start_date": "2030-01-01T00:00",
+    "scheduled_end_date": "2030-01-01T02:00",
+  },
 }
 
 
@@ -189,6 +211,24 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
   api.call("get", "/health/ready", 200)
   api.call("get", "/health/version", 200)
 
+  # Token administration: a session or the administrator secret; tokens themselves are refused.
+  admin = {"X-ProdManager-Secret": TEST_SECRET}
+  jti = webapp.get("/api/token/whoami", headers={"Authorization": f"Bearer {token}"}).json["payload"]["jti"]
+  api.call("get", "/api/token", 200, headers=admin)
+  api.call("get", "/api/token", 400, url="/api/token?per_page=abc", headers=admin)
+  api.call("get", "/api/token", 401)
+  api.call("get", "/api/token", 403, headers=token_headers)
+  for method, template, status in (
+    ("post", "/api/token/{jti}/revoke", 200),
+    ("delete", "/api/token/{jti}", 204),  # revoking twice changes nothing
+  ):
+    url = template.replace("{jti}", jti)
+    api.call(method, template, 401, url=url)
+    api.call(method, template, 403, url=url, headers=token_headers)
+    api.call(method, template, 404, url=template.replace("{jti}", "no-such-jti"), headers=admin)
+    api.call(method, template, 400, url=template.replace("{jti}", "x" * 65), headers=admin)
+    api.call(method, template, status, url=url, headers=admin)
+
   # The standard operations of every resource type: created in dependency order...
   types = resource_type_order(registry)
   ids, compat_ids = {}, {}
@@ -242,6 +282,22 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
         method, template, 415, url=target, params="x", content_type="text/plain", headers=token_headers
       )
 
+    # Timelines (incident, maintenance): the comment compat path, the REST events path, the events list.
+    if f"/api/{name}/{{id}}/events" in document["paths"]:
+      for template, status in ((f"{item}/comment", 200), (f"{item}/events", 201)):
+        target = template.replace("{id}", str(ids[name]))
+        api.call("post", template, status, url=target, json={"comment": "contract"}, headers=token_headers)
+        api.call("post", template, 400, url=target, json={}, headers=token_headers)
+        api.call("post", template, 401, url=target, json={"comment": "x"})
+        api.call("post", template, 403, url=target, json={"comment": "x"}, headers=no_permission)
+        missing = target.replace(str(ids[name]), "999999")
+        api.call("post", template, 404, url=missing, json={"comment": "x"}, headers=token_headers)
+        api.call(
+          "post", template, 415, url=target, params="x", content_type="text/plain", headers=token_headers
+        )
+      api.call("get", f"{item}/events", 200, url=f"{url}/events")
+      api.call("get", f"{item}/events", 404, url=f"{url}/events".replace(str(ids[name]), "999999"))
+
   # Badges of the page and of the types that have one, while the rows exist.
   api.call("get", "/badge.json", 200)
   api.call("get", "/badge.json", 400, url="/badge.json?style=round")
@@ -268,6 +324,35 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
     assert api.call("get", "/api/weather/monitor", 200).json == {"ok": 0, "warning": 0, "alert": 0}
     api.call("get", "/api/weather/monitor", 400, url="/api/weather/monitor?status=purple")
     api.call("get", "/api/weather/monitor", 401, headers=GARBAGE)
+  if ("get", "/api/weather/incident") in {(m, p) for m, p, _ in operations(document)}:
+    weather = api.call("get", "/api/weather/incident", 200).json
+    assert weather == {"active": 0, "investigating": 0, "stable": 0, "resolved": 0}
+    api.call("get", "/api/weather/incident", 400, url="/api/weather/incident?impact_after=tomorrow")
+    api.call("get", "/api/weather/incident", 401, headers=GARBAGE)
+  if ("get", "/api/weather/announcement") in {(m, p) for m, p, _ in operations(document)}:
+    assert api.call("get", "/api/weather/announcement", 200).json == {"high": 0, "medium": 0, "low": 0}
+    api.call("get", "/api/weather/announcement", 400, url="/api/weather/announcement?level=purple")
+    api.call("get", "/api/weather/announcement", 401, headers=GARBAGE)
+
+  # Maintenance calendars and weather (its comments are exercised with the other timelines).
+  if ("get", "/api/maintenance/{id}/calendar") in {(m, p) for m, p, _ in operations(document)}:
+    parents = {
+      name: webapp.post_json(f"/api/{name}", {"name": f"Calendar {name}"}, headers=token_headers).json["id"]
+      for name in ("scope", "service")
+    }
+    maintenance = webapp.post_json(
+      "/api/maintenance", SAMPLES["maintenance"](parents, "calendar"), headers=token_headers
+    ).json["id"]
+    item = "/api/maintenance/{id}"
+    url = f"/api/maintenance/{maintenance}"
+    calendar = api.call("get", f"{item}/calendar", 200, url=f"{url}/calendar")
+    assert calendar.content_type == "text/calendar" and b"BEGIN:VEVENT" in calendar.body
+    api.call("get", f"{item}/calendar", 404, url="/api/maintenance/999999/calendar")
+    api.call("get", f"{item}/calendar", 401, url=f"{url}/calendar", headers=GARBAGE)
+    weather = api.call("get", "/api/weather/maintenance", 200).json
+    assert weather == {"scheduled": 1, "in-progress": 0, "succeed": 0, "failed": 0, "canceled": 0}
+    api.call("get", "/api/weather/maintenance", 400, url="/api/weather/maintenance?start_after=soon")
+    api.call("get", "/api/weather/maintenance", 401, headers=GARBAGE)
 
   unexercised = sorted(
     (method, path)

@@ -31,6 +31,7 @@ def test_defaults_without_ini_or_environment(tmp_path, monkeypatch):
   assert settings["prodmanager.custom_css_sheet"] == ""
   assert settings["prodmanager.jwt_algorithm"] == "HS256"
   assert settings["prodmanager.jwt_issuer"] == "ProdManager"
+  assert settings["prodmanager.jwt_max_lifetime_hours"] == 720  # 30 days
   assert settings["prodmanager.plugins"] is None  # "*": every installed plugin
   assert settings["prodmanager.demo"] is False
   assert settings["prodmanager.standalone"] is True
@@ -97,12 +98,20 @@ def test_environment_is_read_from_os_environ_by_default(monkeypatch):
     ("PM_CUSTOM_CSS_SHEET", "custom_css_sheet", "", "/static/local.css", "/static/local.css"),
     ("PM_JWT_ALGORITHM", "jwt_algorithm", "HS256", "HS512", "HS512"),
     ("PM_JWT_ISSUER", "jwt_issuer", "ProdManager", "ACME Status", "ACME Status"),
+    ("PM_JWT_MAX_LIFETIME_HOURS", "jwt_max_lifetime_hours", "720", "24", 24),
     ("PM_TIMEZONE", "timezone", "UTC", "Europe/Paris", "Europe/Paris"),
     ("PM_MODE", "mode", "development", "production", "production"),
     ("PM_PLUGINS", "plugins", "*", "scope service", ["scope", "service"]),
     ("PM_DEMO", "demo", "false", "true", True),
     ("PM_STANDALONE", "standalone", "true", "false", False),
     ("PM_ROBOTS_ALLOW", "robots_allow", "false", "on", True),
+    ("PM_REDIS_URI", "redis_uri", "", "redis://cache:6379/1", "redis://cache:6379/1"),
+    ("PM_API_RATELIMIT_ENABLED", "api_ratelimit_enabled", "false", "true", True),
+    ("PM_API_RATELIMIT_DEFAULT", "api_ratelimit_default", "60", "30", 30),
+    ("PM_API_RATELIMIT_LOGGED", "api_ratelimit_logged", "1500", "5000", 5000),
+    ("PM_API_RATELIMIT_PERIOD_HOURS", "api_ratelimit_period_hours", "1", "24", 24),
+    ("PM_LOGIN_RATELIMIT", "login_ratelimit", "10", "5", 5),
+    ("PM_METRICS_TOKEN", "metrics_token", "", "a-scrape-token", "a-scrape-token"),
   ],
 )
 def test_each_variable_overrides_its_ini_key(variable, key, ini_value, raw, expected):
@@ -142,6 +151,8 @@ def test_false_booleans(raw):
     ("PM_PROXY_CHAIN_COUNT", "11"),
     ("PM_JWT_ALGORITHM", "none"),
     ("PM_JWT_ALGORITHM", "RS256"),
+    ("PM_JWT_MAX_LIFETIME_HOURS", "0"),
+    ("PM_JWT_MAX_LIFETIME_HOURS", "a month"),
     ("PM_DATABASE_URI", "mysql://x"),
     ("PM_DATABASE_URI", "not a url"),
     ("PM_CUSTOM_CSS_SHEET", "javascript:alert(1)"),
@@ -149,6 +160,11 @@ def test_false_booleans(raw):
     ("PM_MODE", "staging"),
     ("PM_DEMO", "maybe"),
     ("PM_ROBOTS_ALLOW", "2"),
+    ("PM_REDIS_URI", "127.0.0.1:6379"),
+    ("PM_API_RATELIMIT_ENABLED", "maybe"),
+    ("PM_API_RATELIMIT_PERIOD_HOURS", "0"),
+    ("PM_LOGIN_RATELIMIT", "many"),
+    ("PM_METRICS_TOKEN", "short"),
   ],
 )
 def test_invalid_value_names_the_variable(variable, raw):

@@ -80,23 +80,39 @@ def test_default_dates_are_computed_at_request_time(webapp):
     whoami(webapp, token)  # usable at once
 
 
+def minute(delta: dt.timedelta) -> dt.datetime:
+  """Now plus ``delta``, to the minute (explicit dates stay within the maximum lifetime of 720 hours)."""
+  return (dt.datetime.now(dt.UTC) + delta).replace(second=0, microsecond=0)
+
+
 def test_explicit_dates(webapp):
+  start, end = minute(dt.timedelta(days=-2)), minute(dt.timedelta(days=20))
   token = webapp.post(
     "/api/token/create",
-    {**VALID, "not_before_date": "2020-01-01T10:00", "expiration_date": "2099-12-31T23:59"},
+    {
+      **VALID,
+      "not_before_date": start.strftime("%Y-%m-%dT%H:%M"),
+      "expiration_date": end.strftime("%Y-%m-%dT%H:%M"),
+    },
   ).json
   claims = claims_of(token)
-  assert claims["nbf"] == int(dt.datetime(2020, 1, 1, 10, 0, tzinfo=dt.UTC).timestamp())
-  assert claims["exp"] == int(dt.datetime(2099, 12, 31, 23, 59, tzinfo=dt.UTC).timestamp())
+  assert claims["nbf"] == int(start.timestamp())
+  assert claims["exp"] == int(end.timestamp())
   assert whoami(webapp, token).json["payload"]["exp"] == claims["exp"]
 
 
 def test_dates_with_an_offset(webapp):
+  start = minute(dt.timedelta(days=-1))
+  shifted = start.astimezone(dt.timezone(dt.timedelta(hours=2)))
   token = webapp.post_json(
     "/api/token/create",
-    {**VALID, "not_before_date": "2020-01-01T12:00:00+02:00", "expiration_date": "2099-01-01 10:00"},
+    {
+      **VALID,
+      "not_before_date": shifted.strftime("%Y-%m-%dT%H:%M:%S+02:00"),
+      "expiration_date": (start + dt.timedelta(days=2)).strftime("%Y-%m-%d %H:%M"),
+    },
   ).json
-  assert claims_of(token)["nbf"] == int(dt.datetime(2020, 1, 1, 10, 0, tzinfo=dt.UTC).timestamp())
+  assert claims_of(token)["nbf"] == int(start.timestamp())
 
 
 def test_whoami_returns_every_claim_twice(webapp):

@@ -1,0 +1,30 @@
+"""The announcement resource type: time-boxed messages such as deprecation notices (product.md §2.7)."""
+
+plugin_info = {
+  "id": "announcement",
+  "requires": ["scope", "service"],
+  "migrations": "prodmanager_announcement:migrations",
+}
+
+
+def includeme(config):
+  from . import demo, views
+  from .models import Announcement
+  from .services import AnnouncementService
+
+  config.add_translations("prodmanager_announcement:translations")
+  config.add_resource_type(
+    "announcement",
+    AnnouncementService,
+    icon="announcement",
+    templates={
+      "list": "prodmanager_announcement:templates/list.jinja2",
+      "detail": "prodmanager_announcement:templates/detail.jinja2",
+    },
+  )
+  config.add_openapi_fragment("prodmanager_announcement:openapi.yaml")
+  config.add_crud_api("announcement")
+  config.add_html_crud("announcement")
+  config.add_navigation("announcement", "nav.announcement", "/announcement", icon="announcement", order=60)
+  views.includeme(config)
+  config.add_demo_data(demo.load, model=Announcement, label="announcements", order=60)

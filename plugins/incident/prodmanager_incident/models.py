@@ -1,0 +1,83 @@
+"""Incidents and their timeline events."""
+
+import datetime as dt
+import enum
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
+from prodmanager.timeline import EventColumns
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+
+
+class IncidentSeverity(enum.Enum):
+  """Declaration order is the order of the lists: critical < high < moderate < low < minor."""
+
+  CRITICAL = "critical"
+  HIGH = "high"
+  MODERATE = "moderate"
+  LOW = "low"
+  MINOR = "minor"
+
+
+class IncidentStatus(enum.Enum):
+  """Declaration order is the life of an incident: active < investigating < stable < resolved."""
+
+  ACTIVE = "active"
+  INVESTIGATING = "investigating"
+  STABLE = "stable"
+  RESOLVED = "resolved"
+
+
+ONGOING = (IncidentStatus.ACTIVE, IncidentStatus.INVESTIGATING, IncidentStatus.STABLE)
+PAST = (IncidentStatus.RESOLVED,)
+
+
+class Incident(Base):
+  __tablename__ = "incident"
+  __table_args__ = (
+    # The default order (start of impact, newest first) and the scope/service pages' panels.
+    Index("ix_incident_scope_service", "scope_id", "service_id"),
+    Index("ix_incident_status_start_impact", "status", "start_impact_date"),
+  )
+
+  id: Mapped[int] = mapped_column(primary_key=True)
+  name: Mapped[str] = mapped_column(String(255), index=True)
+  description: Mapped[str] = mapped_column(Text, default="")
+  external_reference: Mapped[str | None] = mapped_column(String(255), index=True)
+  external_link: Mapped[str | None] = mapped_column(String(2048))
+  severity: Mapped[IncidentSeverity] = mapped_column(enum_column(IncidentSeverity), index=True)
+  status: Mapped[IncidentStatus] = mapped_column(
+    enum_column(IncidentStatus), default=IncidentStatus.ACTIVE, index=True
+  )
+  scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id", ondelete="RESTRICT"), index=True)
+  service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"), index=True)
+  creation_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+  start_impact_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+  investigation_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+  stable_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+  resolve_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+  scope: Mapped[Scope] = relationship(lazy="raise")
+  service: Mapped[Service] = relationship(lazy="raise")
+
+  @property
+  def duration(self) -> dt.timedelta | None:
+    """How long the impact lasted, once resolved (product.md §2.4)."""
+    if self.status is not IncidentStatus.RESOLVED or self.resolve_date is None:
+      return None
+    return self.resolve_date - self.start_impact_date
+
+
+class IncidentEvent(EventColumns, Base):
+  """One event of an incident's timeline (product.md §2.6), deleted with the incident."""
+
+  __tablename__ = "incident_event"
+  __table_args__ = (
+    Index("ix_incident_event_parent_date", "parent_id", "creation_date"),
+    Index("ix_incident_event_creation_date", "creation_date"),  # the history feeds, newest first
+  )
+
+  parent_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))

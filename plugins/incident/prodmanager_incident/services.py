@@ -1,0 +1,284 @@
+"""Domain service of incidents: validation, milestone dates, timeline, lists, counts per scope and service.
+
+Milestones (product.md §2.4). Each status past ``active`` has a date: investigating →
+``investigation_date``, stable → ``stable_date``, resolved → ``resolve_date`` (``active`` has
+``start_impact_date``, which defaults to now and is never cleared). When the status changes:
+
+* the new status's date, when empty, is filled with now;
+* the dates of the statuses above the new one are cleared (moving back);
+* the statuses skipped on the way forward get no date;
+* a date the caller gives explicitly wins over all of this (also on creation: a caller may create
+  a resolved incident with its dates). A date equal, to the minute, to the stored one is not a
+  change: the HTML update form sends every date back pre-filled, at the API's minute precision.
+
+Order. Enums are stored as their string values, so "by status" and "by severity" use
+:func:`prodmanager.db.enum_rank`, a CASE built from the enums' declaration order (one source of
+truth, no rank column to keep in step). The default order is ``start_impact_date`` newest first
+(indexed), then status, then severity. ``sort`` offers the orders of :data:`SORT_HELP`.
+"""
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from prodmanager.db import enum_rank
+from prodmanager.domain_events import emit
+from prodmanager.errors import ValidationFailed
+from prodmanager.fields import MAX_TEXT, Choice, DateTime, Reference, Text, Url, format_datetime
+from prodmanager.services import Filter, ResourceService, now
+from prodmanager.timeline import TimelineService
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+
+from .models import ONGOING, Incident, IncidentEvent, IncidentSeverity, IncidentStatus
+
+STATUSES = [status.value for status in IncidentStatus]
+RANK = {status: rank for rank, status in enumerate(IncidentStatus)}
+# The date of each status; ``active``'s date is the start of the impact.
+MILESTONES = (
+  (IncidentStatus.ACTIVE, "start_impact_date"),
+  (IncidentStatus.INVESTIGATING, "investigation_date"),
+  (IncidentStatus.STABLE, "stable_date"),
+  (IncidentStatus.RESOLVED, "resolve_date"),
+)
+DATE_FIELDS = tuple(name for _, name in MILESTONES)
+SORT_HELP = {
+  "-start_impact_date": "start of impact, newest first, then status and severity (default)",
+  "start_impact_date": "start of impact, oldest first, then status and severity",
+  "status": "status (active first), then severity, then start of impact newest first",
+  "severity": "severity (critical first), then status, then start of impact newest first",
+  "-creation_date": "creation date, newest first",
+  "name": "name A→Z",
+  "-name": "name Z→A",
+}
+
+
+def status_rank():
+  return enum_rank(Incident.status, IncidentStatus)
+
+
+def severity_rank():
+  return enum_rank(Incident.severity, IncidentSeverity)
+
+
+def default_order() -> list:
+  return [Incident.start_impact_date.desc(), status_rank(), severity_rank(), Incident.id.desc()]
+
+
+class IncidentService(TimelineService, ResourceService):
+  model = Incident
+  event_model = IncidentEvent
+  type_name = "incident"
+  unique = ()
+  search_columns = ("name", "description", "external_reference")
+  default_sort = "-start_impact_date"
+  sort_help = SORT_HELP
+  fields = (
+    Text("name", required=True, min_length=4, max_length=255),
+    Text("description", max_length=MAX_TEXT, multiline=True),
+    Choice("severity", required=True, enum=IncidentSeverity, prefix="severity"),
+    Choice("status", enum=IncidentStatus, prefix="incident_status"),
+    Reference("scope", required=True, model=Scope, attribute="scope_id"),
+    Reference("service", required=True, model=Service, attribute="service_id"),
+    Text("external_reference", max_length=255),
+    Url("external_link"),
+    DateTime("start_impact_date"),
+    DateTime("investigation_date"),
+    DateTime("stable_date"),
+    DateTime("resolve_date"),
+  )
+
+  # -- lists -----------------------------------------------------------------------------------
+
+  @classmethod
+  def filter_declarations(cls):
+    return [
+      Filter("status", Incident.status, "enum", IncidentStatus, prefix="incident_status"),
+      Filter("severity", Incident.severity, "enum", IncidentSeverity, prefix="severity"),
+      Filter("scope", Incident.scope_id, "int", model=Scope),
+      Filter("service", Incident.service_id, "int", model=Service),
+      Filter("external_reference", Incident.external_reference, "text"),
+      Filter("impact_after", Incident.start_impact_date, "after"),
+      Filter("impact_before", Incident.start_impact_date, "before"),
+    ]
+
+  @classmethod
+  def sort_orders(cls):
+    newest, oldest = Incident.start_impact_date.desc(), Incident.start_impact_date.asc()
+    return {
+      "-start_impact_date": default_order(),
+      "start_impact_date": [oldest, status_rank(), severity_rank(), Incident.id.asc()],
+      "status": [status_rank(), severity_rank(), newest, Incident.id.desc()],
+      "severity": [severity_rank(), status_rank(), newest, Incident.id.desc()],
+      "-creation_date": [Incident.creation_date.desc(), Incident.id.desc()],
+      "name": [Incident.name.asc(), Incident.id.asc()],
+      "-name": [Incident.name.desc(), Incident.id.desc()],
+    }
+
+  def load_options(self, statement):
+    return statement.options(joinedload(Incident.scope), joinedload(Incident.service))
+
+  def get(self, ident: int):
+    return self.db.get(Incident, ident, options=[joinedload(Incident.scope), joinedload(Incident.service)])
+
+  def weather(self, params) -> dict:
+    """Counts per status, every status present, with the list filters."""
+    clauses, _ = self.parse_list_params(params)
+    rows = self.db.execute(
+      select(Incident.status, func.count()).where(*clauses).group_by(Incident.status)
+    ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status.value: count for status, count in rows})
+    return counts
+
+  # -- milestones ------------------------------------------------------------------------------
+
+  def prepare_create(self, row, values: dict) -> None:
+    values["status"] = values.get("status") or IncidentStatus.ACTIVE
+    values["description"] = values.get("description") or ""
+    values["creation_date"] = now()
+    given = {name: values[name] for name in DATE_FIELDS if values.get(name) is not None}
+    self.apply_milestones(values, given, None, {name: None for name in DATE_FIELDS})
+
+  def prepare_update(self, row, values: dict) -> None:
+    if "status" in values and values["status"] is None:
+      values["status"] = row.status
+    if "description" in values and values["description"] is None:
+      values["description"] = ""
+    stored = {name: getattr(row, name) for name in DATE_FIELDS}
+    given = {}
+    for name in DATE_FIELDS:
+      if name not in values:
+        continue
+      value = values[name]
+      if (
+        value is not None
+        and stored[name] is not None
+        and format_datetime(value) == format_datetime(stored[name])
+      ):
+        values[name] = stored[name]  # sent back unchanged (minute precision): not a given date
+      elif value is not None:
+        given[name] = value
+    if "start_impact_date" in values and values["start_impact_date"] is None:
+      values["start_impact_date"] = stored["start_impact_date"]  # required once set
+    self.apply_milestones(values, given, row.status, stored)
+
+  def apply_milestones(self, values: dict, given: dict, old_status, stored: dict) -> None:
+    """Derive the milestone dates from a status change (see the module docstring)."""
+    new_status = values.get("status") or old_status
+    moment = now()
+    if values.get("start_impact_date", stored["start_impact_date"]) is None:
+      values["start_impact_date"] = moment
+    if new_status != old_status:
+      for status, name in MILESTONES:
+        if name in given:
+          continue  # the caller's date wins
+        if RANK[status] > RANK[new_status]:
+          values[name] = None  # never the start of impact: active is the lowest status
+        elif status is new_status and values.get(name, stored[name]) is None:
+          values[name] = stored[name] or moment
+    start = values.get("start_impact_date", stored["start_impact_date"])
+    resolved = values.get("resolve_date", stored["resolve_date"])
+    if resolved is not None and resolved < start:
+      raise ValidationFailed(
+        f"Incident {'update' if old_status else 'creation'} failed",
+        {"resolve_date": ["must not be before the start of the impact (start_impact_date)"]},
+      )
+
+  # -- timeline and domain events --------------------------------------------------------------
+
+  def domain_events(self, row, changes) -> None:
+    super().domain_events(row, changes)
+    if changes and "status" in changes:
+      old, new = changes["status"]
+      emit(self.db, "incident.status_changed", "incident", row.id, old=old.value, new=new.value)
+
+  # -- output ----------------------------------------------------------------------------------
+
+  def serialize(self, row, extra: dict) -> dict:
+    return {
+      "id": row.id,
+      "name": row.name,
+      "description": row.description or "",
+      "external_reference": row.external_reference,
+      "external_link": row.external_link,
+      "status": row.status.value,
+      "severity": row.severity.value,
+      "scope": row.scope_id,
+      "service": row.service_id,
+      "creation_date": format_datetime(row.creation_date),
+      "start_impact_date": format_datetime(row.start_impact_date),
+      "investigation_date": format_datetime(row.investigation_date),
+      "stable_date": format_datetime(row.stable_date),
+      "resolve_date": format_datetime(row.resolve_date),
+      "events": [self.serialize_event(event) for event in extra.get("events", [])],
+      "links": {
+        "self": self.api_url("incident", row.id),
+        "scope": self.api_url("scope", row.scope_id),
+        "service": self.api_url("service", row.service_id),
+      },
+    }
+
+  def html_list_context(self, rows: list) -> dict:
+    return {
+      "durations": {row.id: format_duration(self.request, row.duration) for row in rows if row.duration}
+    }
+
+  def html_detail_context(self, row) -> dict:
+    _ = self.request._
+    # A milestone is reached when the incident got there with a date (skipped statuses have none).
+    milestones = [
+      (
+        _(f"fields.{name}"),
+        getattr(row, name),
+        RANK[row.status] >= RANK[status] and getattr(row, name) is not None,
+      )
+      for status, name in MILESTONES
+    ]
+    return {
+      "milestones": milestones,
+      "duration": format_duration(self.request, row.duration) if row.duration is not None else None,
+    }
+
+
+def format_duration(request, delta: dt.timedelta | None) -> str:
+  """``2 d 3 h 5 min`` (translated); minutes are rounded down."""
+  if delta is None:
+    return ""
+  minutes = max(0, int(delta.total_seconds() // 60))
+  days, rest = divmod(minutes, 24 * 60)
+  hours, minutes = divmod(rest, 60)
+  if days:
+    return request._("incident.duration_days", days=days, hours=hours, minutes=minutes)
+  if hours:
+    return request._("incident.duration_hours", hours=hours, minutes=minutes)
+  return request._("incident.duration_minutes", minutes=minutes)
+
+
+# -- counts on scopes and services, status roll-up ----------------------------------------------------
+
+
+def incidents_count_provider(column):
+  """Number of incidents (all statuses, as 0.22) for many scopes (or services) in one grouped query."""
+
+  def provider(db, ids):
+    return dict(db.execute(select(column, func.count()).where(column.in_(ids)).group_by(column)).all())
+
+  return provider
+
+
+def incidents_counter(column):
+  def counter(db, ident):
+    return db.scalar(select(func.count()).select_from(Incident).where(column == ident))
+
+  return counter
+
+
+def ongoing_statement(scope=None, service=None):
+  statement = select(Incident).where(Incident.status.in_(ONGOING))
+  if scope is not None:
+    statement = statement.where(Incident.scope_id == scope.id)
+  if service is not None:
+    statement = statement.where(Incident.service_id == service.id)
+  return statement

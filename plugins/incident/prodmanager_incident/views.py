@@ -1,0 +1,153 @@
+"""Incident endpoints beyond the standard CRUD: weather, counts on scopes/services, dashboard panels,
+status roll-up and the public history feeds."""
+
+import json
+from urllib.parse import urlencode
+
+from pyramid.renderers import render
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from prodmanager.history import HistoryEntry
+from prodmanager.panels import list_panel, restrict
+from prodmanager.timeline import EventType
+
+from .models import ONGOING, PAST, Incident, IncidentEvent, IncidentSeverity
+from .services import IncidentService, default_order, incidents_count_provider, incidents_counter
+
+ALERTING = {IncidentSeverity.CRITICAL, IncidentSeverity.HIGH}
+
+
+def weather_view(context, request):
+  return IncidentService(request).weather(request.GET)
+
+
+def ongoing_panel(request, scope=None, service=None) -> str:
+  """Ongoing incidents (active, investigating, stable), most recent impact first; hidden when none."""
+  statement = (
+    select(Incident)
+    .where(Incident.status.in_(ONGOING))
+    .options(joinedload(Incident.scope), joinedload(Incident.service))
+    .order_by(*default_order())
+  )
+  return list_panel(
+    request,
+    name="incidents-ongoing",
+    title=request._("incident.ongoing"),
+    statement=statement,
+    model=Incident,
+    row_template="prodmanager_incident:templates/panel_row.jinja2",
+    list_path="/incident",
+    params={"status": [status.value for status in ONGOING]},
+    scope=scope,
+    service=service,
+  )
+
+
+def past_panel(request, scope=None, service=None) -> str:
+  """A link to the resolved incidents (with their number); hidden when there is none."""
+  statement = restrict(
+    select(func.count()).select_from(Incident).where(Incident.status.in_(PAST)), Incident, scope, service
+  )
+  total = request.dbsession.scalar(statement)
+  if not total:
+    return ""
+  params = [("status", status.value) for status in PAST]
+  if scope is not None:
+    params.append(("scope", str(scope.id)))
+  if service is not None:
+    params.append(("service", str(service.id)))
+  return render(
+    "prodmanager_incident:templates/past_panel.jinja2",
+    {"total": total, "url": f"/incident?{urlencode(params)}"},
+    request=request,
+  )
+
+
+def incident_levels(request, scope=None, service=None) -> set[str]:
+  """Status contributor: an ongoing critical/high incident raises to alert, another one to warning."""
+  statement = restrict(
+    select(Incident.severity).where(Incident.status.in_(ONGOING)).distinct(), Incident, scope, service
+  )
+  severities = set(request.dbsession.scalars(statement))
+  levels = set()
+  if severities & ALERTING:
+    levels.add("alert")
+  if severities - ALERTING:
+    levels.add("warning")
+  return levels
+
+
+# A status change is an update event whose diff has a "status" key. encode_diff writes JSON with
+# the standard separators, and quotes inside string values are escaped, so this pattern only matches
+# the key itself.
+STATUS_CHANGE = '%"status": [%'
+
+
+def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
+  """Public entries of the feeds: incidents created, status changes, public comments (newest first).
+
+  Internal comments and the content of the update diffs are never published: a status change is
+  told from the diff's status values only.
+  """
+  _ = request._
+  statement = (
+    select(IncidentEvent, Incident.name)
+    .join(Incident, Incident.id == IncidentEvent.parent_id)
+    .where(
+      or_(
+        IncidentEvent.type == EventType.CREATE,
+        and_(IncidentEvent.type == EventType.COMMENT, IncidentEvent.internal.is_(False)),
+        and_(IncidentEvent.type == EventType.UPDATE, IncidentEvent.content.like(STATUS_CHANGE)),
+      )
+    )
+    .order_by(IncidentEvent.creation_date.desc(), IncidentEvent.id.desc())
+    .limit(limit)
+  )
+  if scope_id is not None:
+    statement = statement.where(Incident.scope_id == scope_id)
+  if service_id is not None:
+    statement = statement.where(Incident.service_id == service_id)
+  entries = []
+  for event, name in request.dbsession.execute(statement):
+    link = f"{request.application_url}/incident/{event.parent_id}"
+    if event.type is EventType.COMMENT:
+      title, content = _("incident.history_comment", name=name), event.content
+    else:
+      diff = json.loads(event.content or "{}")
+      status = diff.get("status") or [None, None]
+      if event.type is EventType.CREATE:
+        severity = (diff.get("severity") or [None, None])[1]
+        title = _("incident.history_created", name=name)
+        content = "\n\n".join(
+          part
+          for part in (
+            f"**{_('fields.severity')}**: {_(f'severity.{severity}')} · "
+            f"**{_('fields.status')}**: {_(f'incident_status.{status[1]}')}",
+            (diff.get("description") or [None, ""])[1],
+          )
+          if part
+        )
+      else:
+        change = _(
+          "incident.status_change",
+          old=_(f"incident_status.{status[0]}"),
+          new=_(f"incident_status.{status[1]}"),
+        )
+        title = f"{name} — {change}"
+        content = change
+    entries.append(
+      HistoryEntry(f"incident-{event.parent_id}-event-{event.id}", title, content, link, event.creation_date)
+    )
+  return entries
+
+
+def includeme(config):
+  for type_name, column in (("scope", Incident.scope_id), ("service", Incident.service_id)):
+    config.add_aggregate(type_name, "incidents_count", incidents_count_provider(column), lambda: 0)
+    config.add_dependent(type_name, "incidents", incidents_counter(column))
+  config.add_api_view(weather_view, "/api/weather/incident", "GET")
+  config.add_dashboard_panel("incidents-ongoing", ongoing_panel, order=30)
+  config.add_dashboard_panel("incidents-past", past_panel, order=90)
+  config.add_status_contributor(incident_levels)
+  config.add_history_source(history_source)

@@ -1,0 +1,33 @@
+"""The maintenance resource type: planned work on a (scope, service) pair, with its timeline and
+calendars (product.md §2.5, §2.6, §6)."""
+
+plugin_info = {
+  "id": "maintenance",
+  "requires": ["scope", "service"],
+  "migrations": "prodmanager_maintenance:migrations",
+}
+
+
+def includeme(config):
+  from . import demo, views
+  from .models import Maintenance
+  from .services import MaintenanceService
+
+  config.add_translations("prodmanager_maintenance:translations")
+  config.add_resource_type(
+    "maintenance",
+    MaintenanceService,
+    icon="maintenance",
+    templates={
+      "list": "prodmanager_maintenance:templates/list.jinja2",
+      "detail": "prodmanager_maintenance:templates/detail.jinja2",
+    },
+  )
+  config.add_openapi_fragment("prodmanager_maintenance:openapi.yaml")
+  config.add_crud_api("maintenance")
+  config.add_timeline_api("maintenance")
+  config.add_html_crud("maintenance")
+  config.add_timeline_html("maintenance")
+  config.add_navigation("maintenance", "nav.maintenance", "/maintenance", icon="maintenance", order=50)
+  views.includeme(config)
+  config.add_demo_data(demo.load, model=Maintenance, label="maintenances", order=50)

@@ -1,0 +1,230 @@
+"""Domain service of maintenances: validation, status rules, timeline, lists, counts and weather."""
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from prodmanager.db import enum_rank
+from prodmanager.domain_events import emit
+from prodmanager.fields import MAX_TEXT, Choice, DateTime, Reference, Text, Url, format_datetime
+from prodmanager.services import Filter, ResourceService, now
+from prodmanager.timeline import TimelineService
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+
+from .models import PAST, Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
+
+STATUSES = [status.value for status in MaintenanceStatus]
+DATE_FIELDS = ("scheduled_start_date", "scheduled_end_date", "start_date", "end_date")
+
+
+class MaintenanceService(TimelineService, ResourceService):
+  model = Maintenance
+  event_model = MaintenanceEvent
+  type_name = "maintenance"
+  unique = ()
+  search_columns = ("name", "description", "external_reference")
+  default_sort = "-scheduled_start_date"
+  fields = (
+    Text("name", required=True, min_length=4, max_length=255),
+    Text("description", max_length=MAX_TEXT, multiline=True),
+    Text("external_reference", max_length=255),
+    Url("external_link"),
+    Choice("status", enum=MaintenanceStatus, prefix="maintenance_status"),
+    Choice("service_status", required=True, enum=ServiceStatus, prefix="service_status"),
+    Reference("scope", required=True, model=Scope, attribute="scope_id"),
+    Reference("service", required=True, model=Service, attribute="service_id"),
+    DateTime("scheduled_start_date", required=True),
+    DateTime("scheduled_end_date", required=True),
+    DateTime("start_date"),
+    DateTime("end_date"),
+  )
+
+  # -- reading ---------------------------------------------------------------------------------
+
+  @classmethod
+  def filter_declarations(cls):
+    return [
+      Filter("status", Maintenance.status, "enum", MaintenanceStatus, prefix="maintenance_status"),
+      Filter("service_status", Maintenance.service_status, "enum", ServiceStatus, prefix="service_status"),
+      Filter("scope", Maintenance.scope_id, "int", model=Scope),
+      Filter("service", Maintenance.service_id, "int", model=Service),
+      Filter("external_reference", Maintenance.external_reference, "text"),
+      Filter("start_after", Maintenance.scheduled_start_date, "after"),
+      Filter("start_before", Maintenance.scheduled_start_date, "before"),
+      Filter("end_after", Maintenance.scheduled_end_date, "after"),
+      Filter("end_before", Maintenance.scheduled_end_date, "before"),
+    ]
+
+  @classmethod
+  def sort_orders(cls):
+    # Statuses are stored as strings, whose alphabetical order ("canceled" < "failed" <
+    # "in-progress"...) means nothing: enum_rank orders them as declared (scheduled first).
+    rank = enum_rank(Maintenance.status, MaintenanceStatus)
+    start, end, ident = Maintenance.scheduled_start_date, Maintenance.scheduled_end_date, Maintenance.id
+    return {
+      "-scheduled_start_date": [start.desc(), rank, ident.desc()],
+      "scheduled_start_date": [start.asc(), rank, ident.asc()],
+      "-scheduled_end_date": [end.desc(), rank, ident.desc()],
+      "scheduled_end_date": [end.asc(), rank, ident.asc()],
+      "status": [rank, start.desc(), ident.desc()],
+      "-status": [rank.desc(), start.desc(), ident.desc()],
+      "name": [Maintenance.name.asc(), ident.asc()],
+      "-name": [Maintenance.name.desc(), ident.desc()],
+    }
+
+  def load_options(self, statement):
+    return statement.options(joinedload(Maintenance.scope), joinedload(Maintenance.service))
+
+  def get(self, ident: int):
+    return self.db.get(
+      Maintenance, ident, options=[joinedload(Maintenance.scope), joinedload(Maintenance.service)]
+    )
+
+  def weather(self, params) -> dict:
+    """Counts per status, every status present, with the list filters."""
+    clauses, _ = self.parse_list_params(params)
+    rows = self.db.execute(
+      select(Maintenance.status, func.count()).where(*clauses).group_by(Maintenance.status)
+    ).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status.value: count for status, count in rows})
+    return counts
+
+  # -- writing ---------------------------------------------------------------------------------
+
+  def check(self, values: dict, row) -> dict:
+    reasons = self.check_date_order(values, row, "scheduled_start_date", "scheduled_end_date")
+    reasons.update(self.check_date_order(values, row, "start_date", "end_date"))
+    return reasons
+
+  def prepare_create(self, row, values: dict) -> None:
+    row.creation_date = now()
+    values["description"] = values.get("description") or ""
+    if values.get("status") is None:
+      values["status"] = MaintenanceStatus.SCHEDULED
+    self.apply_status_dates(None, values)
+
+  def prepare_update(self, row, values: dict) -> None:
+    if "status" in values and values["status"] is None:
+      values["status"] = row.status  # an emptied status keeps the current one
+    if "description" in values and values["description"] is None:
+      values["description"] = ""
+    for name in DATE_FIELDS:
+      # Forms send dates back at minute precision: an unchanged date keeps its stored seconds.
+      current = getattr(row, name)
+      if name in values and values[name] is not None and current is not None:
+        if format_datetime(values[name]) == format_datetime(current):
+          values[name] = current
+    self.apply_status_dates(row, values)
+
+  @staticmethod
+  def apply_status_dates(row, values: dict) -> None:
+    """Actual dates follow the status (product.md §2.5); a date the caller changed wins.
+
+    ``in-progress`` fills ``start_date`` when empty; succeed/failed/canceled fill ``end_date`` when
+    empty; back to ``in-progress`` clears ``end_date`` (the work is not over); back to ``scheduled``
+    clears both. A date sent unchanged (an update form sends every field) does not count as the
+    caller's choice, so the web form and the API follow the same rules.
+    """
+    old = row.status if row is not None else None
+    new = values.get("status", old)
+    if new == old:
+      return
+
+    def current(name):
+      return getattr(row, name) if row is not None else None
+
+    def given(name):
+      return name in values and values[name] != current(name)
+
+    def value(name):
+      return values[name] if name in values else current(name)
+
+    stamp = now()
+    if new is MaintenanceStatus.IN_PROGRESS:
+      if not given("start_date") and value("start_date") is None:
+        values["start_date"] = stamp
+      if not given("end_date") and old in PAST:
+        values["end_date"] = None
+    elif new in PAST:
+      if not given("end_date") and value("end_date") is None:
+        values["end_date"] = stamp
+    elif new is MaintenanceStatus.SCHEDULED:
+      for name in ("start_date", "end_date"):
+        if not given(name):
+          values[name] = None
+
+  def after_change(self, row, changes) -> None:
+    super().after_change(row, changes)
+    if changes is None or {"scope", "service"} & set(changes):
+      # Refresh the relationships used by the pages after the ids changed.
+      self.db.flush()
+      self.db.refresh(row, attribute_names=["scope", "service"])
+
+  def domain_events(self, row, changes) -> None:
+    """``maintenance.created`` ("maintenance scheduled"), ``maintenance.updated`` and, when the
+    status changed, ``maintenance.status_changed`` with the old and new status."""
+    super().domain_events(row, changes)
+    if changes and "status" in changes:
+      old, new = changes["status"]
+      emit(self.db, "maintenance.status_changed", self.type_name, row.id, old=old.value, new=new.value)
+
+  # -- output ----------------------------------------------------------------------------------
+
+  def html_url(self, *parts) -> str:
+    return "/".join([self.request.application_url, self.type_name, *[str(part) for part in parts]])
+
+  def serialize(self, row, extra: dict) -> dict:
+    return {
+      "id": row.id,
+      "name": row.name,
+      "description": row.description or "",
+      "external_reference": row.external_reference,
+      "external_link": row.external_link,
+      "status": row.status.value,
+      "service_status": row.service_status.value,
+      "scope": row.scope_id,
+      "service": row.service_id,
+      "creation_date": format_datetime(row.creation_date),
+      "scheduled_start_date": format_datetime(row.scheduled_start_date),
+      "scheduled_end_date": format_datetime(row.scheduled_end_date),
+      "start_date": format_datetime(row.start_date),
+      "end_date": format_datetime(row.end_date),
+      "events": [self.serialize_event(event) for event in extra.get("events", [])],
+      "links": {
+        "self": self.api_url("maintenance", row.id),
+        "scope": self.api_url("scope", row.scope_id),
+        "service": self.api_url("service", row.service_id),
+        "calendar": self.api_url("maintenance", row.id, "calendar"),
+      },
+    }
+
+  def html_detail_context(self, row) -> dict:
+    """The horizontal milestones: scheduled window, then the actual start and end."""
+    _ = self.request._
+    moment = now()
+    return {
+      "milestones": [
+        (_("fields.scheduled_start_date"), row.scheduled_start_date, row.scheduled_start_date <= moment),
+        (_("fields.scheduled_end_date"), row.scheduled_end_date, row.scheduled_end_date <= moment),
+        (_("maintenance.actual_start"), row.start_date, row.start_date is not None),
+        (_("maintenance.actual_end"), row.end_date, row.end_date is not None),
+      ],
+    }
+
+
+def maintenances_count_provider(column):
+  """Numbers of maintenances (all statuses) for many scopes (or services) in one grouped query."""
+
+  def provider(db, ids):
+    rows = db.execute(select(column, func.count()).where(column.in_(ids)).group_by(column)).all()
+    return dict(rows)
+
+  return provider
+
+
+def maintenances_counter(column):
+  def counter(db, ident):
+    return db.scalar(select(func.count()).select_from(Maintenance).where(column == ident))
+
+  return counter

@@ -1,0 +1,266 @@
+"""Maintenance endpoints beyond the standard CRUD: weather, calendars, dashboard panels, the status
+contributor, counts on scopes/services and the public history feed's entries."""
+
+import json
+from urllib.parse import urlencode
+
+from openapi_core.deserializing.media_types.util import plain_loads
+from pyramid.renderers import render
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from prodmanager.api import filter_parameters
+from prodmanager.history import HistoryEntry, feed_filters
+from prodmanager.panels import list_panel, restrict
+from prodmanager.resources import Root
+from prodmanager.timeline import EventType
+
+from .calendar import build_calendar, calendar_response, feed_rows
+from .models import PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
+from .services import MaintenanceService, maintenances_count_provider, maintenances_counter
+
+ROW_TEMPLATE = "prodmanager_maintenance:templates/panel_row.jinja2"
+PAST_STATUSES = [status.value for status in PAST]
+
+
+def weather_view(context, request):
+  return MaintenanceService(request).weather(request.GET)
+
+
+# -- calendars ------------------------------------------------------------------------------------
+
+
+def calendar_view(context, request):
+  """One maintenance as an .ics file (``/maintenance/<id>/calendar`` and its API twin)."""
+  row = context.row
+  return calendar_response(build_calendar(request, [row]), f"maintenance-{row.id}.ics")
+
+
+def calendar_feed_view(context, request):
+  """``/maintenance.ics``: a calendar to subscribe to, optionally for one scope and/or service."""
+  scope_id, service_id = feed_filters(request)
+  rows = feed_rows(request.dbsession, scope_id, service_id)
+  body = build_calendar(request, rows, name=f"{request._('app.name')} · {request._('nav.maintenance')}")
+  return calendar_response(body, "maintenance.ics", disposition="inline")
+
+
+# -- dashboard ------------------------------------------------------------------------------------
+
+
+def panel_statement(status: MaintenanceStatus, order):
+  return (
+    select(Maintenance)
+    .options(joinedload(Maintenance.scope), joinedload(Maintenance.service))
+    .where(Maintenance.status == status)
+    .order_by(*order)
+  )
+
+
+def ongoing_panel(request, scope=None, service=None) -> str:
+  """Maintenances in progress, the ones that end first on top."""
+  return list_panel(
+    request,
+    name="maintenances-ongoing",
+    title=request._("maintenance.ongoing"),
+    statement=panel_statement(
+      MaintenanceStatus.IN_PROGRESS, [Maintenance.scheduled_end_date.asc(), Maintenance.id.asc()]
+    ),
+    model=Maintenance,
+    row_template=ROW_TEMPLATE,
+    list_path="/maintenance",
+    params={"status": MaintenanceStatus.IN_PROGRESS.value},
+    scope=scope,
+    service=service,
+  )
+
+
+def scheduled_panel(request, scope=None, service=None) -> str:
+  """Maintenances to come, the next one first (overdue ones, still scheduled, come first)."""
+  return list_panel(
+    request,
+    name="maintenances-scheduled",
+    title=request._("maintenance.scheduled"),
+    statement=panel_statement(
+      MaintenanceStatus.SCHEDULED, [Maintenance.scheduled_start_date.asc(), Maintenance.id.asc()]
+    ),
+    model=Maintenance,
+    row_template=ROW_TEMPLATE,
+    list_path="/maintenance",
+    params={"status": MaintenanceStatus.SCHEDULED.value},
+    scope=scope,
+    service=service,
+  )
+
+
+def links_panel(request, scope=None, service=None) -> str:
+  """Links to the past maintenances (succeed, failed, canceled) when there are some, and to the
+  calendar feed, restricted like the page; nothing at all when there is no maintenance."""
+  statement = select(Maintenance.status, func.count()).group_by(Maintenance.status)
+  counts = dict(request.dbsession.execute(restrict(statement, Maintenance, scope, service)).all())
+  if not counts:
+    return ""
+  restriction = []
+  if scope is not None:
+    restriction.append(("scope", str(scope.id)))
+  if service is not None:
+    restriction.append(("service", str(service.id)))
+  past = [("status", status) for status in PAST_STATUSES] + restriction
+  return render(
+    "prodmanager_maintenance:templates/panel_links.jinja2",
+    {
+      "past": sum(count for status, count in counts.items() if status in PAST),
+      "past_query": urlencode(past),
+      "calendar_query": urlencode(restriction),
+    },
+    request=request,
+  )
+
+
+def maintenance_levels(request, scope=None, service=None) -> set[str]:
+  """Status contributor: "maintenance" while a maintenance is in progress (product.md §2.9).
+
+  The expected service status (down, degraded) raises nothing: monitors and incidents say whether
+  something is actually broken, and the roll-up never lets a maintenance hide that.
+  """
+  statement = restrict(
+    select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS),
+    Maintenance,
+    scope,
+    service,
+  )
+  return {"maintenance"} if request.dbsession.scalar(statement.limit(1)) is not None else set()
+
+
+# -- public history -------------------------------------------------------------------------------
+
+
+def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
+  """Public entries: maintenance scheduled (created), status changes and public comments.
+
+  Status changes come from the internal update events, but only their status is told, in words:
+  the diff itself (and every internal comment) stays private.
+  """
+  _ = request._
+  db = request.dbsession
+  base = request.application_url
+
+  def link(ident):
+    return f"{base}/maintenance/{ident}"
+
+  def scoped(statement):
+    if scope_id is not None:
+      statement = statement.where(Maintenance.scope_id == scope_id)
+    if service_id is not None:
+      statement = statement.where(Maintenance.service_id == service_id)
+    return statement
+
+  entries = []
+  created = scoped(select(Maintenance).order_by(Maintenance.creation_date.desc(), Maintenance.id.desc()))
+  for row in db.scalars(created.limit(limit)):
+    window = _(
+      "maintenance.history.window",
+      start=row.scheduled_start_date.strftime("%Y-%m-%d %H:%M"),
+      end=row.scheduled_end_date.strftime("%Y-%m-%d %H:%M"),
+    )
+    entries.append(
+      HistoryEntry(
+        id=f"maintenance-{row.id}",
+        title=_("maintenance.history.scheduled", name=row.name),
+        content="\n\n".join(filter(None, [window, row.description])),
+        link=link(row.id),
+        updated=row.creation_date,
+      )
+    )
+  events = scoped(
+    select(MaintenanceEvent, Maintenance.name)
+    .join(Maintenance, Maintenance.id == MaintenanceEvent.parent_id)
+    .where(
+      ((MaintenanceEvent.type == EventType.COMMENT) & MaintenanceEvent.internal.is_(False))
+      | ((MaintenanceEvent.type == EventType.UPDATE) & MaintenanceEvent.content.like('%"status": [%'))
+    )
+    .order_by(MaintenanceEvent.creation_date.desc(), MaintenanceEvent.id.desc())
+  )
+  for event, name in db.execute(events.limit(limit)):
+    if event.type is EventType.COMMENT:
+      title, content = _("maintenance.history.update", name=name), event.content
+    else:
+      try:
+        old, new = json.loads(event.content)["status"]
+      except (ValueError, KeyError, TypeError):
+        continue
+      title = _("maintenance.history.status", name=name, status=_(f"maintenance_status.{new}"))
+      content = _(
+        "maintenance.history.status_text",
+        old=_(f"maintenance_status.{old}"),
+        new=_(f"maintenance_status.{new}"),
+      )
+    entries.append(
+      HistoryEntry(
+        id=f"maintenance-{event.parent_id}-event-{event.id}",
+        title=title,
+        content=content,
+        link=link(event.parent_id),
+        updated=event.creation_date,
+      )
+    )
+  return entries
+
+
+# -- registration ---------------------------------------------------------------------------------
+
+
+def weather_fragment() -> dict:
+  """The weather path takes the list's filters: generated from the same declarations."""
+  return {
+    "paths": {
+      "/api/weather/maintenance": {
+        "get": {
+          "tags": ["maintenance"],
+          "operationId": "weather_maintenance",
+          "summary": "Number of maintenances per status (every status present), with the list filters",
+          "parameters": [{"$ref": "#/components/parameters/q"}, *filter_parameters(MaintenanceService)],
+          "responses": {
+            "200": {
+              "description": "counts per status",
+              "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/MaintenanceWeather"}}
+              },
+            },
+            **{code: {"$ref": f"#/components/responses/E{code}"} for code in ("400", "401", "404", "429")},
+          },
+        }
+      }
+    }
+  }
+
+
+def includeme(config):
+  resource_type = config.registry["resource_types"]["maintenance"]
+  for type_name, column in (("scope", Maintenance.scope_id), ("service", Maintenance.service_id)):
+    config.add_aggregate(type_name, "maintenances_count", maintenances_count_provider(column), lambda: 0)
+    config.add_dependent(type_name, "maintenances", maintenances_counter(column))
+  config.add_openapi_fragment(weather_fragment())
+  # openapi-core reads unknown media types as bytes, which a `type: string` schema refuses: the
+  # calendar is text, decoded with its charset like text/plain.
+  config.pyramid_openapi3_add_deserializer("text/calendar", plain_loads)
+  config.add_api_view(weather_view, "/api/weather/maintenance", "GET")
+  config.add_api_view(calendar_view, "/api/maintenance/{id}/calendar", "GET")
+  config.add_view(
+    calendar_view,
+    context=resource_type.item,
+    name="calendar",
+    request_method=("GET", "HEAD"),
+    permission="view",
+  )
+  config.add_view(
+    calendar_feed_view,
+    context=Root,
+    name="maintenance.ics",
+    request_method=("GET", "HEAD"),
+    permission="view",
+  )
+  config.add_dashboard_panel("maintenances-ongoing", ongoing_panel, order=40)
+  config.add_dashboard_panel("maintenances-scheduled", scheduled_panel, order=50)
+  config.add_dashboard_panel("maintenances-links", links_panel, order=55)
+  config.add_status_contributor(maintenance_levels)
+  config.add_history_source(history_source)

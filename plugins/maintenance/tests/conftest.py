@@ -1,0 +1,59 @@
+"""Fixtures of the maintenance tests: two scopes, two services, a valid body, and the domain events
+delivered during a test."""
+
+import datetime as dt
+
+import pytest
+from maintenance_testing import World, expected_maintenance, minute, utcnow
+
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+
+
+@pytest.fixture
+def world(dbsession) -> World:
+  scopes = [Scope(name=name, description="") for name in ("Paris DC", "Lyon DC")]
+  services = [Service(name=name, description="") for name in ("Compute", "Network")]
+  dbsession.add_all(scopes + services)
+  dbsession.flush()
+  return World(dbsession, *scopes, *services)
+
+
+@pytest.fixture
+def window():
+  """A scheduled window tomorrow, as the API writes it (start, end)."""
+  start = utcnow().replace(second=0, microsecond=0) + dt.timedelta(days=1)
+  return start, start + dt.timedelta(hours=2)
+
+
+@pytest.fixture
+def full(world, window) -> dict:
+  """Every field of a maintenance, as an API client sends them."""
+  return {
+    "name": "Increase IP range available",
+    "description": "A new **/24**",
+    "external_reference": "CHG000387",
+    "external_link": "https://change.example.com/CHG000387",
+    "status": "scheduled",
+    "service_status": "degraded",
+    "scope": world.paris.id,
+    "service": world.compute.id,
+    "scheduled_start_date": minute(window[0]),
+    "scheduled_end_date": minute(window[1]),
+  }
+
+
+@pytest.fixture
+def expected():
+  return expected_maintenance
+
+
+@pytest.fixture
+def domain_events(registry):
+  """The domain events delivered (after commit) during the test, as (name, id, data)."""
+  delivered = []
+  entry = (lambda event: delivered.append((event.name, event.id, event.data)), None)
+  subscribers = registry["domain_events.subscribers"].entries
+  subscribers.append(entry)
+  yield delivered
+  subscribers.remove(entry)
