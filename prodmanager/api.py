@@ -9,6 +9,7 @@ import copy
 import json
 import tempfile
 from pathlib import Path
+from urllib.parse import urlencode
 
 import yaml
 from pyramid.exceptions import ConfigurationError
@@ -113,7 +114,9 @@ def checked_openapi_validated(request):
   AssertionError on a multipart body without parts...): those are the client's errors.
   """
   content_type = request.content_type or "the declared content type"
-  unreadable = ValidationFailed("Invalid request body", {"body": [f"the body cannot be read as {content_type}"]})
+  unreadable = ValidationFailed(
+    "Invalid request body", {"body": [f"the body cannot be read as {content_type}"]}
+  )
   try:
     result = pyramid_openapi_validated(request)
   except AttributeError:
@@ -165,11 +168,9 @@ def set_pagination_headers(request, page: Page) -> None:
     ("last", page.pages or None),
   ):
     if number is not None:
-      params = dict(request.GET)
-      params["page"] = str(number)
-      links.append(
-        f'<{request.path_url}?{"&".join(f"{k}={v}" for k, v in sorted(params.items()))}>; rel="{rel}"'
-      )
+      # Percent-encoded: a header is Latin-1, and query values may be anything.
+      params = [(key, value) for key, value in request.GET.items() if key != "page"] + [("page", str(number))]
+      links.append(f'<{request.path_url}?{urlencode(params)}>; rel="{rel}"')
   if links:
     headers["Link"] = ", ".join(links)
 

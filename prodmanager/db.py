@@ -7,8 +7,10 @@ commits: the transaction commits when the view returns without error.
 
 import datetime as dt
 import enum
+from contextvars import ContextVar
 
 import zope.sqlalchemy
+from pyramid.events import NewRequest
 from sqlalchemy import DateTime, Enum, MetaData, String, case, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -108,8 +110,16 @@ def _sqlite_pragmas(dbapi_connection, _record):
   cursor.close()
 
 
+# Whether the current thread's transaction is going to write. SQLite allows one writer: a deferred
+# transaction that has read and then writes fails at once ("database is locked") when another
+# connection committed in between, whatever the busy timeout. Write requests therefore take the
+# write lock when they begin (BEGIN IMMEDIATE, which waits up to the busy timeout); reads stay
+# deferred so that they never wait for each other.
+sqlite_writes: ContextVar[bool] = ContextVar("sqlite_writes", default=False)
+
+
 def _sqlite_begin(connection):
-  connection.exec_driver_sql("BEGIN")
+  connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite_writes.get() else "BEGIN")
 
 
 def get_engine(uri: str, **kwargs) -> Engine:
@@ -149,4 +159,8 @@ def includeme(config):
   def dbsession(request):
     return get_tm_session(session_factory, request.tm, request)
 
+  def mark_writes(event):
+    sqlite_writes.set(event.request.method not in ("GET", "HEAD", "OPTIONS"))
+
   config.add_request_method(dbsession, reify=True)
+  config.add_subscriber(mark_writes, NewRequest)

@@ -20,6 +20,8 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "(unmatched)"
+# A tween that answers before routing may name the route itself (the login throttling: "/login").
+ROUTE_ENVIRON_KEY = "prodmanager.metrics.route"
 
 
 class Metrics:
@@ -61,6 +63,9 @@ def route_template(request, status: int) -> str:
 
   Never the raw path: ids and unknown paths would make one time series per URL.
   """
+  named = request.environ.get(ROUTE_ENVIRON_KEY)
+  if named:
+    return named
   route = getattr(request, "matched_route", None)
   if route is None and not hasattr(request, "context"):
     # Answered before routing (a 429 of the rate limit, a 413): find the route it was meant for.

@@ -22,8 +22,20 @@ def restrict(statement, model, scope=None, service=None):
   return statement
 
 
-def list_panel(request, *, name: str, title: str, statement, model, row_template: str,
-               list_path: str, params: dict | None = None, scope=None, service=None, extra: dict | None = None) -> str:
+def list_panel(
+  request,
+  *,
+  name: str,
+  title: str,
+  statement,
+  model,
+  row_template: str,
+  list_path: str,
+  params: dict | None = None,
+  scope=None,
+  service=None,
+  extra: dict | None = None,
+) -> str:
   """Render the first rows of ``statement`` (already ordered) and a link to the full filtered list.
 
   Two queries (count and rows) whatever the number of rows; '' when there is no row.
@@ -39,7 +51,17 @@ def list_panel(request, *, name: str, title: str, statement, model, row_template
   if service is not None:
     query["service"] = service.id
   more_url = f"{list_path}?{urlencode(query, doseq=True)}" if query else list_path
-  return render("prodmanager:templates/panels/list.jinja2", {
-    "name": name, "title": title, "rows": rows, "total": total, "more": total - len(rows), "more_url": more_url,
-    "row_template": row_template, **(extra or {}),
-  }, request=request)
+  return render(
+    "prodmanager:templates/panels/list.jinja2",
+    {
+      "name": name,
+      "title": title,
+      "rows": rows,
+      "total": total,
+      "more": total - len(rows),
+      "more_url": more_url,
+      "row_template": row_template,
+      **(extra or {}),
+    },
+    request=request,
+  )

@@ -15,7 +15,7 @@ configured length; every request in it adds one; when the window expires the cou
 * Redis unreachable (refused, 0.2 s timeout): the request is allowed, counted in
   ``prodmanager_ratelimit_backend_errors_total`` and a warning is logged at most once a minute. After
   a failure Redis is left alone for a second, so an outage does not add a timeout to every request.
-* Login: every ``POST /login`` takes one attempt from ``PM_LOGIN_RATELIMIT`` per 15 minutes; an
+* Login: every ``POST /login`` (whatever path reaches the login view) takes one attempt from ``PM_LOGIN_RATELIMIT`` per 15 minutes; an
   attempt that did not fail on a wrong secret (a successful login, a CSRF refusal) is given back.
   Counting first makes the limit exact even under concurrent guesses.
 """
@@ -217,6 +217,12 @@ def api_client(request) -> tuple[str, bool]:
   return address_client(request), False
 
 
+def is_login_attempt(request) -> bool:
+  """A POST to the login view: ``/login``, but also ``/login/`` or ``/scope/login``, which traversal
+  leads to the same view (it is registered by name), so that no spelling escapes the throttling."""
+  return request.method == "POST" and request.path.rstrip("/").rpartition("/")[2] == "login"
+
+
 def address_client(request) -> str:
   return f"ip:{request.client_addr or 'unknown'}"
 
@@ -274,6 +280,7 @@ def ratelimit_tween_factory(handler, registry):
       return handler(request)
     if not outcome.allowed:
       refused("login")
+      request.environ["prodmanager.metrics.route"] = "/login"
       return too_many_requests(
         request,
         outcome,
@@ -288,7 +295,7 @@ def ratelimit_tween_factory(handler, registry):
     return response
 
   def tween(request):
-    if request.method == "POST" and request.path == "/login":
+    if is_login_attempt(request):
       return login(request)
     if api_enabled and request.method != "OPTIONS" and is_api(request.path):
       return api(request)

@@ -155,8 +155,14 @@ def build_app(app_settings):
 @pytest.fixture
 def connection(registry):
   """A connection in an outer transaction rolled back after the test; the app's sessions bind to it."""
+  from .db import sqlite_writes
+
   engine = registry["db.engine"]
   connection = engine.connect()
+  # A deferred BEGIN: the outer transaction must not hold SQLite's write lock from the start (a
+  # previous request in this thread may have left "writes" set), or a second application on the
+  # same file would wait for it.
+  sqlite_writes.set(False)
   transaction = connection.begin()
   registry["db.session_factory"].configure(bind=connection)
   try:
@@ -269,13 +275,22 @@ def running_server(folder: Path, env: dict[str, str]):
   """``prodmanager serve`` as a subprocess on a free port, in ``folder`` (no INI file there: only the
   given PM_* variables and the defaults); yields its base URL once /health answers, stops it after."""
   port = free_port()
-  environ = {key: value for key, value in os.environ.items() if not key.startswith("PM_") and key not in ("HOST", "PORT")}
+  environ = {
+    key: value
+    for key, value in os.environ.items()
+    if not key.startswith("PM_") and key not in ("HOST", "PORT")
+  }
   environ.update(env)
   folder.mkdir(parents=True, exist_ok=True)
   log_path = folder / f"server-{port}.log"
   with open(log_path, "wb") as log:
-    server = subprocess.Popen([prodmanager_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=folder, env=environ, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+      [prodmanager_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+      cwd=folder,
+      env=environ,
+      stdout=log,
+      stderr=subprocess.STDOUT,
+    )
   url = f"http://127.0.0.1:{port}"
   try:
     deadline = time.monotonic() + SERVER_STARTUP_TIMEOUT
@@ -289,7 +304,9 @@ def running_server(folder: Path, env: dict[str, str]):
       except OSError:
         pass
       if time.monotonic() > deadline:
-        pytest.fail(f"the server did not answer /health within {SERVER_STARTUP_TIMEOUT} s:\n{log_path.read_text()}")
+        pytest.fail(
+          f"the server did not answer /health within {SERVER_STARTUP_TIMEOUT} s:\n{log_path.read_text()}"
+        )
       time.sleep(0.2)
     yield url
   finally:

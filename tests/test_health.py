@@ -1,5 +1,7 @@
 """Health probes: liveness, readiness (database) and version (no outbound check)."""
 
+import pytest
+
 import prodmanager
 
 
@@ -37,3 +39,20 @@ def test_version_is_the_package_version():
 def test_probes_refuse_writes(webapp):
   for path in ("/health", "/health/ready", "/health/version"):
     assert webapp.post(path, status="*").status_int in (404, 405)
+
+
+def test_readiness_checks_redis_when_configured(build_app):
+  """With PM_REDIS_URI set, /health/ready reports Redis; a Redis that does not answer makes it 503."""
+  import socket
+
+  with socket.socket() as probe:
+    if probe.connect_ex(("127.0.0.1", 6379)) != 0:
+      pytest.skip("REDIS UNAVAILABLE at 127.0.0.1:6379")
+  up = build_app(redis_uri="redis://127.0.0.1:6379/15")
+  assert up.get("/health/ready").json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+  with socket.socket() as closed:
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+  down = build_app(redis_uri=f"redis://127.0.0.1:{port}/0")
+  response = down.get("/health/ready", status=503)
+  assert response.json == {"status": "unavailable", "checks": {"database": "ok", "redis": "unavailable"}}

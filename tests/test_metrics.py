@@ -93,6 +93,7 @@ def test_rate_limited_requests_are_counted(fresh_app):
   assert limited[(("limit", "login"),)] == 1
   # Refused before routing, still labelled with the route they were meant for.
   assert requests_total(samples, "GET", "/api/scope", "429") == 2
+  assert requests_total(samples, "POST", "/login", "429") == 1
   assert samples["prodmanager_ratelimit_backend_errors_total"][()] == 0
 
 

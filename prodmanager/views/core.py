@@ -154,6 +154,11 @@ def health_ready(request):
     log.error("readiness: database check failed: %s", error)
     checks["database"] = "unavailable"
     healthy = False
+  backend = getattr(request.registry.get("ratelimit"), "backend", None)
+  if hasattr(backend, "ping"):
+    # Redis is configured: without it rate limits fail open, so the replica is degraded, not dead.
+    checks["redis"] = "ok" if backend.ping() else "unavailable"
+    healthy = healthy and checks["redis"] == "ok"
   request.response.status = 200 if healthy else 503
   return {"status": "ok" if healthy else "unavailable", "checks": checks}
 
