@@ -3,8 +3,9 @@
 Plugins contribute entries with ``config.add_history_source(source)``;
 ``source(request, scope_id, service_id, limit)`` returns up to ``limit`` :class:`HistoryEntry`
 objects, newest first, public information only (never an internal comment or diff). The core
-merges the sources, keeps the newest 50 and renders them with feedgen. Entry ids are stable URIs
-(``tag:`` URIs built from the row and event ids), so feed readers never show an entry twice.
+merges the sources, keeps the newest 50 and renders them with feedgen. Entry ids are stable URLs
+(``<site>/history/<source id>``, built from the row and event ids), so feed readers never show an
+entry twice.
 """
 
 import datetime as dt

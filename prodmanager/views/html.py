@@ -6,6 +6,9 @@ confirmation page, then a POST). Plugins choose their own list and detail templa
 generated from the service's field declarations.
 """
 
+import datetime as dt
+import re
+import zoneinfo
 from urllib.parse import urlencode
 
 from markupsafe import Markup
@@ -45,14 +48,41 @@ def reference_options(request, model) -> list[tuple[str, str]]:
   return [(str(ident), name) for ident, name in rows]
 
 
-def widget_value(value) -> str:
+def instance_zone(request) -> zoneinfo.ZoneInfo:
+  return zoneinfo.ZoneInfo(request.registry.settings["prodmanager.timezone"])
+
+
+def widget_value(value, zone: zoneinfo.ZoneInfo | None = None) -> str:
   if value is None:
     return ""
   if hasattr(value, "value"):
     return value.value
-  if hasattr(value, "strftime"):
-    return value.strftime("%Y-%m-%dT%H:%M")
+  if isinstance(value, dt.datetime):
+    # Forms show dates in the instance time zone, like the pages do.
+    return (value.astimezone(zone) if zone and value.tzinfo else value).strftime("%Y-%m-%dT%H:%M")
   return str(value)
+
+
+NAIVE_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2})?$")
+
+
+def form_data(request, service_class) -> dict:
+  """The submitted form, with dates typed without an offset read in the instance time zone.
+
+  (The API keeps 0.22's rule: a date without an offset is UTC. A browser's datetime-local input
+  has no offset, and people type the local time they read on the pages.)
+  """
+  data = dict(request.POST)
+  zone = instance_zone(request)
+  for field in service_class.fields:
+    raw = data.get(field.name)
+    if isinstance(field, DateTime) and isinstance(raw, str) and NAIVE_DATE.match(raw.strip()):
+      try:
+        naive = dt.datetime.fromisoformat(raw.strip().replace(" ", "T"))
+      except ValueError:
+        continue  # left as typed: the field reports the error
+      data[field.name] = naive.replace(tzinfo=zone).isoformat()
+  return data
 
 
 def form_widgets(request, service_class, values: dict, errors: dict) -> list[dict]:
@@ -63,7 +93,7 @@ def form_widgets(request, service_class, values: dict, errors: dict) -> list[dic
       "name": field.name,
       "label": request._(field.label or f"fields.{field.name}"),
       "required": field.required,
-      "value": widget_value(values.get(field.name)),
+      "value": widget_value(values.get(field.name), instance_zone(request)),
       "errors": errors.get(field.name, []),
       "options": None,
     }
@@ -83,6 +113,7 @@ def form_widgets(request, service_class, values: dict, errors: dict) -> list[dic
       widget["options"] = reference_options(request, field.model)
     elif isinstance(field, DateTime):
       widget["type"] = "datetime-local"
+      widget["label"] = f"{widget['label']} ({request.registry.settings['prodmanager.timezone']})"
     elif isinstance(field, Boolean):
       widget["type"] = "checkbox"
     widgets.append(widget)
@@ -171,7 +202,7 @@ class ResourceViews:
 
   def create(self):
     try:
-      row = self.service.create(dict(self.request.POST))
+      row = self.service.create(form_data(self.request, self.service))
     except AppError as error:
       self.request.response.status = error.status
       return self.form(dict(self.request.POST), error.reasons, error.message)
@@ -185,7 +216,7 @@ class ResourceViews:
   def update(self):
     row = self.context.row
     try:
-      self.service.update(row, dict(self.request.POST))
+      self.service.update(row, form_data(self.request, self.service))
     except AppError as error:
       self.request.response.status = error.status
       return self.form(dict(self.request.POST), error.reasons, error.message, row=row)

@@ -1,0 +1,56 @@
+"""Forms read and show dates in the instance time zone (PM_TIMEZONE), as the pages do; the API stays UTC."""
+
+import pytest
+
+
+def resource_form(page, action_end: str):
+  return next(
+    form for key, form in page.forms.items() if isinstance(key, int) and form.action.endswith(action_end)
+  )
+
+
+@pytest.fixture
+def paris(webapp, operator, registry, monkeypatch):
+  if "announcement" not in registry["resource_types"]:
+    pytest.skip("the announcement plugin is not enabled")
+  # The time zone is read from the settings at each request.
+  monkeypatch.setitem(registry.settings, "prodmanager.timezone", "Europe/Paris")
+  return webapp
+
+
+def test_a_date_typed_in_a_form_is_local_time(paris, token_headers):
+  scope = paris.post_json("/api/scope", {"name": "Paris DC1"}, headers=token_headers).json
+  service = paris.post_json("/api/service", {"name": "Compute"}, headers=token_headers).json
+  page = paris.get("/announcement/create")
+  assert "(Europe/Paris)" in page.text
+  form = resource_form(page, "/create")
+  form["name"] = "Winter maintenance window"
+  form["level"] = "low"
+  form["scope"] = str(scope["id"])
+  form["service"] = str(service["id"])
+  form["start_date"] = "2026-01-10T10:00"  # 09:00 UTC in winter
+  form["end_date"] = "2026-07-10T10:00"  # 08:00 UTC in summer
+  detail = form.submit(status=303).follow()
+  ident = int(detail.request.path.rsplit("/", 1)[1])
+  body = paris.get(f"/api/announcement/{ident}").json
+  assert (body["start_date"], body["end_date"]) == ("2026-01-10T09:00", "2026-07-10T08:00")
+  update = resource_form(paris.get(f"/announcement/{ident}/update"), "/update")
+  assert (update["start_date"].value, update["end_date"].value) == ("2026-01-10T10:00", "2026-07-10T10:00")
+
+
+def test_the_api_keeps_utc_for_dates_without_offset(paris, token_headers):
+  scope = paris.post_json("/api/scope", {"name": "Paris DC1"}, headers=token_headers).json
+  service = paris.post_json("/api/service", {"name": "Compute"}, headers=token_headers).json
+  body = paris.post_json(
+    "/api/announcement",
+    {
+      "name": "API dates",
+      "level": "low",
+      "scope": scope["id"],
+      "service": service["id"],
+      "start_date": "2026-01-10T10:00",
+      "end_date": "2026-01-11T10:00",
+    },
+    headers=token_headers,
+  ).json
+  assert body["start_date"] == "2026-01-10T10:00"
