@@ -169,8 +169,8 @@ def set_pagination_headers(request, page: Page) -> None:
   ):
     if number is not None:
       # Percent-encoded: a header is Latin-1, and query values may be anything.
-      params = [(key, value) for key, value in request.GET.items() if key != "page"] + [("page", str(number))]
-      links.append(f'<{request.path_url}?{urlencode(params)}>; rel="{rel}"')
+      params = {**dict(request.GET), "page": str(number)}
+      links.append(f'<{request.path_url}?{urlencode(sorted(params.items()))}>; rel="{rel}"')
   if links:
     headers["Link"] = ", ".join(links)
 

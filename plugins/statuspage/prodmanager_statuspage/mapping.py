@@ -1,0 +1,126 @@
+"""From ProdManager's vocabulary to Atlassian Statuspage's (product.md §6): pure functions, no I/O.
+
+Components. A (scope, service) pair with monitors is a component; its status is the worst of:
+
+* its monitors: all ok → ``operational``; a warning and no alert → ``degraded_performance``; some
+  but not all monitors in alert → ``partial_outage``; every monitor in alert → ``major_outage``;
+* its ongoing incidents (product.md §2.9: a critical/high incident raises to alert, another one to
+  warning): critical/high → ``major_outage``, moderate/low/minor → ``degraded_performance``;
+* an in-progress maintenance shows ``under_maintenance``, only when nothing else is wrong: a
+  maintenance never hides an outage or a degradation.
+
+The order used for "worst" is operational < under_maintenance < degraded_performance <
+partial_outage < major_outage. A component group (a scope) shows the worst of its components.
+
+Incidents: active, investigating → ``investigating``; stable → ``monitoring``; resolved →
+``resolved``. Impact: critical → ``critical``, high → ``major``, moderate/low → ``minor``, minor →
+``none``. Maintenances: scheduled → ``scheduled``, in-progress → ``in_progress``, succeed/failed →
+``completed``; canceled ones are left out of every endpoint.
+
+Page status indicator (none < minor < major < critical): the worst of the ongoing incidents'
+impacts and of the indicator the components give — some component in ``major_outage`` → ``major``;
+some component in ``partial_outage`` or ``degraded_performance`` → ``minor``; else ``none``. Only
+a critical incident makes the page ``critical``. Under maintenance only, the indicator stays
+``none`` and the description says "Service Under Maintenance". The description is Statuspage's
+wording for the indicator (none "All Systems Operational", minor "Minor Service Outage", major
+"Partial System Outage", critical "Major System Outage").
+"""
+
+import datetime as dt
+
+OPERATIONAL = "operational"
+UNDER_MAINTENANCE = "under_maintenance"
+DEGRADED = "degraded_performance"
+PARTIAL_OUTAGE = "partial_outage"
+MAJOR_OUTAGE = "major_outage"
+COMPONENT_STATUSES = (OPERATIONAL, UNDER_MAINTENANCE, DEGRADED, PARTIAL_OUTAGE, MAJOR_OUTAGE)
+COMPONENT_RANK = {status: rank for rank, status in enumerate(COMPONENT_STATUSES)}
+
+INDICATORS = ("none", "minor", "major", "critical")
+INDICATOR_RANK = {indicator: rank for rank, indicator in enumerate(INDICATORS)}
+DESCRIPTIONS = {
+  "none": "All Systems Operational",
+  "minor": "Minor Service Outage",
+  "major": "Partial System Outage",
+  "critical": "Major System Outage",
+}
+UNDER_MAINTENANCE_DESCRIPTION = "Service Under Maintenance"
+
+INCIDENT_STATUS = {
+  "active": "investigating",
+  "investigating": "investigating",
+  "stable": "monitoring",
+  "resolved": "resolved",
+}
+INCIDENT_IMPACT = {
+  "critical": "critical",
+  "high": "major",
+  "moderate": "minor",
+  "low": "minor",
+  "minor": "none",
+}
+ALERTING_SEVERITIES = frozenset({"critical", "high"})
+MAINTENANCE_STATUS = {
+  "scheduled": "scheduled",
+  "in-progress": "in_progress",
+  "succeed": "completed",
+  "failed": "completed",
+  "canceled": None,  # left out
+}
+
+
+def worst(statuses) -> str:
+  """The worst of component statuses (operational when there is none)."""
+  return max(statuses, key=COMPONENT_RANK.__getitem__, default=OPERATIONAL)
+
+
+def monitors_status(counts: dict[str, int]) -> str:
+  """The component status that monitor counts ``{"ok": n, "warning": n, "alert": n}`` give."""
+  total = sum(counts.values())
+  alert = counts.get("alert", 0)
+  if alert:
+    return MAJOR_OUTAGE if alert == total else PARTIAL_OUTAGE
+  if counts.get("warning", 0):
+    return DEGRADED
+  return OPERATIONAL
+
+
+def incident_component_status(severity: str) -> str:
+  """How an ongoing incident of this severity shows on its component (product.md §2.9)."""
+  return MAJOR_OUTAGE if severity in ALERTING_SEVERITIES else DEGRADED
+
+
+def component_status(counts: dict[str, int], incident_severities=(), in_maintenance: bool = False) -> str:
+  """A (scope, service) pair's component status: monitors, raised by ongoing incidents, and
+  ``under_maintenance`` only when nothing is worse than operational."""
+  status = worst([monitors_status(counts), *(incident_component_status(s) for s in incident_severities)])
+  if in_maintenance and status == OPERATIONAL:
+    return UNDER_MAINTENANCE
+  return status
+
+
+def components_indicator(statuses: list[str]) -> str:
+  if MAJOR_OUTAGE in statuses:
+    return "major"
+  if PARTIAL_OUTAGE in statuses or DEGRADED in statuses:
+    return "minor"
+  return "none"
+
+
+def page_status(component_statuses: list[str], incident_impacts: list[str]) -> dict:
+  """``{"indicator", "description"}`` of the page (see the module docstring)."""
+  indicator = max(
+    [components_indicator(component_statuses), *incident_impacts], key=INDICATOR_RANK.__getitem__
+  )
+  description = DESCRIPTIONS[indicator]
+  if indicator == "none" and UNDER_MAINTENANCE in component_statuses:
+    description = UNDER_MAINTENANCE_DESCRIPTION
+  return {"indicator": indicator, "description": description}
+
+
+def iso(value: dt.datetime | None) -> str | None:
+  """Statuspage's date format: ISO 8601 in UTC with milliseconds, ``2024-01-01T10:00:00.000Z``."""
+  if value is None:
+    return None
+  value = value.astimezone(dt.UTC)
+  return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"

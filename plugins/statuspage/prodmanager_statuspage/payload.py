@@ -1,0 +1,501 @@
+"""The payloads of the Statuspage-compatible endpoints, read with a fixed number of SQL queries.
+
+Each endpoint's body is built from a few grouped queries whatever the amount of data: the page's
+last update (1), the components (monitor counts per pair with the scope and service names, their
+status history bounds, ongoing incidents and in-progress maintenances per pair: 4), the listed
+incidents or maintenances (1 each) and their public timeline events (1 each).
+
+Ids are strings: ``scope-3`` (a component group), ``scope-3-service-5`` (a component),
+``incident-12``, ``maintenance-7`` and ``incident-12-event-40`` (an update). Dates are UTC with
+milliseconds (``2024-01-01T10:00:00.000Z``). Nothing in a payload depends on the time of the request
+(only which maintenances are upcoming does), so the ETag changes exactly when the data does.
+
+Updates (``incident_updates``) come from the PUBLIC timeline only, newest first: the creation, each
+status change (told from the internal update event's status values alone — the rest of its diff is
+never published) and every public comment. Internal comments never appear.
+"""
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, func, or_, select
+
+from prodmanager.services import now
+from prodmanager.timeline import EventType
+from prodmanager_incident.models import ONGOING, Incident, IncidentEvent
+from prodmanager_maintenance.models import Maintenance, MaintenanceEvent, MaintenanceStatus
+from prodmanager_monitor.models import Monitor, MonitorStatusChange
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+
+from .mapping import (
+  INCIDENT_IMPACT,
+  INCIDENT_STATUS,
+  MAINTENANCE_STATUS,
+  OPERATIONAL,
+  UNDER_MAINTENANCE,
+  component_status,
+  incident_component_status,
+  iso,
+  page_status,
+  worst,
+)
+
+PAGE_ID = "prodmanager"
+LIST_SIZE = 50  # incidents.json and scheduled-maintenances.json: the 50 most recent, as Statuspage
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the date of what has no recorded date
+# encode_diff (prodmanager.timeline) writes JSON with the standard separators and escapes quotes
+# inside string values, so this pattern only matches a diff that has a "status" key.
+STATUS_CHANGE = '%"status": [%'
+MONITOR_STATUSES = ("ok", "warning", "alert")
+
+
+def public_events(model):
+  """The events anyone may read: creations, status changes and public comments."""
+  return or_(
+    model.type == EventType.CREATE,
+    and_(model.type == EventType.COMMENT, model.internal.is_(False)),
+    and_(model.type == EventType.UPDATE, model.content.like(STATUS_CHANGE)),
+  )
+
+
+@dataclass
+class Component:
+  """A (scope, service) pair with monitors."""
+
+  scope_id: int
+  service_id: int
+  scope_name: str
+  name: str
+  description: str
+  scope_description: str = ""
+  counts: dict = field(default_factory=lambda: dict.fromkeys(MONITOR_STATUSES, 0))
+  created_at: dt.datetime = EPOCH
+  updated_at: dt.datetime = EPOCH
+  status: str = OPERATIONAL
+  position: int = 0
+
+  @property
+  def id(self) -> str:
+    return f"scope-{self.scope_id}-service-{self.service_id}"
+
+  @property
+  def group_id(self) -> str:
+    return f"scope-{self.scope_id}"
+
+
+@dataclass
+class Group:
+  """A scope that has components."""
+
+  scope_id: int
+  name: str
+  description: str
+  components: list = field(default_factory=list)
+  position: int = 0
+
+  @property
+  def id(self) -> str:
+    return f"scope-{self.scope_id}"
+
+  @property
+  def status(self) -> str:
+    return worst(component.status for component in self.components)
+
+  @property
+  def created_at(self) -> dt.datetime:
+    return min(component.created_at for component in self.components)
+
+  @property
+  def updated_at(self) -> dt.datetime:
+    return max(component.updated_at for component in self.components)
+
+
+class Statuspage:
+  """Builds the payloads for one request; the components are read once and shared."""
+
+  def __init__(self, request):
+    self.request = request
+    self.db = request.dbsession
+    self._groups: list[Group] | None = None
+    self._ongoing_severities: dict[tuple[int, int], set[str]] = {}
+
+  # -- page, components, status -------------------------------------------------------------------
+
+  def page(self) -> dict:
+    return {
+      "id": PAGE_ID,
+      "name": self.request._("app.name"),
+      "url": self.request.application_url,
+      "time_zone": self.request.registry.settings["prodmanager.timezone"],
+      "updated_at": iso(self.page_updated_at()),
+    }
+
+  def page_updated_at(self) -> dt.datetime:
+    """The newest public change: a monitor status, a creation, a status change or a public comment."""
+    latest = [
+      select(func.max(MonitorStatusChange.changed_at)).scalar_subquery(),
+      select(func.max(Incident.creation_date)).scalar_subquery(),
+      select(func.max(Maintenance.creation_date)).scalar_subquery(),
+      select(func.max(IncidentEvent.creation_date)).where(public_events(IncidentEvent)).scalar_subquery(),
+      select(func.max(MaintenanceEvent.creation_date))
+      .where(public_events(MaintenanceEvent))
+      .scalar_subquery(),
+    ]
+    values = [value for value in self.db.execute(select(*latest)).one() if value is not None]
+    return max(values, default=EPOCH)
+
+  def groups(self) -> list[Group]:
+    if self._groups is None:
+      self._groups = self.read_groups()
+    return self._groups
+
+  def read_groups(self) -> list[Group]:
+    pair = (Monitor.scope_id, Monitor.service_id)
+    components: dict[tuple[int, int], Component] = {}
+    names = (Scope.name, Scope.description, Service.name, Service.description)
+    counts = (
+      select(*pair, *names, Monitor.status, func.count())
+      .join(Scope, Scope.id == Monitor.scope_id)
+      .join(Service, Service.id == Monitor.service_id)
+      .group_by(*pair, *names, Monitor.status)
+    )
+    for scope_id, service_id, scope, scope_text, service, service_text, status, count in self.db.execute(
+      counts
+    ):
+      component = components.get((scope_id, service_id))
+      if component is None:
+        component = components[(scope_id, service_id)] = Component(
+          scope_id, service_id, scope, service, service_text or "", scope_text or ""
+        )
+      component.counts[status.value] = count
+    history = (
+      select(*pair, func.min(MonitorStatusChange.changed_at), func.max(MonitorStatusChange.changed_at))
+      .join(MonitorStatusChange, MonitorStatusChange.monitor_id == Monitor.id)
+      .group_by(*pair)
+    )
+    for scope_id, service_id, first, last in self.db.execute(history):
+      if (scope_id, service_id) in components:
+        components[(scope_id, service_id)].created_at = first or EPOCH
+        components[(scope_id, service_id)].updated_at = last or first or EPOCH
+    incidents = (
+      select(Incident.scope_id, Incident.service_id, Incident.severity)
+      .where(Incident.status.in_(ONGOING))
+      .distinct()
+    )
+    for scope_id, service_id, severity in self.db.execute(incidents):
+      self._ongoing_severities.setdefault((scope_id, service_id), set()).add(severity.value)
+    maintenances = set(
+      self.db.execute(
+        select(Maintenance.scope_id, Maintenance.service_id)
+        .where(Maintenance.status == MaintenanceStatus.IN_PROGRESS)
+        .distinct()
+      ).all()
+    )
+    groups: dict[int, Group] = {}
+    for key, component in components.items():
+      component.status = component_status(
+        component.counts, self._ongoing_severities.get(key, ()), key in maintenances
+      )
+      group = groups.get(component.scope_id)
+      if group is None:
+        group = groups[component.scope_id] = Group(
+          component.scope_id, component.scope_name, component.scope_description
+        )
+      group.components.append(component)
+    ordered = sorted(groups.values(), key=lambda group: (group.name.lower(), group.scope_id))
+    for position, group in enumerate(ordered, start=1):
+      group.position = position
+      group.components.sort(key=lambda component: (component.name.lower(), component.service_id))
+      for number, component in enumerate(group.components, start=1):
+        component.position = number
+    return ordered
+
+  def component_map(self) -> dict[tuple[int, int], Component]:
+    return {
+      (component.scope_id, component.service_id): component
+      for group in self.groups()
+      for component in group.components
+    }
+
+  def serialize_component(self, component: Component) -> dict:
+    return {
+      "id": component.id,
+      "name": component.name,
+      "status": component.status,
+      "created_at": iso(component.created_at),
+      "updated_at": iso(component.updated_at),
+      "position": component.position,
+      "description": component.description or None,
+      "showcase": True,
+      "start_date": component.created_at.date().isoformat() if component.created_at != EPOCH else None,
+      "group_id": component.group_id,
+      "page_id": PAGE_ID,
+      "group": False,
+      "only_show_if_degraded": False,
+    }
+
+  def serialize_group(self, group: Group) -> dict:
+    return {
+      "id": group.id,
+      "name": group.name,
+      "status": group.status,
+      "created_at": iso(group.created_at),
+      "updated_at": iso(group.updated_at),
+      "position": group.position,
+      "description": group.description or None,
+      "showcase": False,
+      "start_date": None,
+      "group_id": None,
+      "page_id": PAGE_ID,
+      "group": True,
+      "only_show_if_degraded": False,
+      "components": [component.id for component in group.components],
+    }
+
+  def components(self) -> list[dict]:
+    """Each group followed by its components, as Statuspage lists them."""
+    items = []
+    for group in self.groups():
+      items.append(self.serialize_group(group))
+      items.extend(self.serialize_component(component) for component in group.components)
+    return items
+
+  def status(self) -> dict:
+    statuses = [component.status for group in self.groups() for component in group.components]
+    impacts = [
+      INCIDENT_IMPACT[severity] for severities in self._ongoing_severities.values() for severity in severities
+    ]
+    return page_status(statuses, impacts)
+
+  # -- incidents and maintenances -----------------------------------------------------------------
+
+  def events_of(self, model, ids: list[int]) -> dict[int, list]:
+    """The public events of many rows in one query, oldest first."""
+    events = {ident: [] for ident in ids}
+    if ids:
+      statement = (
+        select(model)
+        .where(model.parent_id.in_(ids), public_events(model))
+        .order_by(model.creation_date, model.id)
+      )
+      for event in self.db.scalars(statement):
+        events[event.parent_id].append(event)
+    return events
+
+  def updates(self, prefix, row, events, current_status, update_status, implied, notify, default_body):
+    """The ``incident_updates`` of a row, newest first.
+
+    ``update_status(status)`` maps our status to Statuspage's; ``implied(statuspage_status)`` is the
+    status the row gives its component then (for ``affected_components``); ``notify(event)`` tells
+    whether subscribers are notified of such an event (product.md §8).
+    """
+    parsed = [entry for entry in (parse_event(event, default_body) for event in events) if entry]
+    status = initial_status(parsed, current_status)
+    component = self.component_map().get((row.scope_id, row.service_id))
+    ident = f"{prefix}-{row.id}"
+    shown = OPERATIONAL
+    updates = []
+    for event, change, body in parsed:
+      if event.type is EventType.CREATE:
+        status = change[1] or status
+      elif event.type is EventType.UPDATE:
+        old, status = change
+        body = f"Status changed from {old} to {status}." if old else f"Status changed to {status}."
+      mapped = update_status(status)
+      new_shown = implied(mapped)
+      date = iso(event.creation_date)
+      updates.append(
+        {
+          "id": f"{ident}-event-{event.id}",
+          "status": mapped,
+          "body": body,
+          "incident_id": ident,
+          "created_at": date,
+          "updated_at": date,
+          "display_at": date,
+          "affected_components": None
+          if component is None
+          else [
+            {
+              "code": component.id,
+              "name": f"{component.scope_name} - {component.name}",
+              "old_status": shown,
+              "new_status": new_shown,
+            }
+          ],
+          "deliver_notifications": notify(event),
+          "custom_tweet": None,
+          "tweet_id": None,
+        }
+      )
+      shown = new_shown
+    updates.reverse()
+    return updates
+
+  def common(self, prefix, row, updates, status, impact, started_at) -> dict:
+    component = self.component_map().get((row.scope_id, row.service_id))
+    created = iso(row.creation_date)
+    return {
+      "id": f"{prefix}-{row.id}",
+      "name": row.name,
+      "status": status,
+      "created_at": created,
+      "updated_at": updates[0]["updated_at"] if updates else created,
+      "monitoring_at": None,
+      "resolved_at": None,
+      "impact": impact,
+      "shortlink": f"{self.request.application_url}/{prefix}/{row.id}",
+      "started_at": iso(started_at),
+      "page_id": PAGE_ID,
+      "incident_updates": updates,
+      "components": [] if component is None else [self.serialize_component(component)],
+    }
+
+  def incidents(self, statement) -> list[dict]:
+    rows = list(self.db.scalars(statement))
+    events = self.events_of(IncidentEvent, [row.id for row in rows])
+    items = []
+    for row in rows:
+      severity, current = row.severity.value, row.status.value
+
+      def implied(status, severity=severity):
+        return OPERATIONAL if status == "resolved" else incident_component_status(severity)
+
+      updates = self.updates(
+        "incident",
+        row,
+        events[row.id],
+        current,
+        lambda status, current=current: INCIDENT_STATUS.get(status) or INCIDENT_STATUS[current],
+        implied,
+        lambda event: True,  # creation, status changes and public comments are all notified
+        "This incident has been reported.",
+      )
+      item = self.common(
+        "incident",
+        row,
+        updates,
+        INCIDENT_STATUS[row.status.value],
+        INCIDENT_IMPACT[severity],
+        row.start_impact_date,
+      )
+      item["monitoring_at"] = iso(row.stable_date)
+      item["resolved_at"] = iso(row.resolve_date)
+      items.append(item)
+    return items
+
+  def maintenances(self, statement) -> list[dict]:
+    rows = list(self.db.scalars(statement))
+    events = self.events_of(MaintenanceEvent, [row.id for row in rows])
+    items = []
+    for row in rows:
+      status = MAINTENANCE_STATUS[row.status.value]
+      updates = self.updates(
+        "maintenance",
+        row,
+        events[row.id],
+        row.status.value,
+        # A maintenance canceled for a while, then reopened: its updates of then read "completed".
+        lambda status, current=status: (
+          "completed" if status == "canceled" else MAINTENANCE_STATUS.get(status) or current
+        ),
+        lambda status: UNDER_MAINTENANCE if status == "in_progress" else OPERATIONAL,
+        lambda event: event.type is not EventType.COMMENT,  # maintenance comments are not mailed
+        "This maintenance has been scheduled.",
+      )
+      item = self.common(
+        "maintenance", row, updates, status, "maintenance", row.start_date or row.scheduled_start_date
+      )
+      item["resolved_at"] = iso(row.end_date) if status == "completed" else None
+      item["scheduled_for"] = iso(row.scheduled_start_date)
+      item["scheduled_until"] = iso(row.scheduled_end_date)
+      items.append(item)
+    return items
+
+
+def parse_event(event, default_body: str):
+  """``(event, [old, new] status or None, body)``; None for an update event without a status change.
+
+  A comment's body is its text; a creation's is the description it was created with (or
+  ``default_body``); a status change's is written from its two statuses by :meth:`updates`.
+  """
+  if event.type is EventType.COMMENT:
+    return event, None, event.content
+  try:
+    diff = json.loads(event.content or "{}")
+  except ValueError:
+    diff = {}
+  diff = diff if isinstance(diff, dict) else {}
+  change = diff.get("status")
+  valid = (
+    isinstance(change, list) and len(change) == 2 and all(v is None or isinstance(v, str) for v in change)
+  )
+  if event.type is EventType.UPDATE:
+    return (event, change, "") if valid and change[1] else None
+  description = diff.get("description")
+  body = description[1] if isinstance(description, list) and len(description) == 2 else None
+  return event, change if valid else [None, None], body if isinstance(body, str) and body else default_body
+
+
+def initial_status(parsed: list, current: str) -> str:
+  """The status a row was created with: its creation event says it, or the first status change's
+  old value; the current status when the timeline tells nothing."""
+  for event, change, _ in parsed:
+    if change is None:
+      continue
+    candidate = change[1] if event.type is EventType.CREATE else change[0]
+    if candidate:
+      return candidate
+  return current
+
+
+# -- the statements of the endpoints ----------------------------------------------------------------
+
+
+def recent_incidents():
+  return select(Incident).order_by(Incident.start_impact_date.desc(), Incident.id.desc()).limit(LIST_SIZE)
+
+
+def unresolved_incidents():
+  return (
+    select(Incident)
+    .where(Incident.status.in_(ONGOING))
+    .order_by(Incident.start_impact_date.desc(), Incident.id.desc())
+  )
+
+
+def recent_maintenances():
+  return (
+    select(Maintenance)
+    .where(Maintenance.status != MaintenanceStatus.CANCELED)
+    .order_by(Maintenance.scheduled_start_date.desc(), Maintenance.id.desc())
+    .limit(LIST_SIZE)
+  )
+
+
+def upcoming_clause():
+  """Still scheduled and not overdue (its window has not entirely passed)."""
+  return and_(Maintenance.status == MaintenanceStatus.SCHEDULED, Maintenance.scheduled_end_date > now())
+
+
+def active_clause():
+  return Maintenance.status == MaintenanceStatus.IN_PROGRESS
+
+
+def soonest(statement):
+  return statement.order_by(Maintenance.scheduled_start_date.asc(), Maintenance.id.asc())
+
+
+def upcoming_maintenances():
+  return soonest(select(Maintenance).where(upcoming_clause()))
+
+
+def active_maintenances():
+  return soonest(select(Maintenance).where(active_clause()))
+
+
+def current_maintenances():
+  """summary.json: the upcoming and the in-progress ones."""
+  return soonest(select(Maintenance).where(or_(upcoming_clause(), active_clause())))

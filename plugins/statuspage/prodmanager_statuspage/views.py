@@ -1,0 +1,76 @@
+"""The views of ``/api/v2/*.json`` and their headers: CORS for any origin, a 30-second public cache
+(the ETag and the 304 answers come from the core's ETag tween)."""
+
+from pyramid.events import NewResponse
+
+from . import payload
+from .payload import Statuspage
+
+PREFIX = "/api/v2/"
+CACHE_CONTROL = "public, max-age=30"
+
+
+def summary_view(context, request):
+  page = Statuspage(request)
+  components = page.components()
+  return {
+    "page": page.page(),
+    "components": components,
+    "incidents": page.incidents(payload.unresolved_incidents()),
+    "scheduled_maintenances": page.maintenances(payload.current_maintenances()),
+    "status": page.status(),
+  }
+
+
+def status_view(context, request):
+  page = Statuspage(request)
+  return {"page": page.page(), "status": page.status()}
+
+
+def components_view(context, request):
+  page = Statuspage(request)
+  return {"page": page.page(), "components": page.components()}
+
+
+def incidents_view(statement):
+  def view(context, request):
+    page = Statuspage(request)
+    return {"page": page.page(), "incidents": page.incidents(statement())}
+
+  return view
+
+
+def maintenances_view(statement):
+  def view(context, request):
+    page = Statuspage(request)
+    return {"page": page.page(), "scheduled_maintenances": page.maintenances(statement())}
+
+  return view
+
+
+def add_headers(event) -> None:
+  """Any web page may read these endpoints (CORS ``*``), and caches may keep them 30 seconds."""
+  if not event.request.path.startswith(PREFIX):
+    return
+  response = event.response
+  response.headers["Access-Control-Allow-Origin"] = "*"
+  if response.status_code == 200:
+    response.cache_control = CACHE_CONTROL
+
+
+VIEWS = {
+  "summary.json": summary_view,
+  "status.json": status_view,
+  "components.json": components_view,
+  "incidents.json": incidents_view(payload.recent_incidents),
+  "incidents/unresolved.json": incidents_view(payload.unresolved_incidents),
+  "scheduled-maintenances.json": maintenances_view(payload.recent_maintenances),
+  "scheduled-maintenances/upcoming.json": maintenances_view(payload.upcoming_maintenances),
+  "scheduled-maintenances/active.json": maintenances_view(payload.active_maintenances),
+}
+
+
+def includeme(config):
+  for path, view in VIEWS.items():
+    config.add_api_view(view, PREFIX + path, "GET")
+  config.add_subscriber(add_headers, NewResponse)

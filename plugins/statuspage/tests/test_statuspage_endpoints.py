@@ -1,0 +1,518 @@
+"""The eight /api/v2 endpoints: what each one lists, the components and groups, the page block and
+indicator, incident updates from the PUBLIC timeline only, headers (CORS, Cache-Control, ETag/304)
+and a constant number of SQL queries."""
+
+import datetime as dt
+
+import pytest
+from statuspage_testing import ENDPOINTS, at, diff
+
+from prodmanager.services import now
+
+
+def ids(items) -> list[str]:
+  return [item["id"] for item in items]
+
+
+# -- page, components, status ------------------------------------------------------------------------
+
+
+def test_page_block(world, v2):
+  world.monitor("Paris DC", "Compute", when=at(minutes=5))
+  world.incident("Paris DC", "Compute", when=at(minutes=1))
+  for path in ENDPOINTS:
+    page = v2(path)["page"]
+    assert page == {
+      "id": "prodmanager",
+      "name": "ProdManager",
+      "url": "http://localhost",
+      "time_zone": "UTC",
+      "updated_at": "2024-05-01T12:05:00.000Z",  # the newest public change: the monitor's
+    }
+
+
+def test_page_of_an_empty_instance(v2):
+  body = v2("summary.json")
+  assert body["page"]["updated_at"] == "1970-01-01T00:00:00.000Z"
+  assert body["components"] == body["incidents"] == body["scheduled_maintenances"] == []
+  assert body["status"] == {"indicator": "none", "description": "All Systems Operational"}
+
+
+def test_page_time_zone_is_the_configured_one(build_app):
+  app = build_app(timezone="Europe/Paris")
+  assert app.get("/api/v2/status.json").json["page"]["time_zone"] == "Europe/Paris"
+
+
+def test_components_and_groups(world, v2):
+  world.scope("Paris DC", description="The Paris datacenter")
+  world.service("Network", description="Routers")
+  world.monitor("Paris DC", "Network", "ok", when=at(minutes=10))
+  world.monitor("Paris DC", "Network", "warning", when=at(minutes=20))
+  world.monitor("Paris DC", "Compute", "ok", when=at(minutes=30))
+  world.monitor("Lyon DC", "Compute", "alert", when=at(days=1))
+  world.scope("Empty DC")  # no monitor: no group
+  world.service("Storage")
+  world.incident("Empty DC", "Storage")  # a pair without monitors is no component
+  paris, lyon = world.scope("Paris DC").id, world.scope("Lyon DC").id
+  compute, network = world.service("Compute").id, world.service("Network").id
+
+  components = v2("components.json")["components"]
+  # Groups by name, each followed by its components by name.
+  assert ids(components) == [
+    f"scope-{lyon}",
+    f"scope-{lyon}-service-{compute}",
+    f"scope-{paris}",
+    f"scope-{paris}-service-{compute}",
+    f"scope-{paris}-service-{network}",
+  ]
+  group, network_component = components[2], components[4]
+  assert group == {
+    "id": f"scope-{paris}",
+    "name": "Paris DC",
+    "status": "degraded_performance",
+    "created_at": "2024-05-01T12:10:00.000Z",
+    "updated_at": "2024-05-01T12:30:00.000Z",
+    "position": 2,
+    "description": "The Paris datacenter",
+    "showcase": False,
+    "start_date": None,
+    "group_id": None,
+    "page_id": "prodmanager",
+    "group": True,
+    "only_show_if_degraded": False,
+    "components": [f"scope-{paris}-service-{compute}", f"scope-{paris}-service-{network}"],
+  }
+  assert network_component == {
+    "id": f"scope-{paris}-service-{network}",
+    "name": "Network",
+    "status": "degraded_performance",
+    "created_at": "2024-05-01T12:10:00.000Z",
+    "updated_at": "2024-05-01T12:20:00.000Z",
+    "position": 2,
+    "description": "Routers",
+    "showcase": True,
+    "start_date": "2024-05-01",
+    "group_id": f"scope-{paris}",
+    "page_id": "prodmanager",
+    "group": False,
+    "only_show_if_degraded": False,
+  }
+  assert [item["position"] for item in components] == [1, 1, 2, 1, 2]
+  assert components[3]["description"] is None  # an empty description is null, as Statuspage's
+  assert components[0]["status"] == components[1]["status"] == "major_outage"
+  # summary.json lists the same components.
+  assert v2("summary.json")["components"] == components
+
+
+def test_status_follows_components_and_incidents(world, v2):
+  world.monitor("Paris DC", "Compute", "ok")
+  assert v2("status.json")["status"] == {"indicator": "none", "description": "All Systems Operational"}
+  world.maintenance("Paris DC", "Compute", status="in-progress", start=at(days=-1), hours=10**5)
+  assert v2("status.json")["status"] == {"indicator": "none", "description": "Service Under Maintenance"}
+  world.monitor("Lyon DC", "Compute", "warning")
+  assert v2("status.json")["status"] == {"indicator": "minor", "description": "Minor Service Outage"}
+  world.monitor("Lyon DC", "Network", "alert")
+  assert v2("status.json")["status"] == {"indicator": "major", "description": "Partial System Outage"}
+  world.incident("Paris DC", "Compute", severity="critical", status="resolved")  # past: ignored
+  assert v2("status.json")["status"]["indicator"] == "major"
+  world.incident("Paris DC", "Compute", severity="critical", status="stable")
+  assert v2("status.json")["status"] == {"indicator": "critical", "description": "Major System Outage"}
+  assert v2("summary.json")["status"] == v2("status.json")["status"]
+
+
+def test_status_indicator_of_an_incident_without_monitors(world, v2):
+  """An ongoing incident sets the indicator even on a pair that is not a component."""
+  world.incident("Paris DC", "Compute", severity="moderate", status="investigating")
+  assert v2("components.json")["components"] == []
+  assert v2("status.json")["status"] == {"indicator": "minor", "description": "Minor Service Outage"}
+
+
+# -- incidents -----------------------------------------------------------------------------------------
+
+
+def test_incidents_lists(world, v2):
+  world.monitor("Paris DC", "Compute")
+  rows = {
+    status: world.incident(
+      "Paris DC", "Compute", name=f"Incident {status}", status=status, when=at(minutes=n)
+    )
+    for n, status in enumerate(["active", "investigating", "stable", "resolved"])
+  }
+  newest_first = [f"incident-{rows[s].id}" for s in ("resolved", "stable", "investigating", "active")]
+  assert ids(v2("incidents.json")["incidents"]) == newest_first
+  assert ids(v2("incidents/unresolved.json")["incidents"]) == newest_first[1:]
+  assert ids(v2("summary.json")["incidents"]) == newest_first[1:]
+
+
+def test_incidents_json_keeps_the_50_most_recent(world, v2):
+  rows = [world.incident("Paris DC", "Compute", when=at(minutes=n), status="resolved") for n in range(52)]
+  listed = ids(v2("incidents.json")["incidents"])
+  assert listed == [f"incident-{row.id}" for row in reversed(rows)][:50]
+
+
+def test_incident_fields(world, v2):
+  world.monitor("Paris DC", "Compute")
+  row = world.incident(
+    "Paris DC",
+    "Compute",
+    name="Database down",
+    status="resolved",
+    severity="critical",
+    when=at(minutes=10),
+    start_impact_date=at(),
+    investigation_date=at(minutes=12),
+    stable_date=at(minutes=30),
+    resolve_date=at(minutes=45),
+  )
+  (incident,) = v2("incidents.json")["incidents"]
+  updates = incident.pop("incident_updates")
+  component = incident.pop("components")
+  assert incident == {
+    "id": f"incident-{row.id}",
+    "name": "Database down",
+    "status": "resolved",
+    "created_at": "2024-05-01T12:10:00.000Z",
+    "updated_at": "2024-05-01T12:10:00.000Z",  # its newest public update (here, the creation)
+    "monitoring_at": "2024-05-01T12:30:00.000Z",
+    "resolved_at": "2024-05-01T12:45:00.000Z",
+    "impact": "critical",
+    "shortlink": f"http://localhost/incident/{row.id}",
+    "started_at": "2024-05-01T12:00:00.000Z",
+    "page_id": "prodmanager",
+  }
+  assert len(updates) == 1
+  assert ids(component) == [f"scope-{world.scope('Paris DC').id}-service-{world.service('Compute').id}"]
+  assert component == v2("components.json")["components"][1:]
+
+
+def test_incident_updates_come_from_the_public_timeline_only(world, v2, make_token):
+  world.monitor("Paris DC", "Compute")
+  row = world.incident(
+    "Paris DC",
+    "Compute",
+    status="resolved",
+    severity="high",
+    events=[
+      ("create", diff(description=[None, "Users cannot log in"], status=[None, "active"]), True),
+      ("comment", "We are looking into it.", False),
+      ("comment", "SECRET: the root password leaked", True),
+      ("update", diff(status=["active", "stable"], description=["Users", "SECRET diff"]), True),
+      ("update", diff(external_reference=[None, "SECRET-REF"]), True),  # no status change: not public
+      ("comment", "Fixed, watching.", False),
+      ("update", diff(status=["stable", "resolved"]), True),
+    ],
+  )
+  component = f"scope-{world.scope('Paris DC').id}-service-{world.service('Compute').id}"
+  expected = [
+    ("resolved", "Status changed from stable to resolved.", 6, "major_outage", "operational"),
+    ("monitoring", "Fixed, watching.", 5, "major_outage", "major_outage"),
+    ("monitoring", "Status changed from active to stable.", 3, "major_outage", "major_outage"),
+    ("investigating", "We are looking into it.", 1, "major_outage", "major_outage"),
+    ("investigating", "Users cannot log in", 0, "operational", "major_outage"),
+  ]
+  readers = {"anonymous": {}, "token with incident_api": make_token(["incident_api"])}
+  for reader, headers in readers.items():
+    for path in ("incidents.json", "incidents/unresolved.json"):
+      found = v2(path, headers=headers)["incidents"]
+      if path != "incidents.json":
+        assert found == []  # resolved
+        continue
+      (incident,) = found
+      updates = incident["incident_updates"]
+      assert "SECRET" not in str(incident), reader
+      assert [
+        (
+          update["status"],
+          update["body"],
+          update["created_at"],
+          update["affected_components"][0]["old_status"],
+          update["affected_components"][0]["new_status"],
+        )
+        for update in updates
+      ] == [
+        (status, body, f"2024-05-01T12:{minute:02d}:00.000Z", old, new)
+        for status, body, minute, old, new in expected
+      ], reader
+      first = updates[0]
+      assert first["id"].startswith(f"incident-{row.id}-event-")
+      assert len({update["id"] for update in updates}) == len(updates)
+      assert first["incident_id"] == f"incident-{row.id}"
+      assert first["updated_at"] == first["display_at"] == first["created_at"]
+      assert first["affected_components"][0]["code"] == component
+      assert first["affected_components"][0]["name"] == "Paris DC - Compute"
+      assert {update["deliver_notifications"] for update in updates} == {True}
+      assert incident["updated_at"] == "2024-05-01T12:06:00.000Z"
+
+
+def test_internal_comments_never_appear_when_written_through_the_api(webapp, v2, token_headers):
+  """The same, with events the timeline itself wrote (create and update diffs, comments)."""
+  scope = webapp.post_json("/api/scope", {"name": "Paris DC"}, headers=token_headers).json["id"]
+  service = webapp.post_json("/api/service", {"name": "Compute"}, headers=token_headers).json["id"]
+  webapp.post_json(
+    "/api/monitor", {"name": "Web probe", "scope": scope, "service": service}, headers=token_headers
+  )
+  incident = webapp.post_json(
+    "/api/incident",
+    {
+      "name": "Login fails",
+      "severity": "low",
+      "scope": scope,
+      "service": service,
+      "description": "Public text",
+    },
+    headers=token_headers,
+  ).json["id"]
+  base = f"/api/incident/{incident}"
+  webapp.post_json(f"{base}/events", {"comment": "Public news"}, headers=token_headers)
+  webapp.post_json(f"{base}/events", {"comment": "Internal only", "internal": True}, headers=token_headers)
+  webapp.patch_json(
+    base, {"external_reference": "INC-HIDDEN", "name": "Login fails badly"}, headers=token_headers
+  )
+  webapp.patch_json(base, {"status": "investigating"}, headers=token_headers)
+  (item,) = v2("incidents.json")["incidents"]
+  assert [(u["status"], u["body"]) for u in item["incident_updates"]] == [
+    ("investigating", "Status changed from active to investigating."),
+    ("investigating", "Public news"),
+    ("investigating", "Public text"),
+  ]
+  assert "Internal only" not in str(item) and "INC-HIDDEN" not in str(item)
+  assert item["name"] == "Login fails badly"
+  assert item["components"][0]["status"] == "degraded_performance"  # raised by the low incident
+
+
+def test_updates_of_rows_without_timeline(world, v2):
+  """Rows written without events (old data) still have a consistent shape."""
+  world.monitor("Lyon DC", "Compute")
+  world.incident("Paris DC", "Compute", events=[])
+  (incident,) = v2("incidents.json")["incidents"]
+  assert incident["incident_updates"] == []
+  assert incident["updated_at"] == incident["created_at"]
+  assert incident["components"] == []  # its pair has no monitor
+
+
+# -- maintenances --------------------------------------------------------------------------------------
+
+
+def test_maintenances_lists(world, v2):
+  world.monitor("Paris DC", "Compute")
+  soon, later, past = now() + dt.timedelta(days=1), now() + dt.timedelta(days=2), at(days=-30)
+  for name, status, start in (
+    ("later", "scheduled", later),
+    ("soon", "scheduled", soon),
+    ("overdue", "scheduled", past),  # still scheduled, window over: not upcoming
+    ("running", "in-progress", at()),
+    ("done", "succeed", at(days=-1)),
+    ("broken", "failed", at(days=-2)),
+    ("dropped", "canceled", soon),  # left out everywhere
+  ):
+    world.maintenance("Paris DC", "Compute", name=name, status=status, start=start)
+
+  def names(path):
+    return [item["name"] for item in v2(path)["scheduled_maintenances"]]
+
+  assert names("scheduled-maintenances.json") == ["later", "soon", "running", "done", "broken", "overdue"]
+  assert names("scheduled-maintenances/upcoming.json") == ["soon", "later"]  # soonest first
+  assert names("scheduled-maintenances/active.json") == ["running"]
+  assert names("summary.json") == ["running", "soon", "later"]
+
+
+def test_scheduled_maintenances_json_keeps_the_50_most_recent(world, v2):
+  rows = [world.maintenance("Paris DC", "Compute", start=at(days=n), status="succeed") for n in range(52)]
+  assert (
+    ids(v2("scheduled-maintenances.json")["scheduled_maintenances"])
+    == [f"maintenance-{row.id}" for row in reversed(rows)][:50]
+  )
+
+
+def test_maintenance_fields_and_updates(world, v2):
+  world.monitor("Paris DC", "Compute")
+  row = world.maintenance(
+    "Paris DC",
+    "Compute",
+    name="Kernel upgrade",
+    status="succeed",
+    start=at(days=1),
+    hours=2,
+    when=at(),
+    start_date=at(days=1, minutes=5),
+    end_date=at(days=1, minutes=90),
+    events=[
+      ("create", diff(description=[None, "Reboots ahead"], status=[None, "scheduled"]), True),
+      ("comment", "Internal note", True),
+      ("comment", "Starting soon", False),
+      ("update", diff(status=["scheduled", "in-progress"]), True),
+      ("update", diff(status=["in-progress", "succeed"]), True),
+    ],
+  )
+  (item,) = v2("scheduled-maintenances.json")["scheduled_maintenances"]
+  updates = item.pop("incident_updates")
+  item.pop("components")
+  assert item == {
+    "id": f"maintenance-{row.id}",
+    "name": "Kernel upgrade",
+    "status": "completed",
+    "created_at": "2024-05-01T12:00:00.000Z",
+    "updated_at": "2024-05-01T12:04:00.000Z",
+    "monitoring_at": None,
+    "resolved_at": "2024-05-02T13:30:00.000Z",
+    "impact": "maintenance",
+    "shortlink": f"http://localhost/maintenance/{row.id}",
+    "started_at": "2024-05-02T12:05:00.000Z",
+    "page_id": "prodmanager",
+    "scheduled_for": "2024-05-02T12:00:00.000Z",
+    "scheduled_until": "2024-05-02T14:00:00.000Z",
+  }
+  assert [
+    (
+      u["status"],
+      u["body"],
+      u["deliver_notifications"],
+      u["affected_components"][0]["old_status"],
+      u["affected_components"][0]["new_status"],
+    )
+    for u in updates
+  ] == [
+    ("completed", "Status changed from in-progress to succeed.", True, "under_maintenance", "operational"),
+    (
+      "in_progress",
+      "Status changed from scheduled to in-progress.",
+      True,
+      "operational",
+      "under_maintenance",
+    ),
+    ("scheduled", "Starting soon", False, "operational", "operational"),  # comments are not mailed
+    ("scheduled", "Reboots ahead", True, "operational", "operational"),
+  ]
+
+
+# -- headers -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_headers_etag_and_304(world, webapp, path):
+  world.monitor("Paris DC", "Compute")
+  world.incident("Paris DC", "Compute", status="investigating")
+  world.maintenance("Paris DC", "Compute", status="in-progress", start=at())
+  response = webapp.get(f"/api/v2/{path}")
+  assert response.content_type == "application/json"
+  assert response.headers["Access-Control-Allow-Origin"] == "*"
+  assert response.headers["Cache-Control"] == "public, max-age=30"
+  etag = response.headers["ETag"]
+  assert webapp.get(f"/api/v2/{path}").headers["ETag"] == etag  # the same body, the same tag
+  again = webapp.get(f"/api/v2/{path}", headers={"If-None-Match": etag}, status=304)
+  assert again.body == b""
+  assert again.headers["ETag"] == etag
+  assert again.headers["Access-Control-Allow-Origin"] == "*"
+  assert again.headers["Cache-Control"] == "public, max-age=30"
+
+
+def test_etag_changes_with_the_data(world, webapp):
+  world.monitor("Paris DC", "Compute")
+  etag = webapp.get("/api/v2/summary.json").headers["ETag"]
+  world.monitor("Paris DC", "Compute", "alert", when=at(minutes=1))
+  response = webapp.get("/api/v2/summary.json", headers={"If-None-Match": etag}, status=200)
+  assert response.headers["ETag"] != etag
+  assert response.json["components"][0]["status"] == "partial_outage"
+
+
+def test_errors_are_json_with_cors(webapp):
+  """Errors are JSON, readable by any origin, and never cached as public."""
+  for response in (
+    webapp.get("/api/v2/summary.json", headers={"Authorization": "Bearer garbage"}, status=401),
+    webapp.get("/api/v2/nothing.json", status=404),
+    webapp.post("/api/v2/summary.json", status=405),
+  ):
+    assert set(response.json) == {"message", "reasons"}
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "public" not in response.headers.get("Cache-Control", "")
+
+
+def test_a_valid_token_reads_the_same(world, webapp, make_token):
+  world.monitor("Paris DC", "Compute")
+  world.incident("Paris DC", "Compute", events=[("comment", "internal", True), ("comment", "public", False)])
+  anonymous = webapp.get("/api/v2/summary.json").json
+  assert webapp.get("/api/v2/summary.json", headers=make_token(["incident_api"])).json == anonymous
+
+
+def test_documented_in_the_openapi_document(webapp):
+  document = webapp.get("/api/openapi.json").json
+  for path in ENDPOINTS:
+    operation = document["paths"][f"/api/v2/{path}"]["get"]
+    assert {"200", "304", "400", "401", "404", "429"} <= set(operation["responses"])
+    assert operation["tags"] == ["statuspage"]
+
+
+# -- SQL queries ---------------------------------------------------------------------------------------
+
+
+def fill(world, total: int) -> None:
+  """Grow to ``total`` pairs with two monitors each, an ongoing and a resolved incident, an upcoming and an
+  in-progress maintenance on each, each with a few events, public and internal."""
+  future = now() + dt.timedelta(days=10)
+  for number in range(len(world.scopes), total):
+    scope, service = f"Scope {number:02d}", f"Service {number:02d}"
+    world.monitor(scope, service, "ok")
+    world.monitor(scope, service, "alert")
+    events = [
+      ("create", diff(status=[None, "active"]), True),
+      ("comment", "public", False),
+      ("comment", "internal", True),
+      ("update", diff(status=["active", "stable"]), True),
+    ]
+    world.incident(scope, service, status="stable", when=at(minutes=number), events=events)
+    world.incident(scope, service, status="resolved", when=at(minutes=number), events=events[:2])
+    maintenance_events = [("create", diff(status=[None, "scheduled"]), True), ("comment", "public", False)]
+    world.maintenance(scope, service, start=future, events=maintenance_events)
+    world.maintenance(scope, service, status="in-progress", start=at(), events=maintenance_events)
+
+
+@pytest.mark.parametrize("path", ENDPOINTS)
+def test_a_constant_number_of_queries(world, webapp, count_queries, path):
+  counts = []
+  for total in (1, 30):
+    fill(world, total)
+    webapp.get(f"/api/v2/{path}")  # warm-up
+    with count_queries() as queries:
+      body = webapp.get(f"/api/v2/{path}").json
+    counts.append(len(queries))
+    listed = body.get("components") or body.get("incidents") or body.get("scheduled_maintenances") or []
+    assert path == "status.json" or len(listed) >= total
+  assert counts[0] == counts[1], counts
+  assert counts[0] <= 10, counts
+
+
+def test_odd_timelines_never_break_the_payload(world, v2):
+  """Unreadable or unexpected event contents fall back to sensible values (and never answer 500)."""
+  world.monitor("Paris DC", "Compute")
+  world.incident(
+    "Paris DC",
+    "Compute",
+    status="stable",
+    events=[
+      ("create", "not JSON {", True),
+      ("update", diff(status=["active", "exploded"]), True),
+      ("update", diff(status=[None, "stable"]), True),
+    ],
+  )
+  world.maintenance(
+    "Paris DC",
+    "Compute",
+    status="scheduled",
+    start=now() + dt.timedelta(days=1),
+    events=[
+      ("create", diff(status=[None, "scheduled"]), True),
+      ("update", diff(status=["scheduled", "canceled"]), True),
+      ("update", diff(status=["canceled", "scheduled"]), True),
+    ],
+  )
+  body = v2("summary.json")
+  assert [(u["status"], u["body"]) for u in body["incidents"][0]["incident_updates"]] == [
+    ("monitoring", "Status changed to stable."),
+    ("monitoring", "Status changed from active to exploded."),  # unknown: the current status
+    ("investigating", "This incident has been reported."),
+  ]
+  assert [(u["status"], u["body"]) for u in body["scheduled_maintenances"][0]["incident_updates"]] == [
+    ("scheduled", "Status changed from canceled to scheduled."),
+    ("completed", "Status changed from scheduled to canceled."),  # canceled for a while: completed
+    ("scheduled", "This maintenance has been scheduled."),
+  ]
