@@ -104,6 +104,7 @@ class ResourceService:
   unique: tuple[str, ...] = ("name",)
   search_columns: tuple[str, ...] = ("name", "description")
   default_sort: str = "name"
+  weather_field: str = "status"
 
   def __init__(self, request):
     self.request = request
@@ -181,6 +182,16 @@ class ResourceService:
       )
       items = list(self.db.scalars(self.load_options(statement)))
     return Page(items, page, per_page, total), state
+
+  def weather(self, params) -> dict:
+    """``GET /api/weather/<type>``: rows per value of ``weather_field`` (an enum column), every
+    value present, with the list filters; one grouped query."""
+    column = getattr(self.model, self.weather_field)
+    clauses, _ = self.parse_list_params(params)
+    rows = self.db.execute(select(column, func.count()).where(*clauses).group_by(column)).all()
+    counts = {member.value: 0 for member in column.type.enum_class}
+    counts.update({value.value: count for value, count in rows})
+    return counts
 
   def load_options(self, statement):
     """Add eager loading to list queries (no N+1); override where rows show related rows."""

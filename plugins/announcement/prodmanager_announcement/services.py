@@ -25,6 +25,7 @@ def level_rank():
 class AnnouncementService(ResourceService):
   model = Announcement
   type_name = "announcement"
+  weather_field = "level"
   unique = ()
   search_columns = ("name", "description")
   default_sort = "-start_date"
@@ -112,16 +113,6 @@ class AnnouncementService(ResourceService):
   def ongoing(self, statement, now):
     """Restrict a statement to the announcements ongoing at ``now`` (start <= now <= end)."""
     return statement.where(Announcement.start_date <= now, Announcement.end_date >= now)
-
-  def weather(self, params) -> dict:
-    """Counts per level, every level present, with the list filters."""
-    clauses, _ = self.parse_list_params(params)
-    rows = self.db.execute(
-      select(Announcement.level, func.count()).where(*clauses).group_by(Announcement.level)
-    ).all()
-    counts = dict.fromkeys(LEVELS, 0)
-    counts.update({level.value: count for level, count in rows})
-    return counts
 
   def serialize(self, row, extra: dict) -> dict:
     return {

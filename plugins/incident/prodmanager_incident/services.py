@@ -122,16 +122,6 @@ class IncidentService(TimelineService, ResourceService):
   def get(self, ident: int):
     return self.db.get(Incident, ident, options=[joinedload(Incident.scope), joinedload(Incident.service)])
 
-  def weather(self, params) -> dict:
-    """Counts per status, every status present, with the list filters."""
-    clauses, _ = self.parse_list_params(params)
-    rows = self.db.execute(
-      select(Incident.status, func.count()).where(*clauses).group_by(Incident.status)
-    ).all()
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({status.value: count for status, count in rows})
-    return counts
-
   # -- milestones ------------------------------------------------------------------------------
 
   def prepare_create(self, row, values: dict) -> None:

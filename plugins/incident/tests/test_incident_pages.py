@@ -117,9 +117,9 @@ def test_create_through_the_form(webapp, operator, world, form_of):
     "Name *",
     "Severity *",
     "Status",
-    "Start of impact",
-    "Investigation start",
-    "Resolution date",
+    "Start of impact (UTC)",
+    "Investigation start (UTC)",
+    "Resolution date (UTC)",
   ):
     assert label in labels
   form["name"] = "Queue backlog"

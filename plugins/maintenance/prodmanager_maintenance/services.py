@@ -80,16 +80,6 @@ class MaintenanceService(TimelineService, ResourceService):
       Maintenance, ident, options=[joinedload(Maintenance.scope), joinedload(Maintenance.service)]
     )
 
-  def weather(self, params) -> dict:
-    """Counts per status, every status present, with the list filters."""
-    clauses, _ = self.parse_list_params(params)
-    rows = self.db.execute(
-      select(Maintenance.status, func.count()).where(*clauses).group_by(Maintenance.status)
-    ).all()
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({status.value: count for status, count in rows})
-    return counts
-
   # -- writing ---------------------------------------------------------------------------------
 
   def check(self, values: dict, row) -> dict:

@@ -76,16 +76,6 @@ class MonitorService(ResourceService):
     )
     return list(self.db.scalars(statement))
 
-  def weather(self, params) -> dict:
-    """Counts per status, every status present, with the list filters."""
-    clauses, _ = self.parse_list_params(params)
-    rows = self.db.execute(
-      select(Monitor.status, func.count()).where(*clauses).group_by(Monitor.status)
-    ).all()
-    counts = dict.fromkeys(STATUSES, 0)
-    counts.update({status.value: count for status, count in rows})
-    return counts
-
   def serialize(self, row, extra: dict) -> dict:
     return {
       "id": row.id,
