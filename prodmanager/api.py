@@ -492,11 +492,32 @@ def add_api_routes(config) -> None:
     )
 
 
+STANDARD_ERRORS = ("400", "401", "403", "404", "429")
+WRITE_ERRORS = ("409", "413", "415")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def document_standard_errors(document: dict) -> None:
+  """Every operation documents the common failures (400, 401, 403, 404, 429; writes also 409, 413,
+  415), pointing at the core's error responses. Any operation can meet them (a bad token, the rate
+  limit, an unknown id...), and pyramid_openapi3 turns an undocumented status into a 500: doing it
+  once here keeps every fragment honest."""
+  for item in document.get("paths", {}).values():
+    for method, operation in item.items():
+      if method not in HTTP_METHODS:
+        continue
+      responses = operation.setdefault("responses", {})
+      codes = STANDARD_ERRORS + (WRITE_ERRORS if method in ("post", "put", "patch", "delete") else ())
+      for code in codes:
+        responses.setdefault(code, {"$ref": f"#/components/responses/E{code}"})
+
+
 def finalize_document(config) -> str:
   """Generate the API routes and views, write the composed document once and hand it to
   pyramid_openapi3; returns the file path. Called once, after every plugin is included."""
   add_api_routes(config)
   document = config.registry["openapi.document"].document
+  document_standard_errors(document)
   folder = Path(tempfile.mkdtemp(prefix="prodmanager-openapi-"))
   path = folder / "openapi.yaml"
   path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")

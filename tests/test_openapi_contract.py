@@ -134,16 +134,10 @@ def test_every_operation_documents_its_errors(document):
   problems = []
   for method, path, operation in operations(document):
     codes = set(operation["responses"])
-    takes_input = bool(
-      operation.get("parameters") or document["paths"][path].get("parameters") or operation.get("requestBody")
-    )
-    wanted = {"429"}
-    if path.startswith("/api/"):
-      wanted |= {"401", "404"}
-      if takes_input:
-        wanted.add("400")
-      if method in WRITE_METHODS:
-        wanted |= {"400", "403", "409", "413", "415"}
+    # Every operation, /api or not: the common failures (issue 4's contract).
+    wanted = {"400", "401", "403", "404", "429"}
+    if method in WRITE_METHODS:
+      wanted |= {"409", "413", "415"}
     missing = wanted - codes
     if missing:
       problems.append(f"{method.upper()} {path}: {sorted(missing)}")
