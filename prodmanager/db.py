@@ -161,6 +161,9 @@ def includeme(config):
 
   def mark_writes(event):
     sqlite_writes.set(event.request.method not in ("GET", "HEAD", "OPTIONS"))
+    # Back to deferred once the request is done: work outside requests (CLI, demo data, tests) on
+    # this thread must not inherit it.
+    event.request.add_finished_callback(lambda request: sqlite_writes.set(False))
 
   config.add_request_method(dbsession, reify=True)
   config.add_subscriber(mark_writes, NewRequest)

@@ -285,15 +285,16 @@ def test_login_is_throttled_even_with_the_api_limit_disabled(redis_app):
   assert "X-RateLimit-Limit" not in client.get("/api/scope").headers
 
 
-def test_other_paths_to_the_login_view_are_throttled_too(redis_app):
-  """Traversal also leads /login/ and /scope/login to the login view: they share the count."""
+def test_only_the_login_page_counts(redis_app):
+  """/login/ is the login view too and shares the count; /scope/login is no login page (404) and
+  costs no attempt."""
   client = redis_app(login_ratelimit="2")
   csrf = client.get("/login").forms["login-form"]["csrf_token"].value
+  client.post("/scope/login", {"secret": "guess", "csrf_token": csrf}, status=404)
   client.post("/login/", {"secret": "guess", "csrf_token": csrf}, status=401)
-  client.post("/scope/login", {"secret": "guess", "csrf_token": csrf}, status=401)
-  refused = client.post("/scope/login", {"secret": TEST_SECRET, "csrf_token": csrf}, status=429)
+  client.post("/login", {"secret": "guess", "csrf_token": csrf}, status=401)
+  refused = client.post("/login", {"secret": TEST_SECRET, "csrf_token": csrf}, status=429)
   assert rate_headers(refused)["X-RateLimit-Used"] == 3
-  client.post("/login", {"secret": TEST_SECRET, "csrf_token": csrf}, status=429)
 
 
 def test_login_throttling_is_per_client_behind_a_proxy(redis_app):

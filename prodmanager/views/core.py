@@ -13,6 +13,7 @@ from sqlalchemy import text
 from .. import tokens
 from ..api import set_pagination_headers
 from ..errors import Unauthorized, ValidationFailed
+from ..resources import Root
 from ..security import check_secret
 from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
 from ..version import __version__
@@ -168,8 +169,10 @@ def health_version(request):
 
 
 def includeme(config):
+  # Site pages hang off the root only: /scope/login is not a login page.
   config.add_view(
     login_form,
+    context=Root,
     name="login",
     request_method="GET",
     renderer="prodmanager:templates/pages/login.jinja2",
@@ -177,14 +180,17 @@ def includeme(config):
   )
   config.add_view(
     login,
+    context=Root,
     name="login",
     request_method="POST",
     renderer="prodmanager:templates/pages/login.jinja2",
     permission=NO_PERMISSION_REQUIRED,
   )
-  config.add_view(logout, name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED)
-  config.add_view(about, name="about", renderer="prodmanager:templates/pages/about.jinja2")
-  config.add_view(robots, name="robots.txt", permission=NO_PERMISSION_REQUIRED)
+  config.add_view(
+    logout, context=Root, name="logout", request_method="POST", permission=NO_PERMISSION_REQUIRED
+  )
+  config.add_view(about, context=Root, name="about", renderer="prodmanager:templates/pages/about.jinja2")
+  config.add_view(robots, context=Root, name="robots.txt", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_create, "/api/token/create", "POST", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_whoami, "/api/token/whoami", "GET", permission=NO_PERMISSION_REQUIRED)
   # Administrators only: tokens.token_administrator checks the session or the secret header itself.
