@@ -14,7 +14,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import Conflict, NotAllowed, ValidationFailed
-from .fields import Field, parse_datetime
+from .fields import DateTime as DateTimeField
+from .fields import Field, format_datetime, parse_datetime
 from .settings import is_decimal
 
 MAX_PAGE = 10_000_000
@@ -281,6 +282,7 @@ class ResourceService:
     """Apply the fields present in ``data``; fields left out keep their value. Returns the changes."""
     values = self.validate(data, row)
     before = {key: getattr(row, self.attribute(key)) for key in values}
+    self.keep_unchanged_dates(values, before)
     self.prepare_update(row, values)
     changes = {}
     for key, value in values.items():
@@ -314,6 +316,20 @@ class ResourceService:
         f"{self.type_name.capitalize()} conflicts with existing data",
         {self.type_name: ["a unique value is already used or a reference is missing"]},
       ) from None
+
+  def keep_unchanged_dates(self, values: dict, stored: dict) -> None:
+    """A date sent back equal, to the minute, to the stored one is unchanged and keeps its seconds.
+
+    Dates go out at the API's minute precision, and come back that way from the update form and
+    from 0.22's client (which re-sends every attribute): without this, every such update would
+    cut the seconds off and record a change nobody made.
+    """
+    for field in self.fields:
+      if not isinstance(field, DateTimeField):
+        continue
+      value, current = values.get(field.name), stored.get(field.name)
+      if value is not None and current is not None and format_datetime(value) == format_datetime(current):
+        values[field.name] = current
 
   def prepare_create(self, row, values: dict) -> None:
     """Hook: set server-side values (dates, default status) before the row is added."""

@@ -88,15 +88,6 @@ class AnnouncementService(ResourceService):
     # answered 500 there), so only the server's date is set here.
     row.creation_date = utcnow()
 
-  def prepare_update(self, row, values: dict) -> None:
-    # Dates come back at the API's minute precision (the update form, 0.22's client re-sending every
-    # attribute): a date equal to the stored one to the minute is unchanged and keeps its seconds.
-    for name in ("start_date", "end_date"):
-      current = getattr(row, name)
-      if values.get(name) is not None and current is not None:
-        if format_datetime(values[name]) == format_datetime(current):
-          values[name] = current
-
   def after_change(self, row, changes) -> None:
     # Announcements have no timeline: their domain events are emitted here, delivered after commit.
     if changes is None:

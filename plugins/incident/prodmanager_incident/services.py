@@ -141,15 +141,9 @@ class IncidentService(TimelineService, ResourceService):
     for name in DATE_FIELDS:
       if name not in values:
         continue
-      value = values[name]
-      if (
-        value is not None
-        and stored[name] is not None
-        and format_datetime(value) == format_datetime(stored[name])
-      ):
-        values[name] = stored[name]  # sent back unchanged (minute precision): not a given date
-      elif value is not None:
-        given[name] = value
+      # The core already put back the stored value of a date sent back unchanged: not a given date.
+      if values[name] is not None and values[name] != stored[name]:
+        given[name] = values[name]
     if "start_impact_date" in values and values["start_impact_date"] is None:
       values["start_impact_date"] = stored["start_impact_date"]  # required once set
     self.apply_milestones(values, given, row.status, stored)

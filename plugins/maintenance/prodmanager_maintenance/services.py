@@ -99,12 +99,6 @@ class MaintenanceService(TimelineService, ResourceService):
       values["status"] = row.status  # an emptied status keeps the current one
     if "description" in values and values["description"] is None:
       values["description"] = ""
-    for name in DATE_FIELDS:
-      # Forms send dates back at minute precision: an unchanged date keeps its stored seconds.
-      current = getattr(row, name)
-      if name in values and values[name] is not None and current is not None:
-        if format_datetime(values[name]) == format_datetime(current):
-          values[name] = current
     self.apply_status_dates(row, values)
 
   @staticmethod
