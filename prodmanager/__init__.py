@@ -13,6 +13,7 @@ CORE_INCLUDES = (
   "prodmanager.domain_events",  # facts delivered to subscribers after commit
   "prodmanager.security",  # sessions, CSRF, security policy, API tokens
   "prodmanager.i18n",  # catalogues, request._ and request.lang, add_translations
+  "prodmanager.site",  # request.site_name (PM_SITE_NAME); PM_PUBLIC_URL's tween is added below
   "prodmanager.rendering",  # Jinja2, template globals, static files
   "prodmanager.directives",  # the plugin contract: resource types, navigation, panels...
   "prodmanager.status",  # overall status roll-up and the status banner panel
@@ -42,6 +43,7 @@ def make_config(settings: dict) -> Configurator:
   config.add_tween("prodmanager.tweens.body_limit_tween_factory")
   config.add_tween("prodmanager.tweens.security_headers_tween_factory")
   config.add_tween("prodmanager.tweens.etag_tween_factory")
+  config.add_tween("prodmanager.site.public_url_tween_factory")  # before anything builds a URL
   config.add_tween("prodmanager.metrics.metrics_tween_factory")  # outermost: times and counts everything
   # Plugins are included after the core committed its directives (pyramid.includes would run too early).
   config.commit()

@@ -57,7 +57,7 @@ def build_feed(request) -> FeedGenerator:
   base = request.application_url
   feed = FeedGenerator()
   feed.id(f"{base}/history")
-  feed.title(_("feed.title"))
+  feed.title(f"{request.site_name} · {_('feed.title')}")
   feed.subtitle(_("feed.subtitle"))
   feed.link(href=f"{base}/", rel="alternate")
   feed.link(href=request.url, rel="self")

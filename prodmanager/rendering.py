@@ -1,6 +1,6 @@
 """Jinja2 rendering: the environment, and the globals every template can use.
 
-Globals: ``_`` (translate), ``lang``, ``nav_entries``, ``is_logged_in``, ``csrf_token()``,
+Globals: ``_`` (translate), ``lang``, ``site_name``, ``nav_entries``, ``is_logged_in``, ``csrf_token()``,
 ``custom_css``, ``app_version``, ``format_datetime(dt)``, ``markdown(text)``, ``flash_messages``.
 """
 
@@ -35,6 +35,7 @@ def add_globals(event: BeforeRender) -> None:
   settings = request.registry.settings
   event.setdefault("_", request._)
   event.setdefault("lang", request.lang)
+  event.setdefault("site_name", request.site_name)
   event.setdefault("nav_entries", request.registry["navigation"])
   event.setdefault("is_logged_in", request.is_operator)
   event.setdefault("csrf_token", lambda: get_csrf_token(request))

@@ -116,6 +116,32 @@ def parse_metrics_token(value: str) -> str:
   return value
 
 
+def parse_public_url(value: str) -> str:
+  """Empty (absolute URLs follow the request) or ``http(s)://host[:port]``, without a trailing slash."""
+  if not value:
+    return ""
+  expected = "expected nothing or the site's public address, such as https://status.example.com"
+  parsed = urlparse(value)
+  if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    raise ValueError(expected)
+  try:
+    parsed.port  # noqa: B018 - urlparse checks the port only when it is read
+  except ValueError:
+    raise ValueError(f"{expected}; the port must be a number") from None
+  if parsed.username is not None or parsed.password is not None:
+    raise ValueError(f"{expected}, without a user name or password")
+  if parsed.path not in ("", "/") or parsed.query or parsed.fragment or parsed.params:
+    # Pages, redirects and the API all live at the root of the host.
+    raise ValueError(f"{expected}, without a path: ProdManager is served at the root of its host")
+  return f"{parsed.scheme}://{parsed.netloc.lower()}"
+
+
+def parse_site_name(value: str) -> str:
+  if len(value) > 100 or any(not character.isprintable() for character in value):
+    raise ValueError("expected a name of at most 100 printable characters")
+  return value
+
+
 def parse_plugins(value: str) -> list[str] | None:
   """``*`` (all installed plugins) gives None; otherwise a list of plugin ids."""
   names = value.replace(",", " ").split()
@@ -161,6 +187,20 @@ SETTINGS: tuple[Setting, ...] = (
     "",
     str,
     "SQLAlchemy URL; empty means a SQLite file in the instance folder",
+  ),
+  Setting(
+    "site_name",
+    "PM_SITE_NAME",
+    "",
+    parse_site_name,
+    "name of the site in pages, feeds and summary.json; empty means ProdManager",
+  ),
+  Setting(
+    "public_url",
+    "PM_PUBLIC_URL",
+    "",
+    parse_public_url,
+    "canonical public address used in every absolute URL; empty means the request's host",
   ),
   Setting("lang", "PM_LANG", "en", parse_choice(*LANGUAGES), "default language"),
   Setting("timezone", "PM_TIMEZONE", "UTC", parse_timezone, "time zone used to show dates"),

@@ -11,6 +11,7 @@ def test_core_include_chain():
     "prodmanager.domain_events",
     "prodmanager.security",
     "prodmanager.i18n",
+    "prodmanager.site",
     "prodmanager.rendering",
     "prodmanager.directives",
     "prodmanager.status",
@@ -35,7 +36,8 @@ def test_every_core_include_has_an_includeme():
 
 
 def test_tween_chain(registry):
-  """Outermost first: request metrics (every answer timed and counted), the ETag of the final body,
+  """Outermost first: request metrics (every answer timed and counted), the public address (before
+  anything builds a URL), the ETag of the final body,
   headers on every response (errors and 413 included), then the size limit before any work, the
   transaction, the rate limits (inside it: a token's identity may be read from the database; above
   the rest: errors get the X-RateLimit headers too), response validation, exception views, and the
@@ -43,6 +45,7 @@ def test_tween_chain(registry):
   names = [name for name, _factory in registry.queryUtility(ITweens).implicit()]
   assert names == [
     "prodmanager.metrics.metrics_tween_factory",
+    "prodmanager.site.public_url_tween_factory",
     "prodmanager.tweens.etag_tween_factory",
     "prodmanager.tweens.security_headers_tween_factory",
     "prodmanager.tweens.body_limit_tween_factory",

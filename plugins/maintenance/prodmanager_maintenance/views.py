@@ -40,7 +40,7 @@ def calendar_feed_view(context, request):
   """``/maintenance.ics``: a calendar to subscribe to, optionally for one scope and/or service."""
   scope_id, service_id = feed_filters(request)
   rows = feed_rows(request.dbsession, scope_id, service_id)
-  body = build_calendar(request, rows, name=f"{request._('app.name')} · {request._('nav.maintenance')}")
+  body = build_calendar(request, rows, name=f"{request.site_name} · {request._('nav.maintenance')}")
   return calendar_response(body, "maintenance.ics", disposition="inline")
 
 

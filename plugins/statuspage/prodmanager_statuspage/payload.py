@@ -16,7 +16,9 @@ never published) and every public comment. Internal comments never appear.
 """
 
 import datetime as dt
+import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
@@ -42,7 +44,7 @@ from .mapping import (
   worst,
 )
 
-PAGE_ID = "prodmanager"
+PAGE_ID = "prodmanager"  # the page id while PM_SITE_NAME is not set
 LIST_SIZE = 50  # incidents.json and scheduled-maintenances.json: the 50 most recent, as Statuspage
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the date of what has no recorded date
 # encode_diff (prodmanager.timeline) writes JSON with the standard separators and escapes quotes
@@ -112,6 +114,15 @@ class Group:
     return max(component.updated_at for component in self.components)
 
 
+def page_id(site_name: str) -> str:
+  """The page ``id``, derived from ``PM_SITE_NAME`` so that it is stable and differs between sites:
+  its ASCII letters and digits ("Acme Status" gives ``acme-status``), or a hash of a name without any."""
+  if not site_name:
+    return PAGE_ID
+  slug = "-".join(re.findall(r"[a-z0-9]+", site_name.lower()))[:64].strip("-")
+  return slug or "site-" + hashlib.sha256(site_name.encode()).hexdigest()[:12]
+
+
 class Statuspage:
   """Builds the payloads for one request; the components are read once and shared."""
 
@@ -120,13 +131,14 @@ class Statuspage:
     self.db = request.dbsession
     self._groups: list[Group] | None = None
     self._ongoing_severities: dict[tuple[int, int], set[str]] = {}
+    self.page_id = page_id(request.registry.settings["prodmanager.site_name"])
 
   # -- page, components, status -------------------------------------------------------------------
 
   def page(self) -> dict:
     return {
-      "id": PAGE_ID,
-      "name": self.request._("app.name"),
+      "id": self.page_id,
+      "name": self.request.site_name,
       "url": self.request.application_url,
       "time_zone": self.request.registry.settings["prodmanager.timezone"],
       "updated_at": iso(self.page_updated_at()),
@@ -231,7 +243,7 @@ class Statuspage:
       "showcase": True,
       "start_date": component.created_at.date().isoformat() if component.created_at != EPOCH else None,
       "group_id": component.group_id,
-      "page_id": PAGE_ID,
+      "page_id": self.page_id,
       "group": False,
       "only_show_if_degraded": False,
     }
@@ -248,7 +260,7 @@ class Statuspage:
       "showcase": False,
       "start_date": None,
       "group_id": None,
-      "page_id": PAGE_ID,
+      "page_id": self.page_id,
       "group": True,
       "only_show_if_degraded": False,
       "components": [component.id for component in group.components],
@@ -348,7 +360,7 @@ class Statuspage:
       "impact": impact,
       "shortlink": f"{self.request.application_url}/{prefix}/{row.id}",
       "started_at": iso(started_at),
-      "page_id": PAGE_ID,
+      "page_id": self.page_id,
       "incident_updates": updates,
       "components": [] if component is None else [self.serialize_component(component)],
     }
