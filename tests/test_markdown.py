@@ -1,11 +1,13 @@
 """Markdown: the extensions of 0.22, and sanitising of everything a visitor could be attacked with."""
 
+import gc
 import re
+import tracemalloc
 
 import pytest
 from markupsafe import Markup
 
-from prodmanager.markdown import render_markdown
+from prodmanager.markdown import CACHE_BYTES, cached_renderer, render_markdown, render_markdown_uncached
 
 
 def render(text: str) -> str:
@@ -157,3 +159,49 @@ def test_rendered_description_on_a_page_is_sanitised(webapp, token_headers, dbse
   assert "alert('xss')" not in page.text
   assert "onerror" not in page.text
   assert "javascript:alert(2)" not in page.text
+
+
+# -- the render cache --------------------------------------------------------------------------------
+
+
+def retained_after(action) -> int:
+  """Bytes still allocated after ``action()``, garbage collected (what a cache keeps)."""
+  gc.collect()
+  tracemalloc.start()
+  try:
+    before = tracemalloc.get_traced_memory()[0]
+    action()
+    gc.collect()
+    return tracemalloc.get_traced_memory()[0] - before
+  finally:
+    tracemalloc.stop()
+
+
+def test_render_cache_is_bounded_by_the_memory_of_its_entries():
+  cache_bytes = 256 * 1024
+  render = cached_renderer(render_markdown_uncached, cache_bytes)
+  render("warm *up*: the first rendering loads extensions once for all")
+
+  def render_distinct_texts():
+    for number in range(300):
+      render(f"description {number}: " + "word " * 1200)  # 6 KiB each: 1.8 MB of text in all
+
+  retained = retained_after(render_distinct_texts)
+  assert render.cache.currsize <= cache_bytes
+  assert retained < 2 * cache_bytes, f"{retained} bytes kept by a cache of {cache_bytes}"
+  # It is still a cache: the latest texts are served from it, without rendering again.
+  latest = "description 299: " + "word " * 1200
+  assert render(latest) is render(latest)
+
+
+def test_render_cache_leaves_out_what_would_take_a_large_share_of_it():
+  render = cached_renderer(render_markdown_uncached, 16 * 1024)
+  small, huge = "a *small* text", "word " * 1000  # about 5 KiB of HTML: more than a sixteenth
+  assert render(small) is render(small)
+  assert render(huge) == render(huge) and render(huge) is not render(huge)
+  assert len(render.cache) == 1
+
+
+def test_the_application_cache_is_bounded_in_bytes():
+  assert render_markdown.cache.maxsize == CACHE_BYTES
+  assert render_markdown.cache.getsizeof(render_markdown("a *text*")) > 0
