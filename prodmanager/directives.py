@@ -12,9 +12,9 @@ add_aggregate              a computed value shown on another type's objects (e.g
 add_dependent              children that forbid deleting a row of another type
 add_navigation             an entry in the site navigation
 add_dashboard_panel        a section of the dashboard and of scope/service pages
-add_openapi_fragment       paths and components merged into the OpenAPI document (see api.py)
-add_api_view / add_crud_api  JSON views on routes generated from the OpenAPI document (see api.py)
-add_html_crud              the standard HTML list/detail/forms of a resource type (see crud_views.py)
+add_openapi_fragment       paths and components merged into the OpenAPI document (see api/document.py)
+add_api_view / add_crud_api  JSON views on routes generated from the OpenAPI document (see api/)
+add_html_crud              the standard HTML list/detail/forms of a resource type (see views/html.py)
 add_translations           a folder of ``en.yaml``/``fr.yaml`` catalogues (see i18n.py)
 add_demo_data              a loader of demo rows for ``prodmanager demo`` (see demo.py)
 =========================  ==========================================================================

@@ -1,0 +1,52 @@
+"""The standard CRUD views of a resource type's JSON API."""
+
+from pyramid.httpexceptions import HTTPNoContent
+
+from ..services import DEFAULT_PER_PAGE
+from .pagination import set_pagination_headers
+from .request_body import request_data
+
+
+def serialize_rows(service, rows: list) -> list[dict]:
+  extras = service.aggregates(rows)
+  return [service.serialize(row, extras[row.id]) for row in rows]
+
+
+def list_view(context, request):
+  service = context.service
+  page, _ = service.list(request.GET, DEFAULT_PER_PAGE)
+  set_pagination_headers(request, page)
+  return {"items": serialize_rows(service, page.items)}
+
+
+def get_view(context, request):
+  return serialize_rows(context.service, [context.row])[0]
+
+
+def create_compat_view(context, request):
+  service = context.service
+  row = service.create(request_data(request))
+  return serialize_rows(service, [row])[0]
+
+
+def create_rest_view(context, request):
+  body = create_compat_view(context, request)
+  request.response.status = 201
+  request.response.headers["Location"] = body["links"]["self"]
+  return body
+
+
+def update_view(context, request):
+  service = context.service
+  service.update(context.row, request_data(request))
+  return serialize_rows(service, [context.row])[0]
+
+
+def delete_compat_view(context, request):
+  context.service.delete(context.row)
+  return {"message": f"{context.resource_type.name.capitalize()} {context.__name__} deleted"}
+
+
+def delete_rest_view(context, request):
+  context.service.delete(context.row)
+  return HTTPNoContent()

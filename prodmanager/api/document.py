@@ -1,0 +1,78 @@
+"""The OpenAPI document being composed from the core's ``openapi.yaml`` and the plugins' fragments."""
+
+import copy
+from pathlib import Path
+
+import yaml
+from pyramid.exceptions import ConfigurationError
+from pyramid.path import AssetResolver
+
+ERROR_CODES = ("400", "401", "403", "404", "409", "413", "415", "429")
+WRITE_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
+
+STANDARD_ERRORS = ("400", "401", "403", "404", "429")
+WRITE_ERRORS = ("409", "413", "415")
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+class OpenAPIDocument:
+  """The document being composed; duplicate paths, operations or components are refused."""
+
+  def __init__(self, base: dict):
+    self.document = copy.deepcopy(base)
+
+  def merge(self, fragment: dict, source: str) -> None:
+    paths = self.document.setdefault("paths", {})
+    for path, item in (fragment.get("paths") or {}).items():
+      target = paths.setdefault(path, {})
+      for key, operation in item.items():
+        if key in target:
+          raise ConfigurationError(f"OpenAPI fragment {source}: {key.upper()} {path} is already defined")
+        target[key] = operation
+    components = self.document.setdefault("components", {})
+    for section, entries in (fragment.get("components") or {}).items():
+      target = components.setdefault(section, {})
+      for name, value in entries.items():
+        if name in target:
+          raise ConfigurationError(
+            f"OpenAPI fragment {source}: component {section}/{name} is already defined"
+          )
+        target[name] = value
+    tags = self.document.setdefault("tags", [])
+    known = {tag["name"] for tag in tags}
+    tags.extend(tag for tag in fragment.get("tags") or [] if tag["name"] not in known)
+
+
+def load_fragment(spec: str) -> dict:
+  path = Path(AssetResolver().resolve(spec).abspath())
+  with path.open(encoding="utf-8") as stream:
+    return yaml.safe_load(stream) or {}
+
+
+def add_openapi_fragment(config, fragment: str | dict) -> None:
+  """Merge an OpenAPI fragment (asset spec of a YAML file, or a dict) into the API document.
+
+  Every path it declares must get views through :func:`~prodmanager.api.routes.add_api_view`, or
+  startup fails.
+  """
+  data = load_fragment(fragment) if isinstance(fragment, str) else fragment
+  config.registry["openapi.document"].merge(data, fragment if isinstance(fragment, str) else "<dict>")
+
+
+def error_responses(*codes: str) -> dict:
+  return {code: {"$ref": f"#/components/responses/E{code}"} for code in codes}
+
+
+def document_standard_errors(document: dict) -> None:
+  """Every operation documents the common failures (400, 401, 403, 404, 429; writes also 409, 413,
+  415), pointing at the core's error responses. Any operation can meet them (a bad token, the rate
+  limit, an unknown id...), and pyramid_openapi3 turns an undocumented status into a 500: doing it
+  once here keeps every fragment honest."""
+  for item in document.get("paths", {}).values():
+    for method, operation in item.items():
+      if method not in HTTP_METHODS:
+        continue
+      responses = operation.setdefault("responses", {})
+      codes = STANDARD_ERRORS + (WRITE_ERRORS if method in ("post", "put", "patch", "delete") else ())
+      for code in codes:
+        responses.setdefault(code, {"$ref": f"#/components/responses/E{code}"})

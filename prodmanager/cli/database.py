@@ -1,0 +1,35 @@
+"""``prodmanager migrate`` and ``prodmanager demo``: the database created or upgraded, demo data loaded."""
+
+import logging
+
+from .environment import Environment
+
+# One logger for the whole command line, as when it was one module.
+log = logging.getLogger(__package__)
+
+
+def migrate_database(env: Environment):
+  from ..db import engine_url
+  from ..migrate import current, upgrade
+
+  log.info("Migrating %s", engine_url(env.database_uri).render_as_string(hide_password=True))
+  upgrade(env.database_uri)
+  log.info("Database at %s", ", ".join(sorted(current(env.database_uri))) or "no revision")
+
+
+def load_demo(env: Environment):
+  from ..demo import load_demo as load
+
+  # The raw INI settings, as for the application: make_config parses them (and the PM_* variables).
+  return load(env.ini)
+
+
+def cmd_migrate(args, env: Environment) -> int:
+  migrate_database(env)
+  return 0
+
+
+def cmd_demo(args, env: Environment) -> int:
+  migrate_database(env)
+  print(load_demo(env))
+  return 0

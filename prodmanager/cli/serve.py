@@ -1,0 +1,57 @@
+"""``prodmanager serve``: the application served by waitress (migrated first in standalone mode)."""
+
+import logging
+import os
+
+from ..settings import ConfigurationError
+from .database import load_demo, migrate_database
+from .environment import Environment
+
+log = logging.getLogger(__package__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8080
+DEFAULT_THREADS = 8
+
+
+def listen_address(args, server: dict[str, str]) -> dict:
+  """Where waitress listens: options, then HOST/PORT, then the INI's ``[server:main]``, then 127.0.0.1:8080."""
+  host = args.host or os.environ.get("HOST")
+  port = args.port or os.environ.get("PORT")
+  if not host and not port and "listen" in server:
+    return {"listen": server["listen"]}
+  if "listen" in server:
+    listen_host, _, listen_port = server["listen"].split()[0].rpartition(":")
+    server = {"host": listen_host.strip("[]"), "port": listen_port, **server}
+  host = host or server.get("host") or DEFAULT_HOST
+  port = port or server.get("port") or DEFAULT_PORT
+  try:
+    port = int(port)
+  except ValueError:
+    raise ConfigurationError(f"port {port!r}: expected an integer") from None
+  return {"host": host, "port": port}
+
+
+def cmd_serve(args, env: Environment) -> int:
+  import waitress
+
+  from .. import main as make_app
+
+  if env.settings["prodmanager.standalone"]:
+    # Single-container mode: the database is created and migrated before serving.
+    migrate_database(env)
+    if env.settings["prodmanager.demo"]:
+      log.info("%s", load_demo(env))
+  app = make_app({}, **env.ini)
+  server = env.server_section()
+  options = listen_address(args, server)
+  try:
+    options["threads"] = args.threads or int(server.get("threads", DEFAULT_THREADS))
+  except ValueError:
+    raise ConfigurationError(f"[server:main] threads = {server['threads']!r}: expected an integer") from None
+  # X-Forwarded-* headers are handled by the application itself (prodmanager.tweens.proxy_fix,
+  # PM_PROXY_CHAIN_COUNT), so that every WSGI server behaves the same; waitress is left alone.
+  where = options.get("listen") or f"{options['host']}:{options['port']}"
+  log.info("Serving on http://%s with %d threads", where.replace(" ", ", http://"), options["threads"])
+  waitress.serve(app, ident="ProdManager", **options)
+  return 0

@@ -1,0 +1,36 @@
+"""The JSON views of a timeline: comment (0.22 compat and REST) and the list of events."""
+
+from ..api import request_data, serialize_rows
+from .openapi import event_schema, timeline_fragment
+from .service import TimelineService
+
+
+def comment_compat_view(context, request):
+  context.service.comment(context.row, request_data(request))
+  return serialize_rows(context.service, [context.row])[0]
+
+
+def comment_rest_view(context, request):
+  event = context.service.comment(context.row, request_data(request))
+  request.response.status = 201
+  return TimelineService.serialize_event(event)
+
+
+def events_view(context, request):
+  service = context.service
+  return {
+    "items": [service.serialize_event(event) for event in service.events_of([context.row.id])[context.row.id]]
+  }
+
+
+def add_timeline_api(config, type_name: str) -> None:
+  """Document and serve the comment and events endpoints of a type whose service is a TimelineService."""
+  resource_type = config.registry["resource_types"][type_name]
+  document = config.registry["openapi.document"].document
+  if "Event" not in document.get("components", {}).get("schemas", {}):
+    config.add_openapi_fragment({"components": {"schemas": {"Event": event_schema()}}})
+  config.add_openapi_fragment(timeline_fragment(type_name, resource_type.schema))
+  base = f"/api/{type_name}/{{id}}"
+  config.add_api_view(comment_compat_view, f"{base}/comment", "POST", permission="edit")
+  config.add_api_view(events_view, f"{base}/events", "GET")
+  config.add_api_view(comment_rest_view, f"{base}/events", "POST", permission="edit")

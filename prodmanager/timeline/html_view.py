@@ -1,0 +1,35 @@
+"""The HTML view of a timeline: the comment form of a detail page."""
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render_to_response
+
+from ..errors import AppError
+from ..views.html import DETAIL_TEMPLATE, ResourceViews
+
+
+def comment_html_view(context, request):
+  """The comment form of a detail page: back to the page, or the page again with the errors and
+  the text typed so far (nothing is lost)."""
+  try:
+    context.service.comment(context.row, dict(request.POST))
+  except AppError as error:
+    values = ResourceViews(context, request).detail()
+    values.update(
+      comment_errors=error.reasons,
+      comment_value=request.POST.get("comment", ""),
+      comment_internal=request.POST.get("internal") in ("on", "true", "1", "yes"),
+    )
+    template = context.resource_type.templates.get("detail", DETAIL_TEMPLATE)
+    response = render_to_response(template, values, request=request)
+    response.status = error.status
+    return response
+  request.session.flash(("success", request._("flash.commented")))
+  return HTTPSeeOther(request.resource_url(context).rstrip("/") + "#timeline")
+
+
+def add_timeline_html(config, type_name: str) -> None:
+  """Serve ``POST /<type>/<id>/comment`` (the comment form of the detail page)."""
+  resource_type = config.registry["resource_types"][type_name]
+  config.add_view(
+    comment_html_view, context=resource_type.item, name="comment", request_method="POST", permission="edit"
+  )
