@@ -10,6 +10,7 @@ pages never read ``Authorization``; ``/metrics`` is not a page, and this is its 
 """
 
 import hmac
+import logging
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -20,6 +21,12 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "(unmatched)"
+# Every label takes a bounded set of values: one time series per odd method or URL would let any
+# client grow the registry (and the scrape) without limit.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"))
+OTHER_METHOD = "other"
+
+log = logging.getLogger(__name__)
 # A tween that answers before routing may name the route itself (the login throttling: "/login").
 ROUTE_ENVIRON_KEY = "prodmanager.metrics.route"
 
@@ -58,11 +65,24 @@ class Metrics:
     return generate_latest(self.registry)
 
 
+def method_label(request) -> str:
+  """The request's method when it is a standard one, else ``other``."""
+  method = request.method
+  return method if method in METHODS else OTHER_METHOD
+
+
 def route_template(request, status: int) -> str:
   """A bounded label for the request: the route pattern, or the traversal path with ``{id}``.
 
   Never the raw path: ids and unknown paths would make one time series per URL.
   """
+  try:
+    return _route_template(request, status)
+  except UnicodeDecodeError:  # a path that is not UTF-8 (answered 400) matches no route
+    return UNMATCHED
+
+
+def _route_template(request, status: int) -> str:
   named = request.environ.get(ROUTE_ENVIRON_KEY)
   if named:
     return named
@@ -102,9 +122,9 @@ def metrics_tween_factory(handler, registry):
       status = response.status_int
       return response
     finally:
-      route = route_template(request, status)
-      metrics.requests.labels(request.method, route, str(status)).inc()
-      metrics.latency.labels(request.method, route).observe(time.perf_counter() - start)
+      route, method = route_template(request, status), method_label(request)
+      metrics.requests.labels(method, route, str(status)).inc()
+      metrics.latency.labels(method, route).observe(time.perf_counter() - start)
 
   return tween
 
@@ -128,6 +148,12 @@ def metrics_view(request):
 
 
 def includeme(config):
+  settings = config.get_settings()
+  if settings["prodmanager.mode"] == "production" and not settings["prodmanager.metrics_token"]:
+    log.warning(
+      "PM_METRICS_TOKEN is not set: /metrics is open to anyone who can reach this server; "
+      "set a token (and the scrape job's credentials) or keep /metrics unreachable from outside"
+    )
   config.registry["metrics"] = Metrics()
   config.add_route("metrics", "/metrics")
   config.add_view(metrics_view, route_name="metrics", request_method="GET", permission=NO_PERMISSION_REQUIRED)

@@ -116,3 +116,36 @@ def test_metrics_are_open_without_a_token(fresh_app):
   assert (
     "prodmanager_http_requests_total" in client.get("/metrics", headers={"Authorization": "Bearer x"}).text
   )
+
+
+def test_odd_methods_share_one_label(fresh_app):
+  client = fresh_app()
+  for number in range(40):
+    client.request(f"/health?probe={number}", method=f"PROBE{number}", expect_errors=True)
+    client.request(f"/api/scope/{number}", method=f"X-{number}", expect_errors=True)
+  client.get("/health")
+  samples = scrape(client)
+  methods = {dict(labels)["method"] for labels in samples["prodmanager_http_requests_total"]}
+  assert methods == {"GET", "other"}
+  counted = sum(value for labels, value in samples["prodmanager_http_requests_total"].items())
+  other = sum(
+    value
+    for labels, value in samples["prodmanager_http_requests_total"].items()
+    if ("method", "other") in labels
+  )
+  assert other == 80 and counted == 81
+  # Routes stay patterns: the 40 scope ids gave one route, the odd methods no new series.
+  routes = {dict(labels)["route"] for labels in samples["prodmanager_http_requests_total"]}
+  assert routes <= {"/health", "/api/scope/{id}", "(unmatched)"}
+  assert len(samples["prodmanager_http_requests_total"]) <= 5
+
+
+def test_production_without_a_metrics_token_warns_at_startup(build_app, caplog):
+  caplog.set_level("WARNING", logger="prodmanager.metrics")
+  build_app(mode="production")
+  (warning,) = [record for record in caplog.records if "PM_METRICS_TOKEN" in record.getMessage()]
+  assert "open to anyone" in warning.getMessage()
+  caplog.clear()
+  build_app(mode="production", metrics_token=METRICS_TOKEN)
+  build_app(mode="development")
+  assert not [record for record in caplog.records if "PM_METRICS_TOKEN" in record.getMessage()]
