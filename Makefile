@@ -29,7 +29,7 @@ install: $(VENV)/.installed
 # (1.0.0.dev0) satisfy another package's requirement, but it takes the ones named on its command line.
 PLUGIN_EDITABLES = $$(for dir in plugins/*/; do if [ -f "$${dir}setup.cfg" ]; then printf ' -e %s' "$${dir%/}"; fi; done)
 
-$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml $(PLUGIN_FILES)
+$(VENV)/.installed: $(BIN)/python setup.py setup.cfg pyproject.toml $(PLUGIN_FILES)
 	$(BIN)/python -m pip install -q -e . $(PLUGIN_EDITABLES)
 	touch $@
 

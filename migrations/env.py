@@ -37,6 +37,8 @@ def import_models():
   """Import the core's and every installed plugin's models so that autogenerate compares the whole schema."""
   importlib.import_module("prodmanager.tokens")
   for plugin in installed_plugins().values():
+    if plugin.error:
+      continue  # prodmanager.migrate.version_locations warned about it already
     name = f"{plugin.module.__name__}.models"
     if importlib.util.find_spec(name) is not None:
       importlib.import_module(name)

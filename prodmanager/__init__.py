@@ -32,7 +32,7 @@ CORE_INCLUDES = (
 
 def make_config(settings: dict) -> Configurator:
   """Build the configuration: settings, the core, then the enabled plugins in dependency order."""
-  from .plugins import resolve
+  from .plugins import include, resolve
   from .resources import root_factory
   from .settings import read_settings
 
@@ -50,7 +50,7 @@ def make_config(settings: dict) -> Configurator:
   plugins = resolve(settings["prodmanager.plugins"])
   config.registry["plugins"] = plugins
   for plugin in plugins:
-    config.include(plugin.module)
+    include(config, plugin)  # an includeme that raises stops startup with one line naming the plugin
   # The API routes come from the composed OpenAPI document, complete only now.
   from .api import finalize_document
 

@@ -1,11 +1,17 @@
 """Database migrations: one alembic environment, the core's branch and one branch per plugin.
 
-Alembic is configured here in code (no ``alembic.ini`` needed at runtime). The version folders of
-every *installed* plugin stay on the path, enabled or not: a database that a disabled plugin once
-migrated still holds that plugin's revision, and alembic fails on every command when it cannot
-locate a revision recorded in ``alembic_version``.
+Alembic is configured here in code (no ``alembic.ini`` needed at runtime). The core's alembic
+environment is the top-level ``migrations/`` folder of the source tree, which ships in the wheel as
+the package ``prodmanager.migrations``: it is found through that package, installed or editable.
+
+The version folders of every *installed* plugin stay on the path, enabled or not: a database that
+a disabled plugin once migrated still holds that plugin's revision, and alembic fails on every
+command when it cannot locate a revision recorded in ``alembic_version``. A revision that no
+installed plugin provides any more (its plugin was uninstalled) is reported by
+:class:`OrphanedRevisions` with the ways out (docs/install.md, "Uninstalling a plugin").
 """
 
+import logging
 import os
 from importlib.resources import files
 from pathlib import Path
@@ -13,14 +19,32 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-
-import prodmanager
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from .db import engine_url, get_engine
-from .plugins import installed_plugins
+from .plugins import Plugin, installed_plugins
 from .settings import ConfigurationError
 
-MIGRATIONS = Path(prodmanager.__file__).resolve().parent.parent / "migrations"
+log = logging.getLogger(__name__)
+
+MIGRATIONS_PACKAGE = "prodmanager.migrations"
+VERSION_TABLE = "alembic_version"  # alembic's default, which migrations/env.py keeps
+UNINSTALL_DOC = "docs/install.md, section 'Uninstalling a plugin'"
+
+
+def core_migrations() -> Path:
+  """The folder of the core's alembic environment (``env.py``, ``versions/``), found through its package."""
+  try:
+    folder = Path(str(files(MIGRATIONS_PACKAGE)))
+  except ModuleNotFoundError:
+    folder = None
+  if folder is None or not (folder / "env.py").is_file():
+    raise ConfigurationError(
+      f"the package {MIGRATIONS_PACKAGE} (the core's migrations) is missing or incomplete: "
+      "reinstall ProdManager (pip install prodmanager, or `make install` in a source checkout)"
+    )
+  return folder
 
 
 def plugin_migrations(spec: str, plugin_id: str = "") -> Path:
@@ -35,10 +59,21 @@ def plugin_migrations(spec: str, plugin_id: str = "") -> Path:
   return path
 
 
+def broken_plugins() -> list[Plugin]:
+  """Installed plugins that cannot be loaded: their migrations cannot be read."""
+  return [plugin for plugin in installed_plugins().values() if plugin.error]
+
+
 def version_locations() -> list[str]:
-  """The core's versions folder, then the migrations folder of every installed plugin."""
-  locations = [str(MIGRATIONS / "versions")]
+  """The core's versions folder, then the migrations folder of every installed plugin that loads.
+
+  A broken plugin is skipped with a warning: it stops nothing until it is enabled (or until the
+  database holds one of its revisions, which :func:`check_revisions` then explains)."""
+  locations = [str(core_migrations() / "versions")]
   for plugin in installed_plugins().values():
+    if plugin.error:
+      log.warning("plugin %s %s: its migrations are skipped", plugin.label, plugin.error)
+      continue
     if plugin.migrations:
       locations.append(str(plugin_migrations(plugin.migrations, plugin.id)))
   return locations
@@ -46,18 +81,61 @@ def version_locations() -> list[str]:
 
 def alembic_config(database_uri: str) -> Config:
   """An alembic configuration for ``database_uri``, built without an INI file."""
-  if not (MIGRATIONS / "env.py").is_file():
-    # The alembic environment sits beside the package, in the source tree (architecture.md).
-    raise ConfigurationError(
-      f"the migrations folder {MIGRATIONS} is missing: install ProdManager from its source folder (pip install -e .)"
-    )
   cfg = Config()
   # ConfigParser interpolates "%", which may appear in a path or in a URL-encoded password.
-  cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+  cfg.set_main_option("script_location", str(core_migrations()).replace("%", "%%"))
   cfg.set_main_option("path_separator", "os")
   cfg.set_main_option("version_locations", os.pathsep.join(version_locations()).replace("%", "%%"))
   cfg.attributes["url"] = database_uri
   return cfg
+
+
+def branch_heads(plugin: Plugin) -> list[tuple[str, str]]:
+  """``(branch, head revision)`` of each branch in a loaded plugin's migrations folder."""
+  if not plugin.migrations:
+    return []
+  script = ScriptDirectory(
+    str(core_migrations()), version_locations=[str(plugin_migrations(plugin.migrations, plugin.id))]
+  )
+  heads = []
+  for revision in script.get_revisions("heads"):
+    # A head's branch label may sit on an earlier revision of its branch: walk down to find it.
+    labels = set()
+    for ancestor in script.iterate_revisions(revision.revision, "base"):
+      labels |= set(ancestor.branch_labels)
+    heads.append((", ".join(sorted(labels)) or "-", revision.revision))
+  return heads
+
+
+class OrphanedRevisions(ConfigurationError):
+  """The database holds revisions that neither the core nor any installed plugin provides."""
+
+
+def orphaned(cfg: Config, revisions: tuple[str, ...]) -> list[str]:
+  """The revisions among ``revisions`` that no version folder of ``cfg`` provides."""
+  known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+  return sorted(set(revisions) - known)
+
+
+def check_revisions(cfg: Config, database_uri: str) -> None:
+  """Explain, instead of alembic's "Can't locate revision", a revision left by an uninstalled plugin."""
+  lost = orphaned(cfg, current(database_uri))
+  if not lost:
+    return
+  names = ", ".join(lost)
+  lines = [
+    f"the database is at revision(s) {names}, which neither the core nor any installed plugin "
+    "provides: the plugin that created them was probably uninstalled."
+  ]
+  for plugin in broken_plugins():
+    lines.append(f"  plugin {plugin.label} is installed but {plugin.error}: they may be its revisions.")
+  lines += [
+    "  Either reinstall that plugin (it may stay disabled: installed is enough for migrations),",
+    "  or, to give up its data, forget its branch (its tables stay in the database): "
+    + " ".join(f"`prodmanager migrate --forget {revision}`" for revision in lost),
+    f"  See {UNINSTALL_DOC}.",
+  ]
+  raise OrphanedRevisions("\n".join(lines))
 
 
 def _sqlite_file(database_uri: str) -> Path | None:
@@ -80,7 +158,35 @@ def upgrade(database_uri: str):
   if sqlite_file is not None:
     # SQLite creates the file on first connection, but not the folder that holds it.
     sqlite_file.parent.mkdir(parents=True, exist_ok=True)
-  command.upgrade(alembic_config(database_uri), "heads")
+  cfg = alembic_config(database_uri)
+  check_revisions(cfg, database_uri)
+  command.upgrade(cfg, "heads")
+
+
+def forget(database_uri: str, revision: str) -> None:
+  """Drop ``revision`` from the database's version table, when no installed plugin provides it.
+
+  This is how an administrator gives up the data of an uninstalled plugin: its branch no longer
+  blocks migrations; its tables are left alone (drop them by hand if wanted)."""
+  cfg = alembic_config(database_uri)
+  at = current(database_uri)
+  if revision not in at:
+    raise ConfigurationError(
+      f"the database is not at revision {revision!r} (it is at {', '.join(sorted(at)) or 'no revision'})"
+    )
+  if revision not in orphaned(cfg, at):
+    raise ConfigurationError(
+      f"revision {revision!r} belongs to the core or to an installed plugin: it is not orphaned, "
+      "and forgetting it would make the next migration run it again"
+    )
+  engine = get_engine(database_uri)
+  try:
+    with engine.begin() as connection:
+      connection.execute(
+        text(f"DELETE FROM {VERSION_TABLE} WHERE version_num = :revision"), {"revision": revision}
+      )
+  finally:
+    engine.dispose()
 
 
 def current(database_uri: str) -> tuple[str, ...]:
