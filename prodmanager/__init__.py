@@ -1,6 +1,7 @@
 """ProdManager: a self-hosted production status page on Pyramid."""
 
 from pyramid.config import Configurator
+from pyramid.tweens import EXCVIEW
 
 from .version import __version__
 
@@ -41,6 +42,8 @@ def make_config(settings: dict) -> Configurator:
   for name in CORE_INCLUDES:
     config.include(name)
   config.add_tween("prodmanager.tweens.body_limit_tween_factory")
+  # Under the exception view tween: its 400 is answered by the error views like any other.
+  config.add_tween("prodmanager.tweens.query_text_tween_factory", under=EXCVIEW)
   config.add_tween("prodmanager.tweens.security_headers_tween_factory")
   config.add_tween("prodmanager.tweens.etag_tween_factory")
   config.add_tween("prodmanager.site.public_url_tween_factory")  # before anything builds a URL

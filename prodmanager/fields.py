@@ -11,11 +11,20 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from .text import check_text
+
 MAX_NAME = 255
 MAX_TEXT = 64 * 1024
 
 DATE_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d")
 _ISO_Z = re.compile(r"Z$")
+
+# Accepted dates, in UTC. The upper bound leaves a day below year 10000 so that every accepted
+# date can still be shown in any time zone (offsets reach ±14 h) and moved by the minutes that
+# calendars and lifetimes add, without an OverflowError.
+MIN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MAX_DATE = dt.datetime(9999, 12, 30, 23, 59, 59, tzinfo=dt.UTC)
+DATE_RANGE_MESSAGE = "must be between 1970-01-01T00:00 and 9999-12-30T23:59 (UTC)"
 
 
 def parse_datetime(raw: Any) -> dt.datetime:
@@ -40,7 +49,13 @@ def parse_datetime(raw: Any) -> dt.datetime:
         ) from None
   if value.tzinfo is None:
     value = value.replace(tzinfo=dt.UTC)
-  return value.astimezone(dt.UTC)
+  try:
+    value = value.astimezone(dt.UTC)
+  except OverflowError:  # 9999-12-31T23:59-14:00 is in year 10000 in UTC
+    value = None
+  if value is None or not MIN_DATE <= value <= MAX_DATE:
+    raise ValueError(DATE_RANGE_MESSAGE)
+  return value
 
 
 def format_datetime(value: dt.datetime | None) -> str | None:
@@ -81,7 +96,7 @@ class Text(Field):
   def parse(self, raw, service):
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
       raise ValueError("expected a text value")
-    value = str(raw).strip()
+    value = check_text(str(raw).strip(), self.multiline)
     if len(value) > self.max_length:
       raise ValueError(f"must be at most {self.max_length} characters long")
     if len(value) < self.min_length:
@@ -101,7 +116,10 @@ class Url(Field):
   def parse(self, raw, service):
     if not isinstance(raw, str):
       raise ValueError("expected a URL")
-    value = raw.strip()
+    value = check_text(raw.strip())
+    if "\t" in value or "\n" in value:
+      # urlparse drops them silently, so the check below would pass on a URL stored with them.
+      raise ValueError("must not contain tabs or line breaks")
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
       raise ValueError("expected an http:// or https:// URL")

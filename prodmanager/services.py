@@ -17,6 +17,7 @@ from .errors import Conflict, NotAllowed, ValidationFailed
 from .fields import DateTime as DateTimeField
 from .fields import Field, format_datetime, parse_datetime
 from .settings import is_decimal
+from .text import check_text
 
 MAX_PAGE = 10_000_000
 MAX_PER_PAGE = 50
@@ -49,7 +50,7 @@ class Filter:
       return parse_datetime(raw)
     if len(raw) > 255:
       raise ValueError("must be at most 255 characters long")
-    return raw
+    return check_text(raw)
 
   def clause(self, values: list):
     if self.kind == "after":
@@ -150,9 +151,15 @@ class ResourceService:
         continue
       applied[flt.name] = raw_values
       clauses.append(flt.clause(values))
-    query = (params.get("q") or "").strip()
+    query, query_error = (params.get("q") or "").strip(), None
+    try:
+      check_text(query)
+    except ValueError as error:
+      query_error = str(error)
     if len(query) > 255:
       reasons["q"] = ["must be at most 255 characters long"]
+    elif query_error:
+      reasons["q"] = [query_error]
     elif query:
       applied["q"] = [query]
       pattern = f"%{query.lower()}%"

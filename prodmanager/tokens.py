@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .db import Base, UTCDateTime, utcnow
 from .errors import NotAllowed, NotFound, Unauthorized, ValidationFailed
 from .fields import parse_datetime
+from .text import check_text
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,11 @@ def check_token_request(
     reasons["description"] = [
       f"must be between {DESCRIPTION_LENGTH[0]} and {DESCRIPTION_LENGTH[1]} characters long"
     ]
+  for field, text in (("name", name), ("description", description)):
+    try:
+      check_text(text)
+    except ValueError as error:
+      reasons.setdefault(field, []).append(str(error))
   now = (now or utcnow()).replace(second=0, microsecond=0)
   dates = {}
   for field, raw, default in (

@@ -1,6 +1,11 @@
-"""Tweens: reverse-proxy headers, request size limit and security headers on every response."""
+"""Tweens: reverse-proxy headers, request size limit, query text check and security headers."""
+
+from urllib.parse import parse_qsl
 
 from pyramid.response import Response
+
+from .errors import ValidationFailed
+from .text import check_text
 
 MAX_BODY_BYTES = 1024 * 1024
 
@@ -48,6 +53,29 @@ def body_limit_tween_factory(handler, registry):
           charset="utf-8",
         )
       return Response("Request body too large", status=413, content_type="text/plain", charset="utf-8")
+    return handler(request)
+
+  return tween
+
+
+def query_text_tween_factory(handler, registry):
+  """Refuse (400, naming the parameter) a query string whose names or values hold a control character.
+
+  Every view reads its parameters from the query string, and a NUL reaching PostgreSQL is a 500:
+  one check here covers the views of every plugin. Registered under the exception view tween, so
+  the error is answered like any other (JSON on ``/api``, the error page elsewhere).
+  """
+
+  def tween(request):
+    # ``errors="replace"``: undecodable bytes are not this check's business (they answer 400 elsewhere).
+    for name, value in parse_qsl(request.query_string, keep_blank_values=True, errors="replace"):
+      # A bad name is reported as "query": the reason's key would hold the bad character itself.
+      for text, field, label in ((name, "query", "a query parameter name"), (value, name, name)):
+        try:
+          check_text(text)
+        except ValueError as error:
+          # The message names the parameter too: the HTML error page shows the message only.
+          raise ValidationFailed(f"Invalid query parameter {label}: {error}", {field: [str(error)]}) from None
     return handler(request)
 
   return tween

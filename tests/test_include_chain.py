@@ -41,7 +41,7 @@ def test_tween_chain(registry):
   headers on every response (errors and 413 included), then the size limit before any work, the
   transaction, the rate limits (inside it: a token's identity may be read from the database; above
   the rest: errors get the X-RateLimit headers too), response validation, exception views, and the
-  token check under them so that a bad token becomes a JSON 401."""
+  query text check and the token check under them so that their refusals become JSON 400 and 401."""
   names = [name for name, _factory in registry.queryUtility(ITweens).implicit()]
   assert names == [
     "prodmanager.metrics.metrics_tween_factory",
@@ -53,5 +53,6 @@ def test_tween_chain(registry):
     "prodmanager.ratelimit.ratelimit_tween_factory",
     "pyramid_openapi3.tween.response_tween_factory",
     "pyramid.tweens.excview_tween_factory",
+    "prodmanager.tweens.query_text_tween_factory",
     "prodmanager.security.token_check_tween_factory",
   ]
