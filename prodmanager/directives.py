@@ -8,10 +8,10 @@ silently overriding each other.
 directive                  what it registers
 =========================  ==========================================================================
 add_resource_type          a traversal container + service under ``/<name>`` and ``/api/<name>``
-add_aggregate              a computed value shown on another type's objects (e.g. monitors_count)
+add_aggregate              a computed value (with its schema, link, list column) on another type's objects
 add_dependent              children that forbid deleting a row of another type
 add_navigation             an entry in the site navigation
-add_dashboard_panel        a section of the dashboard and of scope/service pages
+add_dashboard_panel        a section of the dashboard and of the grouping axes' pages
 add_openapi_fragment       paths and components merged into the OpenAPI document (see api/document.py)
 add_api_view / add_crud_api  JSON views on routes generated from the OpenAPI document (see api/)
 add_html_crud              the standard HTML list/detail/forms of a resource type (see views/html.py)
@@ -23,6 +23,8 @@ add_demo_data              a loader of demo rows for ``prodmanager demo`` (see d
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from pyramid.exceptions import ConfigurationError
 
 from .resources import Container, Item
 
@@ -47,6 +49,20 @@ class ResourceType:
   def permission(self) -> str:
     """The token permission that allows writing this type (0.22 names: ``scope_api``...)."""
     return f"{self.name}_api"
+
+
+@dataclass(frozen=True)
+class Aggregate:
+  """A computed value ``key`` that a plugin adds to the objects of another type; see :func:`add_aggregate`."""
+
+  key: str
+  default: Callable[[], Any]
+  provider: Callable[..., dict]
+  schema: dict | None = None
+  link: str = ""
+  href: Callable[..., str] | None = None
+  title: str = ""
+  cell: str = ""
 
 
 @dataclass
@@ -103,17 +119,62 @@ def add_resource_type(
   config.registry["resource_types"][name] = resource_type
 
 
-def add_aggregate(config, type_name: str, key: str, provider: Callable, default: Callable) -> None:
-  """Add a computed value ``key`` to objects of ``type_name``.
+def add_aggregate(
+  config,
+  type_name: str,
+  key: str,
+  provider: Callable,
+  default: Callable,
+  *,
+  schema: dict | None = None,
+  link: str = "",
+  href: Callable | None = None,
+  title: str = "",
+  cell: str = "",
+) -> None:
+  """Add a computed value ``key`` to objects of ``type_name`` (a count of the plugin's rows...).
 
   ``provider(dbsession, ids)`` returns ``{id: value}`` for many rows in one query (lists stay at a
   constant number of queries); ``default()`` gives the value of rows it does not return.
+
+  With ``schema`` (the OpenAPI schema of the value), the value is part of the type's JSON object
+  and of its documented schema; ``link`` and ``href(request, row)`` add a URL under its ``links``
+  (for example the contributing plugin's list filtered on the row). ``title`` and ``cell`` (a
+  template receiving ``row``, ``value`` and ``resource_type``) add a column to the HTML list.
+  So everything that points at the contributing plugin comes from it, and disappears with it.
   """
+  if link and (href is None or schema is None):
+    raise ConfigurationError(f"add_aggregate {type_name}.{key}: a link needs href= and schema=")
+  if bool(title) != bool(cell):
+    raise ConfigurationError(f"add_aggregate {type_name}.{key}: an HTML column needs both title= and cell=")
+  aggregate = Aggregate(key, default, provider, schema, link, href, title, cell)
+  if schema is not None:
+    # The document is composed while the plugins are included (like add_openapi_fragment).
+    document_aggregate(config, type_name, aggregate)
 
   def register():
-    config.registry["resource_aggregates"].setdefault(type_name, []).append((key, default, provider))
+    config.registry["resource_aggregates"].setdefault(type_name, []).append(aggregate)
 
   config.action(("prodmanager.aggregate", type_name, key), register)
+
+
+def document_aggregate(config, type_name: str, aggregate: Aggregate) -> None:
+  """Add an aggregate's value (and link) to the OpenAPI schema of ``type_name``'s objects."""
+  resource_type = config.registry["resource_types"].get(type_name)
+  schemas = config.registry["openapi.document"].document.get("components", {}).get("schemas", {})
+  component = schemas.get(resource_type.schema) if resource_type else None
+  if component is None:
+    raise ConfigurationError(
+      f"add_aggregate {type_name}.{aggregate.key}: {type_name!r} has no documented object schema"
+    )
+  component.setdefault("properties", {})[aggregate.key] = aggregate.schema
+  component.setdefault("required", []).append(aggregate.key)
+  if aggregate.link:
+    links = component["properties"].setdefault("links", {"type": "object", "required": [], "properties": {}})
+    links.setdefault("properties", {})[aggregate.link] = {"type": "string"}
+    links.setdefault("required", []).append(aggregate.link)
+    if "links" not in component["required"]:
+      component["required"].append("links")
 
 
 def add_dependent(config, type_name: str, label: str, counter: Callable) -> None:
@@ -137,7 +198,11 @@ def add_navigation(config, name: str, title: str, href: str, icon: str = "", ord
 
 
 def add_dashboard_panel(config, name: str, render: Callable, order: int = 100) -> None:
-  """Add a dashboard section: ``render(request, scope=None, service=None)`` returns Markup or ''."""
+  """Add a dashboard section: ``render(request, **groups)`` returns Markup or ''.
+
+  On the dashboard ``groups`` is empty; on a grouping axis's page it holds that row under the
+  axis's name (``render(request, scope=row)``), see :mod:`prodmanager.panels`.
+  """
 
   def register():
     panels = config.registry["dashboard_panels"]

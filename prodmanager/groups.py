@@ -1,7 +1,11 @@
-"""Grouping axes (scope, service): the shared model columns, service, JSON shape and pages.
+"""Grouping axes: the shared model columns, service, JSON shape and pages of a type that other
+types' rows belong to (the scope and service plugins build on it; see prodmanager.membership for
+the rows that belong to them).
 
-Scopes and services have the same fields, rules and computed values (product.md §2.1–2.2), so
-both plugins build on this module; each keeps its own table, migration and registration.
+Every grouping axis has the same fields and rules (product.md §2.1–2.2); each plugin keeps its own
+table, migration and registration. What other plugins show on an axis's objects (counts, links,
+list columns, panels) they declare themselves with ``add_aggregate`` and ``add_dashboard_panel``:
+nothing here names them, so a disabled plugin leaves nothing pointing at it.
 """
 
 from markupsafe import Markup
@@ -12,8 +16,6 @@ from .fields import MAX_TEXT
 from .fields import Text as TextField
 from .services import ResourceService
 from .status import overall_status
-
-MONITOR_STATUSES = ("ok", "warning", "alert")
 
 
 class GroupColumns:
@@ -33,25 +35,21 @@ class GroupService(ResourceService):
   )
 
   def serialize(self, row, extra: dict) -> dict:
-    name = self.type_name
-    counts = extra.get("monitors_count") or {}
-    return {
+    data = {
       "id": row.id,
       "name": row.name,
       "description": row.description or "",
-      "incidents_count": extra.get("incidents_count", 0),
-      "maintenances_count": extra.get("maintenances_count", 0),
-      "monitors_count": {status: counts.get(status, 0) for status in MONITOR_STATUSES},
-      "links": {
-        "self": self.api_url(name, row.id),
-        "incidents": self.api_url("incident") + f"?{name}={row.id}",
-        "maintenances": self.api_url("maintenance") + f"?{name}={row.id}",
-        "monitors": self.api_url("monitor") + f"?{name}={row.id}",
-      },
+      "links": {"self": self.api_url(self.type_name, row.id)},
     }
+    return self.with_aggregates(row, extra, data)
+
+  def html_list_context(self, rows: list) -> dict:
+    """The list columns that other plugins add (``add_aggregate(title=..., cell=...)``)."""
+    aggregates = self.request.registry["resource_aggregates"].get(self.type_name, [])
+    return {"columns": [aggregate for aggregate in aggregates if aggregate.cell]}
 
   def html_detail_context(self, row) -> dict:
-    """The dashboard panels restricted to this scope or service (monitors, incidents...)."""
+    """The dashboard panels restricted to this row (each plugin's panel takes ``<axis>=row``)."""
     panels = [
       Markup(panel.render(self.request, **{self.type_name: row}))
       for panel in self.request.registry["dashboard_panels"]
@@ -59,36 +57,17 @@ class GroupService(ResourceService):
     return {"panels": [panel for panel in panels if panel.strip()]}
 
 
-def group_schema(name: str) -> dict:
-  """OpenAPI schema of a scope or service object (0.22 shape)."""
-  count = {"type": "integer", "minimum": 0}
+def group_schema() -> dict:
+  """OpenAPI schema of a grouping axis's object (0.22 shape), before the aggregates that plugins
+  add to it (``add_aggregate(schema=...)``)."""
   return {
     "type": "object",
-    "required": [
-      "id",
-      "name",
-      "description",
-      "incidents_count",
-      "maintenances_count",
-      "monitors_count",
-      "links",
-    ],
+    "required": ["id", "name", "description", "links"],
     "properties": {
       "id": {"type": "integer"},
       "name": {"type": "string"},
       "description": {"type": "string"},
-      "incidents_count": count,
-      "maintenances_count": count,
-      "monitors_count": {
-        "type": "object",
-        "required": list(MONITOR_STATUSES),
-        "properties": {status: count for status in MONITOR_STATUSES},
-      },
-      "links": {
-        "type": "object",
-        "required": ["self", "incidents", "maintenances", "monitors"],
-        "properties": {key: {"type": "string"} for key in ("self", "incidents", "maintenances", "monitors")},
-      },
+      "links": {"type": "object", "required": ["self"], "properties": {"self": {"type": "string"}}},
     },
   }
 
@@ -102,7 +81,7 @@ GROUP_TEMPLATES = {
 def register_group(config, name: str, service: type, order: int) -> None:
   """Register a grouping axis: resource type, API, pages, navigation and OpenAPI schema."""
   config.add_resource_type(name, service, icon=name, templates=GROUP_TEMPLATES)
-  config.add_openapi_fragment({"components": {"schemas": {name.capitalize(): group_schema(name)}}})
+  config.add_openapi_fragment({"components": {"schemas": {name.capitalize(): group_schema()}}})
   config.add_crud_api(name)
   config.add_html_crud(name)
   config.add_navigation(name, f"nav.{name}", f"/{name}", icon=name, order=order)
@@ -110,7 +89,7 @@ def register_group(config, name: str, service: type, order: int) -> None:
 
 
 def demo_group_loader(model: type, entries: list[tuple[str, str]]):
-  """A demo data loader creating ``(name, description)`` rows of a scope or service table.
+  """A demo data loader creating ``(name, description)`` rows of a grouping axis's table.
 
   The rows are stored in ``context.objects[<table name>]`` for the loaders that run after it.
   """

@@ -1,8 +1,9 @@
-"""Helpers for dashboard panels: a titled list capped at 10 rows with an "N more" link.
+"""Helpers for dashboard panels: a titled list capped at :data:`PANEL_LIMIT` rows with an "N more" link.
 
-The dashboard and the scope/service pages render the same panels (``add_dashboard_panel``); a
-panel restricted to a scope or a service receives it as ``scope=`` or ``service=``. Panels with
-nothing to show render nothing, so empty sections are hidden.
+The dashboard and the pages of the grouping axes render the same panels (``add_dashboard_panel``);
+a panel shown on a grouping axis's page receives that row as a keyword argument named after the
+axis (``scope=row``). Panels with nothing to show render nothing, so empty sections are hidden.
+The restrictions rely on the ``<axis>_id`` columns of :class:`prodmanager.membership.Membership`.
 """
 
 from urllib.parse import urlencode
@@ -10,16 +11,22 @@ from urllib.parse import urlencode
 from pyramid.renderers import render
 from sqlalchemy import func, select
 
+# The number of rows a panel lists before its "N more" link.
 PANEL_LIMIT = 10
 
 
-def restrict(statement, model, scope=None, service=None):
-  """Restrict a statement on ``model`` to a scope and/or a service (their ``scope_id``/``service_id``)."""
-  if scope is not None:
-    statement = statement.where(model.scope_id == scope.id)
-  if service is not None:
-    statement = statement.where(model.service_id == service.id)
+def restrict(statement, model, **groups):
+  """Restrict a statement on ``model`` to the given parent rows (``scope=row`` keeps the rows whose
+  ``scope_id`` is ``row.id``); ``None`` values restrict nothing."""
+  for axis, parent in groups.items():
+    if parent is not None:
+      statement = statement.where(getattr(model, f"{axis}_id") == parent.id)
   return statement
+
+
+def group_params(**groups) -> dict:
+  """The list filters of the same restriction (``{"scope": 3}``), for "see all" links."""
+  return {axis: parent.id for axis, parent in groups.items() if parent is not None}
 
 
 def list_panel(
@@ -32,24 +39,20 @@ def list_panel(
   row_template: str,
   list_path: str,
   params: dict | None = None,
-  scope=None,
-  service=None,
   extra: dict | None = None,
+  **groups,
 ) -> str:
   """Render the first rows of ``statement`` (already ordered) and a link to the full filtered list.
 
+  ``groups`` are the panel's restriction (``scope=row``...), applied to the rows and to the link.
   Two queries (count and rows) whatever the number of rows; '' when there is no row.
   """
-  statement = restrict(statement, model, scope, service)
+  statement = restrict(statement, model, **groups)
   total = request.dbsession.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
   if not total:
     return ""
   rows = list(request.dbsession.scalars(statement.limit(PANEL_LIMIT)))
-  query = dict(params or {})
-  if scope is not None:
-    query["scope"] = scope.id
-  if service is not None:
-    query["service"] = service.id
+  query = {**(params or {}), **group_params(**groups)}
   more_url = f"{list_path}?{urlencode(query, doseq=True)}" if query else list_path
   return render(
     "prodmanager:templates/panels/list.jinja2",

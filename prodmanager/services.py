@@ -5,7 +5,6 @@ its own rules in the hooks (``prepare_create``, ``prepare_update``, ``after_chan
 the JSON API both call the same service, so a rule holds on every path.
 """
 
-import datetime as dt
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -362,12 +361,24 @@ class ResourceService:
     providers = self.request.registry["resource_aggregates"].get(self.type_name, [])
     ids = [row.id for row in rows]
     result = {ident: {} for ident in ids}
-    for key, default, provider in providers:
-      values = provider(self.db, ids) if ids else {}
+    for aggregate in providers:
+      values = aggregate.provider(self.db, ids) if ids else {}
       for ident in ids:
         value = values.get(ident)
-        result[ident][key] = default() if value is None else value
+        result[ident][aggregate.key] = aggregate.default() if value is None else value
     return result
+
+  def with_aggregates(self, row, extra: dict, data: dict) -> dict:
+    """``data`` (a row's JSON object) with the documented aggregates other plugins add to this type
+    and their links (``add_aggregate(schema=..., link=...)``); the type itself names none of them."""
+    links = data.setdefault("links", {})
+    for aggregate in self.request.registry["resource_aggregates"].get(self.type_name, []):
+      if aggregate.schema is None:
+        continue
+      data[aggregate.key] = extra.get(aggregate.key, aggregate.default())
+      if aggregate.link:
+        links[aggregate.link] = aggregate.href(self.request, row)
+    return data
 
   def api_url(self, *parts) -> str:
     return "/".join([self.request.application_url, "api", *[str(part) for part in parts]])
@@ -375,7 +386,3 @@ class ResourceService:
   def serialize(self, row, extra: dict) -> dict:
     """The JSON object of a row (0.22 shape); ``extra`` holds its aggregates."""
     return {"id": row.id}
-
-
-def now() -> dt.datetime:
-  return dt.datetime.now(dt.UTC)

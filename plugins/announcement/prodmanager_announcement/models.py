@@ -3,12 +3,16 @@
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
+from prodmanager.membership import Membership
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
+
+# Every announcement belongs to one (scope, service) pair.
+PAIR = Membership(scope=Scope, service=Service)
 
 
 class AnnouncementLevel(enum.Enum):
@@ -19,22 +23,17 @@ class AnnouncementLevel(enum.Enum):
   LOW = "low"
 
 
-class Announcement(Base):
+class Announcement(PAIR.columns(), Base):
   __tablename__ = "announcement"
 
   id: Mapped[int] = mapped_column(primary_key=True)
   name: Mapped[str] = mapped_column(String(255), index=True)
   description: Mapped[str] = mapped_column(Text, default="")
   level: Mapped[AnnouncementLevel] = mapped_column(enum_column(AnnouncementLevel), index=True)
-  scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id", ondelete="RESTRICT"), index=True)
-  service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"), index=True)
   creation_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
   # Both ends of the window are indexed: the dashboard asks for start <= now <= end.
   start_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
   end_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
-
-  scope: Mapped[Scope] = relationship(lazy="raise")
-  service: Mapped[Service] = relationship(lazy="raise")
 
   def state(self, now: dt.datetime) -> str:
     """``upcoming``, ``ongoing`` (start <= now <= end) or ``ended``."""

@@ -1,17 +1,13 @@
 """Domain service of announcements: validation, the window rule, filters, orders, JSON shape."""
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
-
 from prodmanager.db import enum_rank, utcnow
 from prodmanager.domain_events import emit
-from prodmanager.fields import MAX_TEXT, Choice, DateTime, Reference, Text, format_datetime
-from prodmanager.services import Filter, ResourceService
+from prodmanager.fields import MAX_TEXT, Choice, DateTime, Text, format_datetime
+from prodmanager.membership import MemberService
+from prodmanager.services import Filter
 from prodmanager.timeline import encode_value
-from prodmanager_scope.models import Scope
-from prodmanager_service.models import Service
 
-from .models import Announcement, AnnouncementLevel
+from .models import PAIR, Announcement, AnnouncementLevel
 
 LEVELS = [level.value for level in AnnouncementLevel]
 
@@ -22,8 +18,9 @@ def level_rank():
   return enum_rank(Announcement.level, AnnouncementLevel)
 
 
-class AnnouncementService(ResourceService):
+class AnnouncementService(MemberService):
   model = Announcement
+  membership = PAIR
   type_name = "announcement"
   weather_field = "level"
   unique = ()
@@ -33,8 +30,7 @@ class AnnouncementService(ResourceService):
     Text("name", required=True, min_length=4, max_length=255),
     Text("description", max_length=MAX_TEXT, multiline=True),
     Choice("level", required=True, enum=AnnouncementLevel, prefix="announcement_level"),
-    Reference("scope", required=True, model=Scope, attribute="scope_id"),
-    Reference("service", required=True, model=Service, attribute="service_id"),
+    *PAIR.fields(),
     DateTime("start_date", required=True),
     DateTime("end_date", required=True),
   )
@@ -43,8 +39,7 @@ class AnnouncementService(ResourceService):
   def filter_declarations(cls):
     return [
       Filter("level", Announcement.level, "enum", AnnouncementLevel, prefix="announcement_level"),
-      Filter("scope", Announcement.scope_id, "int", model=Scope),
-      Filter("service", Announcement.service_id, "int", model=Service),
+      *PAIR.filters(Announcement),
       Filter("start_before", Announcement.start_date, "before"),
       Filter("start_after", Announcement.start_date, "after"),
       Filter("end_before", Announcement.end_date, "before"),
@@ -71,14 +66,6 @@ class AnnouncementService(ResourceService):
       "name": [name.asc(), ident.asc()],
       "-name": [name.desc(), ident.desc()],
     }
-
-  def load_options(self, statement):
-    return statement.options(joinedload(Announcement.scope), joinedload(Announcement.service))
-
-  def get(self, ident: int):
-    return self.db.get(
-      Announcement, ident, options=[joinedload(Announcement.scope), joinedload(Announcement.service)]
-    )
 
   def check(self, values: dict, row) -> dict:
     return self.check_date_order(values, row, "start_date", "end_date")
@@ -111,15 +98,13 @@ class AnnouncementService(ResourceService):
       "name": row.name,
       "description": row.description or "",
       "level": row.level.value,
-      "scope": row.scope_id,
-      "service": row.service_id,
+      **PAIR.ids(row),
       "creation_date": format_datetime(row.creation_date),
       "start_date": format_datetime(row.start_date),
       "end_date": format_datetime(row.end_date),
       "links": {
         "self": self.api_url("announcement", row.id),
-        "scope": self.api_url("scope", row.scope_id),
-        "service": self.api_url("service", row.service_id),
+        **PAIR.links(self.request, row),
       },
     }
 
@@ -128,10 +113,3 @@ class AnnouncementService(ResourceService):
 
   def html_detail_context(self, row) -> dict:
     return {"state": row.state(utcnow())}
-
-
-def announcements_counter(column):
-  def counter(db, ident):
-    return db.scalar(select(func.count()).select_from(Announcement).where(column == ident))
-
-  return counter

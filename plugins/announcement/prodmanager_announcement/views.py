@@ -3,14 +3,13 @@
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from prodmanager.api import error_responses, filter_parameters
 from prodmanager.db import utcnow
 from prodmanager.panels import list_panel
 
-from .models import Announcement
-from .services import LEVELS, AnnouncementService, announcements_counter
+from .models import PAIR, Announcement
+from .services import LEVELS, AnnouncementService
 
 ROW_TEMPLATE = "prodmanager_announcement:templates/panel_row.jinja2"
 
@@ -62,9 +61,9 @@ def ongoing_panel(request, scope=None, service=None) -> str:
   """
   now = utcnow().replace(microsecond=0)
   service_ = AnnouncementService(request)
-  statement = service_.ongoing(
-    select(Announcement).options(joinedload(Announcement.scope), joinedload(Announcement.service)), now
-  ).order_by(*AnnouncementService.sort_orders()[AnnouncementService.default_sort])
+  statement = service_.ongoing(select(Announcement).options(*PAIR.eager(Announcement)), now).order_by(
+    *AnnouncementService.sort_orders()[AnnouncementService.default_sort]
+  )
   return list_panel(
     request,
     name="announcements",
@@ -83,8 +82,8 @@ def ongoing_panel(request, scope=None, service=None) -> str:
 
 
 def includeme(config):
-  config.add_dependent("scope", "announcements", announcements_counter(Announcement.scope_id))
-  config.add_dependent("service", "announcements", announcements_counter(Announcement.service_id))
+  # Scopes and services with announcements cannot be deleted (no count is shown on them, as 0.22).
+  PAIR.register(config, "announcement", Announcement, label="announcements")
   config.add_openapi_fragment(weather_fragment())
   config.add_api_view(weather_view, "/api/weather/announcement", "GET")
   # After the status banner (0) and the monitor badges (10), before incidents and maintenances.

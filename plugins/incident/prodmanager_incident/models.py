@@ -4,12 +4,16 @@ import datetime as dt
 import enum
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
+from prodmanager.membership import Membership
 from prodmanager.timeline import EventColumns
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
+
+# Every incident belongs to one (scope, service) pair.
+PAIR = Membership(scope=Scope, service=Service)
 
 
 class IncidentSeverity(enum.Enum):
@@ -33,13 +37,15 @@ class IncidentStatus(enum.Enum):
 
 ONGOING = (IncidentStatus.ACTIVE, IncidentStatus.INVESTIGATING, IncidentStatus.STABLE)
 PAST = (IncidentStatus.RESOLVED,)
+# An ongoing incident of these severities raises the overall status to alert (others to warning).
+ALERTING = frozenset({IncidentSeverity.CRITICAL, IncidentSeverity.HIGH})
 
 
-class Incident(Base):
+class Incident(PAIR.columns(), Base):
   __tablename__ = "incident"
   __table_args__ = (
     # The default order (start of impact, newest first) and the scope/service pages' panels.
-    Index("ix_incident_scope_service", "scope_id", "service_id"),
+    PAIR.index("incident"),
     Index("ix_incident_status_start_impact", "status", "start_impact_date"),
   )
 
@@ -52,16 +58,11 @@ class Incident(Base):
   status: Mapped[IncidentStatus] = mapped_column(
     enum_column(IncidentStatus), default=IncidentStatus.ACTIVE, index=True
   )
-  scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id", ondelete="RESTRICT"), index=True)
-  service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"), index=True)
   creation_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
   start_impact_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
   investigation_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
   stable_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
   resolve_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-  scope: Mapped[Scope] = relationship(lazy="raise")
-  service: Mapped[Service] = relationship(lazy="raise")
 
   @property
   def duration(self) -> dt.timedelta | None:

@@ -19,19 +19,15 @@ truth, no rank column to keep in step). The default order is ``start_impact_date
 
 import datetime as dt
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
-
-from prodmanager.db import enum_rank
+from prodmanager.db import enum_rank, utcnow
 from prodmanager.domain_events import emit
 from prodmanager.errors import ValidationFailed
-from prodmanager.fields import MAX_TEXT, Choice, DateTime, Reference, Text, Url, format_datetime
-from prodmanager.services import Filter, ResourceService, now
+from prodmanager.fields import MAX_TEXT, Choice, DateTime, Text, Url, format_datetime
+from prodmanager.membership import MemberService
+from prodmanager.services import Filter
 from prodmanager.timeline import TimelineService
-from prodmanager_scope.models import Scope
-from prodmanager_service.models import Service
 
-from .models import ONGOING, Incident, IncidentEvent, IncidentSeverity, IncidentStatus
+from .models import PAIR, Incident, IncidentEvent, IncidentSeverity, IncidentStatus
 
 STATUSES = [status.value for status in IncidentStatus]
 RANK = {status: rank for rank, status in enumerate(IncidentStatus)}
@@ -66,8 +62,9 @@ def default_order() -> list:
   return [Incident.start_impact_date.desc(), status_rank(), severity_rank(), Incident.id.desc()]
 
 
-class IncidentService(TimelineService, ResourceService):
+class IncidentService(TimelineService, MemberService):
   model = Incident
+  membership = PAIR
   event_model = IncidentEvent
   type_name = "incident"
   unique = ()
@@ -79,8 +76,7 @@ class IncidentService(TimelineService, ResourceService):
     Text("description", max_length=MAX_TEXT, multiline=True),
     Choice("severity", required=True, enum=IncidentSeverity, prefix="severity"),
     Choice("status", enum=IncidentStatus, prefix="incident_status"),
-    Reference("scope", required=True, model=Scope, attribute="scope_id"),
-    Reference("service", required=True, model=Service, attribute="service_id"),
+    *PAIR.fields(),
     Text("external_reference", max_length=255),
     Url("external_link"),
     DateTime("start_impact_date"),
@@ -96,8 +92,7 @@ class IncidentService(TimelineService, ResourceService):
     return [
       Filter("status", Incident.status, "enum", IncidentStatus, prefix="incident_status"),
       Filter("severity", Incident.severity, "enum", IncidentSeverity, prefix="severity"),
-      Filter("scope", Incident.scope_id, "int", model=Scope),
-      Filter("service", Incident.service_id, "int", model=Service),
+      *PAIR.filters(Incident),
       Filter("external_reference", Incident.external_reference, "text"),
       Filter("impact_after", Incident.start_impact_date, "after"),
       Filter("impact_before", Incident.start_impact_date, "before"),
@@ -116,18 +111,12 @@ class IncidentService(TimelineService, ResourceService):
       "-name": [Incident.name.desc(), Incident.id.desc()],
     }
 
-  def load_options(self, statement):
-    return statement.options(joinedload(Incident.scope), joinedload(Incident.service))
-
-  def get(self, ident: int):
-    return self.db.get(Incident, ident, options=[joinedload(Incident.scope), joinedload(Incident.service)])
-
   # -- milestones ------------------------------------------------------------------------------
 
   def prepare_create(self, row, values: dict) -> None:
     values["status"] = values.get("status") or IncidentStatus.ACTIVE
     values["description"] = values.get("description") or ""
-    values["creation_date"] = now()
+    values["creation_date"] = utcnow()
     given = {name: values[name] for name in DATE_FIELDS if values.get(name) is not None}
     self.apply_milestones(values, given, None, {name: None for name in DATE_FIELDS})
 
@@ -151,7 +140,7 @@ class IncidentService(TimelineService, ResourceService):
   def apply_milestones(self, values: dict, given: dict, old_status, stored: dict) -> None:
     """Derive the milestone dates from a status change (see the module docstring)."""
     new_status = values.get("status") or old_status
-    moment = now()
+    moment = utcnow()
     if values.get("start_impact_date", stored["start_impact_date"]) is None:
       values["start_impact_date"] = moment
     if new_status != old_status:
@@ -189,8 +178,7 @@ class IncidentService(TimelineService, ResourceService):
       "external_link": row.external_link,
       "status": row.status.value,
       "severity": row.severity.value,
-      "scope": row.scope_id,
-      "service": row.service_id,
+      **PAIR.ids(row),
       "creation_date": format_datetime(row.creation_date),
       "start_impact_date": format_datetime(row.start_impact_date),
       "investigation_date": format_datetime(row.investigation_date),
@@ -199,8 +187,7 @@ class IncidentService(TimelineService, ResourceService):
       "events": [self.serialize_event(event) for event in extra.get("events", [])],
       "links": {
         "self": self.api_url("incident", row.id),
-        "scope": self.api_url("scope", row.scope_id),
-        "service": self.api_url("service", row.service_id),
+        **PAIR.links(self.request, row),
       },
     }
 
@@ -238,31 +225,3 @@ def format_duration(request, delta: dt.timedelta | None) -> str:
   if hours:
     return request._("incident.duration_hours", hours=hours, minutes=minutes)
   return request._("incident.duration_minutes", minutes=minutes)
-
-
-# -- counts on scopes and services, status roll-up ----------------------------------------------------
-
-
-def incidents_count_provider(column):
-  """Number of incidents (all statuses, as 0.22) for many scopes (or services) in one grouped query."""
-
-  def provider(db, ids):
-    return dict(db.execute(select(column, func.count()).where(column.in_(ids)).group_by(column)).all())
-
-  return provider
-
-
-def incidents_counter(column):
-  def counter(db, ident):
-    return db.scalar(select(func.count()).select_from(Incident).where(column == ident))
-
-  return counter
-
-
-def ongoing_statement(scope=None, service=None):
-  statement = select(Incident).where(Incident.status.in_(ONGOING))
-  if scope is not None:
-    statement = statement.where(Incident.scope_id == scope.id)
-  if service is not None:
-    statement = statement.where(Incident.service_id == service.id)
-  return statement

@@ -6,16 +6,14 @@ from urllib.parse import urlencode
 
 from pyramid.renderers import render
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
 
 from prodmanager.history import HistoryEntry
-from prodmanager.panels import list_panel, restrict
+from prodmanager.membership import Count
+from prodmanager.panels import group_params, list_panel, restrict
 from prodmanager.timeline import EventType
 
-from .models import ONGOING, PAST, Incident, IncidentEvent, IncidentSeverity
-from .services import IncidentService, default_order, incidents_count_provider, incidents_counter
-
-ALERTING = {IncidentSeverity.CRITICAL, IncidentSeverity.HIGH}
+from .models import ALERTING, ONGOING, PAIR, PAST, Incident, IncidentEvent
+from .services import IncidentService, default_order
 
 
 def weather_view(context, request):
@@ -27,7 +25,7 @@ def ongoing_panel(request, scope=None, service=None) -> str:
   statement = (
     select(Incident)
     .where(Incident.status.in_(ONGOING))
-    .options(joinedload(Incident.scope), joinedload(Incident.service))
+    .options(*PAIR.eager(Incident))
     .order_by(*default_order())
   )
   return list_panel(
@@ -47,16 +45,16 @@ def ongoing_panel(request, scope=None, service=None) -> str:
 def past_panel(request, scope=None, service=None) -> str:
   """A link to the resolved incidents (with their number); hidden when there is none."""
   statement = restrict(
-    select(func.count()).select_from(Incident).where(Incident.status.in_(PAST)), Incident, scope, service
+    select(func.count()).select_from(Incident).where(Incident.status.in_(PAST)),
+    Incident,
+    scope=scope,
+    service=service,
   )
   total = request.dbsession.scalar(statement)
   if not total:
     return ""
   params = [("status", status.value) for status in PAST]
-  if scope is not None:
-    params.append(("scope", str(scope.id)))
-  if service is not None:
-    params.append(("service", str(service.id)))
+  params += [(axis, str(ident)) for axis, ident in group_params(scope=scope, service=service).items()]
   return render(
     "prodmanager_incident:templates/past_panel.jinja2",
     {"total": total, "url": f"/incident?{urlencode(params)}"},
@@ -67,7 +65,10 @@ def past_panel(request, scope=None, service=None) -> str:
 def incident_levels(request, scope=None, service=None) -> set[str]:
   """Status contributor: an ongoing critical/high incident raises to alert, another one to warning."""
   statement = restrict(
-    select(Incident.severity).where(Incident.status.in_(ONGOING)).distinct(), Incident, scope, service
+    select(Incident.severity).where(Incident.status.in_(ONGOING)).distinct(),
+    Incident,
+    scope=scope,
+    service=service,
   )
   severities = set(request.dbsession.scalars(statement))
   levels = set()
@@ -104,10 +105,7 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
     .order_by(IncidentEvent.creation_date.desc(), IncidentEvent.id.desc())
     .limit(limit)
   )
-  if scope_id is not None:
-    statement = statement.where(Incident.scope_id == scope_id)
-  if service_id is not None:
-    statement = statement.where(Incident.service_id == service_id)
+  statement = statement.where(*PAIR.where(Incident, scope=scope_id, service=service_id))
   entries = []
   for event, name in request.dbsession.execute(statement):
     link = f"{request.application_url}/incident/{event.parent_id}"
@@ -143,9 +141,10 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
 
 
 def includeme(config):
-  for type_name, column in (("scope", Incident.scope_id), ("service", Incident.service_id)):
-    config.add_aggregate(type_name, "incidents_count", incidents_count_provider(column), lambda: 0)
-    config.add_dependent(type_name, "incidents", incidents_counter(column))
+  # Scopes and services count their incidents (all statuses, as 0.22) and link to their list.
+  PAIR.register(
+    config, "incident", Incident, label="incidents", count=Count("incidents_count", link="incidents")
+  )
   config.add_api_view(weather_view, "/api/weather/incident", "GET")
   config.add_dashboard_panel("incidents-ongoing", ongoing_panel, order=30)
   config.add_dashboard_panel("incidents-past", past_panel, order=90)

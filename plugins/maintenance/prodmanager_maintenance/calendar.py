@@ -16,13 +16,12 @@ import nh3
 from icalendar import Alarm, Calendar, Event
 from pyramid.response import Response
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import joinedload
 
+from prodmanager.db import utcnow
 from prodmanager.markdown import render_markdown
-from prodmanager.services import now
 from prodmanager.timeline import EventType
 
-from .models import PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
+from .models import PAIR, PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
 
 PRODID = "-//ProdManager//Maintenance calendar//EN"
 ALARM_BEFORE = dt.timedelta(minutes=15)
@@ -133,10 +132,10 @@ def calendar_response(body: bytes, filename: str, disposition: str = "attachment
 
 def feed_rows(db, scope_id: int | None, service_id: int | None) -> list:
   """Upcoming and running maintenances, and those that ended (or were canceled) recently."""
-  since = now() - FEED_RECENT
+  since = utcnow() - FEED_RECENT
   statement = (
     select(Maintenance)
-    .options(joinedload(Maintenance.scope), joinedload(Maintenance.service))
+    .options(*PAIR.eager(Maintenance))
     .where(
       or_(
         Maintenance.status.in_([MaintenanceStatus.SCHEDULED, MaintenanceStatus.IN_PROGRESS]),
@@ -147,8 +146,5 @@ def feed_rows(db, scope_id: int | None, service_id: int | None) -> list:
     .order_by(Maintenance.scheduled_start_date.desc(), Maintenance.id.desc())
     .limit(FEED_LIMIT)
   )
-  if scope_id is not None:
-    statement = statement.where(Maintenance.scope_id == scope_id)
-  if service_id is not None:
-    statement = statement.where(Maintenance.service_id == service_id)
+  statement = statement.where(*PAIR.where(Maintenance, scope=scope_id, service=service_id))
   return list(db.scalars(statement))

@@ -3,13 +3,17 @@
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
+from prodmanager.membership import Membership
 from prodmanager.timeline import EventColumns
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
+
+# Every maintenance belongs to one (scope, service) pair.
+PAIR = Membership(scope=Scope, service=Service)
 
 
 class MaintenanceStatus(enum.Enum):
@@ -34,9 +38,9 @@ ONGOING = (MaintenanceStatus.IN_PROGRESS,)
 PAST = (MaintenanceStatus.SUCCEED, MaintenanceStatus.FAILED, MaintenanceStatus.CANCELED)
 
 
-class Maintenance(Base):
+class Maintenance(PAIR.columns(), Base):
   __tablename__ = "maintenance"
-  __table_args__ = (Index("ix_maintenance_scope_service", "scope_id", "service_id"),)
+  __table_args__ = (PAIR.index("maintenance"),)
 
   id: Mapped[int] = mapped_column(primary_key=True)
   name: Mapped[str] = mapped_column(String(255), index=True)
@@ -47,16 +51,11 @@ class Maintenance(Base):
     enum_column(MaintenanceStatus), default=MaintenanceStatus.SCHEDULED, index=True
   )
   service_status: Mapped[ServiceStatus] = mapped_column(enum_column(ServiceStatus), index=True)
-  scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id", ondelete="RESTRICT"), index=True)
-  service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"), index=True)
   creation_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
   scheduled_start_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
   scheduled_end_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
   start_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
   end_date: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-
-  scope: Mapped[Scope] = relationship(lazy="raise")
-  service: Mapped[Service] = relationship(lazy="raise")
 
   @property
   def overdue(self) -> bool:

@@ -1,24 +1,21 @@
 """Domain service of maintenances: validation, status rules, timeline, lists, counts and weather."""
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
-
-from prodmanager.db import enum_rank
+from prodmanager.db import enum_rank, utcnow
 from prodmanager.domain_events import emit
-from prodmanager.fields import MAX_TEXT, Choice, DateTime, Reference, Text, Url, format_datetime
-from prodmanager.services import Filter, ResourceService, now
+from prodmanager.fields import MAX_TEXT, Choice, DateTime, Text, Url, format_datetime
+from prodmanager.membership import MemberService
+from prodmanager.services import Filter
 from prodmanager.timeline import TimelineService
-from prodmanager_scope.models import Scope
-from prodmanager_service.models import Service
 
-from .models import PAST, Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
+from .models import PAIR, PAST, Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
 
 STATUSES = [status.value for status in MaintenanceStatus]
 DATE_FIELDS = ("scheduled_start_date", "scheduled_end_date", "start_date", "end_date")
 
 
-class MaintenanceService(TimelineService, ResourceService):
+class MaintenanceService(TimelineService, MemberService):
   model = Maintenance
+  membership = PAIR
   event_model = MaintenanceEvent
   type_name = "maintenance"
   unique = ()
@@ -31,8 +28,7 @@ class MaintenanceService(TimelineService, ResourceService):
     Url("external_link"),
     Choice("status", enum=MaintenanceStatus, prefix="maintenance_status"),
     Choice("service_status", required=True, enum=ServiceStatus, prefix="service_status"),
-    Reference("scope", required=True, model=Scope, attribute="scope_id"),
-    Reference("service", required=True, model=Service, attribute="service_id"),
+    *PAIR.fields(),
     DateTime("scheduled_start_date", required=True),
     DateTime("scheduled_end_date", required=True),
     DateTime("start_date"),
@@ -46,8 +42,7 @@ class MaintenanceService(TimelineService, ResourceService):
     return [
       Filter("status", Maintenance.status, "enum", MaintenanceStatus, prefix="maintenance_status"),
       Filter("service_status", Maintenance.service_status, "enum", ServiceStatus, prefix="service_status"),
-      Filter("scope", Maintenance.scope_id, "int", model=Scope),
-      Filter("service", Maintenance.service_id, "int", model=Service),
+      *PAIR.filters(Maintenance),
       Filter("external_reference", Maintenance.external_reference, "text"),
       Filter("start_after", Maintenance.scheduled_start_date, "after"),
       Filter("start_before", Maintenance.scheduled_start_date, "before"),
@@ -72,14 +67,6 @@ class MaintenanceService(TimelineService, ResourceService):
       "-name": [Maintenance.name.desc(), ident.desc()],
     }
 
-  def load_options(self, statement):
-    return statement.options(joinedload(Maintenance.scope), joinedload(Maintenance.service))
-
-  def get(self, ident: int):
-    return self.db.get(
-      Maintenance, ident, options=[joinedload(Maintenance.scope), joinedload(Maintenance.service)]
-    )
-
   # -- writing ---------------------------------------------------------------------------------
 
   def check(self, values: dict, row) -> dict:
@@ -88,7 +75,7 @@ class MaintenanceService(TimelineService, ResourceService):
     return reasons
 
   def prepare_create(self, row, values: dict) -> None:
-    row.creation_date = now()
+    row.creation_date = utcnow()
     values["description"] = values.get("description") or ""
     if values.get("status") is None:
       values["status"] = MaintenanceStatus.SCHEDULED
@@ -124,7 +111,7 @@ class MaintenanceService(TimelineService, ResourceService):
     def value(name):
       return values[name] if name in values else current(name)
 
-    stamp = now()
+    stamp = utcnow()
     if new is MaintenanceStatus.IN_PROGRESS:
       if not given("start_date") and value("start_date") is None:
         values["start_date"] = stamp
@@ -167,8 +154,7 @@ class MaintenanceService(TimelineService, ResourceService):
       "external_link": row.external_link,
       "status": row.status.value,
       "service_status": row.service_status.value,
-      "scope": row.scope_id,
-      "service": row.service_id,
+      **PAIR.ids(row),
       "creation_date": format_datetime(row.creation_date),
       "scheduled_start_date": format_datetime(row.scheduled_start_date),
       "scheduled_end_date": format_datetime(row.scheduled_end_date),
@@ -177,8 +163,7 @@ class MaintenanceService(TimelineService, ResourceService):
       "events": [self.serialize_event(event) for event in extra.get("events", [])],
       "links": {
         "self": self.api_url("maintenance", row.id),
-        "scope": self.api_url("scope", row.scope_id),
-        "service": self.api_url("service", row.service_id),
+        **PAIR.links(self.request, row),
         "calendar": self.api_url("maintenance", row.id, "calendar"),
       },
     }
@@ -186,7 +171,7 @@ class MaintenanceService(TimelineService, ResourceService):
   def html_detail_context(self, row) -> dict:
     """The horizontal milestones: scheduled window, then the actual start and end."""
     _ = self.request._
-    moment = now()
+    moment = utcnow()
     return {
       "milestones": [
         (_("fields.scheduled_start_date"), row.scheduled_start_date, row.scheduled_start_date <= moment),
@@ -195,20 +180,3 @@ class MaintenanceService(TimelineService, ResourceService):
         (_("maintenance.actual_end"), row.end_date, row.end_date is not None),
       ],
     }
-
-
-def maintenances_count_provider(column):
-  """Numbers of maintenances (all statuses) for many scopes (or services) in one grouped query."""
-
-  def provider(db, ids):
-    rows = db.execute(select(column, func.count()).where(column.in_(ids)).group_by(column)).all()
-    return dict(rows)
-
-  return provider
-
-
-def maintenances_counter(column):
-  def counter(db, ident):
-    return db.scalar(select(func.count()).select_from(Maintenance).where(column == ident))
-
-  return counter

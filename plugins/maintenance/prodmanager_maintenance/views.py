@@ -7,17 +7,17 @@ from urllib.parse import urlencode
 from openapi_core.deserializing.media_types.util import plain_loads
 from pyramid.renderers import render
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 
 from prodmanager.api import filter_parameters
 from prodmanager.history import HistoryEntry, feed_filters
-from prodmanager.panels import list_panel, restrict
+from prodmanager.membership import Count
+from prodmanager.panels import group_params, list_panel, restrict
 from prodmanager.resources import Root
 from prodmanager.timeline import EventType
 
 from .calendar import build_calendar, calendar_response, feed_rows
-from .models import PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
-from .services import MaintenanceService, maintenances_count_provider, maintenances_counter
+from .models import PAIR, PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
+from .services import MaintenanceService
 
 ROW_TEMPLATE = "prodmanager_maintenance:templates/panel_row.jinja2"
 PAST_STATUSES = [status.value for status in PAST]
@@ -49,10 +49,7 @@ def calendar_feed_view(context, request):
 
 def panel_statement(status: MaintenanceStatus, order):
   return (
-    select(Maintenance)
-    .options(joinedload(Maintenance.scope), joinedload(Maintenance.service))
-    .where(Maintenance.status == status)
-    .order_by(*order)
+    select(Maintenance).options(*PAIR.eager(Maintenance)).where(Maintenance.status == status).order_by(*order)
   )
 
 
@@ -96,14 +93,11 @@ def links_panel(request, scope=None, service=None) -> str:
   """Links to the past maintenances (succeed, failed, canceled) when there are some, and to the
   calendar feed, restricted like the page; nothing at all when there is no maintenance."""
   statement = select(Maintenance.status, func.count()).group_by(Maintenance.status)
-  counts = dict(request.dbsession.execute(restrict(statement, Maintenance, scope, service)).all())
+  statement = restrict(statement, Maintenance, scope=scope, service=service)
+  counts = dict(request.dbsession.execute(statement).all())
   if not counts:
     return ""
-  restriction = []
-  if scope is not None:
-    restriction.append(("scope", str(scope.id)))
-  if service is not None:
-    restriction.append(("service", str(service.id)))
+  restriction = [(axis, str(ident)) for axis, ident in group_params(scope=scope, service=service).items()]
   past = [("status", status) for status in PAST_STATUSES] + restriction
   return render(
     "prodmanager_maintenance:templates/panel_links.jinja2",
@@ -125,8 +119,8 @@ def maintenance_levels(request, scope=None, service=None) -> set[str]:
   statement = restrict(
     select(Maintenance.id).where(Maintenance.status == MaintenanceStatus.IN_PROGRESS),
     Maintenance,
-    scope,
-    service,
+    scope=scope,
+    service=service,
   )
   return {"maintenance"} if request.dbsession.scalar(statement.limit(1)) is not None else set()
 
@@ -148,11 +142,7 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
     return f"{base}/maintenance/{ident}"
 
   def scoped(statement):
-    if scope_id is not None:
-      statement = statement.where(Maintenance.scope_id == scope_id)
-    if service_id is not None:
-      statement = statement.where(Maintenance.service_id == service_id)
-    return statement
+    return statement.where(*PAIR.where(Maintenance, scope=scope_id, service=service_id))
 
   entries = []
   created = scoped(select(Maintenance).order_by(Maintenance.creation_date.desc(), Maintenance.id.desc()))
@@ -236,9 +226,9 @@ def weather_fragment() -> dict:
 
 def includeme(config):
   resource_type = config.registry["resource_types"]["maintenance"]
-  for type_name, column in (("scope", Maintenance.scope_id), ("service", Maintenance.service_id)):
-    config.add_aggregate(type_name, "maintenances_count", maintenances_count_provider(column), lambda: 0)
-    config.add_dependent(type_name, "maintenances", maintenances_counter(column))
+  # Scopes and services count their maintenances (all statuses) and link to their list.
+  count = Count("maintenances_count", link="maintenances")
+  PAIR.register(config, "maintenance", Maintenance, label="maintenances", count=count)
   config.add_openapi_fragment(weather_fragment())
   # openapi-core reads unknown media types as bytes, which a `type: string` schema refuses: the
   # calendar is text, decoded with its charset like text/plain.

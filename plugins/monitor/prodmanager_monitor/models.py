@@ -4,11 +4,15 @@ import datetime as dt
 import enum
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
 from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
+from prodmanager.membership import Membership
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
+
+# Every monitor belongs to one (scope, service) pair.
+PAIR = Membership(scope=Scope, service=Service)
 
 
 class MonitorStatus(enum.Enum):
@@ -19,9 +23,13 @@ class MonitorStatus(enum.Enum):
   ALERT = "alert"
 
 
-class Monitor(Base):
+# The statuses' values in severity order: the one list every count per status follows.
+STATUSES = [status.value for status in MonitorStatus]
+
+
+class Monitor(PAIR.columns(), Base):
   __tablename__ = "monitor"
-  __table_args__ = (Index("ix_monitor_scope_service", "scope_id", "service_id"),)
+  __table_args__ = (PAIR.index("monitor"),)
 
   id: Mapped[int] = mapped_column(primary_key=True)
   name: Mapped[str] = mapped_column(String(255), index=True)
@@ -32,11 +40,6 @@ class Monitor(Base):
   integration: Mapped[str | None] = mapped_column(String(255), index=True)
   external_reference: Mapped[str | None] = mapped_column(String(255), index=True)
   external_link: Mapped[str | None] = mapped_column(String(2048))
-  scope_id: Mapped[int] = mapped_column(ForeignKey("scope.id", ondelete="RESTRICT"), index=True)
-  service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="RESTRICT"), index=True)
-
-  scope: Mapped[Scope] = relationship(lazy="raise")
-  service: Mapped[Service] = relationship(lazy="raise")
 
 
 class MonitorStatusChange(Base):

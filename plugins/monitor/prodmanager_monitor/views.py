@@ -2,13 +2,13 @@
 
 from pyramid.renderers import render
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from webob.multidict import MultiDict
 
-from .models import Monitor
-from .services import STATUSES, MonitorService, monitors_count_provider, monitors_counter
+from prodmanager.membership import Count
+from prodmanager.panels import PANEL_LIMIT, group_params, restrict
 
-PANEL_LIMIT = 10
+from .models import PAIR, Monitor
+from .services import STATUSES, MonitorService
 
 
 def weather_view(context, request):
@@ -17,19 +17,12 @@ def weather_view(context, request):
 
 def monitors_panel(request, scope=None, service=None) -> str:
   """Dashboard: overall status and badges per status; scope/service pages: also their monitors."""
-  service_ = MonitorService(request)
-  params = {}
-  statement = select(Monitor).options(joinedload(Monitor.scope), joinedload(Monitor.service))
-  if scope is not None:
-    params["scope"] = str(scope.id)
-    statement = statement.where(Monitor.scope_id == scope.id)
-  if service is not None:
-    params["service"] = str(service.id)
-    statement = statement.where(Monitor.service_id == service.id)
-  counts = service_.weather(MultiDict(params))
+  params = {axis: str(ident) for axis, ident in group_params(scope=scope, service=service).items()}
+  counts = MonitorService(request).weather(MultiDict(params))
   total = sum(counts.values())
   monitors = []
-  if (scope is not None or service is not None) and total:
+  if params and total:
+    statement = restrict(select(Monitor).options(*PAIR.eager(Monitor)), Monitor, scope=scope, service=service)
     monitors = list(
       request.dbsession.scalars(statement.order_by(Monitor.name, Monitor.id).limit(PANEL_LIMIT))
     )
@@ -51,27 +44,21 @@ def monitors_panel(request, scope=None, service=None) -> str:
 
 def monitor_levels(request, scope=None, service=None) -> set[str]:
   """Status contributor: the statuses of the monitors in view (one grouped query)."""
-  params = {}
-  if scope is not None:
-    params["scope"] = str(scope.id)
-  if service is not None:
-    params["service"] = str(service.id)
+  params = {axis: str(ident) for axis, ident in group_params(scope=scope, service=service).items()}
   counts = MonitorService(request).weather(MultiDict(params))
   return {status for status, count in counts.items() if count}
 
 
 def includeme(config):
-  config.add_aggregate(
-    "scope", "monitors_count", monitors_count_provider(Monitor.scope_id), lambda: dict.fromkeys(STATUSES, 0)
-  )
-  config.add_aggregate(
-    "service",
+  # Scopes and services show their monitors per status (JSON, links, a column of their lists).
+  count = Count(
     "monitors_count",
-    monitors_count_provider(Monitor.service_id),
-    lambda: dict.fromkeys(STATUSES, 0),
+    link="monitors",
+    by="status",
+    title="nav.monitor",
+    cell="prodmanager_monitor:templates/group_cell.jinja2",
   )
-  config.add_dependent("scope", "monitors", monitors_counter(Monitor.scope_id))
-  config.add_dependent("service", "monitors", monitors_counter(Monitor.service_id))
+  PAIR.register(config, "monitor", Monitor, label="monitors", count=count)
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")
   config.add_dashboard_panel("monitors", monitors_panel, order=10)
   config.add_status_contributor(monitor_levels)

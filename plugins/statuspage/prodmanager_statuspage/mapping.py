@@ -28,6 +28,8 @@ wording for the indicator (none "All Systems Operational", minor "Minor Service 
 
 import datetime as dt
 
+from prodmanager_incident.models import ALERTING
+
 OPERATIONAL = "operational"
 UNDER_MAINTENANCE = "under_maintenance"
 DEGRADED = "degraded_performance"
@@ -59,7 +61,8 @@ INCIDENT_IMPACT = {
   "low": "minor",
   "minor": "none",
 }
-ALERTING_SEVERITIES = frozenset({"critical", "high"})
+# The incident plugin's own list: the severities that raise the overall status to alert.
+ALERTING_SEVERITIES = frozenset(severity.value for severity in ALERTING)
 MAINTENANCE_STATUS = {
   "scheduled": "scheduled",
   "in-progress": "in_progress",

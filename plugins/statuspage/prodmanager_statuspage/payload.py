@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
 
-from prodmanager.services import now
+from prodmanager.db import utcnow
 from prodmanager.timeline import EventType
 from prodmanager_incident.models import ONGOING, Incident, IncidentEvent
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent, MaintenanceStatus
+from prodmanager_monitor.models import STATUSES as MONITOR_STATUSES
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -50,7 +51,6 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the date of what has no record
 # encode_diff (prodmanager.timeline) writes JSON with the standard separators and escapes quotes
 # inside string values, so this pattern only matches a diff that has a "status" key.
 STATUS_CHANGE = '%"status": [%'
-MONITOR_STATUSES = ("ok", "warning", "alert")
 
 
 def public_events(model):
@@ -489,7 +489,7 @@ def recent_maintenances():
 
 def upcoming_clause():
   """Still scheduled and not overdue (its window has not entirely passed)."""
-  return and_(Maintenance.status == MaintenanceStatus.SCHEDULED, Maintenance.scheduled_end_date > now())
+  return and_(Maintenance.status == MaintenanceStatus.SCHEDULED, Maintenance.scheduled_end_date > utcnow())
 
 
 def active_clause():

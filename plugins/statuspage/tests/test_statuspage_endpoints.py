@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from statuspage_testing import ENDPOINTS, at, diff
 
-from prodmanager.services import now
+from prodmanager.db import utcnow
 
 
 def ids(items) -> list[str]:
@@ -295,7 +295,7 @@ def test_updates_of_rows_without_timeline(world, v2):
 
 def test_maintenances_lists(world, v2):
   world.monitor("Paris DC", "Compute")
-  soon, later, past = now() + dt.timedelta(days=1), now() + dt.timedelta(days=2), at(days=-30)
+  soon, later, past = utcnow() + dt.timedelta(days=1), utcnow() + dt.timedelta(days=2), at(days=-30)
   for name, status, start in (
     ("later", "scheduled", later),
     ("soon", "scheduled", soon),
@@ -448,7 +448,7 @@ def test_documented_in_the_openapi_document(webapp):
 def fill(world, total: int) -> None:
   """Grow to ``total`` pairs with two monitors each, an ongoing and a resolved incident, an upcoming and an
   in-progress maintenance on each, each with a few events, public and internal."""
-  future = now() + dt.timedelta(days=10)
+  future = utcnow() + dt.timedelta(days=10)
   for number in range(len(world.scopes), total):
     scope, service = f"Scope {number:02d}", f"Service {number:02d}"
     world.monitor(scope, service, "ok")
@@ -498,7 +498,7 @@ def test_odd_timelines_never_break_the_payload(world, v2):
     "Paris DC",
     "Compute",
     status="scheduled",
-    start=now() + dt.timedelta(days=1),
+    start=utcnow() + dt.timedelta(days=1),
     events=[
       ("create", diff(status=[None, "scheduled"]), True),
       ("update", diff(status=["scheduled", "canceled"]), True),

@@ -27,7 +27,7 @@ import jsonschema
 import pytest
 from statuspage_testing import ENDPOINTS, at, diff
 
-from prodmanager.services import now
+from prodmanager.db import utcnow
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCES = ("statuspage_docs_summary.json", "htx_summary.json")
@@ -147,7 +147,11 @@ def populated(world):
     start_date=at(minutes=3),
   )
   world.maintenance(
-    "Paris DC", "Compute", name="Next one", start=now() + dt.timedelta(days=3), events=maintenance_events[:1]
+    "Paris DC",
+    "Compute",
+    name="Next one",
+    start=utcnow() + dt.timedelta(days=3),
+    events=maintenance_events[:1],
   )
   return world
 
