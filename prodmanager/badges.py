@@ -15,6 +15,7 @@ from pyramid.response import Response
 
 from .errors import ValidationFailed
 from .status import overall_status
+from .text import xml_text
 
 STYLES = ("flat", "flat-square", "for-the-badge")
 COLORS = {"ok": "#2e7d32", "warning": "#ef6c00", "alert": "#c62828", "maintenance": "#1565c0"}
@@ -84,7 +85,8 @@ def render_svg(label: str, message: str, color: str, style: str) -> str:
 
 def badge_texts(request, status: str, default_label: str) -> tuple[str, str]:
   label, _style = badge_params(request)
-  return (default_label if label is None else label), request._(f"badge.{status}")
+  # A name stored with a control character (before input refused them) must not break the SVG.
+  return xml_text(default_label if label is None else label), request._(f"badge.{status}")
 
 
 def svg_response(request, status: str, default_label: str) -> Response:

@@ -18,6 +18,7 @@ from pyramid.response import Response
 from .errors import ValidationFailed
 from .markdown import render_markdown
 from .settings import is_decimal
+from .text import xml_text
 
 FEED_SIZE = 50
 
@@ -57,7 +58,7 @@ def build_feed(request) -> FeedGenerator:
   base = request.application_url
   feed = FeedGenerator()
   feed.id(f"{base}/history")
-  feed.title(f"{request.site_name} · {_('feed.title')}")
+  feed.title(xml_text(f"{request.site_name} · {_('feed.title')}"))
   feed.subtitle(_("feed.subtitle"))
   feed.link(href=f"{base}/", rel="alternate")
   feed.link(href=request.url, rel="self")
@@ -66,14 +67,16 @@ def build_feed(request) -> FeedGenerator:
   feed.updated(entries[0].updated if entries else dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
   # feedgen prepends entries: add the oldest first so that the feed reads newest first.
   for entry in reversed(entries):
+    # Every text through xml_text: one row holding a character XML cannot carry (written before
+    # input refused them, or by hand) would make lxml fail the whole feed, for every reader.
     item = feed.add_entry()
-    item.id(f"{base}/history/{entry.id}")
-    item.guid(f"{base}/history/{entry.id}", permalink=False)
-    item.title(entry.title)
-    item.link(href=entry.link)
+    item.id(xml_text(f"{base}/history/{entry.id}"))
+    item.guid(xml_text(f"{base}/history/{entry.id}"), permalink=False)
+    item.title(xml_text(entry.title))
+    item.link(href=xml_text(entry.link))
     item.updated(entry.updated)
     item.published(entry.updated)
-    item.content(str(render_markdown(entry.content)), type="html")
+    item.content(xml_text(str(render_markdown(entry.content))), type="html")
   return feed
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select
 
 from prodmanager.db import utcnow
 from prodmanager.markdown import render_markdown
+from prodmanager.text import icalendar_text
 from prodmanager.timeline import EventType
 
 from .models import PAIR, PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
@@ -71,6 +72,8 @@ def utc(value: dt.datetime) -> dt.datetime:
 
 
 def build_event(request, row, revision: tuple[int, dt.datetime | None]) -> Event:
+  """One VEVENT; its texts without the characters iCalendar cannot carry (rows stored before input
+  refused them must not make a calendar unreadable)."""
   _ = request._
   updates, last_event = revision
   modified = utc(max(filter(None, [row.creation_date, last_event])))
@@ -82,7 +85,7 @@ def build_event(request, row, revision: tuple[int, dt.datetime | None]) -> Event
   event.add("sequence", updates)
   event.add("dtstart", utc(row.scheduled_start_date))
   event.add("dtend", utc(row.scheduled_end_date))
-  event.add("summary", row.name)
+  event.add("summary", icalendar_text(row.name))
   lines = [plain_text(row.description)] if row.description else []
   details = [
     f"{_('fields.status')}: {_('maintenance_status.' + row.status.value)}",
@@ -95,7 +98,7 @@ def build_event(request, row, revision: tuple[int, dt.datetime | None]) -> Event
   lines.append("\n".join(details))
   page = f"{request.application_url}/maintenance/{row.id}"
   lines.append(page)
-  event.add("description", "\n\n".join(lines))
+  event.add("description", icalendar_text("\n\n".join(lines)))
   event.add("url", page)
   event.add("categories", [_("maintenance.singular")])
   event.add("transp", "OPAQUE")
@@ -105,7 +108,7 @@ def build_event(request, row, revision: tuple[int, dt.datetime | None]) -> Event
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("trigger", -ALARM_BEFORE)
-    alarm.add("description", _("maintenance.alarm", name=row.name))
+    alarm.add("description", icalendar_text(_("maintenance.alarm", name=row.name)))
     event.add_component(alarm)
   return event
 
@@ -117,7 +120,7 @@ def build_calendar(request, rows: list, name: str | None = None) -> bytes:
   calendar.add("calscale", "GREGORIAN")
   calendar.add("method", "PUBLISH")
   if name:
-    calendar.add("x-wr-calname", name)
+    calendar.add("x-wr-calname", icalendar_text(name))
   known = revisions(request.dbsession, [row.id for row in rows])
   for row in rows:
     calendar.add_component(build_event(request, row, known.get(row.id, (0, None))))
