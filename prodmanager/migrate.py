@@ -64,15 +64,17 @@ def broken_plugins() -> list[Plugin]:
   return [plugin for plugin in installed_plugins().values() if plugin.error]
 
 
-def version_locations() -> list[str]:
+def version_locations(warn: bool = True) -> list[str]:
   """The core's versions folder, then the migrations folder of every installed plugin that loads.
 
-  A broken plugin is skipped with a warning: it stops nothing until it is enabled (or until the
-  database holds one of its revisions, which :func:`check_revisions` then explains)."""
+  A broken plugin is skipped (with a warning unless ``warn`` is false): it stops nothing until it
+  is enabled, or until the database holds one of its revisions, which :func:`check_revisions` then
+  explains."""
   locations = [str(core_migrations() / "versions")]
   for plugin in installed_plugins().values():
     if plugin.error:
-      log.warning("plugin %s %s: its migrations are skipped", plugin.label, plugin.error)
+      if warn:
+        log.warning("plugin %s %s: its migrations are skipped", plugin.label, plugin.error)
       continue
     if plugin.migrations:
       locations.append(str(plugin_migrations(plugin.migrations, plugin.id)))
@@ -94,17 +96,25 @@ def branch_heads(plugin: Plugin) -> list[tuple[str, str]]:
   """``(branch, head revision)`` of each branch in a loaded plugin's migrations folder."""
   if not plugin.migrations:
     return []
-  script = ScriptDirectory(
-    str(core_migrations()), version_locations=[str(plugin_migrations(plugin.migrations, plugin.id))]
-  )
+  folder = plugin_migrations(plugin.migrations, plugin.id).resolve()
+  # The whole map, not the plugin's folder alone: its revisions may depend on other branches.
+  script = ScriptDirectory(str(core_migrations()), version_locations=version_locations(warn=False))
+  own = [revision for revision in script.walk_revisions() if Path(revision.path).resolve().parent == folder]
+  parents = set()
+  for revision in own:
+    down = revision.down_revision  # None, one revision, or several (a merge)
+    parents.update((down,) if isinstance(down, str) else (down or ()))
   heads = []
-  for revision in script.get_revisions("heads"):
-    # A head's branch label may sit on an earlier revision of its branch: walk down to find it.
+  for revision in own:
+    if revision.revision in parents:
+      continue
+    # A head's branch label sits on an earlier revision of its branch (usually its root).
     labels = set()
     for ancestor in script.iterate_revisions(revision.revision, "base"):
-      labels |= set(ancestor.branch_labels)
+      if Path(ancestor.path).resolve().parent == folder:
+        labels |= set(ancestor.branch_labels)
     heads.append((", ".join(sorted(labels)) or "-", revision.revision))
-  return heads
+  return sorted(heads)
 
 
 class OrphanedRevisions(ConfigurationError):

@@ -25,6 +25,12 @@ def load_demo(env: Environment):
 
 
 def cmd_migrate(args, env: Environment) -> int:
+  if args.forget:
+    from ..migrate import forget
+
+    forget(env.database_uri, args.forget)
+    log.info("Revision %s forgotten: the next migration no longer looks for it", args.forget)
+    return 0
   migrate_database(env)
   return 0
 

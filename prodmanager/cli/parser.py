@@ -42,9 +42,16 @@ def build_parser() -> argparse.ArgumentParser:
   )
   serve.set_defaults(handler=cmd_serve)
 
-  commands.add_parser(
+  migrate = commands.add_parser(
     "migrate", parents=[common], help="create or upgrade the database (alembic upgrade heads)"
-  ).set_defaults(handler=cmd_migrate)
+  )
+  migrate.add_argument(
+    "--forget",
+    metavar="REVISION",
+    help="instead of migrating, drop the record of REVISION, left by an uninstalled plugin "
+    "(its tables stay; see docs/install.md, 'Uninstalling a plugin')",
+  )
+  migrate.set_defaults(handler=cmd_migrate)
   commands.add_parser(
     "demo", parents=[common], help="migrate, then load the demo data (idempotent)"
   ).set_defaults(handler=cmd_demo)
