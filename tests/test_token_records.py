@@ -588,6 +588,32 @@ def test_cli_refuses_bad_input_and_records_nothing(cli_database, tmp_path):
     engine.dispose()
 
 
+@pytest.mark.parametrize(
+  "not_before, hours",
+  [("9999-12-30T23:00", "48"), ("2024-01-01T00:00", "100000000000000")],
+)
+def test_cli_refuses_an_expiry_past_year_9999(cli_database, tmp_path, not_before, hours):
+  """Adding the hours overflowed (issue 8 item 14): a traceback instead of the option's message."""
+  _uri, environ = cli_database
+  result = prodmanager_cli(
+    environ,
+    tmp_path,
+    "token",
+    "create",
+    "--name",
+    "edgetoken",
+    "--description",
+    "made on the command line",
+    "--not-before",
+    not_before,
+    "--hours",
+    hours,
+  )
+  assert result.returncode == 2, result.stderr
+  assert "--hours: must be between 1970-01-01T00:00 and 9999-12-30T23:59 (UTC)" in result.stderr
+  assert "Traceback" not in result.stderr
+
+
 def test_cli_on_a_database_never_migrated(tmp_path):
   environ = {key: value for key, value in os.environ.items() if not key.startswith("PM_")}
   environ.update({"PM_SECRET_KEY": TEST_SECRET, "PM_INSTANCE_PATH": str(tmp_path / "instance")})

@@ -54,6 +54,11 @@ def cmd_token_create(args, env: Environment) -> int:
     not_before = parse_datetime(args.not_before) if args.not_before else now
   except ValueError as error:
     raise ConfigurationError(f"--not-before {args.not_before!r}: {error}") from None
+  try:
+    expiration = not_before + dt.timedelta(hours=args.hours)
+  except OverflowError:
+    # Past year 9999: the date range check below refuses it with the other reasons.
+    expiration = dt.datetime.max.replace(tzinfo=dt.UTC)
   with token_database(env) as (registry, session):
     try:
       wanted = check_token_request(
@@ -61,7 +66,7 @@ def cmd_token_create(args, env: Environment) -> int:
         args.name,
         args.description,
         not_before,
-        not_before + dt.timedelta(hours=args.hours),
+        expiration,
         args.permission or [],
         now=now,
       )
