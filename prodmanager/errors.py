@@ -1,9 +1,59 @@
 """Errors raised by services and rendered as JSON on ``/api`` and as pages elsewhere.
 
 Every API error has the 0.22 shape ``{"message": ..., "reasons": {field_or_topic: [...]}}``.
+A message or reason may be a :class:`Text` (a key of the i18n catalogues): the error views answer
+it in the request's language.
 """
 
+from functools import cache
+from pathlib import Path
+
 from pyramid.httpexceptions import HTTPException
+
+
+@cache
+def _core_english() -> dict[str, str]:
+  from .i18n import Catalogues
+
+  catalogues = Catalogues()
+  catalogues.load_directory(Path(__file__).with_name("translations"))
+  return catalogues.messages["en"]
+
+
+class Text(str):
+  """A message of the i18n catalogues (``Text("api.token.expired")``), for errors raised where no
+  request is at hand (services, the token checks).
+
+  The error views translate it into the request's language; as a plain string (logs, the CLI,
+  tests) it reads in English, from the core's catalogue.
+  """
+
+  key: str
+  arguments: dict
+
+  def __new__(cls, key: str, **arguments):
+    from .i18n import format_message
+
+    english = _core_english().get(key)
+    text = super().__new__(cls, format_message(english, key, arguments))
+    text.key = key
+    text.arguments = arguments
+    return text
+
+  def translate(self, translate) -> str:
+    """This message through ``translate`` (``request._``)."""
+    return translate(self.key, **self.arguments)
+
+
+def localize(translate, value):
+  """``value`` (a message, a list of them or a dict of reasons) with every :class:`Text` translated."""
+  if isinstance(value, Text):
+    return value.translate(translate)
+  if isinstance(value, dict):
+    return {key: localize(translate, item) for key, item in value.items()}
+  if isinstance(value, (list, tuple)):
+    return [localize(translate, item) for item in value]
+  return value
 
 
 class AppError(Exception):
@@ -40,6 +90,19 @@ class Conflict(AppError):
 
 class Unauthorized(AppError):
   status = 401
+
+
+class TooManyAttempts(AppError):
+  """Too many failed attempts at the administrator secret from one client (429).
+
+  ``outcome`` is the :class:`prodmanager.ratelimit.Outcome` of the refused attempt (its headers).
+  """
+
+  status = 429
+
+  def __init__(self, message, reasons, outcome):
+    super().__init__(message, reasons)
+    self.outcome = outcome
 
 
 def http_reasons(exc: HTTPException) -> dict[str, list[str]]:

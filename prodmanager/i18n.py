@@ -42,14 +42,19 @@ class Catalogues:
     text = self.messages.get(lang, {}).get(key)
     if text is None:
       text = self.messages[FALLBACK].get(key)
-    if text is None:
-      text = key.rsplit(".", 1)[-1].replace("_", " ").replace("-", " ").capitalize()
-    if kwargs:
-      try:
-        text = text.format(**kwargs)
-      except (KeyError, IndexError, ValueError):
-        pass
-    return text
+    return format_message(text, key, kwargs)
+
+
+def format_message(text: str | None, key: str, arguments: dict) -> str:
+  """A catalogue message with its arguments; a readable sentence from the key when there is none."""
+  if text is None:
+    text = key.rsplit(".", 1)[-1].replace("_", " ").replace("-", " ").capitalize()
+  if arguments:
+    try:
+      text = text.format(**arguments)
+    except (KeyError, IndexError, ValueError):
+      pass
+  return text
 
 
 def negotiate_language(request) -> str:

@@ -12,19 +12,22 @@ configured length; every request in it adds one; when the window expires the cou
   per request (``MULTI; SET key 0 EX period NX; INCRBY key n; PTTL key; EXEC``: commands of Redis
   2.6, so Redis 6 and 7 both work). Without Redis, an in-process counter: **per process**, so N
   processes allow N times the limit.
-* Redis unreachable (refused, 0.2 s timeout): the request is allowed, counted in
+* Redis unreachable (refused, 0.2 s timeout): an API request is allowed, counted in
   ``prodmanager_ratelimit_backend_errors_total`` and a warning is logged at most once a minute. After
   a failure Redis is left alone for a second, so an outage does not add a timeout to every request.
-* Login: every ``POST /login`` (whatever path reaches the login view) takes one attempt from ``PM_LOGIN_RATELIMIT`` per 15 minutes; an
-  attempt that did not fail on a wrong secret (a successful login, a CSRF refusal) is given back.
-  Counting first makes the limit exact even under concurrent guesses.
+* Failed attempts at the administrator secret (the login form, ``POST /api/token/create``, the
+  ``X-ProdManager-Secret`` header) are counted by :func:`prodmanager.security.check_secret`, in the
+  view that reads the secret, whatever path led there: ``PM_LOGIN_RATELIMIT`` per client and per 15
+  minutes, one counter for every place. Each check takes one attempt first (exact under concurrent
+  guesses) and gives it back when the secret was right. This throttle never fails open: while Redis
+  is unavailable, it counts in this process instead.
 """
 
 import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from .settings import ConfigurationError
@@ -65,6 +68,10 @@ class MemoryBackend:
         entry = self.counters[key] = [0, now + period]
       entry[0] += amount
       return entry[0], entry[1] - now
+
+  def clear(self) -> None:
+    with self.lock:
+      self.counters.clear()
 
 
 class RedisBackend:
@@ -118,6 +125,7 @@ class Outcome:
   limit: int
   used: int
   reset: int  # seconds until the window ends
+  backend: object = field(default=None, compare=False, repr=False)  # where it was counted
 
   @property
   def allowed(self) -> bool:
@@ -137,10 +145,13 @@ class Outcome:
 
 
 class RateLimiter:
-  """Counts hits per (limit, client) in a backend; fails open when the backend is unavailable."""
+  """Counts hits per (limit, client) in a backend; fails open when the backend is unavailable,
+  unless asked to fall back on an in-process counter (``strict``)."""
 
   def __init__(self, backend, prefix: str = DEFAULT_PREFIX, metrics=None):
     self.backend = backend
+    # For strict limits while the backend is unavailable: a count per process beats no count.
+    self.fallback = backend if isinstance(backend, MemoryBackend) else MemoryBackend()
     self.prefix = prefix
     self.metrics = metrics
     self.lock = threading.Lock()
@@ -149,24 +160,49 @@ class RateLimiter:
     self.unchecked = 0  # requests allowed unchecked since the last warning
     self.failing = False
 
+  def clear_local(self) -> None:
+    """Forget the counts kept in this process (tests: each starts with a clean slate)."""
+    self.fallback.clear()
+
   def key(self, scope: str, client: str) -> str:
     return f"{self.prefix}{scope}:{client}"
 
-  def hit(self, scope: str, client: str, limit: int, period: int, amount: int = 1) -> Outcome | None:
-    """Count ``amount`` hits; None when the backend is unavailable (the request is then allowed)."""
+  def hit(
+    self, scope: str, client: str, limit: int, period: int, amount: int = 1, strict: bool = False
+  ) -> Outcome | None:
+    """Count ``amount`` hits. When the backend is unavailable: None (the request is then allowed),
+    or, if ``strict``, the count of the in-process fallback."""
+    key = self.key(scope, client)
+    backend = self.backend
     if time.monotonic() < self.paused_until:
       self._unavailable(None)
+      backend = self.fallback if strict else None
+    else:
+      try:
+        used, seconds_left = backend.hit(key, amount, period)
+      except BackendUnavailable as error:
+        self._unavailable(error)
+        backend = self.fallback if strict else None
+      else:
+        if self.failing:
+          with self.lock:
+            self.failing = False
+          log.warning("rate limit backend %s is available again", self.backend.name)
+        return Outcome(limit, used, max(0, math.ceil(seconds_left)), backend)
+    if backend is None:
       return None
+    used, seconds_left = backend.hit(key, amount, period)
+    return Outcome(limit, used, max(0, math.ceil(seconds_left)), backend)
+
+  def give_back(self, scope: str, client: str, outcome: Outcome, period: int) -> Outcome:
+    """Undo one hit of ``outcome``, in the backend that counted it."""
+    key = self.key(scope, client)
     try:
-      used, seconds_left = self.backend.hit(self.key(scope, client), amount, period)
+      used, seconds_left = outcome.backend.hit(key, -1, period)
     except BackendUnavailable as error:
       self._unavailable(error)
-      return None
-    if self.failing:
-      with self.lock:
-        self.failing = False
-      log.warning("rate limit backend %s is available again", self.backend.name)
-    return Outcome(limit=limit, used=used, reset=max(0, math.ceil(seconds_left)))
+      return outcome
+    return Outcome(outcome.limit, used, max(0, math.ceil(seconds_left)), outcome.backend)
 
   def _unavailable(self, error: BackendUnavailable | None) -> None:
     if self.metrics is not None:
@@ -181,8 +217,8 @@ class RateLimiter:
         return
       self.last_warning, unchecked, self.unchecked = now, self.unchecked, 0
     log.warning(
-      "rate limit backend %s unavailable (%s): requests are allowed without a limit "
-      "(%d allowed unchecked since the last warning)",
+      "rate limit backend %s unavailable (%s): API requests are allowed without a limit, failed "
+      "secret attempts are counted in this process (%d checks without the backend since the last warning)",
       self.backend.name,
       error,
       unchecked,
@@ -217,12 +253,6 @@ def api_client(request) -> tuple[str, bool]:
   return address_client(request), False
 
 
-def is_login_attempt(request) -> bool:
-  """A POST to the login view: ``/login``, but also ``/login/`` or ``/scope/login``, which traversal
-  leads to the same view (it is registered by name), so that no spelling escapes the throttling."""
-  return request.method == "POST" and request.path.rstrip("/").rpartition("/")[2] == "login"
-
-
 def address_client(request) -> str:
   return f"ip:{request.client_addr or 'unknown'}"
 
@@ -244,10 +274,8 @@ def ratelimit_tween_factory(handler, registry):
   metrics = registry.get("metrics")
   api_enabled = settings["prodmanager.api_ratelimit_enabled"]
   api_period = registry["ratelimit.api_period"]
-  login_period = registry["ratelimit.login_period"]
   anonymous_limit = settings["prodmanager.api_ratelimit_default"]
   logged_limit = settings["prodmanager.api_ratelimit_logged"]
-  login_limit = settings["prodmanager.login_ratelimit"]
 
   def refused(limit_name: str):
     if metrics is not None:
@@ -273,30 +301,7 @@ def ratelimit_tween_factory(handler, registry):
     response.headers.update(outcome.headers())
     return response
 
-  def login(request):
-    client = address_client(request)
-    outcome = limiter.hit("login", client, login_limit, login_period)
-    if outcome is None:
-      return handler(request)
-    if not outcome.allowed:
-      refused("login")
-      request.environ["prodmanager.metrics.route"] = "/login"
-      return too_many_requests(
-        request,
-        outcome,
-        "Too many login attempts",
-        f"at most {login_limit} failed logins per {describe_period(login_period)}",
-      )
-    response = handler(request)
-    if response.status_int != 401:
-      # Only a wrong secret (401) counts as a failed attempt: give the others back.
-      outcome = limiter.hit("login", client, login_limit, login_period, amount=-1) or outcome
-    response.headers.update(outcome.headers())
-    return response
-
   def tween(request):
-    if is_login_attempt(request):
-      return login(request)
     if api_enabled and request.method != "OPTIONS" and is_api(request.path):
       return api(request)
     return handler(request)

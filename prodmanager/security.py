@@ -10,6 +10,7 @@
 import datetime as dt
 import hashlib
 import hmac
+import logging
 import uuid
 from dataclasses import dataclass, field
 
@@ -21,7 +22,10 @@ from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import SignedCookieSessionFactory
 from pyramid.tweens import EXCVIEW
 
-from .errors import Unauthorized
+from .errors import Text, TooManyAttempts, Unauthorized
+from .settings import secret_warnings
+
+log = logging.getLogger(__name__)
 
 ADMIN = "role:admin"
 TOKEN = "kind:token"
@@ -39,11 +43,54 @@ def derive_key(secret: str, purpose: str) -> bytes:
   return hmac.new(secret.encode(), f"prodmanager:{purpose}".encode(), hashlib.sha256).digest()
 
 
-def check_secret(settings, candidate: str | None) -> bool:
-  """Compare a submitted secret with the administrator secret in constant time."""
-  if not candidate:
+def secret_matches(settings, candidate) -> bool:
+  """Compare a submitted value with the administrator secret in constant time (no throttling: use
+  :func:`check_secret` for anything a client sends)."""
+  if not isinstance(candidate, str) or not candidate:
     return False
-  return hmac.compare_digest(candidate.encode(), settings["prodmanager.secret_key"].encode())
+  # surrogatepass: a lone surrogate gives bytes that no UTF-8 secret has, instead of an error.
+  return hmac.compare_digest(
+    candidate.encode("utf-8", "surrogatepass"), settings["prodmanager.secret_key"].encode()
+  )
+
+
+def check_secret(request, candidate, field: str = "secret") -> bool:
+  """The one check of the administrator secret a client sends, wherever it is sent (login form,
+  token creation, ``X-ProdManager-Secret``): True if it is right.
+
+  Every check takes one attempt from the client's allowance (``PM_LOGIN_RATELIMIT`` per 15
+  minutes, by address) before comparing, and gives it back if the secret was right; once the
+  allowance is spent, :class:`TooManyAttempts` (429) is raised, even for the right secret.
+  ``field`` names the secret in the 429's reasons. Never fails open: while Redis is unavailable
+  the attempts are counted in this process.
+  """
+  from .ratelimit import address_client
+
+  registry = request.registry
+  limiter = registry["ratelimit"]
+  limit = registry.settings["prodmanager.login_ratelimit"]
+  period = registry["ratelimit.login_period"]
+  client = address_client(request)
+  outcome = limiter.hit("login", client, limit, period, strict=True)
+  if not outcome.allowed:
+    metrics = registry.get("metrics")
+    if metrics is not None:
+      metrics.ratelimited.labels("login").inc()
+    log.warning("secret attempts of %s refused: %d failed attempts", client, outcome.used - 1)
+    raise TooManyAttempts(
+      Text("api.errors.too_many_attempts"),
+      {field: [Text("api.secret.too_many_attempts", seconds=outcome.reset)]},
+      outcome,
+    )
+  matches = secret_matches(registry.settings, candidate)
+  if matches:
+    outcome = limiter.give_back("login", client, outcome, period)
+  else:
+    log.warning("wrong administrator secret (%s) from %s", field, client)
+  if not request.path.startswith("/api/"):
+    # The login page shows where the client stands; on /api, the headers are the API limit's.
+    request.add_response_callback(lambda _request, response: response.headers.update(outcome.headers()))
+  return matches
 
 
 @dataclass
@@ -90,34 +137,38 @@ class TokenService:
     ), claims
 
   def verify(self, encoded: str) -> dict:
-    """Return the claims of a valid token, or raise :class:`Unauthorized` with the reason.
+    """Return the claims of a valid token, or raise :class:`Unauthorized` with the reasons.
 
     The signature and the claims are checked first (no database access for a forged or expired
-    token); then the token's record: unknown ``jti`` or revoked token are refused.
+    token); then the token's record: unknown ``jti`` or revoked token are refused. The reasons say
+    what is wrong with the token, never which library refused it.
     """
+    if not encoded:
+      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.empty")]})
     try:
       token = jwt.decode(encoded, self.key, algorithms=[self.algorithm])
-    except (JoseError, ValueError, TypeError) as error:
-      raise Unauthorized(
-        "Invalid token",
-        {"token": [f"the token cannot be read or its signature is wrong ({error.__class__.__name__})"]},
-      ) from None
+    except (JoseError, ValueError, TypeError):
+      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.unreadable")]}) from None
     claims = token.claims
     now = int(dt.datetime.now(dt.UTC).timestamp())
     reasons = []
     if claims.get("iss") != self.issuer:
-      reasons.append("the token was issued by another issuer")
+      reasons.append(Text("api.token.issuer"))
     if claims.get("version") != TOKEN_VERSION:
-      reasons.append("the token version is not supported")
-    if not isinstance(claims.get("exp"), int) or claims["exp"] <= now:
-      reasons.append("the token has expired")
-    if not isinstance(claims.get("nbf"), int) or claims["nbf"] > now:
-      reasons.append("the token is not valid yet")
+      reasons.append(Text("api.token.version"))
+    if not is_timestamp(claims.get("exp")) or claims["exp"] <= now:
+      reasons.append(Text("api.token.expired"))
+    if not is_timestamp(claims.get("nbf")) or claims["nbf"] > now:
+      reasons.append(Text("api.token.not_yet_valid"))
     permissions = claims.get("permissions")
     if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
-      reasons.append("the token permissions are malformed")
+      reasons.append(Text("api.token.permissions"))
+    # What 0.22 minted, and what the rest of the application reads: one text each.
+    for claim in ("aud", "sub", "jti"):
+      if not isinstance(claims.get(claim), str):
+        reasons.append(Text("api.token.claim", claim=claim))
     if reasons:
-      raise Unauthorized("Invalid token", {"token": reasons})
+      raise Unauthorized(Text("api.token.invalid"), {"token": reasons})
     if self.session_factory is not None:
       from .tokens import check_record
 
@@ -125,16 +176,29 @@ class TokenService:
     return claims
 
 
+def is_timestamp(value) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool)
+
+
 def bearer_token(request) -> str | None:
-  """The API token of a request: only on ``/api/``, from ``Authorization: Bearer`` or ``X-PRIVATE-TOKEN``."""
+  """The API token of a request: only on ``/api/``, from ``Authorization: Bearer`` or ``X-PRIVATE-TOKEN``.
+
+  None when no token header is sent. A token header that is present but blank gives ``""``, which
+  is refused (401) like any invalid token: never a fall back to the session cookie, whose CSRF
+  check is skipped for requests that carry a token. An ``Authorization`` header of another scheme
+  (``Basic``, from a proxy) is not a token.
+  """
   if not request.path.startswith("/api/"):
     return None
-  header = request.headers.get("Authorization", "")
-  scheme, _, value = header.partition(" ")
-  if scheme.lower() == "bearer" and value.strip():
-    return value.strip()
+  header = request.headers.get("Authorization")
+  if header is not None:
+    parts = header.split(None, 1)
+    if not parts:
+      return ""
+    if parts[0].lower() == "bearer":
+      return parts[1].strip() if len(parts) == 2 else ""
   private = request.headers.get("X-PRIVATE-TOKEN")
-  return private.strip() if private else None
+  return None if private is None else private.strip()
 
 
 def token_claims(request, token: str) -> tuple[dict | None, Unauthorized | None]:
@@ -161,11 +225,11 @@ class SecurityPolicy:
 
   def identity(self, request) -> Identity | None:
     token = bearer_token(request)
-    if token:
+    if token is not None:
       claims, _error = token_claims(request, token)
       if claims is None:
-        return None
-      return Identity("token", claims.get("aud", ""), list(claims.get("permissions", [])), claims)
+        return None  # and token_check_tween_factory answers 401
+      return Identity("token", claims["aud"], list(claims["permissions"]), claims)
     auth = request.session.get("auth")
     if auth and auth.get("until", 0) > dt.datetime.now(dt.UTC).timestamp():
       return Identity("session", auth.get("name", "admin"))
@@ -215,7 +279,7 @@ def token_check_tween_factory(handler, registry):
 
   def tween(request):
     token = bearer_token(request)
-    if token:
+    if token is not None:
       _claims, error = token_claims(request, token)
       if error is not None:
         raise error
@@ -226,6 +290,8 @@ def token_check_tween_factory(handler, registry):
 
 def includeme(config):
   settings = config.get_settings()
+  for warning in secret_warnings(settings):
+    log.warning("WEAK SECRET: %s", warning)
   base_factory = SignedCookieSessionFactory(
     derive_key(settings["prodmanager.secret_key"], "session").hex(),
     cookie_name=settings["prodmanager.session_cookie_name"],

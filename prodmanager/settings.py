@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 DEFAULT_SECRET = "changeit"
+SHORT_SECRET = 16  # characters; shorter secrets are accepted (0.22 had no minimum) with a warning
 TRUE_VALUES = {"true", "t", "1", "yes", "y", "on"}
 FALSE_VALUES = {"false", "f", "0", "no", "n", "off", ""}
 LANGUAGES = ("en", "fr")
@@ -276,6 +277,20 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 
+def secret_warnings(settings: dict[str, Any]) -> list[str]:
+  """What is weak about the administrator secret, to be shown at startup in production mode."""
+  secret = settings["prodmanager.secret_key"]
+  if settings["prodmanager.mode"] != "production" or len(secret) >= SHORT_SECRET:
+    return []
+  return [
+    f"PM_SECRET_KEY is only {len(secret)} characters long: anyone who guesses it can log in and mint "
+    f"API tokens with every permission, and the session and token keys are derived from it. Set a "
+    f"random value of at least {SHORT_SECRET} characters (such as the output of "
+    f"`python -c 'import secrets; print(secrets.token_urlsafe(32))'`); changing it logs every "
+    f"session out and invalidates every API token."
+  ]
+
+
 def read_settings(ini_settings: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, Any]:
   """Merge INI settings, environment variables and defaults into parsed ``prodmanager.*`` settings.
 
@@ -294,9 +309,13 @@ def read_settings(ini_settings: dict[str, str], environ: dict[str, str] | None =
       source = setting.env if setting.env in environ else ini_key
       errors.append(f"{source}={raw!r}: {error}")
   if not errors:
-    if parsed["prodmanager.mode"] == "production" and parsed["prodmanager.secret_key"] == DEFAULT_SECRET:
+    if (
+      parsed["prodmanager.mode"] == "production"
+      and parsed["prodmanager.secret_key"].lower() == DEFAULT_SECRET
+    ):
       errors.append(
-        "PM_SECRET_KEY: the default secret 'changeit' is refused in production mode; set a long random value"
+        "PM_SECRET_KEY: the default secret 'changeit' (in any letter case) is refused in production "
+        "mode; set a long random value"
       )
     instance = Path(parsed["prodmanager.instance_path"]).resolve()
     parsed["prodmanager.instance_path"] = str(instance)

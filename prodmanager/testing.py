@@ -186,6 +186,8 @@ def webapp(wsgi_app, connection):
   """A webtest client of the application."""
   from webtest import TestApp
 
+  # Counters are state too: failed secret attempts of a previous test must not throttle this one.
+  wsgi_app.registry["ratelimit"].clear_local()
   return TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, utcnow
-from .errors import NotAllowed, NotFound, Unauthorized, ValidationFailed
+from .errors import NotAllowed, NotFound, Text, Unauthorized, ValidationFailed
 from .fields import parse_datetime
 from .text import check_text
 
@@ -37,8 +37,6 @@ TOUCH_INTERVAL = dt.timedelta(minutes=1)
 SECRET_HEADER = "X-ProdManager-Secret"
 CREATED_BY_SECRET = "secret"
 CREATED_BY_CLI = "cli"
-UNKNOWN = "unknown token"
-REVOKED = "the token was revoked"
 
 
 class TokenRecord(Base):
@@ -180,7 +178,7 @@ def check_record(session_factory, claims: dict) -> None:
   """
   jti = claims.get("jti")
   if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI:
-    raise Unauthorized("Invalid token", {"token": [UNKNOWN]})
+    raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.unknown")]})
   session = session_factory()
   try:
     with session.begin():
@@ -188,9 +186,9 @@ def check_record(session_factory, claims: dict) -> None:
         select(TokenRecord.id, TokenRecord.revoked_at, TokenRecord.last_used_at).where(TokenRecord.jti == jti)
       ).one_or_none()
     if row is None:
-      raise Unauthorized("Invalid token", {"token": [UNKNOWN]})
+      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.unknown")]})
     if row.revoked_at is not None:
-      raise Unauthorized("Invalid token", {"token": [REVOKED]})
+      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.revoked")]})
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
       try:
@@ -224,11 +222,10 @@ def token_administrator(request) -> str:
 
   secret = request.headers.get(SECRET_HEADER)
   if secret is not None:
-    if check_secret(request.registry.settings, secret):
+    if check_secret(request, secret):
       return CREATED_BY_SECRET
-    log.warning("invalid administrator secret in %s from %s", SECRET_HEADER, request.client_addr)
     raise Unauthorized(
-      "Invalid secret", {"secret": [f"the administrator secret in {SECRET_HEADER} is invalid"]}
+      Text("api.secret.invalid_title"), {"secret": [Text("api.secret.invalid_header", header=SECRET_HEADER)]}
     )
   identity = request.identity
   if identity is None:

@@ -130,6 +130,46 @@ def test_invalid_json_is_json_400(webapp, token_headers, dbsession):
   assert scope_count(dbsession) == 0
 
 
+def test_invalid_json_is_never_echoed(webapp, token_headers, dbsession):
+  payload = '{"name": "' + "x" * 900_000
+  response = webapp.post(
+    "/api/scope/create", payload, content_type="application/json", headers=token_headers, status=400
+  )
+  assert response.json == {
+    "message": "Invalid request",
+    "reasons": {"body": ["the body is not valid application/json"]},
+  }
+  french = webapp.post(
+    "/api/scope/create",
+    payload,
+    content_type="application/json",
+    headers={**token_headers, "Accept-Language": "fr"},
+    status=400,
+  )
+  assert french.json == {
+    "message": "Requête invalide",
+    "reasons": {"body": ["le corps n'est pas du application/json valide"]},
+  }
+  assert scope_count(dbsession) == 0
+
+
+@pytest.mark.parametrize("payload", [b'{"name": "\xff\xfe"}', b"\xff" * 1000], ids=["in a string", "whole"])
+def test_invalid_utf8_json_is_a_short_400(webapp, token_headers, dbsession, payload):
+  response = webapp.post(
+    "/api/scope/create", payload, content_type="application/json", headers=token_headers, status=400
+  )
+  assert list(response.json["reasons"]) == ["body"]
+  assert len(response.body) < 200
+  assert scope_count(dbsession) == 0
+
+
+def test_a_bad_query_value_is_not_echoed(webapp):
+  response = webapp.get("/api/scope", {"page": "x" * 5000}, status=400)
+  assert len(response.body) < 300
+  assert set(response.json["reasons"]) == {"page"}
+  assert "xxxxx" not in response.text
+
+
 def test_validation_error_names_the_field(webapp, token_headers, dbsession):
   body = assert_json_error(
     webapp.post_json("/api/scope/create", {"name": "ab"}, headers=token_headers, status=400), 400

@@ -7,7 +7,9 @@ are skipped with the reason; those of the in-process backend still run.
 
 import logging
 import os
+import shutil
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from prodmanager.ratelimit import RateLimiter, RedisBackend
 from prodmanager.settings import ConfigurationError, read_settings
 from prodmanager.testing import TEST_SECRET
+from prodmanager.tokens import TokenRecord
 
 REDIS_URI = os.environ.get("PM_TEST_REDIS", "redis://127.0.0.1:6379/15")
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Used")
@@ -229,26 +232,96 @@ def test_disabled_by_default(limited_app):
   assert not [name for name in response.headers if name.lower().startswith("x-ratelimit")]
 
 
-def test_redis_down_requests_are_allowed_logged_once_and_counted(limited_app, caplog):
+def test_redis_down_api_requests_are_allowed_logged_once_and_counted(limited_app, caplog):
   client = limited_app(
     redis_uri=f"redis://127.0.0.1:{closed_port()}/0",
     api_ratelimit_enabled="true",
     api_ratelimit_default="1",
-    login_ratelimit="1",
+    login_ratelimit="2",
   )
   with caplog.at_level(logging.WARNING, logger="prodmanager.ratelimit"):
     for _ in range(4):
       response = client.get("/api/scope")
       assert response.json == {"items": []}
       assert "X-RateLimit-Limit" not in response.headers  # no count, so no figures to show
-    for _ in range(3):  # login throttling fails open too
-      login(client, "wrong secret", 401)
+    # Failed logins never fail open: they are counted in this process meanwhile.
+    login(client, "wrong secret", 401)
+    login(client, "wrong secret", 401)
+    refused = login(client, "wrong secret", 429)
+  assert (rate_headers(refused)["X-RateLimit-Limit"], rate_headers(refused)["X-RateLimit-Used"]) == (2, 3)
   warnings = [record for record in caplog.records if record.name == "prodmanager.ratelimit"]
   assert len(warnings) == 1  # rate-limited logging: not one line per request
   assert "unavailable" in warnings[0].getMessage()
-  assert "requests are allowed" in warnings[0].getMessage()
+  assert "API requests are allowed" in warnings[0].getMessage()
+  assert "failed secret attempts are counted in this process" in warnings[0].getMessage()
   metrics = client.get("/metrics").text
   assert "prodmanager_ratelimit_backend_errors_total 7.0" in metrics
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+  """A redis-server of this test's own on a free port, that the test may stop: ``(uri, stop)``."""
+  executable = shutil.which("redis-server")
+  if executable is None:
+    if os.environ.get("CI") == "true":
+      pytest.fail("redis-server is not installed; the Redis outage tests need it")
+    pytest.skip("REDIS UNAVAILABLE: redis-server is not installed; Redis outage tests skipped")
+  port = closed_port()
+  server = subprocess.Popen(
+    [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    cwd=tmp_path,
+    stdout=subprocess.DEVNULL,
+    stderr=subprocess.DEVNULL,
+  )
+  import redis
+
+  client = redis.Redis(port=port, socket_timeout=1, socket_connect_timeout=1)
+  for _ in range(100):  # until it answers (at most 10 s)
+    try:
+      client.ping()
+      break
+    except redis.RedisError:
+      time.sleep(0.1)
+  else:
+    server.kill()
+    pytest.fail("the private redis-server did not start")
+
+  def stop():
+    server.terminate()
+    server.wait(timeout=10)
+
+  yield f"redis://127.0.0.1:{port}/0", client, stop
+  if server.poll() is None:
+    stop()
+
+
+def test_a_redis_outage_keeps_the_secret_throttle_and_readiness(limited_app, private_redis, caplog):
+  uri, redis_client, stop = private_redis
+  client = limited_app(redis_uri=uri, login_ratelimit="3")
+  assert client.get("/health/ready").json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
+  login(client, "wrong secret", 401)
+  assert int(redis_client.get("prodmanager:ratelimit:login:ip:unknown")) == 1  # counted in Redis
+  stop()
+  with caplog.at_level(logging.WARNING, logger="prodmanager.ratelimit"):
+    # Redis is gone: every request is still served, so the replica stays ready...
+    ready = client.get("/health/ready", status=200)
+    assert ready.json == {"status": "ok", "checks": {"database": "ok", "redis": "unavailable"}}
+    assert client.get("/api/scope").json == {"items": []}
+    # ...and wrong secrets are counted in this process, wherever they are sent.
+    failed = [login(client, "wrong secret", 401)]
+    failed.append(client.get("/api/token", headers={"X-ProdManager-Secret": "wrong"}, status=401))
+    failed.append(login(client, "wrong secret", 401))
+    assert [rate_headers(failed[0])["X-RateLimit-Used"], rate_headers(failed[2])["X-RateLimit-Used"]] == [
+      1,
+      3,
+    ]
+    refused = login(client, TEST_SECRET, 429)  # the allowance is spent: even the right secret waits
+    assert "Too many attempts" in refused.text
+    client.reset()  # no session cookie: a script, not a browser
+    guess = {"secret": "wrong", "name": "guessing", "description": "guessing the secret"}
+    api = client.post("/api/token/create", guess, status=429)
+    assert api.json["reasons"]["secret"][0].startswith("too many failed attempts at the administrator secret")
+  assert any("unavailable" in record.getMessage() for record in caplog.records)
 
 
 def test_redis_backend_uses_short_timeouts_and_no_retry():
@@ -295,6 +368,65 @@ def test_only_the_login_page_counts(redis_app):
   client.post("/login", {"secret": "guess", "csrf_token": csrf}, status=401)
   refused = client.post("/login", {"secret": TEST_SECRET, "csrf_token": csrf}, status=429)
   assert rate_headers(refused)["X-RateLimit-Used"] == 3
+
+
+@pytest.mark.parametrize(
+  "path", ["/login/x/..", "/login/.", "/login/x/%2e%2e", "/login/anything", "/scope/../login"]
+)
+def test_every_path_to_the_login_view_counts(limited_app, path):
+  """Whatever path traversal leads to the login view (curl --path-as-is), its attempts count."""
+  client = limited_app(login_ratelimit="2")
+  csrf = client.get("/login").forms["login-form"]["csrf_token"].value
+  for used in (1, 2):
+    failed = client.post(path, {"secret": "guess", "csrf_token": csrf}, status=401)
+    assert rate_headers(failed)["X-RateLimit-Used"] == used
+  refused = client.post(path, {"secret": "guess", "csrf_token": csrf}, status=429)
+  assert "Too many attempts" in refused.text
+  client.post("/login", {"secret": TEST_SECRET, "csrf_token": csrf}, status=429)  # one count for all
+
+
+TOKEN_GUESS = {"name": "guessing", "description": "guessing the secret"}
+
+
+def test_wrong_secrets_through_the_api_share_the_login_throttle(limited_app, dbsession):
+  """POST /api/token/create and X-ProdManager-Secret are throttled like the login form, with the API
+  limit off (the default), in one count per client."""
+  client = limited_app(login_ratelimit="3")
+  created = client.post("/api/token/create", {**TOKEN_GUESS, "secret": TEST_SECRET})  # right: costs nothing
+  assert "X-RateLimit-Used" not in created.headers  # the API's figures are the API limit's only
+  wrong = client.post("/api/token/create", {**TOKEN_GUESS, "secret": "guess"}, status=400)
+  assert wrong.json == {
+    "message": "Token creation failed",
+    "reasons": {"secret": ["the application secret is invalid"]},
+  }
+  wrong = client.get("/api/token", headers={"X-ProdManager-Secret": "guess"}, status=401)
+  assert wrong.json == {
+    "message": "Invalid secret",
+    "reasons": {"secret": ["the administrator secret in X-ProdManager-Secret is invalid"]},
+  }
+  login(client, "guess", 401)
+  client.reset()
+  for method, path, kwargs in (
+    ("post", "/api/token/create", {"params": {**TOKEN_GUESS, "secret": TEST_SECRET}}),
+    ("get", "/api/token", {"headers": {"X-ProdManager-Secret": TEST_SECRET}}),
+    ("post", "/api/token/create", {"params": {**TOKEN_GUESS, "secret": "another guess"}}),
+  ):
+    refused = getattr(client, method)(path, status=429, **kwargs)
+    assert refused.json["message"] == "Too many failed attempts"
+    seconds = int(refused.headers["Retry-After"])
+    assert 0 < seconds <= 15 * 60
+    assert refused.json["reasons"] == {
+      "secret": [
+        f"too many failed attempts at the administrator secret from your address; retry in {seconds} seconds"
+      ]
+    }
+  french = client.get(
+    "/api/token", headers={"X-ProdManager-Secret": "x", "Accept-Language": "fr"}, status=429
+  )
+  assert french.json["message"] == "Trop de tentatives échouées"
+  login(client, TEST_SECRET, 429)
+  records = dbsession.scalars(select(TokenRecord.name)).all()
+  assert records == ["guessing"]  # the first one only
 
 
 def test_login_throttling_is_per_client_behind_a_proxy(redis_app):

@@ -1,5 +1,6 @@
 """Settings: INI values, PM_* environment overrides, parsing, validation and startup failures."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -198,6 +199,35 @@ def test_production_refuses_the_default_secret():
   assert "changeit" in str(info.value)
   with pytest.raises(ConfigurationError, match="PM_SECRET_KEY"):
     read_settings({}, environ={"PM_MODE": "production", "PM_SECRET_KEY": "changeit"})
+
+
+@pytest.mark.parametrize("secret", ["Changeit", "CHANGEIT", "changeIT"])
+def test_production_refuses_the_default_secret_in_any_letter_case(secret):
+  with pytest.raises(ConfigurationError) as info:
+    read_settings({}, environ={"PM_MODE": "production", "PM_SECRET_KEY": secret})
+  assert str(info.value) == (
+    "Invalid configuration:\n  PM_SECRET_KEY: the default secret 'changeit' (in any letter case) is "
+    "refused in production mode; set a long random value"
+  )
+
+
+def test_a_short_secret_is_accepted_with_a_warning_at_startup_in_production(tmp_path, caplog):
+  settings = {
+    "prodmanager.mode": "production",
+    "prodmanager.secret_key": "fifteen-chars-x",
+    "prodmanager.instance_path": str(tmp_path),
+  }
+  with caplog.at_level(logging.WARNING, logger="prodmanager.security"):
+    prodmanager.main({}, **settings)  # 0.22 installations keep their secret: it still starts
+  warnings = [record.getMessage() for record in caplog.records if record.name == "prodmanager.security"]
+  assert len(warnings) == 1
+  assert warnings[0].startswith("WEAK SECRET: PM_SECRET_KEY is only 15 characters long: anyone who guesses")
+  assert "at least 16 characters" in warnings[0]
+  caplog.clear()
+  with caplog.at_level(logging.WARNING, logger="prodmanager.security"):
+    prodmanager.main({}, **{**settings, "prodmanager.secret_key": "sixteen-chars-xy"})
+    prodmanager.main({}, **{**settings, "prodmanager.mode": "development"})
+  assert not [record for record in caplog.records if record.name == "prodmanager.security"]
 
 
 def test_production_accepts_a_real_secret_and_development_the_default_one():

@@ -335,8 +335,104 @@ def test_token_of_another_issuer_is_refused(webapp):
   assert reasons == ["the token was issued by another issuer"]
 
 
-def test_empty_bearer_is_treated_as_no_token(webapp):
-  assert webapp.get("/api/scope", headers={"Authorization": "Bearer "}).json == {"items": []}
+BLANK_TOKEN_HEADERS = [
+  {"X-PRIVATE-TOKEN": "\xa0"},
+  {"X-PRIVATE-TOKEN": ""},
+  {"X-PRIVATE-TOKEN": " "},
+  {"Authorization": "Bearer "},
+  {"Authorization": "Bearer \xa0"},
+  {"Authorization": "Bearer"},
+  {"Authorization": ""},
+]
+
+
+@pytest.mark.parametrize("headers", BLANK_TOKEN_HEADERS, ids=repr)
+def test_a_blank_token_header_is_a_401_never_the_session_cookie(webapp, operator, dbsession, headers):
+  """A token header skips the CSRF check: if a blank one fell back to the session cookie, any site
+  could write with the operator's session."""
+  body = {"message": "Invalid token", "reasons": {"token": ["the token header is empty"]}}
+  response = webapp.post("/api/scope/create", {"name": "Cross-site"}, headers=headers, status=401)
+  assert response.json == body
+  assert response.headers["WWW-Authenticate"] == "Bearer"
+  assert webapp.get("/api/scope", headers=headers, status=401).json == body
+  assert scope_count(dbsession) == 0
+
+
+def test_another_authorization_scheme_is_no_token_and_keeps_the_csrf_check(webapp, operator, dbsession):
+  """A Basic-auth proxy in front may forward its Authorization header: the session still works on
+  the API, with its CSRF check."""
+  basic = {"Authorization": "Basic " + base64.b64encode(b"proxy:pass").decode()}
+  refused = webapp.post("/api/scope/create", {"name": "No CSRF"}, headers=basic, status=400)
+  assert list(refused.json["reasons"]) == ["csrf_token"]
+  assert scope_count(dbsession) == 0
+  created = webapp.post(
+    "/api/scope/create", {"name": "With CSRF"}, headers={**basic, "X-CSRF-Token": operator()}
+  )
+  assert created.json["name"] == "With CSRF"
+
+
+def signed(registry, **changes) -> str:
+  """A token signed with the application's own key, its claims changed: only the claim checks
+  stand between it and the API."""
+  from joserfc import jwt
+
+  service = registry["security.tokens"]
+  now = int(time.time())
+  claims = {
+    "iss": service.issuer,
+    "aud": "signedtoken",
+    "sub": "signed by a test",
+    "nbf": now - 60,
+    "exp": now + 3600,
+    "iat": now,
+    "jti": str(uuid.uuid4()),
+    "version": 1,
+    "permissions": ["scope_api"],
+  }
+  claims.update(changes)
+  claims = {key: value for key, value in claims.items() if value is not None}
+  return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, service.key)
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None], ids=["2", "0", "text", "missing"])
+def test_a_token_of_another_version_is_refused(webapp, registry, dbsession, version):
+  # A recorded token, signed again with only its version changed: nothing else would refuse it.
+  recorded = claims_of(webapp.post("/api/token/create", {**VALID, "permissions": ["scope_api"]}).json)
+  token = signed(registry, **{**recorded, "version": version})
+  assert whoami(webapp, signed(registry, **recorded)).json["payload"]["jti"] == recorded["jti"]
+  for method, path in (("get", "/api/token/whoami"), ("post", "/api/scope/create")):
+    response = getattr(webapp, method)(
+      path, {"name": "Not written"} if method == "post" else None, headers=bearer(token), status=401
+    )
+    assert response.json == {
+      "message": "Invalid token",
+      "reasons": {"token": ["the token version is not supported"]},
+    }
+  assert scope_count(dbsession) == 0
+
+
+@pytest.mark.parametrize("claim", ["aud", "sub", "jti"])
+def test_a_token_whose_claims_are_not_texts_is_refused(webapp, registry, claim):
+  """RFC 7519 allows a list as ``aud``; ProdManager never mints one, and reads it as the token's name."""
+  token = signed(registry, **{claim: ["a", "b"]})
+  response = webapp.get("/api/token/whoami", headers=bearer(token), status=401)
+  assert response.json == {
+    "message": "Invalid token",
+    "reasons": {"token": [f"the token claim {claim} is malformed: a text is expected"]},
+  }
+
+
+def test_token_reasons_never_name_a_library_and_follow_the_language(webapp):
+  response = webapp.get("/api/scope", headers=bearer("abc.def.ghi"), status=401)
+  assert response.json == {
+    "message": "Invalid token",
+    "reasons": {"token": ["the token cannot be read or its signature is wrong"]},
+  }
+  french = webapp.get("/api/scope", headers={**bearer("garbage"), "Accept-Language": "fr"}, status=401)
+  assert french.json == {
+    "message": "Jeton invalide",
+    "reasons": {"token": ["le jeton est illisible ou sa signature est fausse"]},
+  }
 
 
 def test_permissions_gate_writes_per_type(webapp, make_token, dbsession):

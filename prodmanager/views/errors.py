@@ -7,7 +7,12 @@ import logging
 from urllib.parse import urlencode
 
 from jsonschema.exceptions import best_match
-from openapi_core.validation.request.exceptions import SecurityValidationError
+from openapi_core.deserializing.media_types.exceptions import MediaTypeDeserializeError
+from openapi_core.validation.request.exceptions import (
+  MissingRequiredParameter,
+  MissingRequiredRequestBody,
+  SecurityValidationError,
+)
 from pyramid.exceptions import BadCSRFToken, PredicateMismatch
 from pyramid.httpexceptions import (
   HTTPException,
@@ -21,7 +26,7 @@ from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from pyramid_openapi3.exceptions import RequestValidationError, ResponseValidationError
 
-from ..errors import AppError
+from ..errors import AppError, Text, TooManyAttempts, localize
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +46,7 @@ def json_error(
   request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None
 ) -> Response:
   response = Response(
-    json_body={"message": message, "reasons": reasons or {}},
+    json_body={"message": localize(request._, message), "reasons": localize(request._, reasons or {})},
     status=status,
     content_type="application/json",
     charset="utf-8",
@@ -52,7 +57,9 @@ def json_error(
 
 def html_error(request, status: int, message: str) -> Response:
   response = render_to_response(
-    "prodmanager:templates/pages/error.jinja2", {"status": status, "message": message}, request=request
+    "prodmanager:templates/pages/error.jinja2",
+    {"status": status, "message": localize(request._, message)},
+    request=request,
   )
   response.status = status
   return response
@@ -72,6 +79,23 @@ def error_response(
 def app_error(exc, request):
   headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
   return error_response(request, exc.status, exc.message, exc.reasons, headers)
+
+
+@exception_view_config(TooManyAttempts)
+def too_many_attempts(exc, request):
+  """Too many wrong secrets from this client: 429 with the time to wait, JSON or the error page."""
+  outcome = exc.outcome
+  headers = {"Retry-After": str(outcome.reset)}
+  if not is_api(request):
+    # The login page's own figures; an API response keeps those of the API limit, if any.
+    headers.update(outcome.headers())
+  return error_response(
+    request,
+    429,
+    exc.message if is_api(request) else request._("errors.too_many_requests_text", seconds=outcome.reset),
+    exc.reasons,
+    headers,
+  )
 
 
 @notfound_view_config()
@@ -95,8 +119,8 @@ def forbidden(exc, request):
       return json_error(
         request,
         401,
-        "Authentication required",
-        {"token": ["send a token with the needed permission: Authorization: Bearer <token>"]},
+        Text("api.errors.authentication_required"),
+        {"token": [Text("api.token.send_with_permission")]},
         {"WWW-Authenticate": "Bearer"},
       )
     if request.method == "GET":
@@ -139,24 +163,28 @@ def request_validation_error(exc, request):
       return json_error(
         request,
         401,
-        "Authentication required",
-        {"token": ["send a token in the Authorization header: Bearer <token>"]},
+        Text("api.errors.authentication_required"),
+        {"token": [Text("api.token.send")]},
         {"WWW-Authenticate": "Bearer"},
       )
     if "MediaTypeNotFound" in name or "MediaTypeNotFound" in repr(getattr(error, "__cause__", "")):
       status = 415
       reasons.setdefault("content_type", []).append(
-        f"unsupported content type {request.content_type or '(none)'}"
+        Text("api.request.content_type", content_type=(request.content_type or "-")[:100])
       )
       continue
     for field, message in describe_validation_error(error):
       reasons.setdefault(field, []).append(message)
-  message = "Unsupported content type" if status == 415 else "Invalid request"
+  message = Text("api.errors.unsupported_media_type" if status == 415 else "api.errors.invalid_request")
   return json_error(request, status, message, reasons)
 
 
 def describe_validation_error(error) -> list[tuple[str, str]]:
-  """Turn an openapi-core error into (field, message) pairs a client can act on."""
+  """Turn an openapi-core error into (field, message) pairs a client can act on.
+
+  Short messages from the catalogues that name the field; never the submitted value (a body may
+  be 1 MiB, and openapi-core's own messages quote it whole).
+  """
   found = []
   cause = error.__cause__ or error
   schema_errors = getattr(cause, "schema_errors", None) or getattr(error, "schema_errors", None)
@@ -166,10 +194,15 @@ def describe_validation_error(error) -> list[tuple[str, str]]:
       path = [str(part) for part in schema_error.absolute_path]
       field = parameter or (path[0] if path else _required_field(schema_error.message)) or "body"
       found.append((field, schema_error_message(schema_error)))
-  elif "MissingRequiredRequestBody" in cause.__class__.__name__:
-    found.append(("body", "a request body is required"))
+  elif isinstance(cause, MediaTypeDeserializeError):
+    found.append(("body", Text("api.request.unreadable_body", mimetype=cause.mimetype[:100])))
+  elif isinstance(error, MissingRequiredRequestBody) or isinstance(cause, MissingRequiredRequestBody):
+    found.append(("body", Text("api.request.body_required")))
+  elif isinstance(error, MissingRequiredParameter):
+    found.append((parameter or "request", Text("api.request.required")))
   else:
-    found.append((parameter or "request", str(cause)))
+    log.info("invalid request on %s: %s", error.__class__.__name__, cause.__class__.__name__)
+    found.append((parameter or "request", Text("api.request.invalid_value")))
   return found
 
 
@@ -181,26 +214,27 @@ def schema_error_message(error) -> str:
     # A branch that failed on its type is the wrong branch for this value: prefer the others.
     relevant = [branch for branch in error.context if branch.validator != "type"] or error.context
     return schema_error_message(best_match(relevant))
+  if validator == "type" and isinstance(expected, list):
+    return Text("api.request.types", types=", ".join(expected))
+  if validator == "enum":
+    return Text(
+      "api.request.enum", choices=", ".join("null" if value is None else str(value) for value in expected)
+    )
+  if validator == "required":
+    return Text("api.request.required")
   messages = {
-    "maxLength": lambda: f"must be at most {expected} characters long",
-    "minLength": lambda: f"must be at least {expected} characters long",
-    "type": lambda: (
-      f"expected a value of type {' or '.join(expected) if isinstance(expected, list) else expected}"
-    ),
-    "enum": lambda: (
-      f"must be one of: {', '.join('null' if value is None else str(value) for value in expected)}"
-    ),
-    "required": lambda: "this field is required",
-    "maxItems": lambda: f"at most {expected} values are accepted",
-    "minimum": lambda: f"must be at least {expected}",
-    "maximum": lambda: f"must be at most {expected}",
-    "pattern": lambda: "has an invalid format",
-    "format": lambda: f"must be a valid {expected}",
+    "maxLength": "api.request.max_length",
+    "minLength": "api.request.min_length",
+    "type": "api.request.type",
+    "maxItems": "api.request.max_items",
+    "minimum": "api.request.minimum",
+    "maximum": "api.request.maximum",
+    "pattern": "api.request.pattern",
+    "format": "api.request.format",
   }
   if validator in messages:
-    return messages[validator]()
-  message = error.message
-  return message if len(message) <= 200 else message[:200] + "…"
+    return Text(messages[validator], expected=expected)
+  return Text("api.request.invalid_value")
 
 
 def _required_field(message: str) -> str | None:
