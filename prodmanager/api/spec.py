@@ -1,8 +1,21 @@
 """Serving the composed document: routes and views generated, the document written once and handed
-to pyramid_openapi3, ``/api/openapi.json`` and the Swagger UI explorer at ``/api``."""
+to pyramid_openapi3, ``/api/openapi.json`` and the Swagger UI explorer at ``/api``.
 
+pyramid_openapi3 reads its document from a file (``pyramid_openapi3_spec`` takes a path, reads it
+when the configuration is committed and serves it from there at ``/api/openapi.yaml``); it has no
+public way to take a document object. So the composed document is written to one folder per
+process, :func:`document_folder`, under a name made of its content's digest: building the
+application again with the same plugins reuses the file, and the folder is removed when the
+process exits.
+"""
+
+import atexit
+import hashlib
 import json
+import os
+import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import yaml
@@ -10,16 +23,47 @@ import yaml
 from .document import document_standard_errors
 from .routes import add_api_routes
 
+_folder: Path | None = None
+_folder_pid: int | None = None
+_lock = threading.Lock()
+
+
+def _remove(folder: Path, pid: int) -> None:
+  # A process forked after the folder was made inherits this handler: only its creator removes it.
+  if os.getpid() == pid:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def document_folder() -> Path:
+  """The folder where this process writes its composed OpenAPI documents (made on first use, removed at exit)."""
+  global _folder, _folder_pid
+  with _lock:
+    if _folder is None or _folder_pid != os.getpid():
+      _folder = Path(tempfile.mkdtemp(prefix=f"prodmanager-openapi-{os.getpid()}-"))
+      _folder_pid = os.getpid()
+      atexit.register(_remove, _folder, _folder_pid)
+    return _folder
+
+
+def write_document(document: dict) -> Path:
+  """The composed document as a YAML file in :func:`document_folder`, written once per content."""
+  text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+  digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+  path = document_folder() / f"openapi-{digest}.yaml"
+  if not path.exists():
+    partial = path.with_suffix(f".{threading.get_ident()}.part")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)  # atomic: a concurrent build never reads half a file
+  return path
+
 
 def finalize_document(config) -> str:
-  """Generate the API routes and views, write the composed document once and hand it to
-  pyramid_openapi3; returns the file path. Called once, after every plugin is included."""
+  """Generate the API routes and views, write the composed document (once per content) and hand it
+  to pyramid_openapi3; returns the file path. Called once, after every plugin is included."""
   add_api_routes(config)
   document = config.registry["openapi.document"].document
   document_standard_errors(document)
-  folder = Path(tempfile.mkdtemp(prefix="prodmanager-openapi-"))
-  path = folder / "openapi.yaml"
-  path.write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True), encoding="utf-8")
+  path = write_document(document)
   config.registry["openapi.json"] = json.dumps(document, indent=2)
   config.pyramid_openapi3_spec(str(path), route="/api/openapi.yaml", route_name="api.spec.yaml")
   config.add_route("api.spec.json", "/api/openapi.json")

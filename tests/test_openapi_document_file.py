@@ -1,0 +1,81 @@
+"""The composed OpenAPI document is written once per process, to one folder, which goes away with it
+(prodmanager/api/spec.py): building the application again does not leave a new folder behind."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from webtest import TestApp
+
+import prodmanager
+from prodmanager.api.spec import document_folder
+from prodmanager.testing import TEST_SECRET
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+  for key in [key for key in os.environ if key.startswith("PM_")]:
+    monkeypatch.delenv(key)
+  return {
+    "prodmanager.database_uri": f"sqlite:///{tmp_path / 'app.sqlite'}",
+    "prodmanager.secret_key": TEST_SECRET,
+    "prodmanager.instance_path": str(tmp_path / "instance"),
+    "prodmanager.plugins": "scope service",
+  }
+
+
+def document_file(app) -> Path:
+  return Path(app.registry.settings["pyramid_openapi3"]["filepath"])
+
+
+def test_building_the_app_again_reuses_the_document_file(settings):
+  first = prodmanager.main({}, **settings)
+  second = prodmanager.main({}, **settings)
+  assert document_file(first) == document_file(second)
+  assert document_file(first).parent == document_folder()
+  other = prodmanager.main({}, **{**settings, "prodmanager.plugins": "scope"})
+  # Another document (fewer plugins), another file, in the same folder.
+  assert document_file(other) != document_file(first)
+  assert document_file(other).parent == document_folder()
+  for app in (first, second, other):
+    app.registry["db.engine"].dispose()
+
+
+def test_the_served_yaml_is_the_written_file(settings):
+  app = prodmanager.main({}, **settings)
+  try:
+    served = TestApp(app).get("/api/openapi.yaml")
+    assert served.text == document_file(app).read_text(encoding="utf-8")
+    assert "/api/scope" in served.text
+  finally:
+    app.registry["db.engine"].dispose()
+
+
+def test_the_folder_is_removed_when_the_process_exits(settings, tmp_path):
+  script = textwrap.dedent(
+    """
+    import sys
+    import prodmanager
+    from prodmanager.api.spec import document_folder
+
+    settings = dict(arg.split("=", 1) for arg in sys.argv[1:])
+    prodmanager.main({}, **settings)
+    prodmanager.main({}, **settings)
+    print(document_folder())
+    print(len(list(document_folder().iterdir())))
+    """
+  )
+  result = subprocess.run(
+    [sys.executable, "-c", script, *(f"{key}={value}" for key, value in settings.items())],
+    capture_output=True,
+    text=True,
+    timeout=120,
+    cwd=tmp_path,
+  )
+  assert result.returncode == 0, result.stderr
+  folder, count = result.stdout.split()
+  assert count == "1"  # two builds, one file
+  assert not Path(folder).exists()
