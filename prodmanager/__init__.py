@@ -15,6 +15,7 @@ CORE_INCLUDES = (
   "prodmanager.security",  # sessions, CSRF, security policy, API tokens
   "prodmanager.i18n",  # catalogues, request._ and request.lang, add_translations
   "prodmanager.site",  # request.site_name (PM_SITE_NAME); PM_PUBLIC_URL's tween is added below
+  "prodmanager.request_checks",  # request.json_body without lone surrogates; its tween is added below
   "prodmanager.rendering",  # Jinja2, template globals, static files
   "prodmanager.directives",  # the plugin contract: resource types, navigation, panels...
   "prodmanager.status",  # overall status roll-up and the status banner panel
@@ -41,11 +42,14 @@ def make_config(settings: dict) -> Configurator:
   config = Configurator(settings=settings, root_factory=root_factory)
   for name in CORE_INCLUDES:
     config.include(name)
-  config.add_tween("prodmanager.tweens.body_limit_tween_factory")
   # Under the exception view tween: its 400 is answered by the error views like any other.
   config.add_tween("prodmanager.tweens.query_text_tween_factory", under=EXCVIEW)
-  config.add_tween("prodmanager.tweens.security_headers_tween_factory")
+  # The others are added innermost first: tests/test_include_chain.py shows the chain and why.
   config.add_tween("prodmanager.tweens.etag_tween_factory")
+  config.add_tween("prodmanager.request_checks.request_checks_tween_factory")
+  config.add_tween("prodmanager.tweens.body_limit_tween_factory")
+  config.add_tween("prodmanager.views.errors.failsafe_tween_factory")  # what escapes the exception views
+  config.add_tween("prodmanager.tweens.security_headers_tween_factory")
   config.add_tween("prodmanager.site.public_url_tween_factory")  # before anything builds a URL
   config.add_tween("prodmanager.metrics.metrics_tween_factory")  # outermost: times and counts everything
   # Plugins are included after the core committed its directives (pyramid.includes would run too early).
@@ -65,7 +69,8 @@ def make_config(settings: dict) -> Configurator:
 def main(global_config=None, **settings):
   """WSGI application factory (``paste.app_factory``)."""
   from .tweens import proxy_fix
+  from .views.errors import failsafe_app
 
   config = make_config(settings)
-  app = config.make_wsgi_app()
+  app = failsafe_app(config.make_wsgi_app())
   return proxy_fix(app, config.registry.settings["prodmanager.proxy_chain_count"])

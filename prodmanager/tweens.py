@@ -43,7 +43,8 @@ def body_limit_tween_factory(handler, registry):
   def tween(request):
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
-      if request.path.startswith("/api/"):
+      # The raw path: this tween answers before the path is known to be UTF-8 (request_checks).
+      if request.environ.get("PATH_INFO", "").startswith("/api/"):
         return Response(
           json_body={
             "message": "Request body too large",
@@ -81,16 +82,20 @@ def query_text_tween_factory(handler, registry):
   return tween
 
 
+def security_headers(headers, https: bool) -> None:
+  """The headers every response carries (those a view set itself are kept); HSTS only over HTTPS."""
+  headers.setdefault("X-Content-Type-Options", "nosniff")
+  headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+  headers.setdefault("X-Frame-Options", "DENY")
+  headers.setdefault("Content-Security-Policy", CSP)
+  if https:
+    headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
 def security_headers_tween_factory(handler, registry):
   def tween(request):
     response = handler(request)
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Content-Security-Policy", CSP)
-    if request.scheme == "https":
-      headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    security_headers(response.headers, request.scheme == "https")
     return response
 
   return tween

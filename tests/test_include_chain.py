@@ -12,6 +12,7 @@ def test_core_include_chain():
     "prodmanager.security",
     "prodmanager.i18n",
     "prodmanager.site",
+    "prodmanager.request_checks",
     "prodmanager.rendering",
     "prodmanager.directives",
     "prodmanager.status",
@@ -37,18 +38,21 @@ def test_every_core_include_has_an_includeme():
 
 def test_tween_chain(registry):
   """Outermost first: request metrics (every answer timed and counted), the public address (before
-  anything builds a URL), the ETag of the final body,
-  headers on every response (errors and 413 included), then the size limit before any work, the
-  transaction, the rate limits (inside it: a token's identity may be read from the database; above
-  the rest: errors get the X-RateLimit headers too), response validation, exception views, and the
+  anything builds a URL), headers on every response (errors included), the failsafe that answers
+  through the error views what escapes them, the size limit before any work, the checks of the
+  path, query and form (UTF-8, parameter counts), the ETag of the final body, the transaction, the
+  rate limits (inside it: a token's identity may be read from the database; above the rest: errors
+  get the X-RateLimit headers too), response validation, exception views, and the
   query text check and the token check under them so that their refusals become JSON 400 and 401."""
   names = [name for name, _factory in registry.queryUtility(ITweens).implicit()]
   assert names == [
     "prodmanager.metrics.metrics_tween_factory",
     "prodmanager.site.public_url_tween_factory",
-    "prodmanager.tweens.etag_tween_factory",
     "prodmanager.tweens.security_headers_tween_factory",
+    "prodmanager.views.errors.failsafe_tween_factory",
     "prodmanager.tweens.body_limit_tween_factory",
+    "prodmanager.request_checks.request_checks_tween_factory",
+    "prodmanager.tweens.etag_tween_factory",
     "pyramid_tm.tm_tween_factory",
     "prodmanager.ratelimit.ratelimit_tween_factory",
     "pyramid_openapi3.tween.response_tween_factory",

@@ -87,7 +87,7 @@ def test_operation_ids_are_unique(document):
 
 def test_every_error_response_uses_the_error_schema(document):
   responses = document["components"]["responses"]
-  for code in ("400", "401", "403", "404", "409", "413", "415", "429"):
+  for code in ("400", "401", "403", "404", "409", "413", "415", "429", "500", "503"):
     schema = responses[f"E{code}"]["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/Error"}
   assert document["components"]["schemas"]["Error"]["required"] == ["message", "reasons"]
@@ -135,7 +135,7 @@ def test_every_operation_documents_its_errors(document):
   for method, path, operation in operations(document):
     codes = set(operation["responses"])
     # Every operation, /api or not: the common failures (issue 4's contract).
-    wanted = {"400", "401", "403", "404", "429"}
+    wanted = {"400", "401", "403", "404", "429", "500", "503"}
     if method in WRITE_METHODS:
       wanted |= {"409", "413", "415"}
     missing = wanted - codes

@@ -10,7 +10,7 @@ from pyramid.path import AssetResolver
 ERROR_CODES = ("400", "401", "403", "404", "409", "413", "415", "429")
 WRITE_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
 
-STANDARD_ERRORS = ("400", "401", "403", "404", "429")
+STANDARD_ERRORS = ("400", "401", "403", "404", "429", "500", "503")
 WRITE_ERRORS = ("409", "413", "415")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -64,10 +64,10 @@ def error_responses(*codes: str) -> dict:
 
 
 def document_standard_errors(document: dict) -> None:
-  """Every operation documents the common failures (400, 401, 403, 404, 429; writes also 409, 413,
-  415), pointing at the core's error responses. Any operation can meet them (a bad token, the rate
-  limit, an unknown id...), and pyramid_openapi3 turns an undocumented status into a 500: doing it
-  once here keeps every fragment honest."""
+  """Every operation documents the common failures (400, 401, 403, 404, 429, 500, 503; writes also
+  409, 413, 415), pointing at the core's error responses. Any operation can meet them (a bad token,
+  the rate limit, an unknown id, the database unreachable...), and pyramid_openapi3 turns an
+  undocumented status into a 500: doing it once here keeps every fragment honest."""
   for item in document.get("paths", {}).values():
     for method, operation in item.items():
       if method not in HTTP_METHODS:

@@ -22,9 +22,14 @@ log = logging.getLogger(__name__)
 
 
 def safe_next(request, target: str | None) -> str:
-  """Only same-site paths are accepted as a post-login destination (no open redirect)."""
+  """Only same-site paths are accepted as a post-login destination (no open redirect); a path with
+  a control character or a space (CRLF would split the Location header) is no destination either."""
   if (
-    target and target.startswith("/") and not target.startswith(("//", "/\\")) and not urlparse(target).netloc
+    target
+    and target.startswith("/")
+    and not target.startswith(("//", "/\\"))
+    and all(character.isprintable() and not character.isspace() for character in target)
+    and not urlparse(target).netloc
   ):
     return target
   return "/"

@@ -1,9 +1,14 @@
 """Error views: JSON ``{"message", "reasons"}`` for every ``/api/`` failure, an error page elsewhere.
 
-No stack trace, SQL or exception text of an unexpected error ever reaches a response.
+No stack trace, SQL or exception text of an unexpected error ever reaches a response. The
+exception view tween only sees what views and the tweens under it raise; :func:`failsafe_tween_factory`
+answers the rest (pyramid_tm reading a token's identity or committing, the tweens above it) through
+the same views, and :func:`failsafe_app` answers what even that cannot (response callbacks).
 """
 
+import json
 import logging
+import sys
 from urllib.parse import urlencode
 
 from jsonschema.exceptions import best_match
@@ -25,10 +30,18 @@ from pyramid.renderers import render_to_response
 from pyramid.response import Response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from pyramid_openapi3.exceptions import RequestValidationError, ResponseValidationError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..errors import AppError, Text, TooManyAttempts, localize
+from ..tweens import security_headers
 
 log = logging.getLogger(__name__)
+
+# The database failures that mean "cannot be reached now" (down, restarting, pool exhausted, locked):
+# the client may retry, unlike after a bug.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, PoolTimeoutError)
+RETRY_AFTER_SECONDS = 5
 
 
 def is_api(request) -> bool:
@@ -245,6 +258,11 @@ def _required_field(message: str) -> str | None:
 
 @exception_view_config(ResponseValidationError)
 def response_validation_error(exc, request):
+  response = getattr(exc, "response", None)
+  if response is not None and response.status_code >= 500:
+    # Already an error answer of these views (an unexpected error, the database unreachable): it
+    # says what happened, which a complaint about the document would hide.
+    return response
   log.error(
     "response does not match the OpenAPI document on %s %s: %s", request.method, request.path, exc.errors
   )
@@ -266,6 +284,17 @@ def http_exception(exc, request):
   )
 
 
+def database_unavailable(exc, request):
+  log.error("database unavailable on %s %s: %s", request.method, request.path, exc.__class__.__name__)
+  return error_response(
+    request,
+    503,
+    request._("errors.unavailable"),
+    {"database": ["the database cannot be reached at the moment; try again shortly"]},
+    {"Retry-After": str(RETRY_AFTER_SECONDS)},
+  )
+
+
 @exception_view_config(Exception)
 def server_error(exc, request):
   log.exception("unexpected error on %s %s", request.method, request.path)
@@ -274,5 +303,78 @@ def server_error(exc, request):
   )
 
 
+# -- failures outside the exception view tween -----------------------------------------------------
+
+
+def failsafe_tween_factory(handler, registry):
+  """Answer every exception raised below this tween through the error views above.
+
+  Pyramid's exception view tween only covers what is under it; pyramid_tm, above it, reads the
+  identity (a token's record, from the database) and commits. Should an error view fail in turn,
+  a minimal answer of the right kind is given instead of the WSGI server's plain-text 500.
+  """
+
+  def tween(request):
+    try:
+      return handler(request)
+    except Exception:
+      exc_info = sys.exc_info()
+      try:
+        return request.invoke_exception_view(exc_info)
+      except Exception:
+        log.exception("the error views failed on %s", request.environ.get("PATH_INFO", "?"))
+        return minimal_error(request.environ)
+      finally:
+        del exc_info
+
+  return tween
+
+
+def minimal_error(environ, status: int = 500) -> Response:
+  """A 500 that needs nothing but the environ (its raw path decides JSON or HTML)."""
+  path = environ.get("PATH_INFO", "")
+  if path == "/api" or path.startswith("/api/") or path.endswith(".json"):
+    body = {
+      "message": "Internal error",
+      "reasons": {"server": ["an unexpected error happened; it was logged"]},
+    }
+    return Response(json.dumps(body), status=status, content_type="application/json", charset="utf-8")
+  return Response(
+    '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Server error</title></head>'
+    "<body><h1>Server error</h1><p>Something went wrong on our side. Please try again in a moment.</p>"
+    "</body></html>",
+    status=status,
+    content_type="text/html",
+    charset="utf-8",
+  )
+
+
+def failsafe_app(app):
+  """The WSGI application, answering what escapes Pyramid's tweens (response callbacks, such as the
+  session cookie's) with :func:`minimal_error` and the security headers, never the server's 500."""
+
+  def wrapped(environ, start_response):
+    started = []
+
+    def recording_start_response(status, headers, exc_info=None):
+      started.append(status)
+      return start_response(status, headers, exc_info)
+
+    try:
+      return app(environ, recording_start_response)
+    except Exception:
+      if started:
+        raise  # the status line is sent: nothing else can be answered
+      log.exception("unexpected error outside the tweens on %s", environ.get("PATH_INFO", "?"))
+      response = minimal_error(environ)
+      security_headers(response.headers, environ.get("wsgi.url_scheme") == "https")
+      return response(environ, start_response)
+
+  wrapped.registry = app.registry
+  return wrapped
+
+
 def includeme(config):
   config.scan(__name__)
+  for error in DATABASE_UNAVAILABLE:
+    config.add_exception_view(database_unavailable, context=error)
