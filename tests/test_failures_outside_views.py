@@ -4,9 +4,9 @@ reached, the security headers always, and never the WSGI server's plain-text 500
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from webtest import TestApp
 
+from prodmanager.db import engine_url
 from prodmanager.testing import free_port
 from prodmanager.views.errors import failsafe_app
 
@@ -18,7 +18,7 @@ def stop_database(registry, database_uri, connection):
   if database_uri.startswith("sqlite"):
     engine = create_engine("sqlite:////nonexistent-folder-of-prodmanager-tests/db.sqlite")
   else:
-    url = make_url(database_uri).set(port=free_port())  # nothing listens there
+    url = engine_url(database_uri).set(port=free_port())  # nothing listens there
     engine = create_engine(url, connect_args={"connect_timeout": 3})
   factory = registry["db.session_factory"]
   yield lambda: factory.configure(bind=engine)
