@@ -36,6 +36,7 @@ if not config.get_main_option("version_locations"):
 def import_models():
   """Import the core's and every installed plugin's models so that autogenerate compares the whole schema."""
   importlib.import_module("prodmanager.tokens")
+  importlib.import_module("prodmanager.migrate")  # BranchRecord
   for plugin in installed_plugins().values():
     if plugin.error:
       continue  # prodmanager.migrate.version_locations warned about it already

@@ -20,9 +20,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import String, delete, inspect, select, text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from .db import engine_url, get_engine
+from .db import Base, engine_url, get_engine
 from .plugins import Plugin, installed_plugins
 from .settings import ConfigurationError
 
@@ -45,6 +46,20 @@ def core_migrations() -> Path:
       "reinstall ProdManager (pip install prodmanager, or `make install` in a source checkout)"
     )
   return folder
+
+
+class BranchRecord(Base):
+  """Which branch, plugin and distribution a revision of ``alembic_version`` belongs to.
+
+  Written after every migration, for the revisions the database is then at; read when one of them
+  is no longer provided (its plugin was uninstalled) to say which plugin to reinstall."""
+
+  __tablename__ = "branch_record"
+
+  revision: Mapped[str] = mapped_column(String(64), primary_key=True)
+  branch: Mapped[str] = mapped_column(String(255))
+  plugin: Mapped[str] = mapped_column(String(255))
+  distribution: Mapped[str] = mapped_column(String(255))
 
 
 def plugin_migrations(spec: str, plugin_id: str = "") -> Path:
@@ -117,6 +132,57 @@ def branch_heads(plugin: Plugin) -> list[tuple[str, str]]:
   return sorted(heads)
 
 
+def record_branches(cfg: Config, database_uri: str) -> None:
+  """Record the branch, plugin and distribution of each revision the database is at (after a migration)."""
+  from .version import __version__
+
+  script = ScriptDirectory.from_config(cfg)
+  owners = {core_migrations().joinpath("versions").resolve(): ("core", f"prodmanager {__version__}")}
+  for plugin in installed_plugins().values():
+    if not plugin.error and plugin.migrations:
+      folder = plugin_migrations(plugin.migrations, plugin.id).resolve()
+      owners[folder] = (plugin.id, " ".join(part for part in (plugin.distribution, plugin.version) if part))
+  rows = []
+  for revision in current(database_uri):
+    found = script.get_revision(revision)
+    folder = Path(found.path).resolve().parent
+    labels = set()
+    for ancestor in script.iterate_revisions(revision, "base"):
+      if Path(ancestor.path).resolve().parent == folder:
+        labels |= set(ancestor.branch_labels)
+    plugin, distribution = owners.get(folder, ("", ""))
+    rows.append(
+      {
+        "revision": revision,
+        "branch": ", ".join(sorted(labels)),
+        "plugin": plugin,
+        "distribution": distribution,
+      }
+    )
+  engine = get_engine(database_uri)
+  try:
+    with engine.begin() as connection:
+      if not inspect(connection).has_table(BranchRecord.__tablename__):
+        return  # a database whose core branch stops short of the record (a targeted upgrade)
+      connection.execute(delete(BranchRecord))
+      if rows:
+        connection.execute(BranchRecord.__table__.insert(), rows)
+  finally:
+    engine.dispose()
+
+
+def recorded_branches(database_uri: str) -> dict[str, BranchRecord]:
+  """The branch records by revision (empty for a database migrated before they existed)."""
+  engine = get_engine(database_uri)
+  try:
+    with engine.connect() as connection:
+      if not inspect(connection).has_table(BranchRecord.__tablename__):
+        return {}
+      return {row.revision: row for row in connection.execute(select(BranchRecord.__table__))}
+  finally:
+    engine.dispose()
+
+
 class OrphanedRevisions(ConfigurationError):
   """The database holds revisions that neither the core nor any installed plugin provides."""
 
@@ -132,17 +198,23 @@ def check_revisions(cfg: Config, database_uri: str) -> None:
   lost = orphaned(cfg, current(database_uri))
   if not lost:
     return
-  names = ", ".join(lost)
-  lines = [
-    f"the database is at revision(s) {names}, which neither the core nor any installed plugin "
-    "provides: the plugin that created them was probably uninstalled."
-  ]
+  records = recorded_branches(database_uri)
+  lines = ["the database holds revisions that neither the core nor any installed plugin provides:"]
+  for revision in lost:
+    record = records.get(revision)
+    if record is not None:
+      lines.append(
+        f"  revision {revision}, head of the branch {record.branch!r} of the plugin {record.plugin!r} "
+        f"({record.distribution}), which was probably uninstalled."
+      )
+    else:
+      lines.append(f"  revision {revision}, of a plugin that was probably uninstalled.")
   for plugin in broken_plugins():
     lines.append(f"  plugin {plugin.label} is installed but {plugin.error}: they may be its revisions.")
   lines += [
     "  Either reinstall that plugin (it may stay disabled: installed is enough for migrations),",
     "  or, to give up its data, forget its branch (its tables stay in the database): "
-    + " ".join(f"`prodmanager migrate --forget {revision}`" for revision in lost),
+    + ", ".join(f"`prodmanager migrate --forget {revision}`" for revision in lost),
     f"  See {UNINSTALL_DOC}.",
   ]
   raise OrphanedRevisions("\n".join(lines))
@@ -171,18 +243,22 @@ def upgrade(database_uri: str):
   cfg = alembic_config(database_uri)
   check_revisions(cfg, database_uri)
   command.upgrade(cfg, "heads")
+  record_branches(cfg, database_uri)
 
 
-def forget(database_uri: str, revision: str) -> None:
-  """Drop ``revision`` from the database's version table, when no installed plugin provides it.
+def forget(database_uri: str, name: str) -> str:
+  """Drop a revision that no installed plugin provides from the database's version table; ``name``
+  is the revision or its recorded branch. Returns the revision forgotten.
 
   This is how an administrator gives up the data of an uninstalled plugin: its branch no longer
   blocks migrations; its tables are left alone (drop them by hand if wanted)."""
   cfg = alembic_config(database_uri)
   at = current(database_uri)
+  by_branch = {record.branch: revision for revision, record in recorded_branches(database_uri).items()}
+  revision = name if name in at else by_branch.get(name, name)
   if revision not in at:
     raise ConfigurationError(
-      f"the database is not at revision {revision!r} (it is at {', '.join(sorted(at)) or 'no revision'})"
+      f"the database is not at revision {name!r} (it is at {', '.join(sorted(at)) or 'no revision'})"
     )
   if revision not in orphaned(cfg, at):
     raise ConfigurationError(
@@ -195,8 +271,11 @@ def forget(database_uri: str, revision: str) -> None:
       connection.execute(
         text(f"DELETE FROM {VERSION_TABLE} WHERE version_num = :revision"), {"revision": revision}
       )
+      if inspect(connection).has_table(BranchRecord.__tablename__):
+        connection.execute(delete(BranchRecord).where(BranchRecord.revision == revision))
   finally:
     engine.dispose()
+  return revision
 
 
 def current(database_uri: str) -> tuple[str, ...]:

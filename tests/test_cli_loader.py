@@ -200,9 +200,15 @@ def test_migrate_and_serve_explain_a_revision_left_by_an_uninstalled_plugin(site
   shutil.rmtree(site / "pmtest_gone")
   for command in (["migrate"], ["serve", "--port", "1"]):
     lines = assert_short_error(prodmanager(*command, env={**environ, "PM_STANDALONE": "true"}, cwd=tmp_path))
-    assert lines[0].startswith(f"error: the database is at revision(s) {REVISION}, which neither the core")
+    assert (
+      lines[0]
+      == "error: the database holds revisions that neither the core nor any installed plugin provides:"
+    )
+    assert lines[1].startswith(
+      f"  revision {REVISION}, head of the branch 'gone' of the plugin 'gone' (pmtest-gone 0.1)"
+    )
     assert f"`prodmanager migrate --forget {REVISION}`" in "\n".join(lines)
-  forgotten = prodmanager("migrate", "--forget", REVISION, env=environ, cwd=tmp_path)
+  forgotten = prodmanager("migrate", "--forget", "gone", env=environ, cwd=tmp_path)
   assert forgotten.returncode == 0, forgotten
   assert f"Revision {REVISION} forgotten" in forgotten.stderr
   again = prodmanager("migrate", env=environ, cwd=tmp_path)

@@ -8,11 +8,12 @@ import shutil
 import sys
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from test_plugin_loading import BROKEN, write_distribution
 
+import prodmanager
 from prodmanager.db import get_engine
-from prodmanager.migrate import OrphanedRevisions, current, forget, upgrade
+from prodmanager.migrate import OrphanedRevisions, current, forget, recorded_branches, upgrade
 from prodmanager.settings import ConfigurationError
 
 REVISION = "f00d0000a001"
@@ -80,8 +81,11 @@ def test_migrating_with_a_revision_of_an_uninstalled_plugin_explains_it(orphaned
   with pytest.raises(OrphanedRevisions) as info:
     upgrade(orphaned)
   message = str(info.value)
+  assert message.startswith("the database holds revisions that neither the core nor any installed plugin")
+  # Named by what was recorded when it was migrated: the administrator knows what to reinstall.
   assert (
-    f"the database is at revision(s) {REVISION}, which neither the core nor any installed plugin" in message
+    f"revision {REVISION}, head of the branch 'gone' of the plugin 'gone' (pmtest-gone 0.1), "
+    "which was probably uninstalled." in message
   )
   assert "reinstall that plugin" in message
   assert f"`prodmanager migrate --forget {REVISION}`" in message
@@ -100,6 +104,38 @@ def test_forget_drops_the_orphaned_revision_and_keeps_the_tables(orphaned):
   assert REVISION not in current(orphaned)
   upgrade(orphaned)  # nothing stands in the way any more
   assert "pmtest_gone" in tables(orphaned)  # the data is left to the administrator
+
+
+def test_a_database_without_branch_records_still_gets_the_revision(orphaned):
+  engine = get_engine(orphaned)
+  try:
+    with engine.begin() as connection:
+      connection.execute(text("DROP TABLE branch_record"))
+  finally:
+    engine.dispose()
+  with pytest.raises(
+    OrphanedRevisions, match=f"revision {REVISION}, of a plugin that was probably uninstalled"
+  ):
+    upgrade(orphaned)
+
+
+def test_forget_takes_the_recorded_branch_name(orphaned):
+  assert forget(orphaned, "gone") == REVISION
+  assert REVISION not in current(orphaned)
+  assert REVISION not in recorded_branches(orphaned)
+  upgrade(orphaned)
+
+
+def test_every_revision_the_database_is_at_is_recorded(orphaned):
+  records = recorded_branches(orphaned)
+  assert set(records) == set(current(orphaned))
+  # (alembic_version keeps a branch's head only when no other branch depends on it.)
+  assert all(record.plugin and record.branch and record.distribution for record in records.values()), records
+  by_plugin = {record.plugin: record for record in records.values()}
+  assert (by_plugin["gone"].revision, by_plugin["gone"].branch) == (REVISION, "gone")
+  assert by_plugin["gone"].distribution == "pmtest-gone 0.1"
+  assert by_plugin["core"].branch == "core"
+  assert by_plugin["core"].distribution == f"prodmanager {prodmanager.__version__}"
 
 
 def test_forget_refuses_a_revision_that_is_not_orphaned(orphaned):

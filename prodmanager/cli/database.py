@@ -28,8 +28,8 @@ def cmd_migrate(args, env: Environment) -> int:
   if args.forget:
     from ..migrate import forget
 
-    forget(env.database_uri, args.forget)
-    log.info("Revision %s forgotten: the next migration no longer looks for it", args.forget)
+    revision = forget(env.database_uri, args.forget)
+    log.info("Revision %s forgotten: the next migration no longer looks for it", revision)
     return 0
   migrate_database(env)
   return 0

@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
   migrate.add_argument(
     "--forget",
     metavar="REVISION",
-    help="instead of migrating, drop the record of REVISION, left by an uninstalled plugin "
+    help="instead of migrating, drop the record of REVISION (or of the branch so named), left by an uninstalled plugin "
     "(its tables stay; see docs/install.md, 'Uninstalling a plugin')",
   )
   migrate.set_defaults(handler=cmd_migrate)
