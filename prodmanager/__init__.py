@@ -46,6 +46,7 @@ def make_config(settings: dict) -> Configurator:
   config.add_tween("prodmanager.tweens.query_text_tween_factory", under=EXCVIEW)
   # The others are added innermost first: tests/test_include_chain.py shows the chain and why.
   config.add_tween("prodmanager.tweens.etag_tween_factory")
+  config.add_tween("prodmanager.tweens.head_as_get_tween_factory")
   config.add_tween("prodmanager.request_checks.request_checks_tween_factory")
   config.add_tween("prodmanager.tweens.body_limit_tween_factory")
   config.add_tween("prodmanager.views.errors.failsafe_tween_factory")  # what escapes the exception views

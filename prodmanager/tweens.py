@@ -101,6 +101,27 @@ def security_headers_tween_factory(handler, registry):
   return tween
 
 
+def head_as_get_tween_factory(handler, registry):
+  """``HEAD`` answers exactly like ``GET``, without the body.
+
+  Views and the API document declare ``GET`` only; pyramid_openapi3 found no ``head`` operation and
+  every ``HEAD`` under ``/api`` answered 500 (Statuspage consumers probe pages with
+  ``HEAD /api/v2/components.json``). The request is handled as a ``GET``; its method is restored
+  before the answer leaves, and WebOb then sends the headers (``Content-Length`` included) only.
+  """
+
+  def tween(request):
+    if request.method != "HEAD":
+      return handler(request)
+    request.method = "GET"
+    try:
+      return handler(request)
+    finally:
+      request.method = "HEAD"
+
+  return tween
+
+
 def etag_tween_factory(handler, registry):
   """ETag on every successful GET/HEAD page and JSON response, and 304 on a matching If-None-Match.
 

@@ -51,7 +51,6 @@ def test_unknown_api_path_is_json_404(webapp):
     "/api/scope/-1",
     "/api/scope/1.5",
     "/api/scope/99999999999999999999999",
-    "/api/scope/999999/update",
     "/api/nothing/1",
   ],
 )

@@ -111,14 +111,37 @@ def too_many_attempts(exc, request):
   )
 
 
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request) -> list[str]:
+  """The methods the API document gives the request's route (``HEAD`` with ``GET``), for ``Allow``."""
+  route = getattr(request, "matched_route", None)
+  document = request.registry.get("openapi.document")
+  if route is None or document is None:
+    return []
+  item = document.document.get("paths", {}).get(route.pattern, {})
+  methods = {key.upper() for key in item if key.upper() in METHOD_ORDER}
+  if "GET" in methods:
+    methods.add("HEAD")
+  return [method for method in METHOD_ORDER if method in methods]
+
+
 @notfound_view_config()
 def not_found(exc, request):
-  if isinstance(exc, PredicateMismatch) and is_api(request):
+  allowed = allowed_methods(request) if is_api(request) else []
+  # A method the path's operations never take is a 405, whether or not the id exists.
+  if is_api(request) and (isinstance(exc, PredicateMismatch) or (allowed and request.method not in allowed)):
     return json_error(
       request,
       405,
       f"Method {request.method} is not allowed on {request.path}",
-      {"method": [f"{request.method} is not supported here"]},
+      {
+        "method": [
+          f"{request.method} is not supported here" + (f"; use {', '.join(allowed)}" if allowed else "")
+        ]
+      },
+      {"Allow": ", ".join(allowed)} if allowed else None,
     )
   return error_response(
     request, 404, request._("errors.not_found"), {"resource": [f"nothing at {request.path}"]}
@@ -163,7 +186,13 @@ def bad_csrf(exc, request):
 
 @exception_view_config(HTTPMethodNotAllowed)
 def method_not_allowed(exc, request):
-  return error_response(request, 405, f"Method {request.method} is not allowed on {request.path}")
+  allowed = allowed_methods(request)
+  return error_response(
+    request,
+    405,
+    f"Method {request.method} is not allowed on {request.path}",
+    headers={"Allow": ", ".join(allowed)} if allowed else None,
+  )
 
 
 @exception_view_config(RequestValidationError)

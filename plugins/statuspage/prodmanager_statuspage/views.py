@@ -1,13 +1,21 @@
-"""The views of ``/api/v2/*.json`` and their headers: CORS for any origin, a 30-second public cache
-(the ETag and the 304 answers come from the core's ETag tween)."""
+"""The views of ``/api/v2/*.json`` and their headers: CORS for any origin (with the ``OPTIONS``
+preflight), a 30-second public cache (the ETag and the 304 answers come from the core's ETag tween,
+``HEAD`` from the core's HEAD tween)."""
 
 from pyramid.events import NewResponse
+from pyramid.httpexceptions import HTTPNoContent
 
 from . import payload
 from .payload import Statuspage
 
 PREFIX = "/api/v2/"
 CACHE_CONTROL = "public, max-age=30"
+PREFLIGHT_HEADERS = {
+  "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+  # Conditional requests, and a token (which reads the same as no token here).
+  "Access-Control-Allow-Headers": "Authorization, If-None-Match, If-Modified-Since, X-PRIVATE-TOKEN",
+  "Access-Control-Max-Age": "86400",
+}
 
 
 def summary_view(context, request):
@@ -48,6 +56,40 @@ def maintenances_view(statement):
   return view
 
 
+def preflight_view(context, request):
+  """``OPTIONS``: the CORS preflight of a browser about to read the endpoint from another origin."""
+  return HTTPNoContent(headers=PREFLIGHT_HEADERS)
+
+
+def preflight_fragment(paths) -> dict:
+  header = {"schema": {"type": "string"}}
+  operation = {
+    "tags": ["statuspage"],
+    "summary": "CORS preflight: any origin may read this endpoint with GET or HEAD",
+    "responses": {
+      "204": {
+        "description": "the methods and headers a cross-origin read may use",
+        "headers": {
+          "Access-Control-Allow-Origin": {"$ref": "#/components/headers/StatuspageCORS"},
+          **{name: header for name in PREFLIGHT_HEADERS},
+        },
+      }
+    },
+  }
+  return {
+    "paths": {
+      PREFIX + path: {
+        "options": {
+          **operation,
+          "operationId": "statuspage_preflight_"
+          + path.replace("/", "_").replace(".json", "").replace("-", "_"),
+        }
+      }
+      for path in paths
+    }
+  }
+
+
 def add_headers(event) -> None:
   """Any web page may read these endpoints (CORS ``*``), and caches may keep them 30 seconds."""
   if not event.request.path.startswith(PREFIX):
@@ -71,6 +113,8 @@ VIEWS = {
 
 
 def includeme(config):
+  config.add_openapi_fragment(preflight_fragment(VIEWS))
   for path, view in VIEWS.items():
     config.add_api_view(view, PREFIX + path, "GET")
+    config.add_api_view(preflight_view, PREFIX + path, "OPTIONS")
   config.add_subscriber(add_headers, NewResponse)
