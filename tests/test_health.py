@@ -24,6 +24,17 @@ def test_readiness_checks_the_database(webapp):
   assert response.json == {"status": "ok", "checks": {"database": "ok"}}
 
 
+def test_readiness_fails_when_the_database_fails(build_app, tmp_path, caplog):
+  """A replica that cannot reach its database is not ready (503), whatever else answers."""
+  app = build_app(database_uri=f"sqlite:///{tmp_path}/no/such/folder/prodmanager.sqlite")
+  response = app.get("/health/ready", status=503)
+  assert response.content_type == "application/json"
+  assert response.json["status"] == "unavailable"
+  assert response.json["checks"]["database"] == "unavailable"
+  assert any("database check failed" in record.getMessage() for record in caplog.records)
+  assert app.get("/health").text == "OK"  # liveness never touches the database
+
+
 def test_version(webapp):
   response = webapp.get("/health/version")
   assert response.content_type == "application/json"

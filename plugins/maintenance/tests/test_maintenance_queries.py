@@ -4,17 +4,20 @@ public pages and JSON of maintenances."""
 import pytest
 
 from prodmanager.timeline import EventType
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
 
 
 def grow(world, total: int) -> None:
-  """Grow to ``total`` maintenances, each with a few events, on alternating scopes and services."""
+  """Grow to ``total`` maintenances, each with a few events and its own scope and service: with
+  shared parents, a per-row lazy load of the parents runs once per parent and goes unseen."""
   while world.count() < total:
     number = world.count()
+    scope, service = Scope(name=f"Scope {number:02d}"), Service(name=f"Service {number:02d}")
+    world.db.add_all([scope, service])
+    world.db.flush()
     row = world.maintenance(
-      f"Work {number:02d}",
-      ("scheduled", "in-progress", "succeed")[number % 3],
-      (world.paris, world.lyon)[number % 2],
-      (world.compute, world.network)[number % 2],
+      f"Work {number:02d}", ("scheduled", "in-progress", "succeed")[number % 3], scope, service
     )
     world.event(row, '{"name": [null, "x"]}', True, EventType.CREATE)
     world.event(row, "Public news")
