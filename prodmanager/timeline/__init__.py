@@ -3,7 +3,8 @@
 Each such type keeps its own events table (``EventColumns`` + a foreign key to its row, deleted
 with it). The service mixin :class:`TimelineService` writes one internal ``create`` event on
 creation, one internal ``update`` event per update that changed something (a JSON diff
-``{field: [old, new]}`` with one consistent encoding), and operators' comments (Markdown, public
+``{field: [old, new]}`` with one consistent encoding; a status change is also typed data, the
+``old_status``/``new_status`` columns), and operators' comments (Markdown, public
 unless ``internal`` is asked). Anonymous readers see public comments only, on pages and in the API;
 a session or a token carrying the type's permission sees everything.
 
@@ -17,7 +18,7 @@ in diffs), :mod:`.service` (``TimelineService``), :mod:`.openapi` (the endpoints
 """
 
 from .api_views import add_timeline_api, comment_compat_view, comment_rest_view, events_view
-from .encoding import encode_diff, encode_value, event_date
+from .encoding import encode_diff, encode_value, event_date, status_columns, status_columns_of_diff
 from .html_view import add_timeline_html, comment_html_view
 from .model import EventColumns, EventType
 from .openapi import event_schema, timeline_fragment
@@ -39,6 +40,8 @@ __all__ = [
   "event_schema",
   "events_view",
   "includeme",
+  "status_columns",
+  "status_columns_of_diff",
   "timeline_fragment",
 ]
 

@@ -16,7 +16,13 @@ class EventType(enum.Enum):
 
 
 class EventColumns:
-  """Columns of a timeline event; the plugin's model adds ``__tablename__`` and ``parent_id``."""
+  """Columns of a timeline event; the plugin's model adds ``__tablename__`` and ``parent_id``.
+
+  ``old_status`` and ``new_status`` are the status change an event records, as typed data: set on
+  the ``create`` event (``old_status`` empty) and on each ``update`` that changed the status, empty
+  otherwise. Feeds and payloads find status changes with ``new_status IS NOT NULL``, never by
+  reading the diff in ``content``.
+  """
 
   id: Mapped[int] = mapped_column(primary_key=True)
   creation_date: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -24,3 +30,10 @@ class EventColumns:
   content: Mapped[str] = mapped_column(Text, default="")
   internal: Mapped[bool] = mapped_column(Boolean, default=False)
   author: Mapped[str | None] = mapped_column(String(255))
+  old_status: Mapped[str | None] = mapped_column(String(32))
+  new_status: Mapped[str | None] = mapped_column(String(32))
+
+  @property
+  def status_change(self) -> bool:
+    """An update event that changed the status."""
+    return self.type is EventType.UPDATE and self.new_status is not None

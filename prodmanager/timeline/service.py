@@ -10,7 +10,7 @@ from ..errors import ValidationFailed
 from ..fields import MAX_TEXT
 from ..fields import Boolean as BooleanField
 from ..fields import Text as TextField
-from .encoding import encode_diff, encode_value, event_date
+from .encoding import encode_diff, encode_value, event_date, status_columns
 from .model import EventType
 
 COMMENT_FIELDS = (
@@ -22,12 +22,14 @@ COMMENT_FIELDS = (
 class TimelineService:
   """Mixin for a :class:`~prodmanager.services.ResourceService` whose rows have a timeline.
 
-  Set ``event_model`` (the events table, with a ``parent_id`` column). Domain events
+  Set ``event_model`` (the events table, with a ``parent_id`` column); ``status_field`` names the
+  field whose changes fill the events' ``old_status``/``new_status`` columns. Domain events
   ``<type>.created``, ``<type>.updated`` (with the changes) and ``<type>.commented`` are emitted;
   subclasses add their own (status changes) in :meth:`domain_events`.
   """
 
   event_model: Any = None
+  status_field: str = "status"
 
   # -- writing ---------------------------------------------------------------------------------
 
@@ -37,7 +39,8 @@ class TimelineService:
       return None
     return f"{identity.kind}:{identity.name}"
 
-  def record(self, row, event_type: EventType, content: str, internal: bool):
+  def record(self, row, event_type: EventType, content: str, internal: bool, changes: dict | None = None):
+    """Add an event; ``changes`` (``{field: (old, new)}``) gives its status columns."""
     event = self.event_model(
       parent_id=row.id,
       type=event_type,
@@ -45,6 +48,7 @@ class TimelineService:
       internal=internal,
       author=self.author(),
       creation_date=utcnow(),
+      **status_columns(changes or {}, self.status_field),
     )
     self.db.add(event)
     return event
@@ -53,11 +57,10 @@ class TimelineService:
     super().after_change(row, changes)
     if changes is None:
       initial = {field.name: (None, getattr(row, field.attr)) for field in self.fields}
-      self.record(
-        row, EventType.CREATE, encode_diff({k: v for k, v in initial.items() if v[1] not in (None, "")}), True
-      )
+      initial = {k: v for k, v in initial.items() if v[1] not in (None, "")}
+      self.record(row, EventType.CREATE, encode_diff(initial), True, initial)
     else:
-      self.record(row, EventType.UPDATE, encode_diff(changes), True)
+      self.record(row, EventType.UPDATE, encode_diff(changes), True, changes)
     self.domain_events(row, changes)
 
   def domain_events(self, row, changes) -> None:

@@ -4,7 +4,7 @@ their diffs, public and internal comments)."""
 
 import datetime as dt
 
-from prodmanager.timeline import EventType, encode_diff
+from prodmanager.timeline import EventType, encode_diff, status_columns
 
 from .models import Incident, IncidentEvent, IncidentSeverity, IncidentStatus
 
@@ -185,13 +185,15 @@ def load(context) -> int:
       "service": service.id,
       "start_impact_date": dates["start_impact_date"],
     }
+    created = {key: (None, value) for key, value in initial.items()}
     events = [
       IncidentEvent(
         parent_id=incident.id,
         type=EventType.CREATE,
-        content=encode_diff({key: (None, value) for key, value in initial.items()}),
+        content=encode_diff(created),
         internal=True,
         creation_date=incident.creation_date,
+        **status_columns(created),
       )
     ]
     for kind, *data, ago in story["events"]:
@@ -200,11 +202,17 @@ def load(context) -> int:
           key: (value if isinstance(value, list) else [None, dates[value]]) for key, value in data[0].items()
         }
         content, internal, event_type = encode_diff(diff), True, EventType.UPDATE
+        status = status_columns(diff)
       else:
-        (content, internal), event_type = data, EventType.COMMENT
+        (content, internal), event_type, status = data, EventType.COMMENT, {}
       events.append(
         IncidentEvent(
-          parent_id=incident.id, type=event_type, content=content, internal=internal, creation_date=now - ago
+          parent_id=incident.id,
+          type=event_type,
+          content=content,
+          internal=internal,
+          creation_date=now - ago,
+          **status,
         )
       )
     context.session.add_all(events)

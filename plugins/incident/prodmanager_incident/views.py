@@ -79,17 +79,11 @@ def incident_levels(request, scope=None, service=None) -> set[str]:
   return levels
 
 
-# A status change is an update event whose diff has a "status" key. encode_diff writes JSON with
-# the standard separators, and quotes inside string values are escaped, so this pattern only matches
-# the key itself.
-STATUS_CHANGE = '%"status": [%'
-
-
 def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
   """Public entries of the feeds: incidents created, status changes, public comments (newest first).
 
   Internal comments and the content of the update diffs are never published: a status change is
-  told from the diff's status values only.
+  told from the event's status columns only.
   """
   _ = request._
   statement = (
@@ -99,7 +93,7 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
       or_(
         IncidentEvent.type == EventType.CREATE,
         and_(IncidentEvent.type == EventType.COMMENT, IncidentEvent.internal.is_(False)),
-        and_(IncidentEvent.type == EventType.UPDATE, IncidentEvent.content.like(STATUS_CHANGE)),
+        and_(IncidentEvent.type == EventType.UPDATE, IncidentEvent.new_status.is_not(None)),
       )
     )
     .order_by(IncidentEvent.creation_date.desc(), IncidentEvent.id.desc())
@@ -112,9 +106,10 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
     if event.type is EventType.COMMENT:
       title, content = _("incident.history_comment", name=name), event.content
     else:
-      diff = json.loads(event.content or "{}")
-      status = diff.get("status") or [None, None]
+      status = [event.old_status, event.new_status]
       if event.type is EventType.CREATE:
+        # The severity and description it was created with are still read from the creation diff.
+        diff = json.loads(event.content or "{}")
         severity = (diff.get("severity") or [None, None])[1]
         title = _("incident.history_created", name=name)
         content = "\n\n".join(

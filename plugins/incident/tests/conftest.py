@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prodmanager.timeline import EventType
+from prodmanager.timeline import EventType, status_columns_of_diff
 from prodmanager_incident.models import Incident, IncidentEvent, IncidentSeverity, IncidentStatus
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -57,6 +57,7 @@ class World:
           content=content,
           internal=internal,
           creation_date=row.creation_date + dt.timedelta(minutes=number + 1),
+          **(status_columns_of_diff(content) if kind != "comment" else {}),
         )
       )
     self.db.flush()

@@ -261,3 +261,34 @@ def test_domain_events_of_the_web_forms(webapp, operator, world, domain_events, 
   assert [(name, data.get("internal")) for name, _type, _id, data in domain_events] == [
     ("incident.commented", False)
   ]
+
+
+def test_status_changes_are_typed_columns_of_the_events(webapp, token_headers, world, dbsession):
+  """The create event and each update that changes the status carry old/new status columns; other
+  updates and comments carry none, whatever their text says. The feeds read these columns."""
+  from sqlalchemy import select
+
+  headers = token_headers
+  body = {"name": "Disk array", "severity": "high", "scope": world.paris.id, "service": world.compute.id}
+  ident = webapp.post_json("/api/incident/create", body, headers=headers).json["id"]
+  webapp.patch_json(f"/api/incident/{ident}", {"status": "stable"}, headers=headers)
+  webapp.patch_json(
+    f"/api/incident/{ident}", {"description": 'quoting "status": ["a", "b"]'}, headers=headers
+  )
+  webapp.post_json(f"/api/incident/{ident}/comment", {"comment": '"status": ["x", "y"]'}, headers=headers)
+  table = IncidentEvent.__table__
+  rows = dbsession.execute(
+    select(table.c.id, table.c.type, table.c.old_status, table.c.new_status)
+    .where(table.c.parent_id == ident)
+    .order_by(table.c.id)
+  ).all()
+  assert [(row.type.value, row.old_status, row.new_status) for row in rows] == [
+    ("create", None, "active"),
+    ("update", "active", "stable"),
+    ("update", None, None),
+    ("comment", None, None),
+  ]
+  # The public feed tells the creation, the status change and the public comment, not the other update.
+  feed = webapp.get("/history.atom").text
+  told = [row.id for row in rows if f"incident-{ident}-event-{row.id}<" in feed]
+  assert told == [rows[0].id, rows[1].id, rows[3].id]

@@ -4,7 +4,7 @@ with their timelines: the internal create/update events the server writes, and p
 import datetime as dt
 
 from prodmanager.db import utcnow
-from prodmanager.timeline import EventType, encode_diff
+from prodmanager.timeline import EventType, encode_diff, status_columns
 
 from .models import Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
 
@@ -150,6 +150,7 @@ def load(context) -> int:
           type=event_type,
           content=content if isinstance(content, str) else encode_diff(content),
           internal=internal,
+          **({} if isinstance(content, str) else status_columns(content)),
         )
       )
   context.session.flush()

@@ -1,7 +1,6 @@
 """Maintenance endpoints beyond the standard CRUD: weather, calendars, dashboard panels, the status
 contributor, counts on scopes/services and the public history feed's entries."""
 
-import json
 from urllib.parse import urlencode
 
 from openapi_core.deserializing.media_types.util import plain_loads
@@ -166,7 +165,7 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
     .join(Maintenance, Maintenance.id == MaintenanceEvent.parent_id)
     .where(
       ((MaintenanceEvent.type == EventType.COMMENT) & MaintenanceEvent.internal.is_(False))
-      | ((MaintenanceEvent.type == EventType.UPDATE) & MaintenanceEvent.content.like('%"status": [%'))
+      | ((MaintenanceEvent.type == EventType.UPDATE) & MaintenanceEvent.new_status.is_not(None))
     )
     .order_by(MaintenanceEvent.creation_date.desc(), MaintenanceEvent.id.desc())
   )
@@ -174,10 +173,7 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
     if event.type is EventType.COMMENT:
       title, content = _("maintenance.history.update", name=name), event.content
     else:
-      try:
-        old, new = json.loads(event.content)["status"]
-      except (ValueError, KeyError, TypeError):
-        continue
+      old, new = event.old_status, event.new_status
       title = _("maintenance.history.status", name=name, status=_(f"maintenance_status.{new}"))
       content = _(
         "maintenance.history.status_text",

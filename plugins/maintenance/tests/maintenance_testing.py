@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from prodmanager.timeline import EventType
+from prodmanager.timeline import EventType, status_columns_of_diff
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -63,7 +63,12 @@ class World:
 
   def event(self, row, content="A comment", internal=False, event_type=EventType.COMMENT, when=None):
     event = MaintenanceEvent(
-      parent_id=row.id, type=event_type, content=content, internal=internal, creation_date=when or utcnow()
+      parent_id=row.id,
+      type=event_type,
+      content=content,
+      internal=internal,
+      creation_date=when or utcnow(),
+      **(status_columns_of_diff(content) if event_type is not EventType.COMMENT else {}),
     )
     self.db.add(event)
     self.db.flush()

@@ -11,7 +11,7 @@ milliseconds (``2024-01-01T10:00:00.000Z``). Nothing in a payload depends on the
 (only which maintenances are upcoming does), so the ETag changes exactly when the data does.
 
 Updates (``incident_updates``) come from the PUBLIC timeline only, newest first: the creation, each
-status change (told from the internal update event's status values alone — the rest of its diff is
+status change (told from the internal update event's status columns alone — the rest of its diff is
 never published) and every public comment. Internal comments never appear.
 """
 
@@ -48,9 +48,6 @@ from .mapping import (
 PAGE_ID = "prodmanager"  # the page id while PM_SITE_NAME is not set
 LIST_SIZE = 50  # incidents.json and scheduled-maintenances.json: the 50 most recent, as Statuspage
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)  # the date of what has no recorded date
-# encode_diff (prodmanager.timeline) writes JSON with the standard separators and escapes quotes
-# inside string values, so this pattern only matches a diff that has a "status" key.
-STATUS_CHANGE = '%"status": [%'
 
 
 def public_events(model):
@@ -58,7 +55,7 @@ def public_events(model):
   return or_(
     model.type == EventType.CREATE,
     and_(model.type == EventType.COMMENT, model.internal.is_(False)),
-    and_(model.type == EventType.UPDATE, model.content.like(STATUS_CHANGE)),
+    and_(model.type == EventType.UPDATE, model.new_status.is_not(None)),
   )
 
 
@@ -430,25 +427,22 @@ class Statuspage:
 def parse_event(event, default_body: str):
   """``(event, [old, new] status or None, body)``; None for an update event without a status change.
 
-  A comment's body is its text; a creation's is the description it was created with (or
-  ``default_body``); a status change's is written from its two statuses by :meth:`updates`.
+  The statuses are the event's ``old_status``/``new_status`` columns. A comment's body is its text;
+  a creation's is the description it was created with (or ``default_body``); a status change's is
+  written from its two statuses by :meth:`updates`.
   """
   if event.type is EventType.COMMENT:
     return event, None, event.content
+  change = [event.old_status, event.new_status]
+  if event.type is EventType.UPDATE:
+    return (event, change, "") if event.new_status else None
   try:
     diff = json.loads(event.content or "{}")
   except ValueError:
     diff = {}
-  diff = diff if isinstance(diff, dict) else {}
-  change = diff.get("status")
-  valid = (
-    isinstance(change, list) and len(change) == 2 and all(v is None or isinstance(v, str) for v in change)
-  )
-  if event.type is EventType.UPDATE:
-    return (event, change, "") if valid and change[1] else None
-  description = diff.get("description")
+  description = diff.get("description") if isinstance(diff, dict) else None
   body = description[1] if isinstance(description, list) and len(description) == 2 else None
-  return event, change if valid else [None, None], body if isinstance(body, str) and body else default_body
+  return event, change, body if isinstance(body, str) and body else default_body
 
 
 def initial_status(parsed: list, current: str) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from prodmanager.timeline import EventType
+from prodmanager.timeline import EventType, status_columns_of_diff
 from prodmanager_incident.models import Incident, IncidentEvent, IncidentSeverity, IncidentStatus
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
 from prodmanager_monitor.models import Monitor, MonitorStatus, MonitorStatusChange
@@ -142,6 +142,7 @@ class World:
           parent_id=row.id,
           type=EventType(kind),
           content=content,
+          **(status_columns_of_diff(content) if kind != "comment" else {}),
           internal=internal,
           creation_date=row.creation_date + dt.timedelta(minutes=number),
         )
