@@ -26,7 +26,7 @@ CORE_INCLUDES = (
   "prodmanager.metrics",  # /metrics (Prometheus) and the request metrics tween
   "prodmanager.ratelimit",  # API and login rate limits (Redis or in-process counters)
   "prodmanager.views.html",  # the standard HTML pages of resource types, home page
-  "prodmanager.timeline",  # event timelines of incidents and maintenances: comment API and form
+  "prodmanager.timeline",  # event timelines of the types that have one: comment API and form
   "prodmanager.history",  # public Atom/RSS history feeds, fed by the plugins' sources
   "prodmanager.badges",  # status badges (SVG) and their shields.io JSON twins
 )

@@ -1,9 +1,9 @@
 """Status badges: SVG images and their shields.io "endpoint" JSON twins (product.md §6).
 
 ``/badge.svg`` and ``/badge.json`` show the page's overall status; a resource type adds its own with
-``config.add_badge("monitor", status_of)`` where ``status_of(request, row)`` returns a status level
-(``ok``, ``warning``, ``alert`` or ``maintenance``): that serves ``/monitor/<id>/badge.svg`` and
-``/monitor/<id>/badge.json``. ``?label=`` replaces the left text, ``?style=`` picks ``flat``
+``config.add_badge("<type>", status_of)`` where ``status_of(request, row)`` returns a status level
+(``ok``, ``warning``, ``alert`` or the "under maintenance" level): that serves
+``/<type>/<id>/badge.svg`` and ``/<type>/<id>/badge.json``. ``?label=`` replaces the left text, ``?style=`` picks ``flat``
 (default), ``flat-square`` or ``for-the-badge``. Badges are never cached by intermediaries
 (``Cache-Control: no-cache``): a README showing them must see an outage at once.
 """
@@ -14,12 +14,12 @@ from markupsafe import escape
 from pyramid.response import Response
 
 from .errors import ValidationFailed
-from .status import overall_status
+from .status import UNDER_WORK, overall_status
 from .text import xml_text
 
 STYLES = ("flat", "flat-square", "for-the-badge")
-COLORS = {"ok": "#2e7d32", "warning": "#ef6c00", "alert": "#c62828", "maintenance": "#1565c0"}
-SHIELDS_COLORS = {"ok": "brightgreen", "warning": "orange", "alert": "red", "maintenance": "blue"}
+COLORS = {"ok": "#2e7d32", "warning": "#ef6c00", "alert": "#c62828", UNDER_WORK: "#1565c0"}
+SHIELDS_COLORS = {"ok": "brightgreen", "warning": "orange", "alert": "red", UNDER_WORK: "blue"}
 LABEL_COLOR = "#555"
 MAX_LABEL = 64
 
@@ -127,7 +127,7 @@ BADGE_PARAMETERS = [
     "in": "query",
     "required": False,
     "schema": {"type": "string", "maxLength": MAX_LABEL},
-    "description": "left text (default: the page, scope, service or monitor name)",
+    "description": "left text (default: the name of the page or of the row)",
   },
   {"name": "style", "in": "query", "required": False, "schema": {"type": "string", "enum": list(STYLES)}},
 ]

@@ -6,13 +6,13 @@ Plugins register loaders with the ``add_demo_data`` directive::
 
 A loader is ``loader(context: DemoContext) -> int``: it adds its rows to ``context.session``, may
 store what it created in ``context.objects`` for later loaders (the scope loader stores the scopes
-under ``"scope"``, the monitor loader reads them back), and returns how many rows it created, which
+under ``"scope"``, the loaders of the types that belong to scopes read them back), and returns how many rows it created, which
 the summary reports under ``label``. Loaders run in ``order``, all in one transaction.
 
 Idempotency: each loader names the ``model`` (table) it fills. Before writing anything, the core
 checks every one of these tables; when any of them already holds a row, nothing is loaded at all.
 So the demo only ever goes into an empty database — loading it twice, or into an installation that
-already has its own scopes, services or monitors, changes nothing. Loaders therefore need no check
+already has rows of its own, changes nothing. Loaders therefore need no check
 of their own, and must be deterministic (seed any randomness) so that the demo is the same every time.
 """
 

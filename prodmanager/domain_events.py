@@ -1,4 +1,4 @@
-"""Domain events: facts such as "incident created" or "maintenance status changed", delivered to
+"""Domain events: facts such as "<type> created" or "<type> status changed", delivered to
 subscribers only after the transaction that caused them has committed.
 
 Services call :func:`emit` on their session; whatever path made the change (web form, API, CLI,
@@ -7,7 +7,7 @@ handed to subscribers from SQLAlchemy's ``after_commit`` hook: a rolled-back cha
 A subscriber that fails is logged and never breaks the request (its change is already committed);
 work that must not be lost (mail) belongs in the transactional outbox instead, written before commit.
 
-Plugins subscribe with ``config.add_domain_event_subscriber(callback, names=("incident.created",))``;
+Plugins subscribe with ``config.add_domain_event_subscriber(callback, names=("runbook.created",))``;
 ``callback(event)`` receives a :class:`DomainEvent`.
 """
 
@@ -25,7 +25,7 @@ PENDING = "prodmanager.pending_events"
 
 @dataclass(frozen=True)
 class DomainEvent:
-  """``name`` such as ``incident.status_changed``; ``type_name`` and ``id`` name the row concerned."""
+  """``name`` such as ``runbook.status_changed``; ``type_name`` and ``id`` name the row concerned."""
 
   name: str
   type_name: str

@@ -131,7 +131,7 @@ class Url(Field):
 @dataclass
 class Choice(Field):
   enum: type[enum_module.Enum] | None = None
-  prefix: str = ""  # translation prefix of the values (``monitor_status`` -> ``monitor_status.ok``)
+  prefix: str = ""  # translation prefix of the values (``runbook_state`` -> ``runbook_state.ok``)
 
   def parse(self, raw, service):
     values = [member.value for member in self.enum]

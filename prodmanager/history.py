@@ -25,7 +25,7 @@ FEED_SIZE = 50
 
 @dataclass(frozen=True)
 class HistoryEntry:
-  id: str  # stable: "incident-3-event-12"
+  id: str  # stable: "<type>-3-event-12"
   title: str
   content: str  # Markdown (rendered and sanitised in the feed)
   link: str  # absolute URL of the page

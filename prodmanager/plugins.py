@@ -5,9 +5,9 @@ plugin's id and pointing at a package that exposes ``includeme(config)`` and ``p
 
   [options.entry_points]
   prodmanager.plugins =
-    monitor = prodmanager_monitor
+    runbook = prodmanager_runbook
 
-  plugin_info = {"id": "monitor", "requires": ["scope", "service"], "migrations": "prodmanager_monitor:migrations"}
+  plugin_info = {"id": "runbook", "requires": ["service"], "migrations": "prodmanager_runbook:migrations"}
 
 Discovery reads the entry points only; a plugin's package is imported the first time something
 needs it (its ``plugin_info`` or its ``includeme``). The application imports only the plugins it
@@ -87,7 +87,7 @@ class Plugin:
 
   @property
   def label(self) -> str:
-    """``'monitor' (prodmanager-monitor 1.0)``: how messages name the plugin."""
+    """``'runbook' (prodmanager-runbook 1.0)``: how messages name the plugin."""
     where = " ".join(part for part in (self.distribution, self.version) if part)
     return f"{self.id!r} ({where})" if where else repr(self.id)
 

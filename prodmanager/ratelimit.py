@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from .paths import is_api_path
 from .settings import ConfigurationError
 
 log = logging.getLogger(__name__)
@@ -235,10 +236,6 @@ def describe_period(seconds: int) -> str:
   return "second" if seconds == 1 else f"{seconds} seconds"
 
 
-def is_api(path: str) -> bool:
-  return path == "/api" or path.startswith("/api/")
-
-
 def api_client(request) -> tuple[str, bool]:
   """The client of an API request and whether it is logged (token or session)."""
   try:
@@ -261,7 +258,7 @@ def too_many_requests(request, outcome: Outcome, message: str, reason: str):
   from .views.errors import html_error, json_error
 
   headers = {**outcome.headers(), "Retry-After": str(outcome.reset)}
-  if is_api(request.path):
+  if is_api_path(request.path):
     return json_error(request, 429, message, {"rate_limit": [reason]}, headers)
   response = html_error(request, 429, request._("errors.too_many_requests_text", seconds=outcome.reset))
   response.headers.update(headers)
@@ -302,7 +299,7 @@ def ratelimit_tween_factory(handler, registry):
     return response
 
   def tween(request):
-    if api_enabled and request.method != "OPTIONS" and is_api(request.path):
+    if api_enabled and request.method != "OPTIONS" and is_api_path(request.path):
       return api(request)
     return handler(request)
 

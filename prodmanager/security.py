@@ -23,6 +23,7 @@ from pyramid.session import SignedCookieSessionFactory
 from pyramid.tweens import EXCVIEW
 
 from .errors import Text, TooManyAttempts, Unauthorized
+from .paths import is_api_path
 from .settings import secret_warnings
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ def check_secret(request, candidate, field: str = "secret") -> bool:
     outcome = limiter.give_back("login", client, outcome, period)
   else:
     log.warning("wrong administrator secret (%s) from %s", field, client)
-  if not request.path.startswith("/api/"):
+  if not is_api_path(request.path):
     # The login page shows where the client stands; on /api, the headers are the API limit's.
     request.add_response_callback(lambda _request, response: response.headers.update(outcome.headers()))
   return matches
@@ -188,7 +189,7 @@ def bearer_token(request) -> str | None:
   check is skipped for requests that carry a token. An ``Authorization`` header of another scheme
   (``Basic``, from a proxy) is not a token.
   """
-  if not request.path.startswith("/api/"):
+  if not is_api_path(request.path):
     return None
   header = request.headers.get("Authorization")
   if header is not None:
@@ -269,7 +270,7 @@ def csrf_applies(request) -> bool:
   """
   if bearer_token(request) is not None:
     return False
-  if request.path.startswith("/api/"):
+  if is_api_path(request.path):
     return request.registry.settings["prodmanager.session_cookie_name"] in request.cookies
   return True
 

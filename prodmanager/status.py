@@ -1,11 +1,11 @@
 """The overall status of the page, a scope, a service or a (scope, service) pair (product.md §2.9).
 
-Several plugins know part of the answer: monitors give the worst light, ongoing incidents raise it,
-an in-progress maintenance shows "under maintenance". Each registers a contributor with
-``config.add_status_contributor(func)``; ``func(request, scope=None, service=None)`` returns the
-levels it sees (a set of ``ok``, ``warning``, ``alert``, ``maintenance``) in one query or two.
-The roll-up is the worst of ok < warning < alert; "maintenance" is shown only when nothing is worse
-than ok, so a maintenance never hides an outage.
+Several plugins know part of the answer (status lights, ongoing problems, planned work in progress).
+Each registers a contributor with ``config.add_status_contributor(func)``;
+``func(request, scope=None, service=None)`` returns the levels it sees (a set of ``ok``,
+``warning``, ``alert`` and the "under maintenance" level ``UNDER_WORK``) in one query or two. The
+roll-up is the worst of ok < warning < alert; "under maintenance" is shown only when nothing is
+worse than ok, so planned work never hides an outage.
 """
 
 from collections.abc import Callable
@@ -13,14 +13,18 @@ from collections.abc import Callable
 from pyramid.renderers import render
 
 SEVERITY = ("ok", "warning", "alert")
+# The level of planned work in progress; its public value (badges, banner, JSON) is "maintenance",
+# a word of the status vocabulary (product.md §2.9), whichever plugin contributes it.
+UNDER_WORK = "maintenance"
+LEVELS = (*SEVERITY, UNDER_WORK)
 
 
 def roll_up(levels: set[str]) -> str:
-  """``alert`` > ``warning`` > ``maintenance`` > ``ok``."""
+  """``alert`` > ``warning`` > under maintenance > ``ok``."""
   for level in ("alert", "warning"):
     if level in levels:
       return level
-  return "maintenance" if "maintenance" in levels else "ok"
+  return UNDER_WORK if UNDER_WORK in levels else "ok"
 
 
 def overall_status(request, scope=None, service=None) -> str:

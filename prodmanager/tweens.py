@@ -5,6 +5,7 @@ from urllib.parse import parse_qsl
 from pyramid.response import Response
 
 from .errors import ValidationFailed
+from .paths import is_api_path
 from .text import check_text
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -44,7 +45,7 @@ def body_limit_tween_factory(handler, registry):
     length = request.content_length
     if length is not None and length > MAX_BODY_BYTES:
       # The raw path: this tween answers before the path is known to be UTF-8 (request_checks).
-      if request.environ.get("PATH_INFO", "").startswith("/api/"):
+      if is_api_path(request.environ.get("PATH_INFO", "")):
         return Response(
           json_body={
             "message": "Request body too large",

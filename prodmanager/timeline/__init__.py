@@ -1,4 +1,4 @@
-"""Event timelines of incidents and maintenances (product.md §2.6).
+"""Event timelines of the types that have one (product.md §2.6).
 
 Each such type keeps its own events table (``EventColumns`` + a foreign key to its row, deleted
 with it). The service mixin :class:`TimelineService` writes one internal ``create`` event on
@@ -8,9 +8,9 @@ creation, one internal ``update`` event per update that changed something (a JSO
 unless ``internal`` is asked). Anonymous readers see public comments only, on pages and in the API;
 a session or a token carrying the type's permission sees everything.
 
-``config.add_timeline_api("incident")`` serves ``POST /api/incident/{id}/comment`` (0.22: answers
-200 with the incident), ``POST /api/incident/{id}/events`` (201 with the event) and
-``GET /api/incident/{id}/events``; ``config.add_timeline_html("incident")`` the comment form's POST.
+``config.add_timeline_api("<type>")`` serves ``POST /api/<type>/{id}/comment`` (0.22: answers
+200 with the row), ``POST /api/<type>/{id}/events`` (201 with the event) and
+``GET /api/<type>/{id}/events``; ``config.add_timeline_html("<type>")`` the comment form's POST.
 
 The modules of this package: :mod:`.model` (the events table), :mod:`.encoding` (values and dates
 in diffs), :mod:`.service` (``TimelineService``), :mod:`.openapi` (the endpoints' description),

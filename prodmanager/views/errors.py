@@ -34,6 +34,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..errors import AppError, Text, TooManyAttempts, localize
+from ..paths import is_json_path
 from ..tweens import security_headers
 
 log = logging.getLogger(__name__)
@@ -44,15 +45,10 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, Po
 RETRY_AFTER_SECONDS = 5
 
 
-def is_api(request) -> bool:
+def wants_json(request) -> bool:
   """JSON errors for the API and for every JSON document outside it (badge.json, /health/*)."""
   route = getattr(request, "matched_route", None)
-  return (
-    request.path == "/api"
-    or request.path.startswith("/api/")
-    or request.path.endswith(".json")
-    or (route is not None and route.name.startswith("api:"))
-  )
+  return is_json_path(request.path) or (route is not None and route.name.startswith("api:"))
 
 
 def json_error(
@@ -81,7 +77,7 @@ def html_error(request, status: int, message: str) -> Response:
 def error_response(
   request, status: int, message: str, reasons: dict | None = None, headers: dict | None = None
 ):
-  if is_api(request):
+  if wants_json(request):
     return json_error(request, status, message, reasons, headers)
   response = html_error(request, status, message)
   response.headers.update(headers or {})
@@ -99,13 +95,13 @@ def too_many_attempts(exc, request):
   """Too many wrong secrets from this client: 429 with the time to wait, JSON or the error page."""
   outcome = exc.outcome
   headers = {"Retry-After": str(outcome.reset)}
-  if not is_api(request):
+  if not wants_json(request):
     # The login page's own figures; an API response keeps those of the API limit, if any.
     headers.update(outcome.headers())
   return error_response(
     request,
     429,
-    exc.message if is_api(request) else request._("errors.too_many_requests_text", seconds=outcome.reset),
+    exc.message if wants_json(request) else request._("errors.too_many_requests_text", seconds=outcome.reset),
     exc.reasons,
     headers,
   )
@@ -129,9 +125,9 @@ def allowed_methods(request) -> list[str]:
 
 @notfound_view_config()
 def not_found(exc, request):
-  allowed = allowed_methods(request) if is_api(request) else []
+  allowed = allowed_methods(request) if wants_json(request) else []
   # A method the path's operations never take is a 405, whether or not the id exists.
-  if is_api(request) and (isinstance(exc, PredicateMismatch) or (allowed and request.method not in allowed)):
+  if wants_json(request) and (isinstance(exc, PredicateMismatch) or (allowed and request.method not in allowed)):
     return json_error(
       request,
       405,
@@ -151,7 +147,7 @@ def not_found(exc, request):
 @forbidden_view_config()
 def forbidden(exc, request):
   if request.identity is None:
-    if is_api(request):
+    if wants_json(request):
       return json_error(
         request,
         401,
@@ -362,7 +358,7 @@ def failsafe_tween_factory(handler, registry):
 def minimal_error(environ, status: int = 500) -> Response:
   """A 500 that needs nothing but the environ (its raw path decides JSON or HTML)."""
   path = environ.get("PATH_INFO", "")
-  if path == "/api" or path.startswith("/api/") or path.endswith(".json"):
+  if is_json_path(path):
     body = {
       "message": "Internal error",
       "reasons": {"server": ["an unexpected error happened; it was logged"]},

@@ -16,7 +16,7 @@ def includeme(config):
   config.add_resource_type(
     "announcement",
     AnnouncementService,
-    icon="announcement",
+    icon="megaphone",
     templates={
       "list": "prodmanager_announcement:templates/list.jinja2",
       "detail": "prodmanager_announcement:templates/detail.jinja2",
@@ -25,6 +25,6 @@ def includeme(config):
   config.add_openapi_fragment("prodmanager_announcement:openapi.yaml")
   config.add_crud_api("announcement")
   config.add_html_crud("announcement")
-  config.add_navigation("announcement", "nav.announcement", "/announcement", icon="announcement", order=60)
+  config.add_navigation("announcement", "nav.announcement", "/announcement", icon="megaphone", order=60)
   views.includeme(config)
   config.add_demo_data(demo.load, model=Announcement, label="announcements", order=60)

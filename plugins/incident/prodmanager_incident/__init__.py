@@ -16,7 +16,7 @@ def includeme(config):
   config.add_resource_type(
     "incident",
     IncidentService,
-    icon="incident",
+    icon="bolt",
     templates={
       "list": "prodmanager_incident:templates/list.jinja2",
       "detail": "prodmanager_incident:templates/detail.jinja2",
@@ -27,6 +27,6 @@ def includeme(config):
   config.add_timeline_api("incident")
   config.add_html_crud("incident")
   config.add_timeline_html("incident")
-  config.add_navigation("incident", "nav.incident", "/incident", icon="incident", order=40)
+  config.add_navigation("incident", "nav.incident", "/incident", icon="bolt", order=40)
   views.includeme(config)
   config.add_demo_data(demo.load, model=Incident, label="incidents", order=40)

@@ -17,7 +17,7 @@ def includeme(config):
   config.add_resource_type(
     "maintenance",
     MaintenanceService,
-    icon="maintenance",
+    icon="wrench",
     templates={
       "list": "prodmanager_maintenance:templates/list.jinja2",
       "detail": "prodmanager_maintenance:templates/detail.jinja2",
@@ -28,6 +28,6 @@ def includeme(config):
   config.add_timeline_api("maintenance")
   config.add_html_crud("maintenance")
   config.add_timeline_html("maintenance")
-  config.add_navigation("maintenance", "nav.maintenance", "/maintenance", icon="maintenance", order=50)
+  config.add_navigation("maintenance", "nav.maintenance", "/maintenance", icon="wrench", order=50)
   views.includeme(config)
   config.add_demo_data(demo.load, model=Maintenance, label="maintenances", order=50)

@@ -12,6 +12,7 @@ from prodmanager.history import HistoryEntry, feed_filters
 from prodmanager.membership import Count
 from prodmanager.panels import group_params, list_panel, restrict
 from prodmanager.resources import Root
+from prodmanager.status import UNDER_WORK
 from prodmanager.timeline import EventType
 
 from .calendar import build_calendar, calendar_response, feed_rows
@@ -121,7 +122,7 @@ def maintenance_levels(request, scope=None, service=None) -> set[str]:
     scope=scope,
     service=service,
   )
-  return {"maintenance"} if request.dbsession.scalar(statement.limit(1)) is not None else set()
+  return {UNDER_WORK} if request.dbsession.scalar(statement.limit(1)) is not None else set()
 
 
 # -- public history -------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ def includeme(config):
   config.add_resource_type(
     "monitor",
     MonitorService,
-    icon="monitor",
+    icon="pulse",
     templates={
       "list": "prodmanager_monitor:templates/list.jinja2",
       "detail": "prodmanager_monitor:templates/detail.jinja2",
@@ -25,6 +25,6 @@ def includeme(config):
   config.add_openapi_fragment("prodmanager_monitor:openapi.yaml")
   config.add_crud_api("monitor")
   config.add_html_crud("monitor")
-  config.add_navigation("monitor", "nav.monitor", "/monitor", icon="monitor", order=30)
+  config.add_navigation("monitor", "nav.monitor", "/monitor", icon="pulse", order=30)
   views.includeme(config)
   config.add_demo_data(demo.load, model=Monitor, label="monitors", order=30)
