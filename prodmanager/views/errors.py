@@ -127,7 +127,9 @@ def allowed_methods(request) -> list[str]:
 def not_found(exc, request):
   allowed = allowed_methods(request) if wants_json(request) else []
   # A method the path's operations never take is a 405, whether or not the id exists.
-  if wants_json(request) and (isinstance(exc, PredicateMismatch) or (allowed and request.method not in allowed)):
+  if wants_json(request) and (
+    isinstance(exc, PredicateMismatch) or (allowed and request.method not in allowed)
+  ):
     return json_error(
       request,
       405,
