@@ -4,6 +4,32 @@ from urllib.parse import urlencode
 
 from ..services import Page
 
+REF_PREFIX = "#/components/parameters/"
+
+
+def query_parameter_names(request) -> frozenset[str]:
+  """The query parameters the API document gives the request's operation (computed once per
+  operation): the only ones a ``Link`` carries over, whatever else the client sent."""
+  route = getattr(request, "matched_route", None)
+  if route is None:
+    return frozenset()
+  known = request.registry.setdefault("api.query_parameters", {})
+  key = (route.pattern, request.method.lower())
+  if key not in known:
+    document = request.registry["openapi.document"].document
+    item = document.get("paths", {}).get(route.pattern, {})
+    declared = [*item.get("parameters", []), *item.get(key[1], {}).get("parameters", [])]
+    components = document.get("components", {}).get("parameters", {})
+    names = set()
+    for parameter in declared:
+      ref = parameter.get("$ref", "")
+      if ref.startswith(REF_PREFIX):
+        parameter = components.get(ref[len(REF_PREFIX) :], {})
+      if parameter.get("in") == "query":
+        names.add(parameter["name"])
+    known[key] = frozenset(names)
+  return known[key]
+
 
 def set_pagination_headers(request, page: Page) -> None:
   """0.22's ``x-*`` headers (``None`` literally when absent, as its client expects) and a ``Link`` header."""
@@ -18,6 +44,10 @@ def set_pagination_headers(request, page: Page) -> None:
   headers["x-per-page"] = str(page.per_page)
   headers["x-prev-page"] = text(page.prev_page)
   headers["x-next-page"] = text(page.next_page)
+  # Read once, in one pass (repeated filters keep every value); only the documented parameters.
+  known = query_parameter_names(request)
+  kept = sorted((name, value) for name, value in request.GET.items() if name in known and name != "page")
+  base = request.path_url
   links = []
   for rel, number in (
     ("first", 1 if page.pages else None),
@@ -27,7 +57,7 @@ def set_pagination_headers(request, page: Page) -> None:
   ):
     if number is not None:
       # Percent-encoded: a header is Latin-1, and query values may be anything.
-      params = {**dict(request.GET), "page": str(number)}
-      links.append(f'<{request.path_url}?{urlencode(sorted(params.items()))}>; rel="{rel}"')
+      params = sorted([*kept, ("page", str(number))])
+      links.append(f'<{base}?{urlencode(params)}>; rel="{rel}"')
   if links:
     headers["Link"] = ", ".join(links)

@@ -317,6 +317,11 @@ def test_fifty_values_of_a_filter_are_accepted(webapp, world, fleet):
   assert webapp.get("/api/monitor", params).headers["x-total"] == "4"
 
 
+def test_link_keeps_every_value_of_a_repeated_filter(webapp, world, fleet):
+  response = webapp.get("/api/monitor", [("status", "ok"), ("status", "alert"), ("per_page", "1")])
+  assert f'<{API}/monitor?page=2&per_page=1&status=alert&status=ok>; rel="next"' in response.headers["Link"]
+
+
 def test_list_pagination_headers_with_filters(webapp, world, fleet):
   response = webapp.get("/api/monitor", [("status", "ok"), ("per_page", "1")])
   assert [item["name"] for item in response.json["items"]] == ["Alpha"]

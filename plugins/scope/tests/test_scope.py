@@ -649,6 +649,7 @@ def test_api_wrong_method_is_405(webapp, token_headers, group, rows, item):
   )
   assert response.json == {
     "message": f"Method PUT is not allowed on /api/{group.name}/{item.id}",
-    "reasons": {"method": ["PUT is not supported here"]},
+    "reasons": {"method": ["PUT is not supported here; use GET, HEAD, PATCH, DELETE"]},
   }
+  assert response.headers["Allow"] == "GET, HEAD, PATCH, DELETE"
   assert rows.table(group.model) == before
