@@ -69,8 +69,8 @@ def test_every_date_filter_of_every_list_refuses_out_of_range_dates(webapp, regi
       for raw in EDGES[:2]:
         response = webapp.get(f"/api/{resource_type.name}", {flt.name: raw}, status=400)
         assert response.json["reasons"] == {flt.name: [DATE_RANGE_MESSAGE]}
-        page = webapp.get(f"/{resource_type.name}", {flt.name: raw}, status="*")
-        assert page.status_int < 500, (resource_type.name, flt.name, page.status)
+        page = webapp.get(f"/{resource_type.name}", {flt.name: raw}, status=400)
+        assert DATE_RANGE_MESSAGE in page.text, (resource_type.name, flt.name)
       checked.append(f"{resource_type.name}.{flt.name}")
   assert "incident.impact_after" in checked and "maintenance.start_after" in checked
 
