@@ -34,6 +34,9 @@ CORE_INCLUDES = (
 
 def make_config(settings: dict) -> Configurator:
   """Build the configuration: settings, the core, then the enabled plugins in dependency order."""
+  # Imported when an application is built, not with the package: every submodule import (the
+  # ``prodmanager.testing`` pytest plugin that each pytest run of this environment loads,
+  # ``prodmanager.version``...) imports this package first, and must not import the application.
   from .plugins import include, resolve
   from .resources import root_factory
   from .settings import read_settings
@@ -59,7 +62,8 @@ def make_config(settings: dict) -> Configurator:
   config.registry["plugins"] = plugins
   for plugin in plugins:
     include(config, plugin)  # an includeme that raises stops startup with one line naming the plugin
-  # The API routes come from the composed OpenAPI document, complete only now.
+  # The API routes come from the composed OpenAPI document, complete only now. (Imported here for
+  # the reason given at the top of this function.)
   from .api import finalize_document
 
   finalize_document(config)
@@ -69,6 +73,7 @@ def make_config(settings: dict) -> Configurator:
 
 def main(global_config=None, **settings):
   """WSGI application factory (``paste.app_factory``)."""
+  # Imported here: see make_config.
   from .tweens import proxy_fix
   from .views.errors import failsafe_app
 

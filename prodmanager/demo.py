@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from . import make_config
+
 ALREADY_PRESENT = "demo data already present"
 
 
@@ -64,8 +66,6 @@ def load_demo(settings: dict) -> str:
   ``settings`` are the raw INI settings (as ``prodmanager.main`` receives them; ``PM_*`` variables
   apply). Runs outside any web request, so it manages its own transaction.
   """
-  from . import make_config
-
   registry = make_config(settings).registry
   loaders: list[DemoLoader] = registry["demo_loaders"]
   session = registry["db.session_factory"]()

@@ -10,11 +10,11 @@ from pathlib import Path
 
 from pyramid.httpexceptions import HTTPException
 
+from .i18n import Catalogues, format_message
+
 
 @cache
 def _core_english() -> dict[str, str]:
-  from .i18n import Catalogues
-
   catalogues = Catalogues()
   catalogues.load_directory(Path(__file__).with_name("translations"))
   return catalogues.messages["en"]
@@ -32,8 +32,6 @@ class Text(str):
   arguments: dict
 
   def __new__(cls, key: str, **arguments):
-    from .i18n import format_message
-
     english = _core_english().get(key)
     text = super().__new__(cls, format_message(english, key, arguments))
     text.key = key

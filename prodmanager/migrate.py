@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .db import Base, engine_url, get_engine
 from .plugins import Plugin, installed_plugins
 from .settings import ConfigurationError
+from .version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +135,6 @@ def branch_heads(plugin: Plugin) -> list[tuple[str, str]]:
 
 def record_branches(cfg: Config, database_uri: str) -> None:
   """Record the branch, plugin and distribution of each revision the database is at (after a migration)."""
-  from .version import __version__
-
   script = ScriptDirectory.from_config(cfg)
   owners = {core_migrations().joinpath("versions").resolve(): ("core", f"prodmanager {__version__}")}
   for plugin in installed_plugins().values():

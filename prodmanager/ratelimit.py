@@ -32,6 +32,7 @@ from urllib.parse import urlparse
 
 from .paths import is_api_path
 from .settings import ConfigurationError
+from .views.errors import html_error, json_error
 
 log = logging.getLogger(__name__)
 
@@ -255,8 +256,6 @@ def address_client(request) -> str:
 
 
 def too_many_requests(request, outcome: Outcome, message: str, reason: str):
-  from .views.errors import html_error, json_error
-
   headers = {**outcome.headers(), "Retry-After": str(outcome.reset)}
   if is_api_path(request.path):
     return json_error(request, 429, message, {"rate_limit": [reason]}, headers)

@@ -19,18 +19,19 @@ from joserfc.errors import JoseError
 from joserfc.jwk import OctKey
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
-from pyramid.session import SignedCookieSessionFactory
 from pyramid.tweens import EXCVIEW
 
-from .errors import Text, TooManyAttempts, Unauthorized
+from .errors import NotAllowed, Text, TooManyAttempts, Unauthorized
 from .paths import is_api_path
+from .ratelimit import address_client
+from .sessions import REMEMBER_SECONDS, SessionFactories
 from .settings import secret_warnings
+from .tokens import CREATED_BY_SECRET, SECRET_HEADER, check_record
 
 log = logging.getLogger(__name__)
 
 ADMIN = "role:admin"
 TOKEN = "kind:token"
-REMEMBER_SECONDS = 7 * 24 * 3600
 SESSION_IDLE_SECONDS = 12 * 3600
 TOKEN_VERSION = 1
 
@@ -65,7 +66,6 @@ def check_secret(request, candidate, field: str = "secret") -> bool:
   ``field`` names the secret in the 429's reasons. Never fails open: while Redis is unavailable
   the attempts are counted in this process.
   """
-  from .ratelimit import address_client
 
   registry = request.registry
   limiter = registry["ratelimit"]
@@ -171,8 +171,6 @@ class TokenService:
     if reasons:
       raise Unauthorized(Text("api.token.invalid"), {"token": reasons})
     if self.session_factory is not None:
-      from .tokens import check_record
-
       check_record(self.session_factory, claims)
     return claims
 
@@ -221,8 +219,9 @@ def token_claims(request, token: str) -> tuple[dict | None, Unauthorized | None]
 class SecurityPolicy:
   """Session identity for the web, bearer tokens for ``/api``, ACL permissions everywhere."""
 
-  def __init__(self):
+  def __init__(self, sessions: SessionFactories):
     self.acl = ACLHelper()
+    self.sessions = sessions
 
   def identity(self, request) -> Identity | None:
     token = bearer_token(request)
@@ -247,19 +246,46 @@ class SecurityPolicy:
 
   def remember(self, request, userid, remember: bool = False, **kw):
     seconds = REMEMBER_SECONDS if remember else SESSION_IDLE_SECONDS
-    request.session.invalidate()
-    request.session["auth"] = {
+    # A new session (no fixation), whose cookie persists only with "remember me".
+    session = self.sessions.renew(request, remember)
+    session["auth"] = {
       "name": userid,
       "remember": remember,
       "until": dt.datetime.now(dt.UTC).timestamp() + seconds,
     }
-    if remember:
-      request.session._cookie_max_age = REMEMBER_SECONDS
     return []
 
   def forget(self, request, **kw):
     request.session.invalidate()
     return []
+
+
+def token_administrator(request) -> str:
+  """Who administers tokens on this request, or raise 401/403.
+
+  The administrator is a logged-in session (cookie + CSRF, checked before the view) or a request
+  carrying the administrator secret in ``X-ProdManager-Secret`` (scripts; compared in constant
+  time). API tokens themselves cannot list or revoke tokens.
+  """
+  secret = request.headers.get(SECRET_HEADER)
+  if secret is not None:
+    if check_secret(request, secret):
+      return CREATED_BY_SECRET
+    raise Unauthorized(
+      Text("api.secret.invalid_title"), {"secret": [Text("api.secret.invalid_header", header=SECRET_HEADER)]}
+    )
+  identity = request.identity
+  if identity is None:
+    raise Unauthorized(
+      "Authentication required",
+      {"authentication": [f"log in as an operator, or send the administrator secret in {SECRET_HEADER}"]},
+    )
+  if identity.kind != "session":
+    raise NotAllowed(
+      "Not allowed",
+      {"permission": ["API tokens cannot list or revoke tokens: use a session or the administrator secret"]},
+    )
+  return identity.name
 
 
 def csrf_applies(request) -> bool:
@@ -293,29 +319,15 @@ def includeme(config):
   settings = config.get_settings()
   for warning in secret_warnings(settings):
     log.warning("WEAK SECRET: %s", warning)
-  base_factory = SignedCookieSessionFactory(
+  # The cookie is Secure whenever the site is served over HTTPS, and persists only with "remember me".
+  sessions = SessionFactories(
     derive_key(settings["prodmanager.secret_key"], "session").hex(),
-    cookie_name=settings["prodmanager.session_cookie_name"],
-    httponly=True,
-    samesite="Lax",
-    max_age=None,
-    timeout=REMEMBER_SECONDS,
-    reissue_time=600,
-    hashalg="sha512",
+    settings["prodmanager.session_cookie_name"],
   )
-
-  def session_factory(request):
-    session = base_factory(request)
-    # The cookie is Secure whenever the site is served over HTTPS, and persists only with "remember me".
-    session._cookie_secure = request.scheme == "https"
-    if session.get("auth", {}).get("remember"):
-      session._cookie_max_age = REMEMBER_SECONDS
-    return session
-
-  config.set_session_factory(session_factory)
+  config.set_session_factory(sessions)
   config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
   config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
-  config.set_security_policy(SecurityPolicy())
+  config.set_security_policy(SecurityPolicy(sessions))
   # prodmanager.db is included first: its session factory is there.
   config.registry["security.tokens"] = TokenService(settings, config.registry["db.session_factory"])
   config.add_request_method(

@@ -1,6 +1,6 @@
 """API token records: every token minted is stored by its ``jti``, so that it can be listed and revoked.
 
-A token is a signed JWT (see :class:`prodmanager.security.TokenService`); its signature proves who
+A token is a signed JWT (see :class:`prodmanager.security.TokenService`, which imports this module); its signature proves who
 made it, not whether it is still wanted. So every token is recorded when it is minted, in the same
 transaction (``POST /api/token/create`` and ``prodmanager token create``), and every API request that
 carries one looks its record up (one SELECT on the unique ``jti`` index): an unknown ``jti`` — a token
@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, utcnow
-from .errors import NotAllowed, NotFound, Text, Unauthorized, ValidationFailed
+from .errors import NotFound, Text, Unauthorized, ValidationFailed
 from .fields import parse_datetime
 from .text import check_text
 
@@ -209,36 +209,6 @@ def check_record(session_factory, claims: dict) -> None:
 
 
 # -- administration (API and CLI) ------------------------------------------------------------------
-
-
-def token_administrator(request) -> str:
-  """Who administers tokens on this request, or raise 401/403.
-
-  The administrator is a logged-in session (cookie + CSRF, checked before the view) or a request
-  carrying the administrator secret in ``X-ProdManager-Secret`` (scripts; compared in constant
-  time). API tokens themselves cannot list or revoke tokens.
-  """
-  from .security import check_secret
-
-  secret = request.headers.get(SECRET_HEADER)
-  if secret is not None:
-    if check_secret(request, secret):
-      return CREATED_BY_SECRET
-    raise Unauthorized(
-      Text("api.secret.invalid_title"), {"secret": [Text("api.secret.invalid_header", header=SECRET_HEADER)]}
-    )
-  identity = request.identity
-  if identity is None:
-    raise Unauthorized(
-      "Authentication required",
-      {"authentication": [f"log in as an operator, or send the administrator secret in {SECRET_HEADER}"]},
-    )
-  if identity.kind != "session":
-    raise NotAllowed(
-      "Not allowed",
-      {"permission": ["API tokens cannot list or revoke tokens: use a session or the administrator secret"]},
-    )
-  return identity.name
 
 
 def find_record(session: Session, jti: str) -> TokenRecord | None:

@@ -225,3 +225,40 @@ def test_garbage_bearer_is_ignored_on_html_pages(webapp):
 def test_operator_session_works_with_a_basic_auth_proxy(webapp, operator):
   headers = {"Authorization": "Basic " + base64.b64encode(b"proxy:pass").decode()}
   assert webapp.get("/scope/create", headers=headers).status_int == 200
+
+
+def remembered_login(webapp, remember: bool):
+  form = login_form(webapp)
+  form["secret"] = TEST_SECRET
+  form["remember"] = remember
+  return form.submit(status=303)
+
+
+def test_logging_in_again_without_remember_me_ends_the_persistent_cookie(webapp):
+  assert "Max-Age" in set_cookie_header(remembered_login(webapp, True))
+  # The same browser, still holding the remembered session, logs in again without "remember me".
+  cookie = set_cookie_header(remembered_login(webapp, False))
+  assert "Max-Age" not in cookie and "expires" not in cookie.lower()
+  assert session_state(webapp)["auth"]["remember"] is False
+  assert is_operator(webapp)
+  for header in webapp.get("/login").headers.getall("Set-Cookie"):
+    assert "Max-Age" not in header
+
+
+def test_remember_me_from_an_existing_session_sends_one_persistent_cookie(webapp):
+  cookie = set_cookie_header(remembered_login(webapp, False))
+  assert "Max-Age" not in cookie
+  # One Set-Cookie only (set_cookie_header checks it): the dropped browser-session cookie is not sent too.
+  cookie = set_cookie_header(remembered_login(webapp, True))
+  assert f"Max-Age={REMEMBER_SECONDS}" in cookie
+  assert session_state(webapp)["auth"] == {**session_state(webapp)["auth"], "name": "admin", "remember": True}
+  assert is_operator(webapp)
+
+
+def test_a_remembered_session_over_https_has_a_secure_persistent_cookie(webapp):
+  webapp.extra_environ = {**webapp.extra_environ, "wsgi.url_scheme": "https"}
+  form = webapp.get("/login").forms["login-form"]
+  form["secret"] = TEST_SECRET
+  form["remember"] = True
+  cookie = set_cookie_header(form.submit(status=303))
+  assert "secure" in cookie.lower() and f"Max-Age={REMEMBER_SECONDS}" in cookie

@@ -5,14 +5,14 @@ setting that would stop startup (an unknown id, a missing requirement, a broken 
 reported after the table, with exit status 2 (docs/install.md, "Plugins").
 """
 
+from ..migrate import branch_heads
+from ..plugins import installed_plugins, resolve
 from ..settings import ConfigurationError
 from .environment import Environment
 
 
 def migration_heads(plugin) -> str:
   """``branch@head`` of each branch of a loaded plugin's migrations, ``-`` without any."""
-  from ..migrate import branch_heads
-
   try:
     heads = branch_heads(plugin)
   except ConfigurationError as error:
@@ -25,8 +25,6 @@ def plugin_rows(
 ) -> tuple[list[tuple[str, ...]], list[str], ConfigurationError | None]:
   """The table (a header, then one row per installed plugin: enabled ones in load order), the
   causes of broken plugins, and the error startup would stop with (or None)."""
-  from ..plugins import installed_plugins, resolve
-
   installed = installed_plugins()
   error = None
   try:

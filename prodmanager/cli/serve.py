@@ -3,6 +3,9 @@
 import logging
 import os
 
+import waitress
+
+from .. import main as make_app
 from ..settings import ConfigurationError
 from .database import load_demo, migrate_database
 from .environment import Environment
@@ -33,10 +36,6 @@ def listen_address(args, server: dict[str, str]) -> dict:
 
 
 def cmd_serve(args, env: Environment) -> int:
-  import waitress
-
-  from .. import main as make_app
-
   if env.settings["prodmanager.standalone"]:
     # Single-container mode: the database is created and migrated before serving.
     migrate_database(env)

@@ -1,10 +1,26 @@
 """``prodmanager token create|list|revoke``: API tokens recorded in the database."""
 
+import datetime as dt
 import logging
 import sys
 from contextlib import contextmanager
 
+from sqlalchemy import inspect
+
+from .. import make_config
+from ..errors import ValidationFailed
+from ..fields import parse_datetime
+from ..migrate import _sqlite_file
 from ..settings import ConfigurationError
+from ..tokens import (
+  CREATED_BY_CLI,
+  TokenRecord,
+  check_token_request,
+  find_record,
+  list_records,
+  mint_recorded,
+  revoke,
+)
 from .environment import Environment
 
 log = logging.getLogger(__package__)
@@ -13,12 +29,6 @@ log = logging.getLogger(__package__)
 @contextmanager
 def token_database(env: Environment):
   """The application's registry and a session in one transaction, on a migrated database."""
-  from sqlalchemy import inspect
-
-  from .. import make_config
-  from ..migrate import _sqlite_file
-  from ..tokens import TokenRecord
-
   not_migrated = "the database has no token table: run `prodmanager migrate` first"
   sqlite_file = _sqlite_file(env.database_uri)
   if sqlite_file is not None and not sqlite_file.exists():
@@ -41,12 +51,6 @@ def token_database(env: Environment):
 
 def cmd_token_create(args, env: Environment) -> int:
   """Print the new token, and nothing else on stdout, so that ``TOKEN=$(prodmanager token create …)`` works."""
-  import datetime as dt
-
-  from ..errors import ValidationFailed
-  from ..fields import parse_datetime
-  from ..tokens import CREATED_BY_CLI, check_token_request, mint_recorded
-
   if args.hours < 1:
     raise ConfigurationError(f"--hours {args.hours}: expected a positive number of hours")
   now = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
@@ -89,8 +93,6 @@ def cmd_token_create(args, env: Environment) -> int:
 
 
 def cmd_token_list(args, env: Environment) -> int:
-  from ..tokens import list_records
-
   def when(value):
     return value.strftime("%Y-%m-%d %H:%M") if value else "-"
 
@@ -137,8 +139,6 @@ def cmd_token_list(args, env: Environment) -> int:
 
 
 def cmd_token_revoke(args, env: Environment) -> int:
-  from ..tokens import CREATED_BY_CLI, find_record, revoke
-
   with token_database(env) as (_registry, session):
     record = find_record(session, args.jti)
     if record is None:

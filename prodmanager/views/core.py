@@ -14,7 +14,7 @@ from .. import tokens
 from ..api import set_pagination_headers
 from ..errors import Text, Unauthorized, ValidationFailed
 from ..resources import Root
-from ..security import check_secret
+from ..security import check_secret, token_administrator
 from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
 from ..version import __version__
 
@@ -111,7 +111,7 @@ def token_create(request):
 
 def token_list(request):
   """The recorded tokens, newest first, paginated like every list (administrators only)."""
-  tokens.token_administrator(request)
+  token_administrator(request)
   page = parse_int_param(request.GET, "page", 1, 1, MAX_PAGE)
   per_page = parse_int_param(request.GET, "per_page", DEFAULT_PER_PAGE, 0, MAX_PER_PAGE)
   rows, total = tokens.list_records(request.dbsession, (page - 1) * per_page, per_page)
@@ -122,7 +122,7 @@ def token_list(request):
 
 def token_revoke(request):
   """Revoke a token (0.22 style: 200 and the record); revoking it again changes nothing."""
-  administrator = tokens.token_administrator(request)
+  administrator = token_administrator(request)
   record = tokens.get_record(request.dbsession, request.matchdict["jti"])
   if tokens.revoke(record, administrator):
     log.info("token %s (%s) revoked by %s", record.jti, record.name, administrator)
@@ -198,7 +198,7 @@ def includeme(config):
   config.add_view(robots, context=Root, name="robots.txt", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_create, "/api/token/create", "POST", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_whoami, "/api/token/whoami", "GET", permission=NO_PERMISSION_REQUIRED)
-  # Administrators only: tokens.token_administrator checks the session or the secret header itself.
+  # Administrators only: security.token_administrator checks the session or the secret header itself.
   config.add_api_view(token_list, "/api/token", "GET", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_revoke, "/api/token/{jti}/revoke", "POST", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_delete, "/api/token/{jti}", "DELETE", permission=NO_PERMISSION_REQUIRED)
