@@ -14,11 +14,8 @@ from alembic import context
 from sqlalchemy import pool, text
 
 from prodmanager.db import Base, get_engine
+from prodmanager.migrate import MIGRATION_LOCK_KEY
 from prodmanager.plugins import installed_plugins
-
-# Key of the PostgreSQL advisory lock held while migrating. Any fixed number works as long as every
-# replica uses the same one; this is "PRODMGR" in ASCII.
-MIGRATION_LOCK_KEY = 0x50524F444D4752
 
 config = context.config
 

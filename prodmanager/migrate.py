@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS_PACKAGE = "prodmanager.migrations"
 VERSION_TABLE = "alembic_version"  # alembic's default, which migrations/env.py keeps
+# Key of the PostgreSQL advisory lock held while migrating (migrations/env.py) and while recording
+# the branches. Any fixed number works as long as every replica uses the same one; this is
+# "PRODMGR" in ASCII.
+MIGRATION_LOCK_KEY = 0x50524F444D4752
 UNINSTALL_DOC = "docs/install.md, section 'Uninstalling a plugin'"
 
 
@@ -161,6 +165,10 @@ def record_branches(cfg: Config, database_uri: str) -> None:
   engine = get_engine(database_uri)
   try:
     with engine.begin() as connection:
+      if connection.dialect.name == "postgresql":
+        # Replicas that migrated one after the other now record together: one at a time, or the
+        # second one's inserts would collide with the first one's (released at commit).
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
       if not inspect(connection).has_table(BranchRecord.__tablename__):
         return  # a database whose core branch stops short of the record (a targeted upgrade)
       connection.execute(delete(BranchRecord))

@@ -6,6 +6,7 @@ to proceed (docs/install.md, "Uninstalling a plugin"), instead of alembic's "Can
 import os
 import shutil
 import sys
+import threading
 
 import pytest
 from sqlalchemy import inspect, text
@@ -13,7 +14,16 @@ from test_plugin_loading import BROKEN, write_distribution
 
 import prodmanager
 from prodmanager.db import get_engine
-from prodmanager.migrate import OrphanedRevisions, current, forget, recorded_branches, upgrade
+from prodmanager.migrate import (
+  MIGRATION_LOCK_KEY,
+  OrphanedRevisions,
+  alembic_config,
+  current,
+  forget,
+  record_branches,
+  recorded_branches,
+  upgrade,
+)
 from prodmanager.settings import ConfigurationError
 
 REVISION = "f00d0000a001"
@@ -150,3 +160,53 @@ def test_forget_refuses_a_revision_the_database_is_not_at(orphaned):
   with pytest.raises(ConfigurationError, match="the database is not at revision 'deadbeef'"):
     forget(orphaned, "deadbeef")
   assert REVISION in current(orphaned)
+
+
+def test_recording_the_branches_waits_for_the_migration_lock(database_uri):
+  """Replicas that migrated one after the other record their branches one at a time (PostgreSQL):
+  while another session holds the migration lock, recording waits for it instead of inserting
+  rows that would collide with the other session's."""
+  if not database_uri.startswith("postgresql"):
+    pytest.skip("SQLite serializes writers by itself; the advisory lock is PostgreSQL's")
+  cfg = alembic_config(database_uri)
+  engine = get_engine(database_uri)
+  outcome: list = []
+  try:
+    with engine.connect() as holder:
+      holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+      holder.commit()
+
+      def record():
+        try:
+          record_branches(cfg, database_uri)
+          outcome.append("recorded")
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+          outcome.append(error)
+
+      thread = threading.Thread(target=record)
+      thread.start()
+      waiting = False
+      # Until PostgreSQL shows a session of this database waiting for an advisory lock (bounded).
+      for _attempt in range(600):
+        if thread.is_alive() is False:
+          break
+        waiting = bool(
+          holder.execute(
+            text(
+              "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+              " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+          ).scalar()
+        )
+        holder.commit()
+        if waiting:
+          break
+        threading.Event().wait(0.05)
+      holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+      holder.commit()
+      thread.join(60)
+  finally:
+    engine.dispose()
+  assert waiting, f"recording did not wait for the migration lock: {outcome}"
+  assert outcome == ["recorded"]
+  assert set(recorded_branches(database_uri)) == set(current(database_uri))
