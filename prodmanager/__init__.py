@@ -17,6 +17,7 @@ CORE_INCLUDES = (
   "prodmanager.site",  # request.site_name (PM_SITE_NAME); PM_PUBLIC_URL's tween is added below
   "prodmanager.request_checks",  # request.json_body without lone surrogates; its tween is added below
   "prodmanager.rendering",  # Jinja2, template globals, static files
+  "prodmanager.tones",  # add_badge_tones: the colours of the plugins' badges, served as /tones.css
   "prodmanager.directives",  # the plugin contract: resource types, navigation, panels...
   "prodmanager.status",  # overall status roll-up and the status banner panel
   "prodmanager.demo",  # add_demo_data: the plugins' demo data loaders (prodmanager demo)

@@ -14,6 +14,7 @@ def test_core_include_chain():
     "prodmanager.site",
     "prodmanager.request_checks",
     "prodmanager.rendering",
+    "prodmanager.tones",
     "prodmanager.directives",
     "prodmanager.status",
     "prodmanager.demo",

@@ -13,6 +13,8 @@ def includeme(config):
   from .services import AnnouncementService
 
   config.add_translations("prodmanager_announcement:translations")
+  config.add_badge_tones("announcement_level", {"high": "red", "medium": "yellow", "low": "blue"})
+  config.add_badge_tones("announcement_state", {"ongoing": "green"})
   config.add_resource_type(
     "announcement",
     AnnouncementService,

@@ -13,6 +13,12 @@ def includeme(config):
   from .services import IncidentService
 
   config.add_translations("prodmanager_incident:translations")
+  config.add_badge_tones(
+    "severity", {"critical": "purple", "high": "red", "moderate": "orange", "low": "yellow", "minor": "blue"}
+  )
+  config.add_badge_tones(
+    "incident_status", {"active": "red", "investigating": "orange", "stable": "yellow", "resolved": "green"}
+  )
   config.add_resource_type(
     "incident",
     IncidentService,

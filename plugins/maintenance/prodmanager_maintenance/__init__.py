@@ -14,6 +14,12 @@ def includeme(config):
   from .services import MaintenanceService
 
   config.add_translations("prodmanager_maintenance:translations")
+  # A canceled maintenance stays grey.
+  config.add_badge_tones(
+    "maintenance_status", {"scheduled": "blue", "in-progress": "yellow", "succeed": "green", "failed": "red"}
+  )
+  config.add_badge_tones("service_status", {"up": "green", "degraded": "orange", "down": "red"})
+  config.add_badge_tones("overdue", {"": "orange"})
   config.add_resource_type(
     "maintenance",
     MaintenanceService,

@@ -13,6 +13,7 @@ def includeme(config):
   from .services import MonitorService
 
   config.add_translations("prodmanager_monitor:translations")
+  config.add_badge_tones("monitor_status", {"ok": "green", "warning": "orange", "alert": "red"})
   config.add_resource_type(
     "monitor",
     MonitorService,
