@@ -1,4 +1,4 @@
-"""Status badges: SVG images and their shields.io "endpoint" JSON twins (product.md §6).
+"""Status badges: SVG images and their shields.io "endpoint" JSON twins (docs/user-guide.md#badges).
 
 ``/badge.svg`` and ``/badge.json`` show the page's overall status; a resource type adds its own with
 ``config.add_badge("<type>", status_of)`` where ``status_of(request, row)`` returns a status level

@@ -2,7 +2,7 @@
 types' rows belong to (the scope and service plugins build on it; see prodmanager.membership for
 the rows that belong to them).
 
-Every grouping axis has the same fields and rules (product.md §2.1–2.2); each plugin keeps its own
+Every grouping axis has the same fields and rules (docs/user-guide.md#scopes-and-services); each plugin keeps its own
 table, migration and registration. What other plugins show on an axis's objects (counts, links,
 list columns, panels) they declare themselves with ``add_aggregate`` and ``add_dashboard_panel``:
 nothing here names them, so a disabled plugin leaves nothing pointing at it.

@@ -1,4 +1,4 @@
-"""Public history feeds: ``/history.atom`` and ``/history.rss`` (product.md §6).
+"""Public history feeds: ``/history.atom`` and ``/history.rss`` (docs/user-guide.md#feeds).
 
 Plugins contribute entries with ``config.add_history_source(source)``;
 ``source(request, scope_id, service_id, limit)`` returns up to ``limit`` :class:`HistoryEntry`

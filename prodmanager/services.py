@@ -231,7 +231,7 @@ class ResourceService:
       raise ValidationFailed(message, reasons)
     conflicts = self.check_unique(values, row)
     if conflicts:
-      raise Conflict(message, conflicts)  # product.md §5.4: a unique conflict is a 409
+      raise Conflict(message, conflicts)  # docs/api.md#errors: a unique conflict is a 409
     return values
 
   def check(self, values: dict, row) -> dict:
@@ -239,7 +239,7 @@ class ResourceService:
     return {}
 
   def check_date_order(self, values: dict, row, start: str, end: str) -> dict:
-    """Reasons naming ``end`` when it is before ``start`` (end ≥ start rules, product.md §2.5, §2.7).
+    """Reasons naming ``end`` when it is before ``start`` (end ≥ start rules, docs/user-guide.md#maintenances, docs/user-guide.md#announcements).
 
     On update, a value left out of ``values`` is the row's current one, so that a request changing
     only one of the two dates is checked against the other.

@@ -1,4 +1,4 @@
-"""The overall status of the page, a scope, a service or a (scope, service) pair (product.md §2.9).
+"""The overall status of the page, a scope, a service or a (scope, service) pair (docs/user-guide.md#the-status-banner).
 
 Several plugins know part of the answer (status lights, ongoing problems, planned work in progress).
 Each registers a contributor with ``config.add_status_contributor(func)``;
@@ -14,7 +14,7 @@ from pyramid.renderers import render
 
 SEVERITY = ("ok", "warning", "alert")
 # The level of planned work in progress; its public value (badges, banner, JSON) is "maintenance",
-# a word of the status vocabulary (product.md §2.9), whichever plugin contributes it.
+# a word of the status vocabulary (docs/user-guide.md#the-status-banner), whichever plugin contributes it.
 UNDER_WORK = "maintenance"
 LEVELS = (*SEVERITY, UNDER_WORK)
 

@@ -54,7 +54,7 @@ def test_probes_refuse_writes(webapp):
 
 def test_readiness_checks_redis_when_configured(build_app):
   """With PM_REDIS_URI set, /health/ready reports Redis; a Redis that does not answer does not fail
-  it, because every request is still served (product.md §11)."""
+  it, because every request is still served (docs/install.md)."""
   import socket
 
   with socket.socket() as probe:

@@ -1,4 +1,4 @@
-"""Event timelines of the types that have one (product.md §2.6).
+"""Event timelines of the types that have one (docs/user-guide.md#the-timeline).
 
 Each such type keeps its own events table (``EventColumns`` + a foreign key to its row, deleted
 with it). The service mixin :class:`TimelineService` writes one internal ``create`` event on

@@ -1,4 +1,4 @@
-"""The announcement resource type: time-boxed messages such as deprecation notices (product.md §2.7)."""
+"""The announcement resource type: time-boxed messages such as deprecation notices (docs/user-guide.md#announcements)."""
 
 plugin_info = {
   "id": "announcement",

@@ -1,4 +1,4 @@
-"""Announcements: time-boxed messages of one (scope, service) pair (product.md §2.7)."""
+"""Announcements: time-boxed messages of one (scope, service) pair (docs/user-guide.md#announcements)."""
 
 import datetime as dt
 import enum

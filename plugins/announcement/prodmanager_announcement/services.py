@@ -56,7 +56,7 @@ class AnnouncementService(MemberService):
     )
     rank = level_rank()
     return {
-      # Default (product.md §5.3): the latest start first, then the most important level.
+      # Default (docs/api.md#lists): the latest start first, then the most important level.
       "-start_date": [start.desc(), rank, ident.desc()],
       "start_date": [start.asc(), rank, ident.asc()],
       "-end_date": [end.desc(), rank, ident.desc()],

@@ -65,7 +65,7 @@ class World:
 
 
 def expected_announcement(ident: int, scope: int, service: int, name: str, **values) -> dict:
-  """The 0.22 shape of an announcement (product.md §5.1); ``values`` override the defaults.
+  """The 0.22 shape of an announcement (docs/api.md#endpoints-of-a-resource-type); ``values`` override the defaults.
 
   ``creation_date`` is set by the server: it is left out unless given (see :func:`created_at`).
   """

@@ -1,4 +1,4 @@
-"""Functional tests of the announcement API: compat paths and REST verbs (product.md §5.1–5.2), the
+"""Functional tests of the announcement API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), the
 rules of §2.7 (description stored as empty text, end ≥ start), lists, filters and orders (§5.3),
 errors (§5.4), the weather endpoint and the scope/service dependents."""
 

@@ -1,4 +1,4 @@
-"""*Ongoing* iff start ≤ now ≤ end, compared as real datetimes on every backend (product.md §2.7): the
+"""*Ongoing* iff start ≤ now ≤ end, compared as real datetimes on every backend (docs/user-guide.md#announcements): the
 date-boundary cases of the issue, on the dashboard panel, on scope/service pages, on the list and
 detail pages, and through the API filters in each accepted date format."""
 

@@ -1,6 +1,6 @@
 """Functional tests of the announcement pages: list with filter controls, pagination and badges,
 detail with sanitised Markdown, forms (create, update, delete with confirmation), ETag/304,
-translations (product.md §3)."""
+translations (docs/user-guide.md)."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""The incident resource type: what went wrong, how bad, where, and its public timeline (product.md §2.4, §2.6)."""
+"""The incident resource type: what went wrong, how bad, where, and its public timeline (docs/user-guide.md#incidents, docs/user-guide.md#the-timeline)."""
 
 plugin_info = {
   "id": "incident",

@@ -66,14 +66,14 @@ class Incident(PAIR.columns(), Base):
 
   @property
   def duration(self) -> dt.timedelta | None:
-    """How long the impact lasted, once resolved (product.md §2.4)."""
+    """How long the impact lasted, once resolved (docs/user-guide.md#incidents)."""
     if self.status is not IncidentStatus.RESOLVED or self.resolve_date is None:
       return None
     return self.resolve_date - self.start_impact_date
 
 
 class IncidentEvent(EventColumns, Base):
-  """One event of an incident's timeline (product.md §2.6), deleted with the incident."""
+  """One event of an incident's timeline (docs/user-guide.md#the-timeline), deleted with the incident."""
 
   __tablename__ = "incident_event"
   __table_args__ = (

@@ -1,6 +1,6 @@
 """Domain service of incidents: validation, milestone dates, timeline, lists, counts per scope and service.
 
-Milestones (product.md §2.4). Each status past ``active`` has a date: investigating →
+Milestones (docs/user-guide.md#incidents). Each status past ``active`` has a date: investigating →
 ``investigation_date``, stable → ``stable_date``, resolved → ``resolve_date`` (``active`` has
 ``start_impact_date``, which defaults to now and is never cleared). When the status changes:
 

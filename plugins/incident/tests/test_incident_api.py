@@ -1,4 +1,4 @@
-"""Functional tests of the incident API: compat paths and REST verbs (product.md §5.1–5.2), the object
+"""Functional tests of the incident API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), the object
 shape, errors for every field (§5.4), permissions, the weather endpoint, counts on scopes/services."""
 
 import datetime as dt
@@ -39,7 +39,7 @@ def full(world) -> dict:
 
 
 def expected(ident: int, body: dict, **values) -> dict:
-  """The 0.22 shape of an incident (product.md §5.1) for a create ``body``; ``values`` override."""
+  """The 0.22 shape of an incident (docs/api.md#endpoints-of-a-resource-type) for a create ``body``; ``values`` override."""
   result = {
     "id": ident,
     "name": body["name"],

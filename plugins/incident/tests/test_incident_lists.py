@@ -1,4 +1,4 @@
-"""Incident lists (product.md §5.3, §3): filters with real datetime comparison, free text, the default
+"""Incident lists (docs/api.md#lists, docs/user-guide.md): filters with real datetime comparison, free text, the default
 order and the documented sorts, pagination, the HTML filter controls, a constant number of queries, ETags."""
 
 import datetime as dt

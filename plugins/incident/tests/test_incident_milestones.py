@@ -1,4 +1,4 @@
-"""Milestone dates follow the status (product.md §2.4): moving to a status whose date is empty fills it
+"""Milestone dates follow the status (docs/user-guide.md#incidents): moving to a status whose date is empty fills it
 with now; moving back below a status clears its date; skipped statuses get no date; a date given
 explicitly by the caller wins, on update and on creation. Resolved incidents show their duration."""
 

@@ -1,4 +1,4 @@
-"""Incident pages (product.md §3): detail page, forms, the dashboard and scope/service panels, the status
+"""Incident pages (docs/user-guide.md): detail page, forms, the dashboard and scope/service panels, the status
 roll-up, the public history feeds, translations and the demo data."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Incident timelines (product.md §2.6): create/update events, comments through the compat path, the REST
+"""Incident timelines (docs/user-guide.md#the-timeline): create/update events, comments through the compat path, the REST
 path and the detail page's form, who sees internal events (pages and API), and the domain events of
 every change path (web and API)."""
 

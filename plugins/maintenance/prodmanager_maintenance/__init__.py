@@ -1,5 +1,5 @@
 """The maintenance resource type: planned work on a (scope, service) pair, with its timeline and
-calendars (product.md §2.5, §2.6, §6)."""
+calendars (docs/user-guide.md#maintenances, docs/user-guide.md#the-timeline, docs/api.md#calendars)."""
 
 plugin_info = {
   "id": "maintenance",

@@ -1,4 +1,4 @@
-"""iCalendar (RFC 5545) output of maintenances: one event, and a subscribable feed (product.md §6).
+"""iCalendar (RFC 5545) output of maintenances: one event, and a subscribable feed (docs/api.md#calendars).
 
 Every event carries a stable UID (``maintenance-<id>@<host>``), its scheduled window in UTC, a plain
 text description, the URL of its page, ``STATUS:CONFIRMED`` (``CANCELLED`` for a canceled one, so

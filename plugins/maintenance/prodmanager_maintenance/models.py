@@ -1,4 +1,4 @@
-"""Maintenances (product.md §2.5) and their event timeline (§2.6)."""
+"""Maintenances (docs/user-guide.md#maintenances) and their event timeline (§2.6)."""
 
 import datetime as dt
 import enum

@@ -90,7 +90,7 @@ class MaintenanceService(TimelineService, MemberService):
 
   @staticmethod
   def apply_status_dates(row, values: dict) -> None:
-    """Actual dates follow the status (product.md §2.5); a date the caller changed wins.
+    """Actual dates follow the status (docs/user-guide.md#maintenances); a date the caller changed wins.
 
     ``in-progress`` fills ``start_date`` when empty; succeed/failed/canceled fill ``end_date`` when
     empty; back to ``in-progress`` clears ``end_date`` (the work is not over); back to ``scheduled``

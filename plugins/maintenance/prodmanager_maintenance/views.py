@@ -111,7 +111,7 @@ def links_panel(request, scope=None, service=None) -> str:
 
 
 def maintenance_levels(request, scope=None, service=None) -> set[str]:
-  """Status contributor: "maintenance" while a maintenance is in progress (product.md §2.9).
+  """Status contributor: "maintenance" while a maintenance is in progress (docs/user-guide.md#the-status-banner).
 
   The expected service status (down, degraded) raises nothing: monitors and incidents say whether
   something is actually broken, and the roll-up never lets a maintenance hide that.

@@ -91,7 +91,7 @@ class World:
 
 
 def expected_maintenance(ident: int, body: dict, events=None, **values) -> dict:
-  """The 0.22 shape of a maintenance (product.md §5.1) for a body sent to the API."""
+  """The 0.22 shape of a maintenance (docs/api.md#endpoints-of-a-resource-type) for a body sent to the API."""
   result = {
     "id": ident,
     "name": body["name"],

@@ -1,4 +1,4 @@
-"""Functional tests of the maintenance API: compat paths and REST verbs (product.md §5.1–5.2), the
+"""Functional tests of the maintenance API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), the
 object's shape, lists, filters and orders (§5.3), errors (§5.4), the end ≥ start rule (§2.5) and the
 weather endpoint."""
 

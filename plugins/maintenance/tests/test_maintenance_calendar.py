@@ -1,4 +1,4 @@
-"""Calendars (product.md §6): one maintenance at /maintenance/<id>/calendar and its API twin, and the
+"""Calendars (docs/api.md#calendars): one maintenance at /maintenance/<id>/calendar and its API twin, and the
 subscribable feed /maintenance.ics, parsed back with the icalendar library (RFC 5545)."""
 
 import datetime as dt

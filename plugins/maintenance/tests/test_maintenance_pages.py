@@ -1,4 +1,4 @@
-"""Maintenance pages (product.md §3): list with filter controls and pagination, detail page, forms,
+"""Maintenance pages (docs/user-guide.md): list with filter controls and pagination, detail page, forms,
 and the maintenance sections of the dashboard and of scope/service pages."""
 
 import datetime as dt

@@ -1,4 +1,4 @@
-"""Status rules of maintenances (product.md §2.5): the actual start and end dates follow the status,
+"""Status rules of maintenances (docs/user-guide.md#maintenances): the actual start and end dates follow the status,
 dates given by the caller win, on create and update, through the API and the web forms; scheduled
 maintenances whose window has passed are flagged "overdue" on the pages."""
 

@@ -1,4 +1,4 @@
-"""Maintenance timelines (product.md §2.6): events written by the server, comments, who sees the
+"""Maintenance timelines (docs/user-guide.md#the-timeline): events written by the server, comments, who sees the
 internal events (pages and API), and the domain events of every change path (§8 triggers)."""
 
 import pytest

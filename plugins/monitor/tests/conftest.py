@@ -67,7 +67,7 @@ def world(dbsession) -> World:
 
 
 def expected_monitor(ident: int, scope: int, service: int, name: str, **values) -> dict:
-  """The 0.22 shape of a monitor (product.md §5.1); ``values`` override the defaults of a new monitor."""
+  """The 0.22 shape of a monitor (docs/api.md#endpoints-of-a-resource-type); ``values`` override the defaults of a new monitor."""
   return {
     "id": ident,
     "name": name,

@@ -1,4 +1,4 @@
-"""Functional tests of the monitor API: compat paths and REST verbs (product.md §5.1–5.2), lists and
+"""Functional tests of the monitor API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), lists and
 filters (§5.3), errors (§5.4), the weather endpoint and the status history (§2.3)."""
 
 import pytest

@@ -1,4 +1,4 @@
-"""Functional tests of the monitor pages: list with filters, detail with history, forms (product.md §3)."""
+"""Functional tests of the monitor pages: list with filters, detail with history, forms (docs/user-guide.md)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Functional tests of the grouping axes, scope and service (product.md §2.1–2.2, §3, §5).
+"""Functional tests of the grouping axes, scope and service (docs/user-guide.md#scopes-and-services, docs/user-guide.md, docs/api.md).
 
 Scopes and services share their fields, rules, pages and API (prodmanager.groups), so every test
 here runs for both types through the ``group`` fixture; plugins/service/tests/test_service.py
@@ -84,7 +84,7 @@ def item(group, rows):
 def expected_object(
   group: Group, ident: int, name: str, description: str = "", ok=0, warning=0, alert=0
 ) -> dict:
-  """The 0.22 shape of a scope or service (product.md §5.1)."""
+  """The 0.22 shape of a scope or service (docs/api.md#endpoints-of-a-resource-type)."""
   return {
     "id": ident,
     "name": name,

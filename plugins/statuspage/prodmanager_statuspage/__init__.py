@@ -1,4 +1,4 @@
-"""Atlassian Statuspage-compatible public JSON (product.md §6): the eight ``/api/v2/*.json``
+"""Atlassian Statuspage-compatible public JSON (docs/api.md#statuspage-compatible-json): the eight ``/api/v2/*.json``
 endpoints that status-page consumers (dashboards, widgets, exporters) already know how to read.
 
 No table of its own: the payloads are read from the scopes, services, monitors, incidents and

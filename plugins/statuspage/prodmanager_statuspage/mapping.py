@@ -1,10 +1,10 @@
-"""From ProdManager's vocabulary to Atlassian Statuspage's (product.md §6): pure functions, no I/O.
+"""From ProdManager's vocabulary to Atlassian Statuspage's (docs/api.md#statuspage-compatible-json): pure functions, no I/O.
 
 Components. A (scope, service) pair with monitors is a component; its status is the worst of:
 
 * its monitors: all ok → ``operational``; a warning and no alert → ``degraded_performance``; some
   but not all monitors in alert → ``partial_outage``; every monitor in alert → ``major_outage``;
-* its ongoing incidents (product.md §2.9: a critical/high incident raises to alert, another one to
+* its ongoing incidents (docs/user-guide.md#the-status-banner: a critical/high incident raises to alert, another one to
   warning): critical/high → ``major_outage``, moderate/low/minor → ``degraded_performance``;
 * an in-progress maintenance shows ``under_maintenance``, only when nothing else is wrong: a
   maintenance never hides an outage or a degradation.
@@ -89,7 +89,7 @@ def monitors_status(counts: dict[str, int]) -> str:
 
 
 def incident_component_status(severity: str) -> str:
-  """How an ongoing incident of this severity shows on its component (product.md §2.9)."""
+  """How an ongoing incident of this severity shows on its component (docs/user-guide.md#the-status-banner)."""
   return MAJOR_OUTAGE if severity in ALERTING_SEVERITIES else DEGRADED
 
 

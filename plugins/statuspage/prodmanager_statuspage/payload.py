@@ -298,7 +298,7 @@ class Statuspage:
 
     ``update_status(status)`` maps our status to Statuspage's; ``implied(statuspage_status)`` is the
     status the row gives its component then (for ``affected_components``); ``notify(event)`` tells
-    whether subscribers are notified of such an event (product.md §8).
+    whether subscribers are notified of such an event (docs/api.md#statuspage-compatible-json).
     """
     parsed = [entry for entry in (parse_event(event, default_body) for event in events) if entry]
     status = initial_status(parsed, current_status)

@@ -1,4 +1,4 @@
-"""The mapping of product.md §6 from ProdManager's statuses to Statuspage's, table by table: first the
+"""The mapping of docs/api.md#statuspage-compatible-json from ProdManager's statuses to Statuspage's, table by table: first the
 pure functions, then the same tables through the endpoints (on both database backends)."""
 
 import datetime as dt
@@ -31,7 +31,7 @@ COMPONENT_TABLE = [
   (["warning"], [], True, "degraded_performance"),  # a maintenance never hides a degradation...
   (["ok", "alert"], [], True, "partial_outage"),  # ...nor an outage
   (["alert"], [], True, "major_outage"),
-  (["ok"], ["critical"], False, "major_outage"),  # product.md §2.9: critical/high raise to alert
+  (["ok"], ["critical"], False, "major_outage"),  # docs/user-guide.md#the-status-banner: critical/high raise to alert
   (["ok"], ["high"], False, "major_outage"),
   (["ok"], ["moderate"], False, "degraded_performance"),  # another incident raises to warning
   (["ok"], ["low"], False, "degraded_performance"),
