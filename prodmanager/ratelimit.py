@@ -4,8 +4,8 @@ A fixed-window counter per client: the first counted request of a client opens a
 configured length; every request in it adds one; when the window expires the count starts again.
 
 * Clients: an API token is counted by its ``jti``; a logged-in session by its identity
-  (``session:<name>``); anyone else by address (``request.client_addr``, taken from
-  ``X-Forwarded-For`` when ``PM_PROXY_CHAIN_COUNT`` > 0). Tokens and sessions get
+  (``session:<name>``); anyone else by address (``REMOTE_ADDR``, taken from
+  ``X-Forwarded-For`` N hops from the application when ``PM_PROXY_CHAIN_COUNT`` is N > 0). Tokens and sessions get
   ``PM_API_RATELIMIT_LOGGED`` requests per period, anonymous clients ``PM_API_RATELIMIT_DEFAULT``. A
   request with an invalid token is anonymous (and answered 401 further down).
 * Backends: Redis when ``PM_REDIS_URI`` is set, shared by every process and replica, one round trip
@@ -252,7 +252,9 @@ def api_client(request) -> tuple[str, bool]:
 
 
 def address_client(request) -> str:
-  return f"ip:{request.client_addr or 'unknown'}"
+  # REMOTE_ADDR (the trusted proxies' answer, see prodmanager.tweens.proxy_fix), never WebOb's
+  # client_addr: that one reads the first X-Forwarded-For entry, which the client writes itself.
+  return f"ip:{request.remote_addr or 'unknown'}"
 
 
 def too_many_requests(request, outcome: Outcome, message: str, reason: str):

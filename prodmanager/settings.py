@@ -274,6 +274,28 @@ SETTINGS: tuple[Setting, ...] = (
   Setting(
     "metrics_token", "PM_METRICS_TOKEN", "", parse_metrics_token, "bearer token required by /metrics when set"
   ),
+  # prodmanager serve (waitress): bounds on what one client can hold (slowloris) or send.
+  Setting(
+    "server_connection_limit",
+    "PM_SERVER_CONNECTION_LIMIT",
+    "1000",
+    parse_int(10, 100_000),
+    "open connections prodmanager serve accepts at once (waitress's connection_limit)",
+  ),
+  Setting(
+    "server_channel_timeout",
+    "PM_SERVER_CHANNEL_TIMEOUT",
+    "30",
+    parse_int(1, 3600),
+    "seconds a connection may stay silent before prodmanager serve closes it",
+  ),
+  Setting(
+    "server_max_header_bytes",
+    "PM_SERVER_MAX_HEADER_BYTES",
+    "65536",
+    parse_int(4096, 1024 * 1024),
+    "largest request line and headers prodmanager serve reads, in bytes",
+  ),
 )
 
 

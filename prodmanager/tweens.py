@@ -17,14 +17,18 @@ CSP = (
 
 
 def proxy_fix(app, count: int):
-  """Trust ``count`` reverse proxies: take client address, scheme and host from their X-Forwarded-* headers."""
-  if not count:
-    return app
+  """Trust ``count`` reverse proxies: take client address, scheme and host from their X-Forwarded-* headers.
+
+  ``X-Forwarded-For`` is consumed: WebOb's ``request.client_addr`` (which the rate limits count by)
+  reads its *first* entry, which any client writes. With no trusted proxy it is simply dropped.
+  """
 
   def middleware(environ, start_response):
     forwarded_for = [
-      part.strip() for part in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+      part.strip() for part in environ.pop("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
     ]
+    if not count:
+      return app(environ, start_response)
     if len(forwarded_for) >= count:
       environ["REMOTE_ADDR"] = forwarded_for[-count]
     for header, key in (

@@ -7,6 +7,7 @@ import waitress
 
 from .. import main as make_app
 from ..settings import ConfigurationError
+from ..tweens import MAX_BODY_BYTES
 from .database import load_demo, migrate_database
 from .environment import Environment
 
@@ -35,6 +36,26 @@ def listen_address(args, server: dict[str, str]) -> dict:
   return {"host": host, "port": port}
 
 
+def waitress_options(settings: dict) -> dict:
+  """waitress's limits and proxy handling, from the settings (docs/configuration.md, "The server")."""
+  channel_timeout = settings["prodmanager.server_channel_timeout"]
+  return {
+    "connection_limit": settings["prodmanager.server_connection_limit"],
+    "channel_timeout": channel_timeout,
+    # Silent connections are looked for every cleanup_interval seconds (30 by default).
+    "cleanup_interval": min(30, channel_timeout),
+    "max_request_header_size": settings["prodmanager.server_max_header_bytes"],
+    # waitress buffers a whole body before the application sees it, and refuses one of
+    # max_request_body_size bytes or more as soon as its Content-Length is read: a 300 MB upload is
+    # refused unread. The application accepts MAX_BODY_BYTES exactly.
+    "max_request_body_size": MAX_BODY_BYTES + 1,
+    # waitress 3 removes every X-Forwarded-* header it does not trust itself. With trusted proxies the
+    # application reads them (prodmanager.tweens.proxy_fix, PM_PROXY_CHAIN_COUNT), as under any WSGI
+    # server; without, waitress keeps removing them.
+    "clear_untrusted_proxy_headers": not settings["prodmanager.proxy_chain_count"],
+  }
+
+
 def cmd_serve(args, env: Environment) -> int:
   if env.settings["prodmanager.standalone"]:
     # Single-container mode: the database is created and migrated before serving.
@@ -48,8 +69,7 @@ def cmd_serve(args, env: Environment) -> int:
     options["threads"] = args.threads or int(server.get("threads", DEFAULT_THREADS))
   except ValueError:
     raise ConfigurationError(f"[server:main] threads = {server['threads']!r}: expected an integer") from None
-  # X-Forwarded-* headers are handled by the application itself (prodmanager.tweens.proxy_fix,
-  # PM_PROXY_CHAIN_COUNT), so that every WSGI server behaves the same; waitress is left alone.
+  options.update(waitress_options(env.settings))
   where = options.get("listen") or f"{options['host']}:{options['port']}"
   log.info("Serving on http://%s with %d threads", where.replace(" ", ", http://"), options["threads"])
   waitress.serve(app, ident="ProdManager", **options)
