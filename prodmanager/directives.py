@@ -40,6 +40,7 @@ class ResourceType:
   icon: str = ""
   schema: str = ""
   templates: dict = field(default_factory=dict)
+  page_values: type | None = None  # the PageValues class of its HTML pages (add_html_crud)
 
   @property
   def item(self) -> type:

@@ -16,6 +16,8 @@ from .fields import MAX_TEXT
 from .fields import Text as TextField
 from .services import ResourceService
 from .status import overall_status
+from .urls import api_url
+from .views.pages import PageValues
 
 
 class GroupColumns:
@@ -39,19 +41,23 @@ class GroupService(ResourceService):
       "id": row.id,
       "name": row.name,
       "description": row.description or "",
-      "links": {"self": self.api_url(self.type_name, row.id)},
+      "links": {"self": api_url(self.request, self.type_name, row.id)},
     }
     return self.with_aggregates(row, extra, data)
 
-  def html_list_context(self, rows: list) -> dict:
+
+class GroupPages(PageValues):
+  """What the pages of a grouping axis show besides its fields."""
+
+  def list_values(self, rows: list) -> dict:
     """The list columns that other plugins add (``add_aggregate(title=..., cell=...)``)."""
-    aggregates = self.request.registry["resource_aggregates"].get(self.type_name, [])
+    aggregates = self.request.registry["resource_aggregates"].get(self.service.type_name, [])
     return {"columns": [aggregate for aggregate in aggregates if aggregate.cell]}
 
-  def html_detail_context(self, row) -> dict:
+  def detail_values(self, row) -> dict:
     """The dashboard panels restricted to this row (each plugin's panel takes ``<axis>=row``)."""
     panels = [
-      Markup(panel.render(self.request, **{self.type_name: row}))
+      Markup(panel.render(self.request, **{self.service.type_name: row}))
       for panel in self.request.registry["dashboard_panels"]
     ]
     return {"panels": [panel for panel in panels if panel.strip()]}
@@ -83,7 +89,7 @@ def register_group(config, name: str, service: type, order: int) -> None:
   config.add_resource_type(name, service, icon=name, templates=GROUP_TEMPLATES)
   config.add_openapi_fragment({"components": {"schemas": {name.capitalize(): group_schema()}}})
   config.add_crud_api(name)
-  config.add_html_crud(name)
+  config.add_html_crud(name, page_values=GroupPages)
   config.add_navigation(name, f"nav.{name}", f"/{name}", icon=name, order=order)
   config.add_badge(name, lambda request, row: overall_status(request, **{name: row}))
 

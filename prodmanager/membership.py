@@ -42,6 +42,7 @@ from sqlalchemy.orm import declared_attr, joinedload, mapped_column, relationshi
 
 from .fields import Reference
 from .services import Filter, ResourceService
+from .urls import api_url
 
 
 @dataclass(frozen=True)
@@ -133,10 +134,7 @@ class Membership:
 
   def links(self, request, row) -> dict:
     """The API URLs of the parents, for the ``links`` of the JSON objects."""
-    return {
-      axis: f"{request.application_url}/api/{axis}/{getattr(row, self.column_name(axis))}"
-      for axis in self.names
-    }
+    return {axis: api_url(request, axis, getattr(row, self.column_name(axis))) for axis in self.names}
 
   # -- registration ----------------------------------------------------------------------------
 
@@ -222,6 +220,6 @@ def list_href(type_name: str, axis: str) -> Callable:
   """The member type's API list filtered on one parent row."""
 
   def href(request, row) -> str:
-    return f"{request.application_url}/api/{type_name}?{axis}={row.id}"
+    return api_url(request, type_name, **{axis: row.id})
 
   return href

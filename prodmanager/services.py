@@ -348,14 +348,6 @@ class ResourceService:
 
   # -- output ----------------------------------------------------------------------------------
 
-  def html_list_context(self, rows: list) -> dict:
-    """Hook: extra template values for the HTML list (in a constant number of queries)."""
-    return {}
-
-  def html_detail_context(self, row) -> dict:
-    """Hook: extra template values for the HTML detail page."""
-    return {}
-
   def aggregates(self, rows: list) -> dict[int, dict]:
     """Computed values per row from every registered aggregate provider: one query per provider."""
     providers = self.request.registry["resource_aggregates"].get(self.type_name, [])
@@ -379,9 +371,6 @@ class ResourceService:
       if aggregate.link:
         links[aggregate.link] = aggregate.href(self.request, row)
     return data
-
-  def api_url(self, *parts) -> str:
-    return "/".join([self.request.application_url, "api", *[str(part) for part in parts]])
 
   def serialize(self, row, extra: dict) -> dict:
     """The JSON object of a row (0.22 shape); ``extra`` holds its aggregates."""

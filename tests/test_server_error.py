@@ -79,9 +79,9 @@ def test_api_500_is_json_and_leaks_nothing(webapp, scope, monkeypatch, caplog, p
 
 
 def test_html_500_is_the_error_page_and_leaks_nothing(webapp, scope, monkeypatch):
-  from prodmanager_scope.services import ScopeService
+  from prodmanager.groups import GroupPages
 
-  monkeypatch.setattr(ScopeService, "html_detail_context", explode)
+  monkeypatch.setattr(GroupPages, "detail_values", explode)
   response = webapp.get(f"/scope/{scope['id']}", status=500)
   assert_nothing_leaks(response)
   assert response.content_type == "text/html"

@@ -19,6 +19,7 @@ from ..errors import AppError, ValidationFailed
 from ..fields import Boolean, Choice, DateTime, Reference, Text, Url
 from ..resources import Root
 from ..services import Page
+from .pages import PageValues
 
 LIST_TEMPLATE = "prodmanager:templates/resource/list.jinja2"
 DETAIL_TEMPLATE = "prodmanager:templates/resource/detail.jinja2"
@@ -150,6 +151,7 @@ class ResourceViews:
     self.request = request
     self.resource_type = context.resource_type
     self.service = context.service
+    self.page_values = (self.resource_type.page_values or PageValues)(request, self.service)
     self._ = request._
 
   def base(self, **values) -> dict:
@@ -178,15 +180,13 @@ class ResourceViews:
       filter_errors=errors,
       query=self.request.GET.get("q", ""),
       applied=state["applied"],
-      list_context=self.service.html_list_context(page.items),
+      list_context=self.page_values.list_values(page.items),
     )
 
   def detail(self):
     row = self.context.row
     extra = self.service.aggregates([row])[row.id]
-    return self.base(
-      row=row, extra=extra, title=row.name, detail_context=self.service.html_detail_context(row)
-    )
+    return self.base(row=row, extra=extra, title=row.name, detail_context=self.page_values.detail_values(row))
 
   def form(self, values: dict, errors: dict | None = None, message: str | None = None, row=None):
     return self.base(
@@ -247,9 +247,12 @@ class ResourceViews:
     return HTTPSeeOther(self.request.resource_url(self.context.__parent__).rstrip("/"))
 
 
-def add_html_crud(config, type_name: str) -> None:
-  """Serve the standard HTML pages of a registered resource type (see the module docstring)."""
+def add_html_crud(config, type_name: str, page_values: type[PageValues] = PageValues) -> None:
+  """Serve the standard HTML pages of a registered resource type (see the module docstring);
+  ``page_values`` (a :class:`~prodmanager.views.pages.PageValues` subclass) gives their extra
+  template values."""
   resource_type = config.registry["resource_types"][type_name]
+  resource_type.page_values = page_values
   container, item = resource_type.container, resource_type.item
   list_template = resource_type.templates.get("list", LIST_TEMPLATE)
   detail_template = resource_type.templates.get("detail", DETAIL_TEMPLATE)

@@ -10,6 +10,7 @@ plugin_info = {
 def includeme(config):
   from . import demo, views
   from .models import Announcement
+  from .pages import AnnouncementPages
   from .services import AnnouncementService
 
   config.add_translations("prodmanager_announcement:translations")
@@ -26,7 +27,7 @@ def includeme(config):
   )
   config.add_openapi_fragment("prodmanager_announcement:openapi.yaml")
   config.add_crud_api("announcement")
-  config.add_html_crud("announcement")
+  config.add_html_crud("announcement", page_values=AnnouncementPages)
   config.add_navigation("announcement", "nav.announcement", "/announcement", icon="megaphone", order=60)
   views.includeme(config)
   config.add_demo_data(demo.load, model=Announcement, label="announcements", order=60)

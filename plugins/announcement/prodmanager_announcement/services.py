@@ -6,6 +6,7 @@ from prodmanager.fields import MAX_TEXT, Choice, DateTime, Text, format_datetime
 from prodmanager.membership import MemberService
 from prodmanager.services import Filter
 from prodmanager.timeline import encode_value
+from prodmanager.urls import api_url
 
 from .models import PAIR, Announcement, AnnouncementLevel
 
@@ -103,13 +104,7 @@ class AnnouncementService(MemberService):
       "start_date": format_datetime(row.start_date),
       "end_date": format_datetime(row.end_date),
       "links": {
-        "self": self.api_url("announcement", row.id),
+        "self": api_url(self.request, "announcement", row.id),
         **PAIR.links(self.request, row),
       },
     }
-
-  def html_list_context(self, rows: list) -> dict:
-    return {"now": utcnow()}
-
-  def html_detail_context(self, row) -> dict:
-    return {"state": row.state(utcnow())}

@@ -10,6 +10,7 @@ plugin_info = {
 def includeme(config):
   from . import demo, views
   from .models import Incident
+  from .pages import IncidentPages
   from .services import IncidentService
 
   config.add_translations("prodmanager_incident:translations")
@@ -31,7 +32,7 @@ def includeme(config):
   config.add_openapi_fragment("prodmanager_incident:openapi.yaml")
   config.add_crud_api("incident")
   config.add_timeline_api("incident")
-  config.add_html_crud("incident")
+  config.add_html_crud("incident", page_values=IncidentPages)
   config.add_timeline_html("incident")
   config.add_navigation("incident", "nav.incident", "/incident", icon="bolt", order=40)
   views.includeme(config)

@@ -26,6 +26,7 @@ from prodmanager.fields import MAX_TEXT, Choice, DateTime, Text, Url, format_dat
 from prodmanager.membership import MemberService
 from prodmanager.services import Filter
 from prodmanager.timeline import TimelineService
+from prodmanager.urls import api_url
 
 from .models import PAIR, Incident, IncidentEvent, IncidentSeverity, IncidentStatus
 
@@ -186,30 +187,9 @@ class IncidentService(TimelineService, MemberService):
       "resolve_date": format_datetime(row.resolve_date),
       "events": [self.serialize_event(event) for event in extra.get("events", [])],
       "links": {
-        "self": self.api_url("incident", row.id),
+        "self": api_url(self.request, "incident", row.id),
         **PAIR.links(self.request, row),
       },
-    }
-
-  def html_list_context(self, rows: list) -> dict:
-    return {
-      "durations": {row.id: format_duration(self.request, row.duration) for row in rows if row.duration}
-    }
-
-  def html_detail_context(self, row) -> dict:
-    _ = self.request._
-    # A milestone is reached when the incident got there with a date (skipped statuses have none).
-    milestones = [
-      (
-        _(f"fields.{name}"),
-        getattr(row, name),
-        RANK[row.status] >= RANK[status] and getattr(row, name) is not None,
-      )
-      for status, name in MILESTONES
-    ]
-    return {
-      "milestones": milestones,
-      "duration": format_duration(self.request, row.duration) if row.duration is not None else None,
     }
 
 

@@ -11,6 +11,7 @@ plugin_info = {
 def includeme(config):
   from . import demo, views
   from .models import Maintenance
+  from .pages import MaintenancePages
   from .services import MaintenanceService
 
   config.add_translations("prodmanager_maintenance:translations")
@@ -32,7 +33,7 @@ def includeme(config):
   config.add_openapi_fragment("prodmanager_maintenance:openapi.yaml")
   config.add_crud_api("maintenance")
   config.add_timeline_api("maintenance")
-  config.add_html_crud("maintenance")
+  config.add_html_crud("maintenance", page_values=MaintenancePages)
   config.add_timeline_html("maintenance")
   config.add_navigation("maintenance", "nav.maintenance", "/maintenance", icon="wrench", order=50)
   views.includeme(config)

@@ -6,6 +6,7 @@ from prodmanager.fields import MAX_TEXT, Choice, DateTime, Text, Url, format_dat
 from prodmanager.membership import MemberService
 from prodmanager.services import Filter
 from prodmanager.timeline import TimelineService
+from prodmanager.urls import api_url
 
 from .models import PAIR, PAST, Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
 
@@ -142,9 +143,6 @@ class MaintenanceService(TimelineService, MemberService):
 
   # -- output ----------------------------------------------------------------------------------
 
-  def html_url(self, *parts) -> str:
-    return "/".join([self.request.application_url, self.type_name, *[str(part) for part in parts]])
-
   def serialize(self, row, extra: dict) -> dict:
     return {
       "id": row.id,
@@ -162,21 +160,8 @@ class MaintenanceService(TimelineService, MemberService):
       "end_date": format_datetime(row.end_date),
       "events": [self.serialize_event(event) for event in extra.get("events", [])],
       "links": {
-        "self": self.api_url("maintenance", row.id),
+        "self": api_url(self.request, "maintenance", row.id),
         **PAIR.links(self.request, row),
-        "calendar": self.api_url("maintenance", row.id, "calendar"),
+        "calendar": api_url(self.request, "maintenance", row.id, "calendar"),
       },
-    }
-
-  def html_detail_context(self, row) -> dict:
-    """The horizontal milestones: scheduled window, then the actual start and end."""
-    _ = self.request._
-    moment = utcnow()
-    return {
-      "milestones": [
-        (_("fields.scheduled_start_date"), row.scheduled_start_date, row.scheduled_start_date <= moment),
-        (_("fields.scheduled_end_date"), row.scheduled_end_date, row.scheduled_end_date <= moment),
-        (_("maintenance.actual_start"), row.start_date, row.start_date is not None),
-        (_("maintenance.actual_end"), row.end_date, row.end_date is not None),
-      ],
     }

@@ -10,6 +10,7 @@ plugin_info = {
 def includeme(config):
   from . import demo, views
   from .models import Monitor
+  from .pages import MonitorPages
   from .services import MonitorService
 
   config.add_translations("prodmanager_monitor:translations")
@@ -25,7 +26,7 @@ def includeme(config):
   )
   config.add_openapi_fragment("prodmanager_monitor:openapi.yaml")
   config.add_crud_api("monitor")
-  config.add_html_crud("monitor")
+  config.add_html_crud("monitor", page_values=MonitorPages)
   config.add_navigation("monitor", "nav.monitor", "/monitor", icon="pulse", order=30)
   views.includeme(config)
   config.add_demo_data(demo.load, model=Monitor, label="monitors", order=30)

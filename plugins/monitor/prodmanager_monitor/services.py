@@ -5,6 +5,7 @@ from sqlalchemy import select
 from prodmanager.fields import MAX_TEXT, Choice, Text, Url
 from prodmanager.membership import MemberService
 from prodmanager.services import Filter
+from prodmanager.urls import api_url
 
 from .models import PAIR, STATUSES, Monitor, MonitorStatus, MonitorStatusChange
 
@@ -78,10 +79,7 @@ class MonitorService(MemberService):
       "external_link": row.external_link,
       "status": row.status.value,
       "links": {
-        "self": self.api_url("monitor", row.id),
+        "self": api_url(self.request, "monitor", row.id),
         **PAIR.links(self.request, row),
       },
     }
-
-  def html_detail_context(self, row) -> dict:
-    return {"history": self.history(row)}

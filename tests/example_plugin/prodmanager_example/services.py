@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload
 
 from prodmanager.fields import MAX_TEXT, Reference, Text, Url
 from prodmanager.services import Filter, ResourceService
+from prodmanager.urls import api_url
 from prodmanager_service.models import Service
 
 from .models import Runbook
@@ -39,7 +40,10 @@ class RunbookService(ResourceService):
       "description": row.description or "",
       "url": row.url,
       "service": row.service_id,
-      "links": {"self": self.api_url("runbook", row.id), "service": self.api_url("service", row.service_id)},
+      "links": {
+        "self": api_url(self.request, "runbook", row.id),
+        "service": api_url(self.request, "service", row.service_id),
+      },
     }
 
 
