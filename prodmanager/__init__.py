@@ -5,7 +5,7 @@ from pyramid.tweens import EXCVIEW
 
 from .version import __version__
 
-__all__ = ["__version__", "main", "make_config"]
+__all__ = ["__version__", "main", "make_config", "make_wsgi_app"]
 
 # The core's include chain, in order. Each step may rely on the ones above it; a test asserts this
 # list so that a reordering is a conscious decision.
@@ -33,8 +33,12 @@ CORE_INCLUDES = (
 )
 
 
-def make_config(settings: dict) -> Configurator:
-  """Build the configuration: settings, the core, then the enabled plugins in dependency order."""
+def make_config(settings: dict, environ: dict[str, str] | None = None) -> Configurator:
+  """Build the configuration: settings, the core, then the enabled plugins in dependency order.
+
+  ``environ`` holds the ``PM_*`` variables that override the INI settings: ``os.environ`` when
+  None (the tests pass a mapping of their own, so that the machine's variables never reach them).
+  """
   # Imported when an application is built, not with the package: every submodule import (the
   # ``prodmanager.testing`` pytest plugin that each pytest run of this environment loads,
   # ``prodmanager.version``...) imports this package first, and must not import the application.
@@ -42,7 +46,7 @@ def make_config(settings: dict) -> Configurator:
   from .resources import root_factory
   from .settings import read_settings
 
-  settings = {**settings, **read_settings(settings)}
+  settings = {**settings, **read_settings(settings, environ)}
   config = Configurator(settings=settings, root_factory=root_factory)
   for name in CORE_INCLUDES:
     config.include(name)
@@ -72,12 +76,17 @@ def make_config(settings: dict) -> Configurator:
   return config
 
 
-def main(global_config=None, **settings):
-  """WSGI application factory (``paste.app_factory``)."""
+def make_wsgi_app(settings: dict, environ: dict[str, str] | None = None):
+  """The WSGI application of these INI settings and ``PM_*`` variables (see :func:`make_config`)."""
   # Imported here: see make_config.
   from .tweens import proxy_fix
   from .views.errors import failsafe_app
 
-  config = make_config(settings)
+  config = make_config(settings, environ)
   app = failsafe_app(config.make_wsgi_app())
   return proxy_fix(app, config.registry.settings["prodmanager.proxy_chain_count"])
+
+
+def main(global_config=None, **settings):
+  """WSGI application factory (``paste.app_factory``): INI settings, ``PM_*`` variables from the process."""
+  return make_wsgi_app(settings)

@@ -134,6 +134,21 @@ def get_engine(uri: str, **kwargs) -> Engine:
   return engine
 
 
+# The connection the sessions of the application work on instead of the engine, while a request runs
+# (None: the engine). Only an in-process caller sets it: the tests hand each request the connection of
+# their rolled-back transaction (prodmanager.testing.make_client). It covers request.dbsession and the
+# sessions the application opens itself during a request (the token record check, for example).
+request_connection: ContextVar = ContextVar("request_connection", default=None)
+
+
+class AppSession(Session):
+  """A session that works on :data:`request_connection` when one was handed over."""
+
+  def get_bind(self, mapper=None, **kwargs):
+    connection = request_connection.get()
+    return connection if connection is not None else super().get_bind(mapper, **kwargs)
+
+
 def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:
   """A session bound to a transaction manager: it commits or aborts with the transaction."""
   session = session_factory(info={"request": request})
@@ -147,11 +162,11 @@ def includeme(config):
   settings["tm.manager_hook"] = "pyramid_tm.explicit_manager"
   config.include("pyramid_tm")
   engine = settings.get("prodmanager.engine") or get_engine(settings["prodmanager.database_uri"])
-  # Tests re-bind this factory to a connection inside an outer transaction that they roll back
-  # afterwards (see prodmanager.testing); with "create_savepoint", the application's commits only
-  # release savepoints there. On an engine, the mode changes nothing.
+  # Tests hand each request a connection inside an outer transaction that they roll back afterwards
+  # (request_connection); with "create_savepoint", the application's commits only release
+  # savepoints there. On an engine, the mode changes nothing.
   session_factory = sessionmaker(
-    bind=engine, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    bind=engine, class_=AppSession, expire_on_commit=False, join_transaction_mode="create_savepoint"
   )
   config.registry["db.engine"] = engine
   config.registry["db.session_factory"] = session_factory

@@ -60,13 +60,14 @@ def add_demo_data(
   config.action(("prodmanager.demo_data", model.__tablename__), register)
 
 
-def load_demo(settings: dict) -> str:
+def load_demo(settings: dict, environ: dict[str, str] | None = None) -> str:
   """Load the demo data of every enabled plugin into the (migrated) database; return a summary.
 
   ``settings`` are the raw INI settings (as ``prodmanager.main`` receives them; ``PM_*`` variables
-  apply). Runs outside any web request, so it manages its own transaction.
+  apply, from ``environ`` when given, else from the process). Runs outside any web request, so it
+  manages its own transaction.
   """
-  registry = make_config(settings).registry
+  registry = make_config(settings, environ).registry
   loaders: list[DemoLoader] = registry["demo_loaders"]
   session = registry["db.session_factory"]()
   try:

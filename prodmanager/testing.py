@@ -50,6 +50,9 @@ def pytest_configure(config):
   from _pytest.assertion.rewrite import AssertionRewritingHook
 
   pkg_resources.register_loader_type(AssertionRewritingHook, pkg_resources.DefaultProvider)
+  config.addinivalue_line(
+    "markers", "one_backend: the behaviour does not depend on the database; run on one backend only"
+  )
 
 
 def pytest_report_header(config):
@@ -97,18 +100,106 @@ def database_uri(request, tmp_path_factory):
     yield uri
 
 
-@pytest.fixture(scope="session")
-def enabled_plugins() -> list[str]:
-  """The plugins ``prodmanager.plugins = *`` enables (opt-in ones, like the guide's example, are left out)."""
+def pytest_addoption(parser):
+  parser.addini(
+    "prodmanager_plugins",
+    "the plugins the test application enables, separated by spaces (default: every installed plugin "
+    "enabled by default); pin them so that installing another plugin never changes the results",
+    type="args",
+  )
+
+
+def pytest_collection_modifyitems(config, items):
+  """Tests marked ``one_backend`` (their behaviour does not depend on the database: the OpenAPI
+  document, headers, the layout) run on the first backend of ``PM_TEST_BACKENDS`` only."""
+  first = _backends()[0] if _backends() else None
+  kept, dropped = [], []
+  for item in items:
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("database_uri") if callspec else None
+    if backend is not None and backend != first and item.get_closest_marker("one_backend"):
+      dropped.append(item)
+    else:
+      kept.append(item)
+  if dropped:
+    config.hook.pytest_deselected(items=dropped)
+    items[:] = kept
+
+
+def _setting_key(key: str) -> str:
+  return key if key.startswith("prodmanager.") else f"prodmanager.{key}"
+
+
+def make_app(plugins=None, settings=None, environ=None):
+  """The WSGI application with exactly ``plugins`` (ids; None: what ``settings`` says) and ``settings``.
+
+  Keys of ``settings`` may omit the ``prodmanager.`` prefix; values are strings, as an INI file gives
+  them. ``environ`` stands for the ``PM_*`` variables and is empty by default, so that the machine's
+  configuration never reaches a test.
+  """
+  from . import make_wsgi_app
+
+  settings = {_setting_key(key): value for key, value in (settings or {}).items()}
+  if plugins is not None:
+    settings["prodmanager.plugins"] = plugins if isinstance(plugins, str) else " ".join(plugins)
+  return make_wsgi_app(settings, {} if environ is None else environ)
+
+
+class OnConnection:
+  """The WSGI application ``app`` whose requests work on ``connection`` (see prodmanager.db.request_connection)."""
+
+  def __init__(self, app, connection):
+    self.app = app
+    self.connection = connection
+    self.registry = app.registry
+
+  def __call__(self, environ, start_response):
+    from .db import request_connection
+
+    reset = request_connection.set(self.connection)
+    try:
+      # The body is read before the connection is given back: a lazy body would run without it.
+      response = self.app(environ, start_response)
+      try:
+        return list(response)
+      finally:
+        if hasattr(response, "close"):
+          response.close()
+    finally:
+      request_connection.reset(reset)
+
+
+def make_client(app, connection=None):
+  """A webtest client of ``app`` (a cookie jar of its own) whose requests work on ``connection``
+  (the test's rolled-back transaction) when given, else on the database itself."""
+  from webtest import TestApp
+
+  return TestApp(
+    app if connection is None else OnConnection(app, connection), extra_environ={"HTTP_HOST": "localhost"}
+  )
+
+
+def pinned_plugins(config) -> list[str]:
+  """The plugins of the test application: the ``prodmanager_plugins`` ini option when set (the core
+  pins the first-party plugins there), else every installed plugin enabled by default."""
+  pinned = config.getini("prodmanager_plugins")
+  if pinned:
+    return sorted(pinned)
   from .plugins import installed_plugins
 
   return sorted(name for name, plugin in installed_plugins().items() if plugin.enabled_by_default)
 
 
 @pytest.fixture(scope="session")
+def enabled_plugins(pytestconfig) -> list[str]:
+  """The ids of the plugins the test application enables (:func:`pinned_plugins`)."""
+  return pinned_plugins(pytestconfig)
+
+
+@pytest.fixture(scope="session")
 def app_settings(database_uri, enabled_plugins, tmp_path_factory) -> dict:
-  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
-    del os.environ[key]  # The machine's configuration must not leak into the tests.
+  """The INI settings of the test application (the ``PM_*`` variables of the machine never apply:
+  :func:`make_app` reads an empty environment)."""
   return {
     "prodmanager.database_uri": database_uri,
     "prodmanager.secret_key": TEST_SECRET,
@@ -120,9 +211,7 @@ def app_settings(database_uri, enabled_plugins, tmp_path_factory) -> dict:
 @pytest.fixture(scope="session")
 def wsgi_app(app_settings):
   """The real application, built once per backend."""
-  from . import main
-
-  return main({}, **app_settings)
+  return make_app(settings=app_settings)
 
 
 @pytest.fixture(scope="session")
@@ -131,21 +220,20 @@ def registry(wsgi_app):
 
 
 @pytest.fixture
-def build_app(app_settings):
+def build_app(app_settings, request):
   """``build_app(lang="fr")``: a webtest client of a second application with other settings.
 
-  Values are strings, as an INI file gives them (they go through ``read_settings``).
+  Values are strings, as an INI file gives them (they go through ``read_settings``);
+  ``plugins=["scope", "service"]`` takes a list too. When the test uses the ``connection`` fixture,
+  the client's requests work on it (they see the test's rows and are rolled back with them).
   """
-  from webtest import TestApp
-
-  from . import main
-
   apps = []
+  connection = request.getfixturevalue("connection") if "connection" in request.fixturenames else None
 
-  def build(**overrides):
-    app = main({}, **{**app_settings, **{f"prodmanager.{key}": value for key, value in overrides.items()}})
+  def build(plugins=None, **overrides):
+    app = make_app(plugins, {**app_settings, **overrides})
     apps.append(app)
-    return TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    return make_client(app, connection)
 
   yield build
   for app in apps:
@@ -154,8 +242,10 @@ def build_app(app_settings):
 
 @pytest.fixture
 def connection(registry):
-  """A connection in an outer transaction rolled back after the test; the app's sessions bind to it."""
-  from .db import sqlite_writes
+  """A connection in an outer transaction rolled back after the test; the clients of the fixtures
+  hand it to each of their requests (:func:`make_client`), so the application's sessions work on it
+  and its commits only release savepoints. The shared session factory is never rebound."""
+  from .db import request_connection, sqlite_writes
 
   engine = registry["db.engine"]
   connection = engine.connect()
@@ -164,11 +254,13 @@ def connection(registry):
   # same file would wait for it.
   sqlite_writes.set(False)
   transaction = connection.begin()
-  registry["db.session_factory"].configure(bind=connection)
+  # Also what the application works on outside the clients' requests during the test (a
+  # Request.blank asked for its identity reads the token records).
+  reset = request_connection.set(connection)
   try:
     yield connection
   finally:
-    registry["db.session_factory"].configure(bind=engine)
+    request_connection.reset(reset)
     transaction.rollback()
     connection.close()
 
@@ -176,7 +268,7 @@ def connection(registry):
 @pytest.fixture
 def dbsession(registry, connection):
   """A session on the test's connection, to arrange rows and check what the application wrote."""
-  session = registry["db.session_factory"]()
+  session = registry["db.session_factory"](bind=connection)
   yield session
   session.close()
 
@@ -184,20 +276,23 @@ def dbsession(registry, connection):
 @pytest.fixture
 def webapp(wsgi_app, connection):
   """A webtest client of the application."""
-  from webtest import TestApp
-
   # Counters are state too: failed secret attempts of a previous test must not throttle this one.
   wsgi_app.registry["ratelimit"].clear_local()
-  return TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+  return make_client(wsgi_app, connection)
+
+
+@pytest.fixture
+def new_client(wsgi_app, connection):
+  """``new_client()``: one more webtest client of the application (a cookie jar of its own: an
+  anonymous visitor beside a logged-in ``webapp``), on the test's connection."""
+  return lambda: make_client(wsgi_app, connection)
 
 
 @pytest.fixture
 def make_token(wsgi_app, connection, registry):
   """``make_token(["scope_api"])`` returns the Authorization headers of a fresh token."""
-  from webtest import TestApp
-
   # A client of its own, without the session cookie of `operator` (which would require a CSRF token).
-  client = TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"})
+  client = make_client(wsgi_app, connection)
 
   def make(permissions=ALL_PERMISSIONS, name="testtoken", description="a token for the tests"):
     if permissions is ALL_PERMISSIONS:

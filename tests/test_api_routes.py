@@ -11,6 +11,10 @@ import prodmanager
 from prodmanager import plugins as plugin_loader
 from prodmanager.api import route_order
 from prodmanager.plugins import Plugin
+from prodmanager.testing import make_app, make_client
+
+# Routes do not depend on the database.
+pytestmark = pytest.mark.one_backend
 
 
 def test_literal_segments_sort_before_placeholders():
@@ -61,12 +65,10 @@ def test_a_view_on_an_undocumented_path_stops_startup(with_fake_plugin):
 
   settings = with_fake_plugin(includeme)
   with pytest.raises(ConfigurationError, match=r"GET /api/scope/nowhere is not in the OpenAPI document"):
-    prodmanager.make_config(settings)
+    prodmanager.make_config(settings, environ={})
 
 
 def test_a_literal_path_added_by_a_later_plugin_wins_over_a_placeholder(with_fake_plugin):
-  from webtest import TestApp
-
   def summary(context, request):
     return {"scopes": "all"}
 
@@ -87,8 +89,8 @@ def test_a_literal_path_added_by_a_later_plugin_wins_over_a_placeholder(with_fak
     )
     config.add_api_view(summary, "/api/scope/summary", "GET")
 
-  app = prodmanager.main({}, **with_fake_plugin(includeme))
+  app = make_app(settings=with_fake_plugin(includeme))
   try:
-    assert TestApp(app).get("/api/scope/summary").json == {"scopes": "all"}
+    assert make_client(app).get("/api/scope/summary").json == {"scopes": "all"}
   finally:
     app.registry["db.engine"].dispose()

@@ -33,15 +33,6 @@ SERVICES = {
 TABLES = (Scope, Service, Monitor, MonitorStatusChange)
 
 
-@pytest.fixture(autouse=True)
-def no_pm_environment(monkeypatch):
-  """The machine's PM_* variables would override the test's settings."""
-  import os
-
-  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
-    monkeypatch.delenv(key)
-
-
 @pytest.fixture(params=_backends())
 def empty_database(request, tmp_path):
   """A new, migrated and empty database of its own (not the shared test database)."""
@@ -82,7 +73,7 @@ def counts(db) -> dict:
 
 
 def test_load_demo_fills_an_empty_database(settings, db):
-  assert load_demo(settings) == LOADED
+  assert load_demo(settings, environ={}) == LOADED
 
   assert {row.name: row.description for row in db.scalars(select(Scope))} == SCOPES
   assert {row.name: row.description for row in db.scalars(select(Service))} == SERVICES
@@ -108,11 +99,11 @@ def test_load_demo_fills_an_empty_database(settings, db):
 
 
 def test_load_demo_twice_writes_nothing(settings, db):
-  assert load_demo(settings) == LOADED
+  assert load_demo(settings, environ={}) == LOADED
   before = counts(db)
   statuses = dict(db.execute(select(Monitor.name, Monitor.status)).all())
 
-  assert load_demo(settings) == ALREADY_PRESENT == "demo data already present"
+  assert load_demo(settings, environ={}) == ALREADY_PRESENT == "demo data already present"
   assert counts(db) == before == {"scope": 9, "service": 8, "monitor": 72, "monitor_status_change": 72}
   db.rollback()
   assert dict(db.execute(select(Monitor.name, Monitor.status)).all()) == statuses
@@ -123,16 +114,16 @@ def test_load_demo_leaves_a_used_database_alone(settings, db):
   db.add(Service(name="Mail", description="our own"))
   db.commit()
 
-  assert load_demo(settings) == ALREADY_PRESENT
+  assert load_demo(settings, environ={}) == ALREADY_PRESENT
   assert counts(db) == {"scope": 0, "service": 1, "monitor": 0, "monitor_status_change": 0}
 
 
 def test_demo_is_the_same_every_time(settings, db, tmp_path):
-  assert load_demo(settings) == LOADED
+  assert load_demo(settings, environ={}) == LOADED
   first = dict(db.execute(select(Monitor.name, Monitor.status)).all())
   other = f"sqlite:///{tmp_path / 'other.sqlite'}"
   upgrade(other)
-  assert load_demo({**settings, "prodmanager.database_uri": other}) == LOADED
+  assert load_demo({**settings, "prodmanager.database_uri": other}, environ={}) == LOADED
   engine = get_engine(other)
   try:
     with Session(engine) as session:

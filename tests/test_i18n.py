@@ -11,6 +11,9 @@ import prodmanager
 from prodmanager.i18n import Catalogues, flatten
 from prodmanager.plugins import installed_plugins
 
+# Translations do not depend on the database.
+pytestmark = pytest.mark.one_backend
+
 PAGES = ("/", "/scope", "/service", "/monitor", "/login", "/about")
 
 

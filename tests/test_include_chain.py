@@ -1,8 +1,12 @@
 """The core's include chain and tween chain: their order is a decision, asserted here."""
 
+import pytest
 from pyramid.interfaces import ITweens
 
 import prodmanager
+
+# The chains do not depend on the database.
+pytestmark = pytest.mark.one_backend
 
 
 def test_core_include_chain():

@@ -4,6 +4,9 @@ import re
 
 import pytest
 
+# The layout does not depend on the database.
+pytestmark = pytest.mark.one_backend
+
 PAGES = ["/", "/scope", "/service", "/monitor", "/login", "/about", "/no/such/page"]
 
 
@@ -56,19 +59,9 @@ def test_login_link_for_visitors_logout_form_for_operators(webapp, operator):
   assert 'name="csrf_token"' in text
 
 
-def test_custom_stylesheet_is_linked(app_settings):
-  from webtest import TestApp
-
-  import prodmanager
-
-  app = prodmanager.main(
-    {}, **{**app_settings, "prodmanager.custom_css_sheet": "https://cdn.example.com/theme.css"}
-  )
-  try:
-    text = TestApp(app).get("/about").text
-    assert '<link rel="stylesheet" href="https://cdn.example.com/theme.css">' in text
-  finally:
-    app.registry["db.engine"].dispose()
+def test_custom_stylesheet_is_linked(build_app):
+  text = build_app(custom_css_sheet="https://cdn.example.com/theme.css").get("/about").text
+  assert '<link rel="stylesheet" href="https://cdn.example.com/theme.css">' in text
 
 
 @pytest.mark.parametrize(

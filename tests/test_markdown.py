@@ -9,6 +9,9 @@ from markupsafe import Markup
 
 from prodmanager.markdown import CACHE_BYTES, cached_renderer, render_markdown, render_markdown_uncached
 
+# Rendering does not depend on the database.
+pytestmark = pytest.mark.one_backend
+
 
 def render(text: str) -> str:
   html = render_markdown(text)

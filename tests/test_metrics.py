@@ -11,9 +11,7 @@ def fresh_app(build_app, connection):
   """A client of an application of its own (its own metrics), on the test's database session."""
 
   def build(**overrides):
-    client = build_app(**overrides)
-    client.app.registry["db.session_factory"].configure(bind=connection)
-    return client
+    return build_app(**overrides)
 
   return build
 

@@ -66,6 +66,7 @@ def documented_statuses(document: dict, method: str, path: str) -> set[int]:
   return {int(code) for code in document["paths"][path][method]["responses"] if code.isdigit()}
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_yaml_and_json_are_the_same_document(webapp):
   as_yaml = webapp.get("/api/openapi.yaml")
   assert "yaml" in as_yaml.content_type
@@ -74,17 +75,20 @@ def test_yaml_and_json_are_the_same_document(webapp):
   assert yaml.safe_load(as_yaml.text) == as_json.json
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_document_is_valid_openapi_3_1(document):
   assert document["openapi"].startswith("3.1.")
   assert document["info"]["version"]  # its own version, independent of the application's
   validate(document)
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_operation_ids_are_unique(document):
   ids = [operation["operationId"] for _method, _path, operation in operations(document)]
   assert len(ids) == len(set(ids))
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_every_error_response_uses_the_error_schema(document):
   responses = document["components"]["responses"]
   for code in ("400", "401", "403", "404", "409", "413", "415", "429", "500", "503"):
@@ -110,12 +114,14 @@ def registered_views(registry) -> set[tuple[str, str]]:
   return found
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_every_documented_operation_has_a_route_and_a_view(document, registry):
   views = registered_views(registry)
   missing = [(method, path) for method, path, _ in operations(document) if (method, path) not in views]
   assert not missing, f"documented but not served: {missing}"
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_every_api_route_is_documented(document, registry):
   views = registered_views(registry)
   documented = {(method, path) for method, path, _ in operations(document)}
@@ -130,6 +136,7 @@ def test_every_api_route_is_documented(document, registry):
   assert not undocumented, f"served but not documented: {undocumented}"
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_every_operation_documents_its_errors(document):
   problems = []
   for method, path, operation in operations(document):
@@ -385,6 +392,7 @@ def test_unique_conflict_is_a_documented_409(webapp, document, token_headers):
   assert "name" in response.json["reasons"]
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_swagger_ui_is_served_from_this_server(webapp):
   page = webapp.get("/api")
   assert page.content_type == "text/html"
@@ -409,6 +417,7 @@ def test_swagger_ui_is_served_from_this_server(webapp):
   assert webapp.get(urlparse(spec_url).path).json["openapi"].startswith("3.1")
 
 
+@pytest.mark.one_backend  # the document, not the data
 def test_swagger_ui_has_no_inline_script(webapp):
   page = webapp.get("/api")
   for tag, body in re.findall(r"<script([^>]*)>(.*?)</script>", page.text, re.S):

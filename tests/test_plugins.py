@@ -10,6 +10,7 @@ import prodmanager
 from prodmanager.plugins import Plugin, installed_plugins, resolve
 from prodmanager.resources import root_factory
 from prodmanager.settings import ConfigurationError, read_settings
+from prodmanager.testing import make_app
 
 
 def fake(plugin_id: str, *requires: str) -> Plugin:
@@ -175,4 +176,4 @@ def test_distinct_resource_types_do_not_conflict(app_settings):
 
 def test_enabling_an_unknown_plugin_stops_startup(app_settings):
   with pytest.raises(ConfigurationError, match="nosuchplugin"):
-    prodmanager.main({}, **{**app_settings, "prodmanager.plugins": "scope nosuchplugin"})
+    make_app(["scope", "nosuchplugin"], app_settings)

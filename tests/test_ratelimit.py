@@ -58,9 +58,7 @@ def limited_app(build_app, connection):
   session is the test's (rolled back), so that tokens minted by ``make_token`` are known to it."""
 
   def build(**overrides):
-    client = build_app(**overrides)
-    client.app.registry["db.session_factory"].configure(bind=connection)
-    return client
+    return build_app(**overrides)
 
   return build
 

@@ -4,6 +4,9 @@ import pytest
 
 from prodmanager.testing import TEST_SECRET
 
+# Headers do not depend on the database.
+pytestmark = pytest.mark.one_backend
+
 PATHS = [
   ("get", "/", 200),
   ("get", "/scope", 200),

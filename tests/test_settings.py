@@ -13,13 +13,6 @@ from prodmanager.settings import ConfigurationError, read_settings
 from prodmanager.testing import TEST_SECRET
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch):
-  """The machine's PM_* variables must not change what these tests read."""
-  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
-    monkeypatch.delenv(key)
-
-
 def test_defaults_without_ini_or_environment(tmp_path, monkeypatch):
   monkeypatch.chdir(tmp_path)
   settings = read_settings({}, environ={})
@@ -259,11 +252,10 @@ def test_explicit_database_uri_wins_over_the_instance_folder(tmp_path):
   assert settings["prodmanager.database_uri"] == "postgresql://db/pm"
 
 
-def test_main_with_a_bad_setting_fails_before_serving(tmp_path, monkeypatch):
-  monkeypatch.setenv("PM_LANG", "de")
+def test_main_with_a_bad_setting_fails_before_serving(tmp_path):
   settings = {"prodmanager.instance_path": str(tmp_path), "prodmanager.secret_key": TEST_SECRET}
   with pytest.raises(ConfigurationError, match="PM_LANG='de'"):
-    prodmanager.main({}, **settings)
+    prodmanager.make_wsgi_app(settings, environ={"PM_LANG": "de"})
   # Nothing was created: the settings are checked before the database is touched.
   assert list(tmp_path.iterdir()) == []
 
@@ -271,6 +263,14 @@ def test_main_with_a_bad_setting_fails_before_serving(tmp_path, monkeypatch):
 def test_main_with_a_bad_ini_setting_fails(tmp_path):
   settings = {"prodmanager.instance_path": str(tmp_path), "prodmanager.timezone": "Mars/Base"}
   with pytest.raises(ConfigurationError, match="prodmanager.timezone='Mars/Base'"):
+    prodmanager.make_wsgi_app(settings, environ={})
+
+
+def test_main_reads_the_process_environment(tmp_path, monkeypatch):
+  # The paste entry point (production.ini) has no other source of PM_* variables than the process.
+  monkeypatch.setenv("PM_TIMEZONE", "Mars/Base")
+  settings = {"prodmanager.instance_path": str(tmp_path), "prodmanager.secret_key": TEST_SECRET}
+  with pytest.raises(ConfigurationError, match="PM_TIMEZONE='Mars/Base'"):
     prodmanager.main({}, **settings)
 
 

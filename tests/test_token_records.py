@@ -15,7 +15,14 @@ from sqlalchemy import func, select
 
 from prodmanager.db import get_engine
 from prodmanager.security import TokenService
-from prodmanager.testing import TEST_SECRET, _backends, _postgres_database, _postgres_unavailable
+from prodmanager.testing import (
+  TEST_SECRET,
+  _backends,
+  _postgres_database,
+  _postgres_unavailable,
+  make_app,
+  make_client,
+)
 from prodmanager.tokens import TokenRecord
 
 VALID = {"secret": TEST_SECRET, "name": "ci-runner", "description": "token for the CI"}
@@ -476,25 +483,19 @@ def prodmanager_cli(environ: dict, cwd: Path, *args: str) -> subprocess.Complete
 
 
 @pytest.fixture
-def app_on(tmp_path, monkeypatch):
+def app_on(tmp_path, enabled_plugins):
   """``app_on(uri)``: a webtest client of an application on another database than the shared one."""
-  from webtest import TestApp
-
-  import prodmanager
-
-  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
-    monkeypatch.delenv(key)
   apps = []
 
-  def build(uri: str) -> TestApp:
+  def build(uri: str):
     settings = {
-      "prodmanager.database_uri": uri,
-      "prodmanager.secret_key": TEST_SECRET,
-      "prodmanager.instance_path": str(tmp_path / "app-instance"),
+      "database_uri": uri,
+      "secret_key": TEST_SECRET,
+      "instance_path": str(tmp_path / "app-instance"),
     }
-    app = prodmanager.main({}, **settings)
+    app = make_app(enabled_plugins, settings)
     apps.append(app)
-    return TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
+    return make_client(app)
 
   yield build
   for app in apps:

@@ -212,11 +212,9 @@ def test_detail_page_in_french(webapp, world):
 # -- forms ------------------------------------------------------------------------------------------
 
 
-def test_operators_see_the_actions_visitors_do_not(webapp, world, operator):
+def test_operators_see_the_actions_visitors_do_not(webapp, world, operator, new_client):
   row = world.maintenance("Work")
-  from webtest import TestApp
-
-  anonymous = TestApp(webapp.app, extra_environ={"HTTP_HOST": "localhost"})
+  anonymous = new_client()
   assert anonymous.get(f"/maintenance/{row.id}").html.select(".actions") == []
   assert anonymous.get("/maintenance/create").status_int in (302, 303)
   actions = webapp.get(f"/maintenance/{row.id}").html.select_one(".actions")

@@ -3,7 +3,6 @@ internal events (pages and API), and the domain events of every change path (§8
 
 import pytest
 from maintenance_testing import form_of
-from webtest import TestApp
 
 from prodmanager_maintenance.models import MaintenanceEvent
 
@@ -57,8 +56,8 @@ def test_an_update_that_changes_nothing_writes_no_event(webapp, token_headers, w
     ("token without it", PUBLIC_ONLY),
   ],
 )
-def test_api_visibility_of_internal_events(webapp, make_token, operator, wsgi_app, story, reader, wanted):
-  client, headers = TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"}), {}
+def test_api_visibility_of_internal_events(webapp, make_token, operator, new_client, story, reader, wanted):
+  client, headers = new_client(), {}
   if reader == "operator":
     client = webapp  # logged in by the fixture: the session cookie
   elif reader == "token with maintenance_api":
@@ -71,8 +70,8 @@ def test_api_visibility_of_internal_events(webapp, make_token, operator, wsgi_ap
 
 
 @pytest.mark.parametrize("reader", ["anonymous", "operator", "token with maintenance_api"])
-def test_page_visibility_of_internal_events(webapp, make_token, operator, wsgi_app, story, reader):
-  client, headers = TestApp(wsgi_app, extra_environ={"HTTP_HOST": "localhost"}), {}
+def test_page_visibility_of_internal_events(webapp, make_token, operator, new_client, story, reader):
+  client, headers = new_client(), {}
   if reader == "operator":
     client = webapp
   elif reader == "token with maintenance_api":

@@ -2,8 +2,6 @@
 plugin order, migrations, API with its OpenAPI document, HTML pages, navigation, translations and
 the rule that a service with runbooks cannot be deleted."""
 
-import os
-
 import pytest
 from sqlalchemy import func, select
 
@@ -342,8 +340,6 @@ def test_demo_data_adds_one_runbook_per_demo_service(tmp_path, monkeypatch):
   from prodmanager.demo import ALREADY_PRESENT, load_demo
   from prodmanager.migrate import upgrade
 
-  for key in [key for key in os.environ if key.startswith("PM_") and not key.startswith("PM_TEST_")]:
-    monkeypatch.delenv(key)
   uri = f"sqlite:///{tmp_path / 'demo.sqlite'}"
   upgrade(uri)
   settings = {
@@ -351,7 +347,8 @@ def test_demo_data_adds_one_runbook_per_demo_service(tmp_path, monkeypatch):
     "prodmanager.instance_path": str(tmp_path),
     "prodmanager.plugins": "service example",
   }
-  summary = load_demo(settings)
+  # The machine's PM_* variables must not apply: an empty environment.
+  summary = load_demo(settings, environ={})
   engine = get_engine(uri)
   try:
     with engine.connect() as connection:

@@ -1,0 +1,122 @@
+"""prodmanager.testing, the pytest plugin the core and every plugin's tests run on."""
+
+import pytest
+from sqlalchemy import func, select
+
+from prodmanager import plugins as plugin_loader
+from prodmanager.plugins import Plugin
+from prodmanager.testing import _backends, make_app, make_client, pinned_plugins
+
+pytest_plugins = ["pytester"]
+
+
+class FakeConfig:
+  def __init__(self, pinned):
+    self.pinned = pinned
+
+  def getini(self, name):
+    assert name == "prodmanager_plugins"
+    return self.pinned
+
+
+@pytest.fixture
+def third_party_installed(monkeypatch):
+  """An installed third-party plugin, enabled by default."""
+  real = plugin_loader.installed_plugins
+  plugin = Plugin("runbook", object(), requires=["service"])
+  monkeypatch.setattr(plugin_loader, "installed_plugins", lambda: {**real(), "runbook": plugin})
+
+
+def test_the_core_suite_pins_its_plugins(pytestconfig, third_party_installed):
+  assert pinned_plugins(pytestconfig) == [
+    "announcement",
+    "incident",
+    "maintenance",
+    "monitor",
+    "scope",
+    "service",
+    "statuspage",
+  ]
+
+
+def test_without_a_pin_every_plugin_enabled_by_default(third_party_installed):
+  found = pinned_plugins(FakeConfig([]))
+  assert "runbook" in found
+  assert "example" not in found  # opt-in
+
+
+def test_the_test_application_has_the_pinned_plugins(registry, enabled_plugins):
+  assert sorted(plugin.id for plugin in registry["plugins"]) == enabled_plugins
+
+
+def test_the_machine_environment_never_reaches_make_app(app_settings, monkeypatch):
+  # A machine configured for another language and a bad time zone: make_app reads an empty environ.
+  monkeypatch.setenv("PM_LANG", "fr")
+  monkeypatch.setenv("PM_TIMEZONE", "Mars/Base")
+  app = make_app(["scope"], app_settings)
+  try:
+    assert app.registry.settings["prodmanager.lang"] == "en"
+    assert [plugin.id for plugin in app.registry["plugins"]] == ["scope"]
+  finally:
+    app.registry["db.engine"].dispose()
+
+
+def test_make_app_takes_an_environment_of_its_own(app_settings):
+  app = make_app(["scope"], app_settings, environ={"PM_LANG": "fr"})
+  try:
+    assert app.registry.settings["prodmanager.lang"] == "fr"
+  finally:
+    app.registry["db.engine"].dispose()
+
+
+def test_the_shared_session_factory_is_never_rebound(registry, webapp, token_headers, dbsession):
+  from prodmanager_scope.models import Scope
+
+  factory = registry["db.session_factory"]
+  assert factory.kw["bind"] is registry["db.engine"]
+  webapp.post_json("/api/scope", {"name": "Seen by the test"}, headers=token_headers)
+  # The request worked on the test's connection: its row is visible here, and rolled back afterwards.
+  assert dbsession.scalar(select(Scope.name)) == "Seen by the test"
+  assert factory.kw["bind"] is registry["db.engine"]
+
+
+def test_a_client_without_the_connection_works_on_the_database(registry, app_settings, wsgi_app, dbsession):
+  from prodmanager_scope.models import Scope
+
+  dbsession.add(Scope(name="Not committed", description=""))
+  dbsession.flush()
+  # A client of its own connection does not see the test's uncommitted rows.
+  engine_client = make_client(wsgi_app)
+  with registry["db.engine"].connect() as other:
+    assert other.scalar(select(func.count()).select_from(Scope)) == 0
+  assert engine_client.get("/health/ready").status_int == 200
+
+
+def test_one_backend_tests_are_collected_once(pytester):
+  pytester.makeconftest(
+    """
+import pytest
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_uri(request):
+  return request.param
+"""
+  )
+  pytester.makepyfile(
+    """
+import pytest
+
+def test_data(database_uri):
+  pass
+
+@pytest.mark.one_backend
+def test_document(database_uri):
+  pass
+"""
+  )
+  first = _backends()[0]  # the one they run on (sqlite unless PM_TEST_BACKENDS says otherwise)
+  other = "postgresql" if first == "sqlite" else "sqlite"
+  result = pytester.runpytest_inprocess("--collect-only", "-q", "-p", "no:xdist")
+  collected = {line.partition("::")[2] for line in result.stdout.lines if "::" in line}
+  assert collected == {"test_data[sqlite]", "test_data[postgresql]", f"test_document[{first}]"}
+  assert f"test_document[{other}]" not in collected
