@@ -19,7 +19,6 @@ def site_app(build_app, connection):
 
   def make(**overrides):
     client = build_app(**overrides)
-    client.app.registry["db.session_factory"].configure(bind=connection)
     client.extra_environ["HTTP_HOST"] = FORGED_HOST
     return client
 

@@ -5,7 +5,6 @@ from prodmanager_statuspage.payload import page_id
 
 def site_client(build_app, connection, **overrides):
   client = build_app(**overrides)
-  client.app.registry["db.session_factory"].configure(bind=connection)
   client.extra_environ["HTTP_HOST"] = "attacker.example"
   return client
 
