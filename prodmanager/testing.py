@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 POSTGRES_ADMIN_URI = os.environ.get("PM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 TEST_SECRET = "test-secret-0123456789"
@@ -349,6 +349,158 @@ def count_queries(registry):
       event.remove(engine, "before_cursor_execute", record)
 
   return counter
+
+
+# -- factories --------------------------------------------------------------------------------------
+#
+# The core knows no resource type, so it has no factory of its own: each plugin may ship a module
+# named ``testing`` in its package (``prodmanager_scope.testing``) whose functions marked
+# ``@factory`` add its rows, and whose ``WORLD`` names the rows every test of ``world`` starts with.
+# ``make`` and ``world`` collect them from the plugins the test application enables.
+
+
+def factory(function):
+  """Mark a function of a plugin's ``testing`` module as ``make.<its name>(...)``.
+
+  It is called with the :class:`Make` object first (its session is ``make.db``; other factories are
+  ``make.<name>``), then the test's arguments, and returns what it added (flushed, so with its id).
+  """
+  function.prodmanager_factory = True
+  return function
+
+
+def plugin_factories(registry) -> dict:
+  """The factories of the enabled plugins' ``testing`` modules by name, and their ``WORLD`` entries."""
+  import importlib
+  import importlib.util
+
+  factories: dict = {}
+  owners: dict[str, str] = {}
+  world: list[tuple[str, str, dict]] = []
+  for plugin in registry["plugins"]:
+    name = f"{plugin.module.__name__}.testing"
+    if importlib.util.find_spec(name) is None:
+      continue
+    module = importlib.import_module(name)
+    for attribute, value in vars(module).items():
+      if callable(value) and getattr(value, "prodmanager_factory", False):
+        if attribute in factories and owners[attribute] != name:
+          raise RuntimeError(
+            f"two plugins' testing modules define the factory {attribute!r}: {owners[attribute]}, {name}"
+          )
+        factories[attribute], owners[attribute] = value, name
+    world.extend((key, kind, dict(values)) for key, (kind, values) in getattr(module, "WORLD", {}).items())
+  return {"factories": factories, "world": world}
+
+
+class Make:
+  """``make.scope(name="Paris DC")``: rows added by the plugins' factories on the test's session,
+  plus generic helpers to add any row and read tables back."""
+
+  def __init__(self, db, factories: dict):
+    self.db = db
+    self._factories = factories
+    self._made: dict[str, list] = {}
+
+  def __getattr__(self, name: str):
+    if name.startswith("_"):
+      raise AttributeError(name)
+    try:
+      function = self._factories[name]
+    except KeyError:
+      raise AttributeError(
+        f"no factory {name!r}; the enabled plugins offer: {', '.join(sorted(self._factories)) or 'none'}"
+      ) from None
+
+    def call(*args, **kwargs):
+      made = function(self, *args, **kwargs)
+      self._made.setdefault(name, []).append(made)
+      return made
+
+    return call
+
+  def default(self, name: str, **values):
+    """The first row the ``name`` factory made in this test, or a new one: what a row that needs
+    one (a monitor's scope) gets when the test does not say."""
+    made = self._made.get(name)
+    return made[0] if made else getattr(self, name)(**values)
+
+  def add(self, row_or_model, **values):
+    """Add a row (or ``model(**values)``) and flush it, bypassing the services (no events)."""
+    row = row_or_model(**values) if isinstance(row_or_model, type) else row_or_model
+    self.db.add(row)
+    self.db.flush()
+    return row
+
+  def table(self, model) -> list:
+    """Every row of a model's table by id, read from the database (not the session's identity map)."""
+    table = model.__table__
+    return self.db.execute(select(table).order_by(table.c.id)).all()
+
+  def count(self, model) -> int:
+    return self.db.scalar(select(func.count()).select_from(model))
+
+  def row(self, model, ident: int):
+    """One row of a model's table, read from the database."""
+    table = model.__table__
+    return self.db.execute(select(table).where(table.c.id == ident)).one()
+
+
+class World(Make):
+  """:class:`Make` with the rows the enabled plugins' ``WORLD`` declare, made before the test in
+  load order (``world.paris``, ``world.compute`` for the first-party plugins)."""
+
+  def __init__(self, db, factories: dict, entries):
+    super().__init__(db, factories)
+    self._named = {}
+    for key, kind, values in entries:
+      self._named[key] = getattr(self, kind)(**values)
+
+  def __getattr__(self, name: str):
+    named = self.__dict__.get("_named", {})
+    return named[name] if name in named else super().__getattr__(name)
+
+
+@pytest.fixture(scope="session")
+def factories(registry) -> dict:
+  return plugin_factories(registry)
+
+
+@pytest.fixture
+def make(dbsession, factories) -> Make:
+  """Add rows through the enabled plugins' factories: ``make.scope()``, ``make.monitor(status="down")``."""
+  return Make(dbsession, factories["factories"])
+
+
+@pytest.fixture
+def world(dbsession, factories) -> World:
+  """``make`` with the named rows of the plugins' ``WORLD`` already there (``world.paris``, ...)."""
+  return World(dbsession, factories["factories"], factories["world"])
+
+
+@pytest.fixture
+def domain_events(registry):
+  """The domain events delivered (after commit) during the test, in order (DomainEvent objects)."""
+  delivered = []
+  entry = (delivered.append, None)
+  entries = registry["domain_events.subscribers"].entries
+  entries.append(entry)
+  yield delivered
+  entries.remove(entry)
+
+
+def page_form(page, action_end: str = ""):
+  """The form of a webtest page whose action ends with ``action_end`` (the layout also carries the
+  logout form, which is never the one)."""
+  return next(
+    form for form in page.forms.values() if form.action != "/logout" and form.action.endswith(action_end)
+  )
+
+
+@pytest.fixture
+def form_of():
+  """``form_of(page, "/comment")``: :func:`page_form` as a fixture."""
+  return page_form
 
 
 # -- live servers ----------------------------------------------------------------------------------

@@ -1,33 +1,12 @@
-"""Fixtures of the announcement tests: two scopes, two services, the expected JSON shape, and a
-recorder of the domain events delivered to subscribers."""
+"""Fixtures of the announcement tests: ``world``, ``make`` and ``domain_events`` come from
+prodmanager.testing (with the factories of prodmanager_announcement.testing); here, the expected
+JSON shape."""
 
 import pytest
-from announcement_support import World, expected_announcement
 
-from prodmanager_scope.models import Scope
-from prodmanager_service.models import Service
-
-
-@pytest.fixture
-def world(dbsession) -> World:
-  scopes = [Scope(name=name, description="") for name in ("Paris DC", "Lyon DC")]
-  services = [Service(name=name, description="") for name in ("Compute", "Network")]
-  dbsession.add_all(scopes + services)
-  dbsession.flush()
-  return World(dbsession, *scopes, *services)
+from prodmanager_announcement.testing import expected_announcement
 
 
 @pytest.fixture
 def expected():
   return expected_announcement
-
-
-@pytest.fixture
-def domain_events(registry) -> list:
-  """The domain events delivered to subscribers during the test, in order."""
-  received = []
-  entry = (received.append, None)
-  subscribers = registry["domain_events.subscribers"].entries
-  subscribers.append(entry)
-  yield received
-  subscribers.remove(entry)

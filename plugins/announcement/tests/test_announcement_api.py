@@ -5,7 +5,10 @@ errors (§5.4), the weather endpoint and the scope/service dependents."""
 import datetime as dt
 
 import pytest
-from announcement_support import API, END, START, api_date, created_at, now
+
+from prodmanager.db import utcnow as now
+from prodmanager_announcement.models import Announcement
+from prodmanager_announcement.testing import API, END, START, api_date, created_at
 
 MAX_TEXT = 64 * 1024
 
@@ -48,7 +51,7 @@ def test_create_answers_200_with_the_object(webapp, token_headers, world, full, 
     level="high",
   )
   assert before <= creation <= after  # set by the server, in the API's format
-  (row,) = world.table()
+  (row,) = world.table(Announcement)
   assert (row.name, row.level.value, row.start_date, row.end_date) == (
     "Deprecation of the v1 API",
     "high",
@@ -65,7 +68,7 @@ def test_missing_description_is_stored_and_answered_as_empty_text(
   del full["description"]
   response = send(webapp, encoding, "/api/announcement/create", full, headers=token_headers)
   assert response.json["description"] == ""
-  assert [row.description for row in world.table()] == [""]
+  assert [row.description for row in world.table(Announcement)] == [""]
   assert webapp.get(f"/api/announcement/{response.json['id']}").json["description"] == ""
 
 
@@ -74,14 +77,14 @@ def test_null_description_is_stored_as_empty_text(webapp, token_headers, world, 
     "/api/announcement/create", {**full, "description": None}, headers=token_headers
   )
   assert response.json["description"] == ""
-  assert [row.description for row in world.table()] == [""]
+  assert [row.description for row in world.table(Announcement)] == [""]
 
 
 def test_rest_create_answers_201_with_location(webapp, token_headers, world, full):
   response = webapp.post_json("/api/announcement", full, headers=token_headers, status=201)
   assert response.headers["Location"] == f"{API}/announcement/{response.json['id']}"
   assert response.headers["Location"] == response.json["links"]["self"]
-  assert world.count() == 1
+  assert world.count(Announcement) == 1
 
 
 @pytest.mark.parametrize(
@@ -99,7 +102,7 @@ def test_dates_are_accepted_in_every_format_and_answered_in_utc(
     "/api/announcement/create", {**full, "start_date": start, "end_date": end}, headers=token_headers
   )
   assert (response.json["start_date"], response.json["end_date"]) == ("2030-05-01T10:00", "2030-05-31T18:00")
-  assert [(row.start_date, row.end_date) for row in world.table()] == [(START, END)]
+  assert [(row.start_date, row.end_date) for row in world.table(Announcement)] == [(START, END)]
 
 
 def test_a_window_of_zero_length_is_accepted(webapp, token_headers, world, full):
@@ -132,7 +135,7 @@ def test_update_keeps_omitted_fields(webapp, token_headers, world, full, expecte
   response = send_(f"/api/announcement/{path.format(id=created['id'])}", changes, headers=token_headers)
   assert response.status_int == 200
   assert response.json == {**created, "level": "low", "end_date": "2030-06-30T08:00"}
-  (row,) = world.table()
+  (row,) = world.table(Announcement)
   assert (row.name, row.description, row.level.value, row.start_date) == (
     full["name"],
     full["description"],
@@ -153,7 +156,9 @@ def test_update_moves_an_announcement_and_refreshes_its_links(webapp, token_head
     "scope": f"{API}/scope/{world.lyon.id}",
     "service": f"{API}/service/{world.network.id}",
   }
-  assert [(item.scope_id, item.service_id) for item in world.table()] == [(world.lyon.id, world.network.id)]
+  assert [(item.scope_id, item.service_id) for item in world.table(Announcement)] == [
+    (world.lyon.id, world.network.id)
+  ]
 
 
 def test_update_can_clear_the_description(webapp, token_headers, world, full):
@@ -163,14 +168,14 @@ def test_update_can_clear_the_description(webapp, token_headers, world, full):
   response = webapp.post_json(
     f"/api/announcement/{ident}/update", {"description": None}, headers=token_headers
   )
-  assert [row.description for row in world.table()] == [""]
+  assert [row.description for row in world.table(Announcement)] == [""]
 
 
 def test_compat_delete_answers_200(webapp, token_headers, world):
   row = world.announcement("Short lived")
   response = webapp.post(f"/api/announcement/{row.id}/delete", headers=token_headers)
   assert response.json == {"message": f"Announcement {row.id} deleted"}
-  assert world.count() == 0
+  assert world.count(Announcement) == 0
   webapp.get(f"/api/announcement/{row.id}", status=404)
 
 
@@ -178,7 +183,7 @@ def test_rest_delete_answers_204(webapp, token_headers, world):
   row = world.announcement("Short lived")
   response = webapp.delete(f"/api/announcement/{row.id}", headers=token_headers, status=204)
   assert response.body == b""
-  assert world.count() == 0
+  assert world.count(Announcement) == 0
 
 
 def test_scopes_and_services_with_announcements_cannot_be_deleted(webapp, token_headers, world):
@@ -189,7 +194,7 @@ def test_scopes_and_services_with_announcements_cannot_be_deleted(webapp, token_
       "announcements": [f"this {kind} still has 1 announcements; delete or move them first"]
     }
     webapp.get(f"/api/{kind}/{ident}", status=200)
-  assert world.count() == 1
+  assert world.count(Announcement) == 1
 
 
 # -- end ≥ start ------------------------------------------------------------------------------------
@@ -203,7 +208,7 @@ def test_create_ending_before_it_starts_is_400_naming_end_date(webapp, token_hea
     "message": "Announcement creation failed",
     "reasons": {"end_date": ["must not be before start_date"]},
   }
-  assert world.count() == 0
+  assert world.count(Announcement) == 0
 
 
 @pytest.mark.parametrize(
@@ -219,7 +224,7 @@ def test_update_ending_before_it_starts_is_400_naming_end_date(
   webapp, token_headers, world, changes, path, method
 ):
   row = world.announcement("Window")
-  before = world.table()
+  before = world.table(Announcement)
   response = getattr(webapp, f"{method}_json")(
     f"/api/announcement/{path.format(id=row.id)}", changes, headers=token_headers, status=400
   )
@@ -227,7 +232,7 @@ def test_update_ending_before_it_starts_is_400_naming_end_date(
     "message": "Announcement update failed",
     "reasons": {"end_date": ["must not be before start_date"]},
   }
-  assert world.table() == before
+  assert world.table(Announcement) == before
 
 
 def test_update_moving_both_dates_together_is_accepted(webapp, token_headers, world):
@@ -275,7 +280,7 @@ def test_create_with_bad_input_is_400_and_writes_nothing(
   assert response.json["message"] in ("Invalid request", "Announcement creation failed")
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert world.count() == 0 and domain_events == []
+  assert world.count(Announcement) == 0 and domain_events == []
 
 
 @pytest.mark.parametrize(
@@ -295,14 +300,14 @@ def test_update_with_bad_input_is_400_and_changes_nothing(
   webapp, token_headers, world, domain_events, encoding, changes, field, reason
 ):
   row = world.announcement("Steady", description="kept")
-  before = world.table()
+  before = world.table(Announcement)
   response = send(
     webapp, encoding, f"/api/announcement/{row.id}/update", changes, headers=token_headers, status=400
   )
   assert response.json["message"] in ("Invalid request", "Announcement update failed")
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert world.table() == before and domain_events == []
+  assert world.table(Announcement) == before and domain_events == []
 
 
 def test_create_without_required_fields_is_400(webapp, token_headers, world):
@@ -313,7 +318,7 @@ def test_create_without_required_fields_is_400(webapp, token_headers, world):
   response = webapp.post("/api/announcement/create", {"name": "Form only"}, headers=token_headers, status=400)
   assert set(response.json["reasons"]) == {"level", "scope", "service", "start_date", "end_date"}
   assert all(reasons == ["this field is required"] for reasons in response.json["reasons"].values())
-  assert world.count() == 0
+  assert world.count(Announcement) == 0
 
 
 def test_unknown_fields_and_server_fields_are_ignored(webapp, token_headers, world, full):
@@ -326,7 +331,7 @@ def test_unknown_fields_and_server_fields_are_ignored(webapp, token_headers, wor
 
 def test_writes_need_a_token_with_the_announcement_permission(webapp, make_token, world, full):
   row = world.announcement("Protected")
-  before = world.table()
+  before = world.table(Announcement)
   writes = [
     ("POST", "/api/announcement/create"),
     ("POST", "/api/announcement"),
@@ -344,13 +349,13 @@ def test_writes_need_a_token_with_the_announcement_permission(webapp, make_token
   for headers, status in cases:
     for method, path in writes:
       webapp.request(path, method=method, json=full, headers=headers, status=status)
-  assert world.table() == before
+  assert world.table(Announcement) == before
   # Reading needs nothing.
   assert webapp.get(f"/api/announcement/{row.id}").json["name"] == "Protected"
   # The announcement permission alone is enough.
   token = make_token(["announcement_api"])
   webapp.post_json(f"/api/announcement/{row.id}/update", {"level": "high"}, headers=token)
-  assert [item.level.value for item in world.table()] == ["high"]
+  assert [item.level.value for item in world.table(Announcement)] == ["high"]
 
 
 # -- lists: order, sort, filters --------------------------------------------------------------------

@@ -4,10 +4,11 @@
 from types import SimpleNamespace
 
 import pytest
-from announcement_support import END, START, api_date
 
 from prodmanager.domain_events import DomainEvent
+from prodmanager_announcement.models import Announcement
 from prodmanager_announcement.services import AnnouncementService
+from prodmanager_announcement.testing import END, START, api_date
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_a_failed_create_emits_nothing(webapp, token_headers, world, body, domai
   )
   webapp.post_json("/api/announcement/create", {**body, "scope": 9999}, headers=token_headers, status=400)
   webapp.post_json("/api/announcement/create", body, status=401)
-  assert domain_events == [] and world.count() == 0
+  assert domain_events == [] and world.count(Announcement) == 0
 
 
 def test_delete_emits_nothing(webapp, token_headers, world, domain_events):
@@ -84,7 +85,7 @@ def test_a_rolled_back_create_emits_nothing(registry, dbsession, world, body, do
   service.create(body)
   service.create({**body, "name": "Second notice"})
   dbsession.rollback()
-  assert domain_events == [] and world.count() == 0
+  assert domain_events == [] and world.count(Announcement) == 0
   # The next transaction starts clean: only its own event is delivered.
   row = service.create({**body, "name": "Third notice"})
   dbsession.commit()

@@ -6,7 +6,9 @@ import datetime as dt
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from announcement_support import api_date, now
+
+from prodmanager.db import utcnow as now
+from prodmanager_announcement.testing import api_date
 
 PARIS_TIME = dt.timezone(dt.timedelta(hours=2))
 MARGIN = dt.timedelta(minutes=2)

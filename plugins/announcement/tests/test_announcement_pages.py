@@ -5,7 +5,9 @@ translations (docs/user-guide.md)."""
 import datetime as dt
 
 import pytest
-from announcement_support import END, START
+
+from prodmanager_announcement.models import Announcement
+from prodmanager_announcement.testing import END, START
 
 
 def form_of(page):
@@ -215,7 +217,7 @@ def test_create_through_the_form(webapp, operator, world, domain_events):
   form["start_date"] = "2030-05-01T10:00"
   form["end_date"] = "2030-05-31T18:00"
   response = form.submit(status=303)
-  (row,) = world.table()
+  (row,) = world.table(Announcement)
   assert (
     row.name,
     row.description,
@@ -256,7 +258,7 @@ def test_create_form_shows_every_field_error_and_writes_nothing(webapp, operator
   assert field_errors(page, "start_date").startswith("expected a date such as")
   assert field_errors(page, "end_date") == field_errors(page, "description") == ""
   assert form_of(page)["name"].value == "abc"
-  assert world.count() == 0 and domain_events == []
+  assert world.count(Announcement) == 0 and domain_events == []
 
 
 def test_create_form_ending_before_it_starts_names_end_date(webapp, operator, world):
@@ -273,7 +275,7 @@ def test_create_form_ending_before_it_starts_names_end_date(webapp, operator, wo
   assert field_errors(page, "end_date") == "must not be before start_date"
   assert field_errors(page, "start_date") == ""
   assert form_of(page)["end_date"].value == "2030-05-01T10:00"  # nothing typed is lost
-  assert world.count() == 0
+  assert world.count(Announcement) == 0
 
 
 def test_update_form_is_prefilled_and_saves(webapp, operator, world, domain_events):
@@ -293,7 +295,7 @@ def test_update_form_is_prefilled_and_saves(webapp, operator, world, domain_even
   form["end_date"] = "2030-06-30T18:00"
   response = form.submit(status=303)
   assert response.location == f"http://localhost/announcement/{row.id}"
-  assert [(item.level.value, item.end_date, item.description) for item in world.table()] == [
+  assert [(item.level.value, item.end_date, item.description) for item in world.table(Announcement)] == [
     ("high", dt.datetime(2030, 6, 30, 18, 0, tzinfo=dt.UTC), "Some *text*"),
   ]
   assert [(event.name, event.data) for event in domain_events] == [
@@ -309,31 +311,31 @@ def test_update_form_is_prefilled_and_saves(webapp, operator, world, domain_even
 
 def test_update_form_moving_the_start_after_the_end_changes_nothing(webapp, operator, world):
   row = world.announcement("Window")
-  before = world.table()
+  before = world.table(Announcement)
   page = webapp.post(
     f"/announcement/{row.id}/update", {"csrf_token": operator(), "start_date": "2030-06-01T00:00"}, status=400
   )
   assert field_errors(page, "end_date") == "must not be before start_date"
-  assert world.table() == before
+  assert world.table(Announcement) == before
 
 
 def test_delete_asks_for_confirmation_then_deletes(webapp, operator, world):
   row = world.announcement("Doomed")
   page = webapp.get(f"/announcement/{row.id}/delete")
   form = next(form for form in page.forms.values() if form.action.endswith(f"/announcement/{row.id}/delete"))
-  assert world.count() == 1
+  assert world.count(Announcement) == 1
   response = form.submit(status=303)
   assert response.location == "http://localhost/announcement"
-  assert world.count() == 0
+  assert world.count(Announcement) == 0
 
 
 def test_anonymous_cannot_write(webapp, world):
   row = world.announcement("Guarded")
-  before = world.table()
+  before = world.table(Announcement)
   for path in ("/announcement/create", f"/announcement/{row.id}/update", f"/announcement/{row.id}/delete"):
     assert webapp.get(path, status=303).location.startswith("http://localhost/login?next=")
     webapp.post(path, {"name": "Hacked", "level": "high"}, status=403)
-  assert world.table() == before
+  assert world.table(Announcement) == before
 
 
 def test_operators_see_the_create_and_edit_buttons(webapp, operator, world):

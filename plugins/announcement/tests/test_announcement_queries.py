@@ -4,9 +4,9 @@ run the same number of SQL queries for 1 row and for 30 (each with its scope and
 import datetime as dt
 
 import pytest
-from announcement_support import now
 from sqlalchemy import func, select
 
+from prodmanager.db import utcnow as now
 from prodmanager_announcement.models import Announcement, AnnouncementLevel
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service

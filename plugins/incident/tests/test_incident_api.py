@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from prodmanager_incident.models import IncidentEvent
+from prodmanager_incident.models import Incident, IncidentEvent
 
 API = "http://localhost/api"
 
@@ -98,7 +98,7 @@ def test_create_with_json_answers_200_with_the_0_22_shape(webapp, token_headers,
   event = body["events"][0]
   assert (event["type"], event["internal"]) == ("create", True)
   assert len(event["creation_date"]) == len("2024-05-01T10:30:00")
-  row = world.row(ident)
+  row = world.row(Incident, ident)
   assert (row.name, row.status.value, row.severity.value, row.external_reference) == (
     full["name"],
     "active",
@@ -123,7 +123,7 @@ def test_create_from_a_form_with_defaults(webapp, token_headers, world):
   assert without(created, "creation_date", "start_impact_date", "events") == without(
     expected(created["id"], body), "start_impact_date"
   )
-  row = world.row(created["id"])
+  row = world.row(Incident, created["id"])
   assert (row.description, row.status.value, row.investigation_date, row.resolve_date) == (
     "",
     "active",
@@ -137,7 +137,7 @@ def test_rest_create_answers_201_with_location(webapp, token_headers, world, ful
   assert (
     response.headers["Location"] == f"{API}/incident/{response.json['id']}" == response.json["links"]["self"]
   )
-  assert world.count() == 1 and world.count(IncidentEvent) == 1
+  assert world.count(Incident) == 1 and world.count(IncidentEvent) == 1
 
 
 def test_get_one(webapp, world):
@@ -190,7 +190,7 @@ def test_update_keeps_omitted_fields(webapp, token_headers, world, full, path, m
   assert response.status_int == 200
   assert without(response.json, "creation_date", "events") == expected(ident, {**full, "severity": "low"})
   # One internal update event, with the structured diff.
-  assert world.events(ident)[1:] == [("update", '{"severity": ["critical", "low"]}', True)]
+  assert world.incident_events(ident)[1:] == [("update", '{"severity": ["critical", "low"]}', True)]
 
 
 def test_update_without_change_writes_no_event(webapp, token_headers, world, full):
@@ -198,7 +198,7 @@ def test_update_without_change_writes_no_event(webapp, token_headers, world, ful
   webapp.post_json(
     f"/api/incident/{ident}/update", {"severity": "critical", "name": full["name"]}, headers=token_headers
   )
-  assert [event[0] for event in world.events(ident)] == ["create"]
+  assert [event[0] for event in world.incident_events(ident)] == ["create"]
 
 
 def test_update_moves_an_incident(webapp, token_headers, world, full):
@@ -208,7 +208,7 @@ def test_update_moves_an_incident(webapp, token_headers, world, full):
   ).json
   assert (body["scope"], body["service"]) == (world.lyon.id, world.network.id)
   assert body["links"]["scope"] == f"{API}/scope/{world.lyon.id}"
-  row = world.row(ident)
+  row = world.row(Incident, ident)
   assert (row.scope_id, row.service_id) == (world.lyon.id, world.network.id)
 
 
@@ -217,7 +217,7 @@ def test_update_can_clear_optional_fields(webapp, token_headers, world, full):
   cleared = {"description": "", "external_reference": "", "external_link": ""}
   body = webapp.post(f"/api/incident/{ident}/update", cleared, headers=token_headers).json
   assert (body["description"], body["external_reference"], body["external_link"]) == ("", None, None)
-  row = world.row(ident)
+  row = world.row(Incident, ident)
   assert (row.description, row.external_reference, row.external_link) == ("", None, None)
 
 
@@ -226,7 +226,7 @@ def test_compat_delete_answers_200_and_removes_the_events(webapp, token_headers,
   webapp.post(f"/api/incident/{ident}/comment", {"comment": "Looking"}, headers=token_headers)
   response = webapp.post(f"/api/incident/{ident}/delete", headers=token_headers)
   assert response.json == {"message": f"Incident {ident} deleted"}
-  assert world.count() == 0 and world.count(IncidentEvent) == 0
+  assert world.count(Incident) == 0 and world.count(IncidentEvent) == 0
   webapp.get(f"/api/incident/{ident}", status=404)
 
 
@@ -234,7 +234,7 @@ def test_rest_delete_answers_204(webapp, token_headers, world):
   incident = world.incident("Short lived", events=[("comment", "gone soon", False)])
   response = webapp.delete(f"/api/incident/{incident.id}", headers=token_headers, status=204)
   assert response.body == b""
-  assert world.count() == 0 and world.count(IncidentEvent) == 0
+  assert world.count(Incident) == 0 and world.count(IncidentEvent) == 0
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -290,7 +290,7 @@ def test_create_with_bad_input_is_400(webapp, token_headers, world, full, encodi
   assert response.json["message"] in ("Invalid request", "Incident creation failed")
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert world.count() == 0 and world.count(IncidentEvent) == 0
+  assert world.count(Incident) == 0 and world.count(IncidentEvent) == 0
 
 
 @pytest.mark.parametrize(
@@ -306,14 +306,14 @@ def test_create_with_bad_input_is_400(webapp, token_headers, world, full, encodi
 )
 def test_update_with_bad_input_is_400(webapp, token_headers, world, full, encoding, changes, field, reason):
   ident = webapp.post_json("/api/incident/create", full, headers=token_headers).json["id"]
-  before, events = world.table(), world.events()
+  before, events = world.table(Incident), world.incident_events()
   response = send(
     webapp, encoding, f"/api/incident/{ident}/update", changes, headers=token_headers, status=400
   )
   assert response.json["message"] in ("Invalid request", "Incident update failed")
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert world.table() == before and world.events() == events
+  assert world.table(Incident) == before and world.incident_events() == events
 
 
 def test_create_without_required_fields_is_400(webapp, token_headers, world):
@@ -323,12 +323,12 @@ def test_create_without_required_fields_is_400(webapp, token_headers, world):
   assert set(response.json["reasons"]) == {"name", "severity", "scope", "service"}
   response = webapp.post("/api/incident/create", {"name": "Form only"}, headers=token_headers, status=400)
   assert set(response.json["reasons"]) == {"severity", "scope", "service"}
-  assert world.count() == 0 and world.count(IncidentEvent) == 0
+  assert world.count(Incident) == 0 and world.count(IncidentEvent) == 0
 
 
 def test_writes_need_a_token_with_the_incident_permission(webapp, make_token, world, full):
   incident = world.incident("Protected")
-  before = world.table()
+  before = world.table(Incident)
   writes = [
     ("POST", "/api/incident/create", full),
     ("POST", "/api/incident", full),
@@ -345,10 +345,10 @@ def test_writes_need_a_token_with_the_incident_permission(webapp, make_token, wo
       call = getattr(webapp, method.lower() if body is None else f"{method.lower()}_json")
       response = call(path, headers=headers, status=status, **({} if body is None else {"params": body}))
       assert set(response.json) == {"message", "reasons"}, (method, path)
-  assert world.table() == before and world.events() == []
+  assert world.table(Incident) == before and world.incident_events() == []
   allowed = make_token(["incident_api"])
   webapp.patch_json(f"/api/incident/{incident.id}", {"severity": "low"}, headers=allowed)
-  assert world.row(incident.id).severity.value == "low"
+  assert world.row(Incident, incident.id).severity.value == "low"
 
 
 # -- weather ----------------------------------------------------------------------------------------
@@ -410,4 +410,4 @@ def test_a_scope_or_service_with_incidents_cannot_be_deleted(webapp, token_heade
   }
   webapp.post(f"/api/{kind}/{target.id}/delete", headers=token_headers, status=403)
   assert webapp.get(f"/api/{kind}/{target.id}").json["incidents_count"] == 1
-  assert world.count() == 1
+  assert world.count(Incident) == 1

@@ -280,7 +280,7 @@ def test_list_page_bad_filter_shows_the_error(webapp, sample):
 def fill(world, total: int) -> None:
   """Grow to ``total`` incidents, each with a few events and its own scope and service: with one
   parent for every row, a per-row lazy load of the parents runs once and goes unseen."""
-  start = world.count()
+  start = world.count(Incident)
   for number in range(start, total):
     scope, service = Scope(name=f"Scope {number:02d}"), Service(name=f"Service {number:02d}")
     world.db.add_all([scope, service])

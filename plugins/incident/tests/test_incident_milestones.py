@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from prodmanager_incident.models import Incident
+
 START = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 INV = dt.datetime(2024, 5, 1, 12, 30, tzinfo=dt.UTC)
 STAB = dt.datetime(2024, 5, 1, 13, 0, tzinfo=dt.UTC)
@@ -74,7 +76,7 @@ def test_milestones_follow_the_status(webapp, token_headers, world, stored, body
   else:
     response = webapp.post(f"/api/incident/{incident.id}/update", body, headers=token_headers)
   after = dt.datetime.now(dt.UTC)
-  row = world.row(incident.id)
+  row = world.row(Incident, incident.id)
   assert row.status.value == result[0] == response.json["status"]
   assert row.start_impact_date == START  # never cleared nor moved by a status change
   for name, want in zip(DATES, result[1:], strict=True):
@@ -89,7 +91,7 @@ def test_milestones_follow_the_status(webapp, token_headers, world, stored, body
 def test_a_status_change_records_the_milestones_in_the_diff(webapp, token_headers, world):
   incident = world.incident("Diff", "investigating", investigation_date=INV)
   webapp.post_json(f"/api/incident/{incident.id}/update", {"status": "active"}, headers=token_headers)
-  assert world.events(incident.id) == [
+  assert world.incident_events(incident.id) == [
     (
       "update",
       '{"investigation_date": ["2024-05-01T12:30", null], "status": ["investigating", "active"]}',
@@ -104,22 +106,22 @@ def test_dates_sent_back_to_the_minute_are_not_changes(webapp, token_headers, wo
   incident = world.incident("Seconds", "investigating", **seconds)
   body = {"status": "investigating", "start_impact_date": text(START), "investigation_date": text(INV)}
   webapp.post(f"/api/incident/{incident.id}/update", body, headers=token_headers)
-  row = world.row(incident.id)
+  row = world.row(Incident, incident.id)
   assert (row.start_impact_date, row.investigation_date) == (
     seconds["start_impact_date"],
     seconds["investigation_date"],
   )
-  assert world.events(incident.id) == []  # nothing changed, no update event
+  assert world.incident_events(incident.id) == []  # nothing changed, no update event
 
 
 def test_the_start_of_impact_cannot_be_emptied(webapp, token_headers, world):
   incident = world.incident("Start", start_impact_date=START)
   webapp.post(f"/api/incident/{incident.id}/update", {"start_impact_date": ""}, headers=token_headers)
-  assert world.row(incident.id).start_impact_date == START
+  assert world.row(Incident, incident.id).start_impact_date == START
   webapp.post_json(
     f"/api/incident/{incident.id}/update", {"start_impact_date": "2024-04-30T08:00"}, headers=token_headers
   )
-  assert world.row(incident.id).start_impact_date == dt.datetime(2024, 4, 30, 8, 0, tzinfo=dt.UTC)
+  assert world.row(Incident, incident.id).start_impact_date == dt.datetime(2024, 4, 30, 8, 0, tzinfo=dt.UTC)
 
 
 # -- creation ---------------------------------------------------------------------------------------
@@ -159,7 +161,7 @@ def test_creation_fills_the_date_of_the_initial_status(webapp, token_headers, wo
   before = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
   ident = webapp.post_json("/api/incident/create", body, headers=token_headers).json["id"]
   after = dt.datetime.now(dt.UTC)
-  row = world.row(ident)
+  row = world.row(Incident, ident)
   assert row.status.value == result[0]
   for name, want in zip(("start_impact_date", *DATES), result[1:], strict=True):
     value = getattr(row, name)
@@ -189,7 +191,9 @@ def test_resolution_before_the_start_is_refused(webapp, token_headers, world):
     status=400,
   )
   assert list(response.json["reasons"]) == ["resolve_date"]
-  assert world.row(resolved.id).start_impact_date == START and world.events(resolved.id) == []
+  assert (
+    world.row(Incident, resolved.id).start_impact_date == START and world.incident_events(resolved.id) == []
+  )
 
 
 # -- duration ---------------------------------------------------------------------------------------

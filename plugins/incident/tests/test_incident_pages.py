@@ -128,7 +128,7 @@ def test_create_through_the_form(webapp, operator, world, form_of):
   form["description"] = "Messages *wait*"
   form["start_impact_date"] = "2024-05-01T11:15"
   response = form.submit(status=303)
-  (row,) = world.table()
+  (row,) = world.table(Incident)
   assert (row.name, row.scope_id, row.service_id, row.severity.value, row.status.value) == (
     "Queue backlog",
     world.lyon.id,
@@ -140,7 +140,7 @@ def test_create_through_the_form(webapp, operator, world, form_of):
   assert (row.investigation_date, row.stable_date, row.resolve_date) == (None, None, None)
   assert response.location == f"http://localhost/incident/{row.id}"
   assert "“Queue backlog” was created." in response.follow().text
-  assert [event[0] for event in world.events(row.id)] == ["create"]
+  assert [event[0] for event in world.incident_events(row.id)] == ["create"]
 
 
 def test_create_form_shows_every_field_error(webapp, operator, world, form_of):
@@ -166,7 +166,7 @@ def test_create_form_shows_every_field_error(webapp, operator, world, form_of):
   assert field_errors(page, "resolve_date").startswith("expected a date")
   assert field_errors(page, "external_reference") == ""
   assert form_of(page)["name"].value == "abc"
-  assert world.count() == 0 and world.count(IncidentEvent) == 0
+  assert world.count(Incident) == 0 and world.count(IncidentEvent) == 0
 
 
 def test_update_form_is_prefilled_and_moves_the_milestones(webapp, operator, world, form_of):
@@ -197,23 +197,26 @@ def test_update_form_is_prefilled_and_moves_the_milestones(webapp, operator, wor
   before = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
   response = form.submit(status=303)
   assert response.location == f"http://localhost/incident/{incident.id}"
-  row = world.row(incident.id)
+  row = world.row(Incident, incident.id)
   assert row.status.value == "stable"
   assert row.investigation_date == START + dt.timedelta(minutes=5) and row.stable_date >= before
-  assert [event[0] for event in world.events(incident.id)] == ["update"]
+  assert [event[0] for event in world.incident_events(incident.id)] == ["update"]
   # Saving the form again without a change records nothing.
   form_of(webapp.get(f"/incident/{incident.id}/update")).submit(status=303)
-  assert len(world.events(incident.id)) == 1 and world.row(incident.id).stable_date == row.stable_date
+  assert (
+    len(world.incident_events(incident.id)) == 1
+    and world.row(Incident, incident.id).stable_date == row.stable_date
+  )
   # Moving back through the form clears the stabilisation date.
   form = form_of(webapp.get(f"/incident/{incident.id}/update"))
   form["status"] = "investigating"
   form.submit(status=303)
-  assert world.row(incident.id).stable_date is None
+  assert world.row(Incident, incident.id).stable_date is None
 
 
 def test_update_form_error_changes_nothing(webapp, operator, world):
   incident = world.incident("Steady", start_impact_date=START)
-  before = world.table()
+  before = world.table(Incident)
   page = webapp.post(
     f"/incident/{incident.id}/update",
     {"csrf_token": operator(), "status": "resolved", "resolve_date": "2024-05-01T11:00"},
@@ -222,34 +225,34 @@ def test_update_form_error_changes_nothing(webapp, operator, world):
   assert (
     field_errors(page, "resolve_date") == "must not be before the start of the impact (start_impact_date)"
   )
-  assert world.table() == before and world.events() == []
+  assert world.table(Incident) == before and world.incident_events() == []
 
 
 def test_delete_asks_for_confirmation_then_deletes(webapp, operator, world):
   incident = world.incident("Doomed", events=[("comment", "bye", False)])
   page = webapp.get(f"/incident/{incident.id}/delete")
   form = next(form for form in page.forms.values() if form.action.endswith(f"/incident/{incident.id}/delete"))
-  assert world.count() == 1
+  assert world.count(Incident) == 1
   response = form.submit(status=303)
   assert response.location == "http://localhost/incident"
-  assert world.count() == 0 and world.count(IncidentEvent) == 0
+  assert world.count(Incident) == 0 and world.count(IncidentEvent) == 0
 
 
 def test_anonymous_cannot_write(webapp, world):
   incident = world.incident("Guarded")
-  before = world.table()
+  before = world.table(Incident)
   for path in ("/incident/create", f"/incident/{incident.id}/update", f"/incident/{incident.id}/delete"):
     assert webapp.get(path, status=303).location.startswith("http://localhost/login?next=")
     webapp.post(path, {"name": "Hacked", "status": "resolved"}, status=403)
   webapp.post(f"/incident/{incident.id}/comment", {"comment": "Hacked"}, status=403)
-  assert world.table() == before and world.events() == []
+  assert world.table(Incident) == before and world.incident_events() == []
 
 
 def test_comment_form_without_csrf_token_is_refused(webapp, operator, world):
   incident = world.incident("Guarded")
   page = webapp.post(f"/incident/{incident.id}/comment", {"comment": "Forged"}, status=400)
   assert "Please reload the page and try again" in page.text
-  assert world.events() == []
+  assert world.incident_events() == []
 
 
 def test_a_scope_with_incidents_cannot_be_deleted_from_its_page(webapp, operator, world):
@@ -258,7 +261,7 @@ def test_a_scope_with_incidents_cannot_be_deleted_from_its_page(webapp, operator
   form = next(form for form in page.forms.values() if form.action.endswith("/delete"))
   page = form.submit(status=403)
   assert "still has 1 incidents" in page.text
-  assert world.db.get(Scope, world.lyon.id) is not None and world.count() == 1
+  assert world.db.get(Scope, world.lyon.id) is not None and world.count(Incident) == 1
 
 
 # -- dashboard, scope and service pages -----------------------------------------------------------------

@@ -118,7 +118,7 @@ def test_comment_compat_path_answers_200_with_the_incident(
   assert response.status_int == 200
   assert response.json["id"] == incident.id and response.json["name"] == "Commented"
   assert as_tuples(response.json["events"]) == [("comment", body["comment"], internal)]
-  assert world.events(incident.id) == [("comment", body["comment"], internal)]
+  assert world.incident_events(incident.id) == [("comment", body["comment"], internal)]
 
 
 def test_comment_rest_path_answers_201_with_the_event(webapp, token_headers, world):
@@ -130,7 +130,7 @@ def test_comment_rest_path_answers_201_with_the_event(webapp, token_headers, wor
   assert set(body) == {"creation_date", "content", "internal", "type"}
   assert (body["type"], body["content"], body["internal"]) == ("comment", "REST *comment*", False)
   assert len(body["creation_date"]) == len("2024-05-01T10:30:00")
-  assert world.events(incident.id) == [("comment", "REST *comment*", False)]
+  assert world.incident_events(incident.id) == [("comment", "REST *comment*", False)]
   listed = webapp.get(f"/api/incident/{incident.id}/events").json["items"]
   assert listed == [body]
 
@@ -173,7 +173,7 @@ def test_comment_form_of_the_detail_page(webapp, operator, world, form_of):
   form["internal"] = True
   response = form.submit(status=303)
   assert response.location == f"http://localhost/incident/{incident.id}#timeline"
-  assert world.events(incident.id) == [("comment", "Seen from the page", True)]
+  assert world.incident_events(incident.id) == [("comment", "Seen from the page", True)]
   page = response.follow()
   assert "Your comment was added." in page.text
   assert (

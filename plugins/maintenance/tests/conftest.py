@@ -1,22 +1,12 @@
-"""Fixtures of the maintenance tests: two scopes, two services, a valid body, and the domain events
-delivered during a test."""
+"""Fixtures of the maintenance tests: ``world`` and ``make`` come from prodmanager.testing (with the
+factories of prodmanager_maintenance.testing); here, a valid body, the expected JSON shape and the
+domain events delivered during a test."""
 
 import datetime as dt
 
 import pytest
-from maintenance_testing import World, expected_maintenance, minute, utcnow
 
-from prodmanager_scope.models import Scope
-from prodmanager_service.models import Service
-
-
-@pytest.fixture
-def world(dbsession) -> World:
-  scopes = [Scope(name=name, description="") for name in ("Paris DC", "Lyon DC")]
-  services = [Service(name=name, description="") for name in ("Compute", "Network")]
-  dbsession.add_all(scopes + services)
-  dbsession.flush()
-  return World(dbsession, *scopes, *services)
+from prodmanager_maintenance.testing import expected_maintenance, minute, utcnow
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ weather endpoint."""
 import datetime as dt
 
 import pytest
-from maintenance_testing import API, minute, utcnow
 
-from prodmanager_maintenance.models import MaintenanceEvent
+from prodmanager_maintenance.models import Maintenance, MaintenanceEvent
+from prodmanager_maintenance.testing import API, minute, utcnow
 
 MAX_TEXT = 64 * 1024
 
@@ -29,7 +29,7 @@ def test_create_with_json_answers_200_with_the_whole_object(webapp, token_header
   [event] = body.pop("events")
   assert body == expected(ident, full)
   assert (event["type"], event["internal"]) == ("create", True)
-  [row] = world.table()
+  [row] = world.table(Maintenance)
   assert (row.name, row.status, row.service_status.value, row.external_reference) == (
     full["name"],
     row.status,
@@ -52,7 +52,7 @@ def test_create_from_a_form_with_defaults(webapp, token_headers, world, window, 
   ident = response.json["id"]
   wanted = expected(ident, {**body, "scope": world.lyon.id, "service": world.network.id})
   assert {key: response.json[key] for key in wanted} == wanted  # scheduled, empty description, nulls
-  [row] = world.table()
+  [row] = world.table(Maintenance)
   assert (row.description, row.external_reference, row.external_link, row.status.value) == (
     "",
     None,
@@ -65,7 +65,7 @@ def test_rest_create_answers_201_with_location(webapp, token_headers, world, ful
   response = webapp.post_json("/api/maintenance", full, headers=token_headers, status=201)
   assert response.headers["Location"] == f"{API}/maintenance/{response.json['id']}"
   assert response.headers["Location"] == response.json["links"]["self"]
-  assert world.count() == 1
+  assert world.count(Maintenance) == 1
 
 
 def test_get_one_with_absolute_links(webapp, world):
@@ -120,15 +120,15 @@ def test_compat_delete_answers_200_and_removes_the_events(webapp, token_headers,
   assert world.count(MaintenanceEvent) == 2
   response = webapp.post(f"/api/maintenance/{ident}/delete", headers=token_headers)
   assert response.json == {"message": f"Maintenance {ident} deleted"}
-  assert world.count() == 0 and world.count(MaintenanceEvent) == 0
+  assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
   webapp.get(f"/api/maintenance/{ident}", status=404)
 
 
 def test_rest_delete_answers_204(webapp, token_headers, world):
   row = world.maintenance("Short lived")
-  world.event(row)
+  world.maintenance_event(row)
   assert webapp.delete(f"/api/maintenance/{row.id}", headers=token_headers, status=204).body == b""
-  assert world.count() == 0 and world.count(MaintenanceEvent) == 0
+  assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
 
 
 @pytest.mark.parametrize("permissions", [None, []])
@@ -141,7 +141,7 @@ def test_writes_need_a_token_with_maintenance_api(webapp, make_token, world, ful
   webapp.patch_json(f"/api/maintenance/{row.id}", {"name": "Renamed"}, headers=headers, status=status)
   webapp.post(f"/api/maintenance/{row.id}/delete", headers=headers, status=status)
   webapp.delete(f"/api/maintenance/{row.id}", headers=headers, status=status)
-  assert [(r.name, r.id) for r in world.table()] == [("Existing", row.id)]
+  assert [(r.name, r.id) for r in world.table(Maintenance)] == [("Existing", row.id)]
 
 
 # -- end ≥ start ------------------------------------------------------------------------------------
@@ -155,13 +155,13 @@ def test_create_with_the_end_before_the_start_is_400(webapp, token_headers, worl
       "message": "Maintenance creation failed",
       "reasons": {"scheduled_end_date": ["must not be before scheduled_start_date"]},
     }
-  assert world.count() == 0 and world.count(MaintenanceEvent) == 0
+  assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
 
 
 def test_a_window_of_zero_minutes_is_accepted(webapp, token_headers, world, full):
   body = {**full, "scheduled_end_date": full["scheduled_start_date"]}
   webapp.post_json("/api/maintenance/create", body, headers=token_headers, status=200)
-  assert world.count() == 1
+  assert world.count(Maintenance) == 1
 
 
 @pytest.mark.parametrize(
@@ -181,12 +181,12 @@ def test_update_of_one_date_is_checked_against_the_stored_other(
     path = f"/api/maintenance/{ident}" + ("/update" if method == "post_json" else "")
     response = getattr(webapp, method)(path, body, headers=token_headers, status=400)
     assert response.json["reasons"] == {field: ["must not be before scheduled_start_date"]}
-  [row] = world.table()
+  [row] = world.table(Maintenance)
   assert (minute(row.scheduled_start_date), minute(row.scheduled_end_date)) == (
     full["scheduled_start_date"],
     full["scheduled_end_date"],
   )
-  assert [event[0] for event in world.events()] == ["create"]  # no update event either
+  assert [event[0] for event in world.maintenance_events()] == ["create"]  # no update event either
 
 
 def test_update_moving_both_dates_together_is_accepted(webapp, token_headers, world, full, window):
@@ -203,7 +203,7 @@ def test_the_actual_end_cannot_be_before_the_actual_start(webapp, token_headers,
   body = {**full, "start_date": minute(window[0]), "end_date": minute(window[0] - dt.timedelta(hours=1))}
   response = webapp.post_json("/api/maintenance/create", body, headers=token_headers, status=400)
   assert response.json["reasons"] == {"end_date": ["must not be before start_date"]}
-  assert world.count() == 0
+  assert world.count(Maintenance) == 0
 
 
 # -- bad input --------------------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_create_with_bad_input_is_400_and_writes_nothing(
   assert response.json["message"] in ("Invalid request", "Maintenance creation failed")
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert world.count() == 0 and world.count(MaintenanceEvent) == 0
+  assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
 
 
 @pytest.mark.parametrize(("encoding", "changes", "field", "reason"), BAD_BODIES)
@@ -268,10 +268,10 @@ def test_update_with_bad_input_is_400_and_changes_nothing(
   webapp, token_headers, world, full, encoding, changes, field, reason
 ):
   ident = webapp.post_json("/api/maintenance/create", full, headers=token_headers).json["id"]
-  before = world.table()
+  before = world.table(Maintenance)
   send(webapp, encoding, f"/api/maintenance/{ident}/update", changes, headers=token_headers, status=400)
-  assert world.table() == before
-  assert [event[0] for event in world.events()] == ["create"]
+  assert world.table(Maintenance) == before
+  assert [event[0] for event in world.maintenance_events()] == ["create"]
 
 
 def test_unknown_fields_are_ignored(webapp, token_headers, world, full):

@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 from icalendar import Calendar
-from maintenance_testing import utcnow
 
 from prodmanager.timeline import EventType
+from prodmanager_maintenance.models import Maintenance
+from prodmanager_maintenance.testing import utcnow
 
 START = dt.datetime(2031, 3, 4, 22, 30, tzinfo=dt.UTC)
 
@@ -189,9 +190,9 @@ def test_feed_refuses_bad_ids(webapp, world, params):
 def test_feed_runs_a_constant_number_of_queries(webapp, world, count_queries):
   counts = []
   for total in (1, 20):
-    while world.count() < total:
-      row = world.maintenance(f"Work {world.count()}", "scheduled")
-      world.event(row, '{"name": ["a", "b"]}', True, EventType.UPDATE)
+    while world.count(Maintenance) < total:
+      row = world.maintenance(f"Work {world.count(Maintenance)}", "scheduled")
+      world.maintenance_event(row, '{"name": ["a", "b"]}', True, EventType.UPDATE)
     webapp.get("/maintenance.ics")
     with count_queries() as queries:
       assert len(parse(webapp.get("/maintenance.ics")).walk("VEVENT")) == total

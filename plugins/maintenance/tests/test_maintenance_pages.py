@@ -5,10 +5,11 @@ import datetime as dt
 
 import feedparser
 import pytest
-from maintenance_testing import form_of, utcnow
 
+from prodmanager.testing import page_form as form_of
 from prodmanager.timeline import EventType
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent
+from prodmanager_maintenance.testing import utcnow
 from prodmanager_service.models import Service
 
 
@@ -247,7 +248,7 @@ def test_create_update_and_delete_through_the_forms(webapp, operator, world, win
   form["scheduled_start_date"] = window[0].strftime("%Y-%m-%dT%H:%M")
   form["scheduled_end_date"] = window[1].strftime("%Y-%m-%dT%H:%M")
   response = form.submit(status=303)
-  [row] = world.table()
+  [row] = world.table(Maintenance)
   assert response.headers["Location"] == f"http://localhost/maintenance/{row.id}"
   assert (row.name, row.status.value, row.scheduled_start_date) == ("Web maintenance", "scheduled", window[0])
 
@@ -255,12 +256,12 @@ def test_create_update_and_delete_through_the_forms(webapp, operator, world, win
   assert (form["name"].value, form["scope"].value) == ("Web maintenance", str(world.lyon.id))
   form["external_reference"] = "CHG9"
   form.submit(status=303)
-  assert world.table()[0].external_reference == "CHG9"
+  assert world.table(Maintenance)[0].external_reference == "CHG9"
 
   confirm = webapp.get(f"/maintenance/{row.id}/delete")
-  assert "Web maintenance" in confirm.text and world.count() == 1  # GET deletes nothing
+  assert "Web maintenance" in confirm.text and world.count(Maintenance) == 1  # GET deletes nothing
   form_of(confirm).submit(status=303)
-  assert world.count() == 0 and world.count(MaintenanceEvent) == 0
+  assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
 
 
 def test_form_errors_are_shown_next_to_the_fields_and_nothing_is_written(webapp, operator, world, window):
@@ -278,7 +279,7 @@ def test_form_errors_are_shown_next_to_the_fields_and_nothing_is_written(webapp,
   form["name"] = "Long enough"
   page = form.submit(status=400)
   assert "must not be before scheduled_start_date" in field_errors(page, "scheduled_end_date")
-  assert world.count() == 0 and world.count(MaintenanceEvent) == 0
+  assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
 
 
 def test_update_form_checks_the_window_too(webapp, operator, world):
@@ -287,7 +288,10 @@ def test_update_form_checks_the_window_too(webapp, operator, world):
   form["scheduled_end_date"] = (row.scheduled_start_date - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
   page = form.submit(status=400)
   assert "must not be before scheduled_start_date" in field_errors(page, "scheduled_end_date")
-  assert world.table()[0].scheduled_end_date == row.scheduled_end_date and world.count(MaintenanceEvent) == 0
+  assert (
+    world.table(Maintenance)[0].scheduled_end_date == row.scheduled_end_date
+    and world.count(MaintenanceEvent) == 0
+  )
 
 
 # -- dashboard, scope and service pages -------------------------------------------------------------
@@ -413,7 +417,7 @@ def test_a_scope_or_service_with_maintenances_cannot_be_deleted(webapp, token_he
   page = form_of(webapp.get(f"/{axis}/{target.id}/delete")).submit(status=403)
   assert "maintenances" in page.text
   webapp.get(f"/api/{axis}/{target.id}", status=200)
-  assert world.count() == 1
+  assert world.count(Maintenance) == 1
 
 
 # -- public history ---------------------------------------------------------------------------------
@@ -430,7 +434,7 @@ def test_history_feed_tells_the_public_story_only(webapp, token_headers, world, 
     headers=token_headers,
   )
   other = world.maintenance("Elsewhere", "scheduled", world.lyon, world.network)
-  world.event(other, "Lyon news")
+  world.maintenance_event(other, "Lyon news")
   feed = feedparser.parse(webapp.get("/history.atom", {"scope": str(world.paris.id)}).body)
   titles = [entry.title for entry in feed.entries]
   assert titles == [

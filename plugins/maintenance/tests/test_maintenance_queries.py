@@ -4,6 +4,7 @@ public pages and JSON of maintenances."""
 import pytest
 
 from prodmanager.timeline import EventType
+from prodmanager_maintenance.models import Maintenance
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
 
@@ -11,17 +12,17 @@ from prodmanager_service.models import Service
 def grow(world, total: int) -> None:
   """Grow to ``total`` maintenances, each with a few events and its own scope and service: with
   shared parents, a per-row lazy load of the parents runs once per parent and goes unseen."""
-  while world.count() < total:
-    number = world.count()
+  while world.count(Maintenance) < total:
+    number = world.count(Maintenance)
     scope, service = Scope(name=f"Scope {number:02d}"), Service(name=f"Service {number:02d}")
     world.db.add_all([scope, service])
     world.db.flush()
     row = world.maintenance(
       f"Work {number:02d}", ("scheduled", "in-progress", "succeed")[number % 3], scope, service
     )
-    world.event(row, '{"name": [null, "x"]}', True, EventType.CREATE)
-    world.event(row, "Public news")
-    world.event(row, "Internal note", internal=True)
+    world.maintenance_event(row, '{"name": [null, "x"]}', True, EventType.CREATE)
+    world.maintenance_event(row, "Public news")
+    world.maintenance_event(row, "Internal note", internal=True)
 
 
 def shown(response) -> int:
@@ -49,7 +50,7 @@ def test_lists_run_a_constant_number_of_queries(webapp, world, count_queries, pa
 
 def test_pages_and_json_answer_304_to_a_matching_etag(webapp, world):
   grow(world, 2)
-  ident = world.table()[0].id
+  ident = world.table(Maintenance)[0].id
   for path in (
     "/maintenance",
     f"/maintenance/{ident}",
@@ -65,7 +66,7 @@ def test_pages_and_json_answer_304_to_a_matching_etag(webapp, world):
 
 def test_a_change_gives_a_new_etag(webapp, token_headers, world):
   grow(world, 1)
-  ident = world.table()[0].id
+  ident = world.table(Maintenance)[0].id
   before = webapp.get(f"/api/maintenance/{ident}").headers["ETag"]
   webapp.post_json(f"/api/maintenance/{ident}/comment", {"comment": "News"}, headers=token_headers)
   response = webapp.get(f"/api/maintenance/{ident}", headers={"If-None-Match": before})

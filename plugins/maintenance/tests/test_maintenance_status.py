@@ -5,7 +5,10 @@ maintenances whose window has passed are flagged "overdue" on the pages."""
 import datetime as dt
 
 import pytest
-from maintenance_testing import form_of, minute, utcnow
+
+from prodmanager.testing import page_form as form_of
+from prodmanager_maintenance.models import Maintenance
+from prodmanager_maintenance.testing import minute, utcnow
 
 S = dt.datetime(2030, 1, 10, 8, 0, tzinfo=dt.UTC)  # a stored actual start
 E = dt.datetime(2030, 1, 10, 9, 30, tzinfo=dt.UTC)  # a stored actual end
@@ -65,7 +68,7 @@ def test_status_change_fills_keeps_or_clears_the_actual_dates(
     headers=token_headers,
   ).json
   after = utcnow()
-  [stored] = world.table()
+  [stored] = world.table(Maintenance)
   assert stored.status.value == new == body["status"]
   check_date(stored.start_date, start_after, before, after)
   check_date(stored.end_date, end_after, before, after)
@@ -99,7 +102,7 @@ def test_create_applies_the_same_rules(
   before = utcnow()
   webapp.post_json("/api/maintenance/create", body, headers=token_headers)
   after = utcnow()
-  [stored] = world.table()
+  [stored] = world.table(Maintenance)
   assert stored.status.value == (status or "scheduled")
   check_date(stored.start_date, start_after, before, after)
   check_date(stored.end_date, end_after, before, after)
@@ -108,8 +111,8 @@ def test_create_applies_the_same_rules(
 def test_the_update_event_records_the_derived_dates(webapp, token_headers, world):
   row = world.maintenance("Work")
   webapp.patch_json(f"/api/maintenance/{row.id}", {"status": "in-progress"}, headers=token_headers)
-  [stored] = world.table()
-  [(kind, internal, content)] = world.events(row.id)
+  [stored] = world.table(Maintenance)
+  [(kind, internal, content)] = world.maintenance_events(row.id)
   assert (kind, internal) == ("update", True)
   assert content == (
     f'{{"start_date": [null, "{minute(stored.start_date)}"], "status": ["scheduled", "in-progress"]}}'
@@ -125,7 +128,7 @@ def test_the_web_form_follows_the_rules_although_it_sends_every_date(webapp, ope
   assert form["start_date"].value == "" and form["end_date"].value == ""
   form["status"] = "in-progress"
   form.submit(status=303)
-  [stored] = world.table()
+  [stored] = world.table(Maintenance)
   assert stored.status.value == "in-progress" and stored.start_date is not None
   started = stored.start_date
 
@@ -133,22 +136,22 @@ def test_the_web_form_follows_the_rules_although_it_sends_every_date(webapp, ope
   assert form["start_date"].value == minute(started)
   form["status"] = "succeed"
   form.submit(status=303)
-  [stored] = world.table()
+  [stored] = world.table(Maintenance)
   # The start date sent back at minute precision keeps its stored seconds: no change recorded.
   assert stored.start_date == started and stored.end_date is not None
-  assert '"start_date"' not in world.events(row.id)[-1][2]
+  assert '"start_date"' not in world.maintenance_events(row.id)[-1][2]
 
   form = form_of(webapp.get(f"/maintenance/{row.id}/update"))
   form["status"] = "scheduled"
   form.submit(status=303)
-  [stored] = world.table()
+  [stored] = world.table(Maintenance)
   assert (stored.status.value, stored.start_date, stored.end_date) == ("scheduled", None, None)
 
   form = form_of(webapp.get(f"/maintenance/{row.id}/update"))
   form["status"] = "in-progress"
   form["start_date"] = minute(X)  # chosen by the operator: wins
   form.submit(status=303)
-  [stored] = world.table()
+  [stored] = world.table(Maintenance)
   assert stored.start_date == X
 
 

@@ -2,8 +2,8 @@
 internal events (pages and API), and the domain events of every change path (§8 triggers)."""
 
 import pytest
-from maintenance_testing import form_of
 
+from prodmanager.testing import page_form as form_of
 from prodmanager_maintenance.models import MaintenanceEvent
 
 PUBLIC = "The new range is **announced**."
@@ -31,7 +31,7 @@ PUBLIC_ONLY = [("comment", False)]
 
 
 def test_server_writes_create_and_update_events_and_comments_are_public_by_default(world, story):
-  events = world.events(story)
+  events = world.maintenance_events(story)
   assert [(kind, internal) for kind, internal, _ in events] == ALL
   assert events[1][2].startswith('{"start_date": [null, "') and events[1][2].endswith(
     '"status": ["scheduled", "in-progress"]}'
@@ -41,7 +41,7 @@ def test_server_writes_create_and_update_events_and_comments_are_public_by_defau
 
 def test_an_update_that_changes_nothing_writes_no_event(webapp, token_headers, world, full, story):
   webapp.patch_json(f"/api/maintenance/{story}", {"name": full["name"]}, headers=token_headers)
-  assert len(world.events(story)) == 4
+  assert len(world.maintenance_events(story)) == 4
 
 
 # -- who sees what ----------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def test_rest_comment_answers_201_with_the_event(webapp, token_headers, world):
     "content": "Done",
     "internal": False,
   }
-  assert world.events(row.id) == [("comment", False, "Done")]
+  assert world.maintenance_events(row.id) == [("comment", False, "Done")]
 
 
 @pytest.mark.parametrize(
@@ -159,12 +159,15 @@ def test_web_comment_form(webapp, operator, world):
   form["comment"] = "Internal note"
   form["internal"] = True
   form.submit(status=303)
-  assert world.events(row.id) == [("comment", False, "Everything *fine*"), ("comment", True, "Internal note")]
+  assert world.maintenance_events(row.id) == [
+    ("comment", False, "Everything *fine*"),
+    ("comment", True, "Internal note"),
+  ]
   # An empty comment shows the error on the page, and writes nothing.
   form = webapp.get(f"/maintenance/{row.id}").forms["comment-form"]
   page = form.submit(status=400)
   assert "this field is required" in page.html.select_one("#comment-form").get_text()
-  assert len(world.events(row.id)) == 2
+  assert len(world.maintenance_events(row.id)) == 2
 
 
 def test_anonymous_visitors_cannot_comment(webapp, world):

@@ -3,7 +3,7 @@ filters (§5.3), errors (§5.4), the weather endpoint and the status history (§
 
 import pytest
 
-from prodmanager_monitor.models import MonitorStatusChange
+from prodmanager_monitor.models import Monitor, MonitorStatusChange
 
 API = "http://localhost/api"
 MAX_TEXT = 64 * 1024
@@ -30,7 +30,7 @@ def test_create_with_json_answers_200_and_records_the_first_status(
   response = webapp.post_json("/api/monitor/create", full, headers=token_headers)
   ident = response.json["id"]
   assert response.json == expected(ident, **full)
-  assert world.history() == [(ident, None, "warning")]
+  assert world.monitor_history() == [(ident, None, "warning")]
 
 
 def test_create_from_a_form_with_defaults(webapp, token_headers, world, expected):
@@ -38,10 +38,10 @@ def test_create_from_a_form_with_defaults(webapp, token_headers, world, expected
   response = webapp.post("/api/monitor/create", body, headers=token_headers)
   ident = response.json["id"]
   assert response.json == expected(ident, world.lyon.id, world.network.id, "Ping")  # ok, empty description
-  assert [(row.name, row.status.value, row.description, row.integration) for row in world.table()] == [
+  assert [(row.name, row.status.value, row.description, row.integration) for row in world.table(Monitor)] == [
     ("Ping", "ok", "", None)
   ]
-  assert world.history() == [(ident, None, "ok")]
+  assert world.monitor_history() == [(ident, None, "ok")]
 
 
 def test_rest_create_answers_201_with_location(webapp, token_headers, world, full):
@@ -49,7 +49,7 @@ def test_rest_create_answers_201_with_location(webapp, token_headers, world, ful
   assert (
     response.headers["Location"] == f"{API}/monitor/{response.json['id']}" == response.json["links"]["self"]
   )
-  assert world.count() == 1
+  assert world.count(Monitor) == 1
 
 
 def test_get_one_and_list_by_name(webapp, world, expected):
@@ -73,7 +73,7 @@ def test_update_keeps_omitted_fields(webapp, token_headers, world, full, expecte
   response = send("/api/monitor/" + path.format(id=ident), {"status": "alert"}, headers=token_headers)
   assert response.status_int == 200
   assert response.json == expected(ident, **{**full, "status": "alert"})
-  assert world.history() == [(ident, None, "warning"), (ident, "warning", "alert")]
+  assert world.monitor_history() == [(ident, None, "warning"), (ident, "warning", "alert")]
 
 
 def test_update_moves_a_monitor_and_refreshes_its_links(webapp, token_headers, world, expected):
@@ -84,7 +84,9 @@ def test_update_moves_a_monitor_and_refreshes_its_links(webapp, token_headers, w
     headers=token_headers,
   )
   assert response.json == expected(monitor.id, world.lyon.id, world.network.id, "Disk usage")
-  assert [(row.scope_id, row.service_id) for row in world.table()] == [(world.lyon.id, world.network.id)]
+  assert [(row.scope_id, row.service_id) for row in world.table(Monitor)] == [
+    (world.lyon.id, world.network.id)
+  ]
 
 
 def test_update_can_clear_optional_fields(webapp, token_headers, world, full, expected):
@@ -98,7 +100,7 @@ def test_compat_delete_answers_200_and_removes_the_history(webapp, token_headers
   ident = webapp.post_json("/api/monitor/create", full, headers=token_headers).json["id"]
   response = webapp.post(f"/api/monitor/{ident}/delete", headers=token_headers)
   assert response.json == {"message": f"Monitor {ident} deleted"}
-  assert world.count() == 0 and world.count(MonitorStatusChange) == 0
+  assert world.count(Monitor) == 0 and world.count(MonitorStatusChange) == 0
   webapp.get(f"/api/monitor/{ident}", status=404)
 
 
@@ -106,7 +108,7 @@ def test_rest_delete_answers_204(webapp, token_headers, world):
   monitor = world.monitor("Short lived")
   response = webapp.delete(f"/api/monitor/{monitor.id}", headers=token_headers, status=204)
   assert response.body == b""
-  assert world.count() == 0
+  assert world.count(Monitor) == 0
 
 
 # -- errors -----------------------------------------------------------------------------------------
@@ -149,7 +151,7 @@ def test_create_with_bad_input_is_400(webapp, token_headers, world, full, encodi
   assert response.json["message"] in ("Invalid request", "Monitor creation failed")
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert world.count() == 0 and world.history() == []
+  assert world.count(Monitor) == 0 and world.monitor_history() == []
 
 
 @pytest.mark.parametrize(
@@ -162,14 +164,14 @@ def test_create_with_bad_input_is_400(webapp, token_headers, world, full, encodi
 )
 def test_update_with_bad_input_is_400(webapp, token_headers, world, full, encoding, changes, field, reason):
   ident = webapp.post_json("/api/monitor/create", full, headers=token_headers).json["id"]
-  before, history = world.table(), world.history()
+  before, history = world.table(Monitor), world.monitor_history()
   response = send(
     webapp, encoding, f"/api/monitor/{ident}/update", changes, headers=token_headers, status=400
   )
   assert response.json["message"] in ("Invalid request", "Monitor update failed")
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert world.table() == before and world.history() == history
+  assert world.table(Monitor) == before and world.monitor_history() == history
 
 
 def test_create_without_required_fields_is_400(webapp, token_headers, world):
@@ -179,12 +181,12 @@ def test_create_without_required_fields_is_400(webapp, token_headers, world):
   assert set(response.json["reasons"]) == {"name", "scope", "service"}
   response = webapp.post("/api/monitor/create", {"name": "Form only"}, headers=token_headers, status=400)
   assert set(response.json["reasons"]) == {"scope", "service"}
-  assert world.count() == 0
+  assert world.count(Monitor) == 0
 
 
 def test_writes_need_a_token_with_the_monitor_permission(webapp, make_token, world, full):
   monitor = world.monitor("Protected")
-  before = world.table()
+  before = world.table(Monitor)
   writes = [
     ("POST", "/api/monitor/create"),
     ("POST", "/api/monitor"),
@@ -205,7 +207,7 @@ def test_writes_need_a_token_with_the_monitor_permission(webapp, make_token, wor
         path, method=method, POST={"status": "alert", "name": "Hacked"}, headers=headers, expect_errors=True
       )
       assert (response.status_int, response.json["message"]) == (status, message), (method, path)
-  assert world.table() == before and world.history() == []
+  assert world.table(Monitor) == before and world.monitor_history() == []
   allowed = webapp.post_json("/api/monitor/create", full, headers=make_token(["monitor_api"]))
   assert allowed.json["name"] == "CPU load"
 
@@ -213,10 +215,10 @@ def test_writes_need_a_token_with_the_monitor_permission(webapp, make_token, wor
 def test_cookie_writes_need_the_csrf_header(webapp, operator, world, full):
   refused = webapp.post_json("/api/monitor/create", full, status=400)
   assert list(refused.json["reasons"]) == ["csrf_token"]
-  assert world.count() == 0
+  assert world.count(Monitor) == 0
   created = webapp.post_json("/api/monitor/create", full, headers={"X-CSRF-Token": operator()})
   assert created.json["status"] == "warning"
-  assert world.count() == 1
+  assert world.count(Monitor) == 1
 
 
 @pytest.mark.parametrize(
@@ -241,7 +243,7 @@ def test_put_is_405(webapp, token_headers, world):
     f"/api/monitor/{monitor.id}", {"status": "alert"}, headers=token_headers, status=405
   )
   assert response.json["message"] == f"Method PUT is not allowed on /api/monitor/{monitor.id}"
-  assert [row.status.value for row in world.table()] == ["ok"]
+  assert [row.status.value for row in world.table(Monitor)] == ["ok"]
 
 
 # -- lists and filters ------------------------------------------------------------------------------
@@ -367,10 +369,10 @@ def test_weather_bad_filter_is_400(webapp, world, params, parameter):
 
 def test_status_history_follows_every_change(webapp, token_headers, world, full):
   ident = webapp.post_json("/api/monitor/create", {**full, "status": "ok"}, headers=token_headers).json["id"]
-  assert world.history() == [(ident, None, "ok")]
+  assert world.monitor_history() == [(ident, None, "ok")]
   webapp.post(f"/api/monitor/{ident}/update", {"status": "alert"}, headers=token_headers)
   webapp.patch_json(f"/api/monitor/{ident}", {"status": "warning"}, headers=token_headers)
-  assert world.history() == [(ident, None, "ok"), (ident, "ok", "alert"), (ident, "alert", "warning")]
+  assert world.monitor_history() == [(ident, None, "ok"), (ident, "ok", "alert"), (ident, "alert", "warning")]
 
 
 @pytest.mark.parametrize(
@@ -385,4 +387,4 @@ def test_updates_that_keep_the_status_record_nothing(webapp, token_headers, worl
   ident = webapp.post_json("/api/monitor/create", full, headers=token_headers).json["id"]
   response = webapp.post(f"/api/monitor/{ident}/update", changes, headers=token_headers)
   assert response.json["status"] == "warning"
-  assert world.history() == [(ident, None, "warning")]
+  assert world.monitor_history() == [(ident, None, "warning")]

@@ -2,6 +2,8 @@
 
 import pytest
 
+from prodmanager_monitor.models import Monitor
+
 
 def form_of(page):
   """The create/update form of a page (the layout also carries the logout form)."""
@@ -151,7 +153,7 @@ def test_create_through_the_form(webapp, operator, world):
   form["status"] = "warning"
   form["external_link"] = "https://grafana.example.com/d/queue"
   response = form.submit(status=303)
-  (row,) = world.table()
+  (row,) = world.table(Monitor)
   assert (row.name, row.scope_id, row.service_id, row.status.value, row.external_link) == (
     "Queue depth",
     world.lyon.id,
@@ -160,7 +162,7 @@ def test_create_through_the_form(webapp, operator, world):
     "https://grafana.example.com/d/queue",
   )
   assert response.location == f"http://localhost/monitor/{row.id}"
-  assert world.history() == [(row.id, None, "warning")]
+  assert world.monitor_history() == [(row.id, None, "warning")]
   assert "“Queue depth” was created." in response.follow().text
 
 
@@ -181,7 +183,7 @@ def test_create_form_shows_every_field_error(webapp, operator, world):
   assert field_errors(page, "external_link") == "expected an http:// or https:// URL"
   assert field_errors(page, "integration") == ""
   assert form_of(page)["name"].value == "abc"
-  assert world.count() == 0 and world.history() == []
+  assert world.count(Monitor) == 0 and world.monitor_history() == []
 
 
 def test_update_form_is_prefilled_and_records_the_status_change(webapp, operator, token_headers, world):
@@ -204,53 +206,53 @@ def test_update_form_is_prefilled_and_records_the_status_change(webapp, operator
   form["status"] = "alert"
   response = form.submit(status=303)
   assert response.location == f"http://localhost/monitor/{ident}"
-  assert [(row.status.value, row.integration) for row in world.table()] == [("alert", "jenkins")]
-  assert world.history() == [(ident, None, "ok"), (ident, "ok", "alert")]
+  assert [(row.status.value, row.integration) for row in world.table(Monitor)] == [("alert", "jenkins")]
+  assert world.monitor_history() == [(ident, None, "ok"), (ident, "ok", "alert")]
   # Saving the form again without a change records nothing.
   form_of(webapp.get(f"/monitor/{ident}/update")).submit(status=303)
-  assert len(world.history()) == 2
+  assert len(world.monitor_history()) == 2
 
 
 def test_update_form_error_changes_nothing(webapp, operator, world):
   monitor = world.monitor("Steady", "ok")
-  before = world.table()
+  before = world.table(Monitor)
   page = webapp.post(
     f"/monitor/{monitor.id}/update",
     {"csrf_token": operator(), "status": "alert", "scope": "9999"},
     status=400,
   )
   assert field_errors(page, "scope") == "no scope with id 9999"
-  assert world.table() == before and world.history() == []
+  assert world.table(Monitor) == before and world.monitor_history() == []
 
 
 def test_delete_asks_for_confirmation_then_deletes(webapp, operator, world):
   monitor = world.monitor("Doomed")
   page = webapp.get(f"/monitor/{monitor.id}/delete")
   form = next(form for form in page.forms.values() if form.action.endswith(f"/monitor/{monitor.id}/delete"))
-  assert world.count() == 1
+  assert world.count(Monitor) == 1
   response = form.submit(status=303)
   assert response.location == "http://localhost/monitor"
-  assert world.count() == 0
+  assert world.count(Monitor) == 0
 
 
 def test_anonymous_cannot_write(webapp, world):
   monitor = world.monitor("Guarded")
-  before = world.table()
+  before = world.table(Monitor)
   for path in ("/monitor/create", f"/monitor/{monitor.id}/update", f"/monitor/{monitor.id}/delete"):
     assert webapp.get(path, status=303).location.startswith("http://localhost/login?next=")
     webapp.post(path, {"name": "Hacked", "status": "alert"}, status=403)
-  assert world.table() == before
+  assert world.table(Monitor) == before
 
 
 @pytest.mark.parametrize("action", ["create", "update", "delete"])
 def test_forms_without_csrf_token_are_refused(webapp, operator, world, action):
   monitor = world.monitor("Guarded")
-  before = world.table()
+  before = world.table(Monitor)
   path = "/monitor/create" if action == "create" else f"/monitor/{monitor.id}/{action}"
   body = {"name": "Forged", "status": "alert", "scope": str(world.paris.id), "service": str(world.compute.id)}
   page = webapp.post(path, body, status=400)
   assert "Please reload the page and try again" in page.text
-  assert world.table() == before
+  assert world.table(Monitor) == before
 
 
 # -- dashboard --------------------------------------------------------------------------------------
