@@ -69,14 +69,9 @@ def groups_app(build_app, connection, dbsession):
   """A client of an application with ``prodmanager.plugins = scope service``, on the test's
   connection (rolled back afterwards), with one scope and one service."""
   client = build_app(plugins="scope service")
-  factory = client.app.registry["db.session_factory"]
-  factory.configure(bind=connection)
   dbsession.add_all([Scope(name="Lyon DC", description="A *scope*"), Service(name="Storage", description="")])
   dbsession.flush()
-  try:
-    yield client
-  finally:
-    factory.configure(bind=client.app.registry["db.engine"])
+  return client
 
 
 def test_only_the_enabled_plugins_are_loaded(groups_app, enabled_plugins):
