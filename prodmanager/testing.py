@@ -170,8 +170,8 @@ class OnConnection:
 
 
 def make_client(app, connection=None):
-  """A webtest client of ``app`` (a cookie jar of its own) whose requests work on ``connection``
-  (the test's rolled-back transaction) when given, else on the database itself."""
+  """A webtest client of ``app`` (a cookie jar of its own). Its requests work on ``connection``
+  when given, else on what the test works on (the ``connection`` fixture, or the database itself)."""
   from webtest import TestApp
 
   return TestApp(
@@ -220,20 +220,19 @@ def registry(wsgi_app):
 
 
 @pytest.fixture
-def build_app(app_settings, request):
+def build_app(app_settings):
   """``build_app(lang="fr")``: a webtest client of a second application with other settings.
 
   Values are strings, as an INI file gives them (they go through ``read_settings``);
   ``plugins=["scope", "service"]`` takes a list too. When the test uses the ``connection`` fixture,
-  the client's requests work on it (they see the test's rows and are rolled back with them).
+  the application works on it like the shared one (it sees the test's rows, rolled back with them).
   """
   apps = []
-  connection = request.getfixturevalue("connection") if "connection" in request.fixturenames else None
 
   def build(plugins=None, **overrides):
     app = make_app(plugins, {**app_settings, **overrides})
     apps.append(app)
-    return make_client(app, connection)
+    return make_client(app)
 
   yield build
   for app in apps:
@@ -242,9 +241,10 @@ def build_app(app_settings, request):
 
 @pytest.fixture
 def connection(registry):
-  """A connection in an outer transaction rolled back after the test; the clients of the fixtures
-  hand it to each of their requests (:func:`make_client`), so the application's sessions work on it
-  and its commits only release savepoints. The shared session factory is never rebound."""
+  """A connection in an outer transaction rolled back after the test. While the test runs, it is
+  what the application's sessions work on (prodmanager.db.request_connection, in the test's
+  context: every request of every client, and a ``Request.blank`` too), so its commits only
+  release savepoints. The shared session factory is never rebound."""
   from .db import request_connection, sqlite_writes
 
   engine = registry["db.engine"]
@@ -254,8 +254,6 @@ def connection(registry):
   # same file would wait for it.
   sqlite_writes.set(False)
   transaction = connection.begin()
-  # Also what the application works on outside the clients' requests during the test (a
-  # Request.blank asked for its identity reads the token records).
   reset = request_connection.set(connection)
   try:
     yield connection
@@ -278,21 +276,21 @@ def webapp(wsgi_app, connection):
   """A webtest client of the application."""
   # Counters are state too: failed secret attempts of a previous test must not throttle this one.
   wsgi_app.registry["ratelimit"].clear_local()
-  return make_client(wsgi_app, connection)
+  return make_client(wsgi_app)
 
 
 @pytest.fixture
 def new_client(wsgi_app, connection):
   """``new_client()``: one more webtest client of the application (a cookie jar of its own: an
   anonymous visitor beside a logged-in ``webapp``), on the test's connection."""
-  return lambda: make_client(wsgi_app, connection)
+  return lambda: make_client(wsgi_app)
 
 
 @pytest.fixture
 def make_token(wsgi_app, connection, registry):
   """``make_token(["scope_api"])`` returns the Authorization headers of a fresh token."""
   # A client of its own, without the session cookie of `operator` (which would require a CSRF token).
-  client = make_client(wsgi_app, connection)
+  client = make_client(wsgi_app)
 
   def make(permissions=ALL_PERMISSIONS, name="testtoken", description="a token for the tests"):
     if permissions is ALL_PERMISSIONS:

@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy import create_engine
 from webtest import TestApp
 
-from prodmanager.db import engine_url
+from prodmanager.db import engine_url, request_connection
 from prodmanager.testing import free_port
 from prodmanager.views.errors import failsafe_app
 
 
 @pytest.fixture
-def stop_database(registry, database_uri, connection):
+def stop_database(database_uri, connection):
   """``stop_database()``: from then on the application's sessions are on a database that cannot be
   reached (as during a restart)."""
   if database_uri.startswith("sqlite"):
@@ -20,9 +20,11 @@ def stop_database(registry, database_uri, connection):
   else:
     url = engine_url(database_uri).set(port=free_port())  # nothing listens there
     engine = create_engine(url, connect_args={"connect_timeout": 3})
-  factory = registry["db.session_factory"]
-  yield lambda: factory.configure(bind=engine)
-  factory.configure(bind=connection)
+  reset = []
+  # What the application's sessions work on (prodmanager.db.request_connection), for the rest of the test.
+  yield lambda: reset.append(request_connection.set(engine))
+  if reset:
+    request_connection.reset(reset[0])
   engine.dispose()
 
 
