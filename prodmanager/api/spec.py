@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from .document import document_standard_errors
+from .links import document_links
 from .routes import add_api_routes
 
 _folder: Path | None = None
@@ -63,6 +64,7 @@ def finalize_document(config) -> str:
   add_api_routes(config)
   document = config.registry["openapi.document"].document
   document_standard_errors(document)
+  document_links(document, config.registry["resource_types"])
   path = write_document(document)
   config.registry["openapi.json"] = json.dumps(document, indent=2)
   config.pyramid_openapi3_spec(str(path), route="/api/openapi.yaml", route_name="api.spec.yaml")

@@ -33,6 +33,7 @@ from pyramid_openapi3.exceptions import RequestValidationError, ResponseValidati
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from ..api.schemas import field_message
 from ..errors import AppError, Text, TooManyAttempts, localize
 from ..paths import is_json_path
 from ..tweens import security_headers
@@ -262,6 +263,11 @@ def schema_error_message(error) -> str:
     )
   if validator == "required":
     return Text("api.request.required")
+  # A schema generated from a field: the field's own message says what is wrong with the value.
+  # (Not for a value of the wrong type: "expected a value of type string" says it better.)
+  described = None if validator == "type" else field_message(error.schema, error.instance)
+  if described:
+    return described
   messages = {
     "maxLength": "api.request.max_length",
     "minLength": "api.request.min_length",
