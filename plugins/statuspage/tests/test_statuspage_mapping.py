@@ -31,7 +31,8 @@ COMPONENT_TABLE = [
   (["warning"], [], True, "degraded_performance"),  # a maintenance never hides a degradation...
   (["ok", "alert"], [], True, "partial_outage"),  # ...nor an outage
   (["alert"], [], True, "major_outage"),
-  (["ok"], ["critical"], False, "major_outage"),  # docs/user-guide.md#the-status-banner: critical/high raise to alert
+  # docs/user-guide.md#the-status-banner: a critical or high incident raises to alert
+  (["ok"], ["critical"], False, "major_outage"),
   (["ok"], ["high"], False, "major_outage"),
   (["ok"], ["moderate"], False, "degraded_performance"),  # another incident raises to warning
   (["ok"], ["low"], False, "degraded_performance"),
