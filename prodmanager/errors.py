@@ -1,7 +1,7 @@
 """Errors raised by services and rendered as JSON on ``/api`` and as pages elsewhere.
 
 Every API error has the 0.22 shape ``{"message": ..., "reasons": {field_or_topic: [...]}}``.
-A message or reason may be a :class:`Text` (a key of the i18n catalogues): the error views answer
+A message or reason may be a :class:`Message` (a key of the i18n catalogues): the error views answer
 it in the request's language.
 """
 
@@ -20,8 +20,8 @@ def _core_english() -> dict[str, str]:
   return catalogues.messages["en"]
 
 
-class Text(str):
-  """A message of the i18n catalogues (``Text("api.token.expired")``), for errors raised where no
+class Message(str):
+  """A message of the i18n catalogues (``Message("api.token.expired")``), for errors raised where no
   request is at hand (services, the token checks).
 
   The error views translate it into the request's language; as a plain string (logs, the CLI,
@@ -44,8 +44,8 @@ class Text(str):
 
 
 def localize(translate, value):
-  """``value`` (a message, a list of them or a dict of reasons) with every :class:`Text` translated."""
-  if isinstance(value, Text):
+  """``value`` (a message, a list of them or a dict of reasons) with every :class:`Message` translated."""
+  if isinstance(value, Message):
     return value.translate(translate)
   if isinstance(value, dict):
     return {key: localize(translate, item) for key, item in value.items()}

@@ -21,7 +21,8 @@ from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.tweens import EXCVIEW
 
-from .errors import NotAllowed, Text, TooManyAttempts, Unauthorized
+from . import login_sessions
+from .errors import Message, NotAllowed, TooManyAttempts, Unauthorized
 from .paths import is_api_path
 from .ratelimit import address_client
 from .sessions import REMEMBER_SECONDS, SessionFactories
@@ -79,8 +80,8 @@ def check_secret(request, candidate, field: str = "secret") -> bool:
       metrics.ratelimited.labels("login").inc()
     log.warning("secret attempts of %s refused: %d failed attempts", client, outcome.used - 1)
     raise TooManyAttempts(
-      Text("api.errors.too_many_attempts"),
-      {field: [Text("api.secret.too_many_attempts", seconds=outcome.reset)]},
+      Message("api.errors.too_many_attempts"),
+      {field: [Message("api.secret.too_many_attempts", seconds=outcome.reset)]},
       outcome,
     )
   matches = secret_matches(registry.settings, candidate)
@@ -145,31 +146,31 @@ class TokenService:
     what is wrong with the token, never which library refused it.
     """
     if not encoded:
-      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.empty")]})
+      raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.empty")]})
     try:
       token = jwt.decode(encoded, self.key, algorithms=[self.algorithm])
     except (JoseError, ValueError, TypeError):
-      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.unreadable")]}) from None
+      raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.unreadable")]}) from None
     claims = token.claims
     now = int(dt.datetime.now(dt.UTC).timestamp())
     reasons = []
     if claims.get("iss") != self.issuer:
-      reasons.append(Text("api.token.issuer"))
+      reasons.append(Message("api.token.issuer"))
     if claims.get("version") != TOKEN_VERSION:
-      reasons.append(Text("api.token.version"))
+      reasons.append(Message("api.token.version"))
     if not is_timestamp(claims.get("exp")) or claims["exp"] <= now:
-      reasons.append(Text("api.token.expired"))
+      reasons.append(Message("api.token.expired"))
     if not is_timestamp(claims.get("nbf")) or claims["nbf"] > now:
-      reasons.append(Text("api.token.not_yet_valid"))
+      reasons.append(Message("api.token.not_yet_valid"))
     permissions = claims.get("permissions")
     if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
-      reasons.append(Text("api.token.permissions"))
+      reasons.append(Message("api.token.permissions"))
     # What 0.22 minted, and what the rest of the application reads: one text each.
     for claim in ("aud", "sub", "jti"):
       if not isinstance(claims.get(claim), str):
-        reasons.append(Text("api.token.claim", claim=claim))
+        reasons.append(Message("api.token.claim", claim=claim))
     if reasons:
-      raise Unauthorized(Text("api.token.invalid"), {"token": reasons})
+      raise Unauthorized(Message("api.token.invalid"), {"token": reasons})
     if self.session_factory is not None:
       check_record(self.session_factory, claims)
     return claims
@@ -231,7 +232,12 @@ class SecurityPolicy:
         return None  # and token_check_tween_factory answers 401
       return Identity("token", claims["aud"], list(claims["permissions"]), claims)
     auth = request.session.get("auth")
-    if auth and auth.get("until", 0) > dt.datetime.now(dt.UTC).timestamp():
+    if (
+      auth
+      and auth.get("until", 0) > dt.datetime.now(dt.UTC).timestamp()
+      # The server's record of the session: gone after a logout, whatever cookie is replayed.
+      and login_sessions.is_open(request, auth.get("sid"))
+    ):
       return Identity("session", auth.get("name", "admin"))
     return None
 
@@ -246,16 +252,21 @@ class SecurityPolicy:
 
   def remember(self, request, userid, remember: bool = False, **kw):
     seconds = REMEMBER_SECONDS if remember else SESSION_IDLE_SECONDS
-    # A new session (no fixation), whose cookie persists only with "remember me".
+    # The previous session ends on the server too; then a new session (no fixation), whose cookie
+    # persists only with "remember me".
+    login_sessions.close_session(request, request.session.get("auth", {}).get("sid"))
     session = self.sessions.renew(request, remember)
     session["auth"] = {
       "name": userid,
       "remember": remember,
       "until": dt.datetime.now(dt.UTC).timestamp() + seconds,
+      "sid": login_sessions.open_session(request, userid, seconds),
     }
     return []
 
   def forget(self, request, **kw):
+    """End the session on the server too: a copy of the cookie is worth nothing afterwards."""
+    login_sessions.close_session(request, request.session.get("auth", {}).get("sid"))
     request.session.invalidate()
     return []
 
@@ -272,7 +283,8 @@ def token_administrator(request) -> str:
     if check_secret(request, secret):
       return CREATED_BY_SECRET
     raise Unauthorized(
-      Text("api.secret.invalid_title"), {"secret": [Text("api.secret.invalid_header", header=SECRET_HEADER)]}
+      Message("api.secret.invalid_title"),
+      {"secret": [Message("api.secret.invalid_header", header=SECRET_HEADER)]},
     )
   identity = request.identity
   if identity is None:
@@ -325,6 +337,9 @@ def includeme(config):
     settings["prodmanager.session_cookie_name"],
   )
   config.set_session_factory(sessions)
+  config.registry["security.session_record_key"] = derive_key(
+    settings["prodmanager.secret_key"], "login-session"
+  )
   config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
   config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
   config.set_security_policy(SecurityPolicy(sessions))

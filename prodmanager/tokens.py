@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, utcnow
-from .errors import NotFound, Text, Unauthorized, ValidationFailed
+from .errors import Message, NotFound, Unauthorized, ValidationFailed
 from .fields import parse_datetime
 from .text import check_text
 
@@ -178,7 +178,7 @@ def check_record(session_factory, claims: dict) -> None:
   """
   jti = claims.get("jti")
   if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI:
-    raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.unknown")]})
+    raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.unknown")]})
   session = session_factory()
   try:
     with session.begin():
@@ -186,9 +186,9 @@ def check_record(session_factory, claims: dict) -> None:
         select(TokenRecord.id, TokenRecord.revoked_at, TokenRecord.last_used_at).where(TokenRecord.jti == jti)
       ).one_or_none()
     if row is None:
-      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.unknown")]})
+      raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.unknown")]})
     if row.revoked_at is not None:
-      raise Unauthorized(Text("api.token.invalid"), {"token": [Text("api.token.revoked")]})
+      raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.revoked")]})
     now = utcnow()
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
       try:

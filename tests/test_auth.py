@@ -155,6 +155,68 @@ def test_logout(webapp, operator):
   assert not is_operator(webapp)
 
 
+def open_sessions(dbsession) -> int:
+  from prodmanager.login_sessions import LoginSession
+
+  dbsession.expire_all()
+  return dbsession.query(LoginSession).count()
+
+
+def replay(client, cookie: str) -> None:
+  client.reset()
+  client.set_cookie(COOKIE, cookie)
+
+
+@pytest.mark.parametrize("remember", [False, True], ids=["session", "remember me"])
+def test_a_cookie_copied_before_logout_is_worthless_afterwards(webapp, dbsession, remember):
+  from prodmanager_scope.models import Scope
+
+  form = login_form(webapp)
+  form["secret"] = TEST_SECRET
+  form["remember"] = remember
+  form.submit(status=303)
+  assert open_sessions(dbsession) == 1
+  stolen, state = webapp.cookies[COOKIE], session_state(webapp)
+  csrf = state["_csrft_"]
+  assert state["auth"]["name"] == "admin"  # what the copied cookie says, signed, until it expires...
+  replay(webapp, stolen)
+  assert is_operator(webapp)
+  webapp.post("/logout", {"csrf_token": csrf}, status=303)
+  assert open_sessions(dbsession) == 0
+  replay(webapp, stolen)
+  assert not is_operator(webapp)  # ...but the server no longer knows the session
+  refused = webapp.post("/api/scope/create", {"name": "Replayed"}, headers={"X-CSRF-Token": csrf}, status=401)
+  assert refused.json["message"] == "Authentication required"
+  replay(webapp, stolen)
+  page = webapp.post("/scope/create", {"name": "Replayed", "csrf_token": csrf}, status=403)
+  assert page.html.select_one("h1").get_text(strip=True) == "Access denied"
+  assert dbsession.query(Scope).count() == 0
+
+
+def test_logging_in_again_replaces_the_session(webapp, dbsession):
+  for _ in range(2):
+    form = login_form(webapp)
+    form["secret"] = TEST_SECRET
+    form.submit(status=303)
+  assert open_sessions(dbsession) == 1  # the first one was closed, not left behind
+  assert is_operator(webapp)
+
+
+def test_a_new_secret_ends_every_session(webapp, operator, build_app, connection):
+  """Restarted with another secret, the server refuses the cookies of the old one; restarted with
+  the same one, it keeps them."""
+  cookie = webapp.cookies[COOKIE]
+
+  def restarted(**settings):
+    client = build_app(**settings)
+    client.app.registry["db.session_factory"].configure(bind=connection)
+    client.set_cookie(COOKIE, cookie)
+    return client
+
+  assert is_operator(restarted())
+  assert not is_operator(restarted(secret_key="another-secret-0123456789"))
+
+
 def test_login_returns_to_the_next_page(webapp):
   form = login_form(webapp, "/login?next=/scope/create")
   assert form["next"].value == "/scope/create"

@@ -2,7 +2,7 @@
 
 from pyramid_openapi3 import openapi_validated as pyramid_openapi_validated
 
-from ..errors import ValidationFailed
+from ..errors import Message, ValidationFailed
 
 
 def checked_openapi_validated(request):
@@ -11,9 +11,10 @@ def checked_openapi_validated(request):
   openapi-core raises whatever its decoders raise (UnicodeDecodeError on bytes that are not UTF-8,
   AssertionError on a multipart body without parts...): those are the client's errors.
   """
-  content_type = request.content_type or "the declared content type"
+  content_type = (request.content_type or "-")[:100]
   unreadable = ValidationFailed(
-    "Invalid request body", {"body": [f"the body cannot be read as {content_type}"]}
+    Message("api.errors.invalid_request"),
+    {"body": [Message("api.request.unreadable_body", mimetype=content_type)]},
   )
   try:
     result = pyramid_openapi_validated(request)
@@ -35,9 +36,12 @@ def request_data(request) -> dict:
     try:
       body = request.json_body
     except ValueError:
-      raise ValidationFailed("Invalid JSON body", {"body": ["the body is not valid JSON"]}) from None
+      raise ValidationFailed(
+        Message("api.errors.invalid_request"),
+        {"body": [Message("api.request.unreadable_body", mimetype="application/json")]},
+      ) from None
     if not isinstance(body, dict):
-      raise ValidationFailed("Invalid JSON body", {"body": ["expected a JSON object"]})
+      raise ValidationFailed(Message("api.errors.invalid_request"), {"body": [Message("api.request.object")]})
     return body
   # One pass, the last value of each field (getall per key was quadratic in the number of fields).
   return dict(request.POST.items())

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from .. import tokens
 from ..api import set_pagination_headers
-from ..errors import Text, Unauthorized, ValidationFailed
+from ..errors import Message, Unauthorized, ValidationFailed
 from ..resources import Root
 from ..security import check_secret, token_administrator
 from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
@@ -78,7 +78,7 @@ def token_create(request):
   data = request.POST if request.content_type != "application/json" else None
   body = request.json_body if data is None else None
   if body is not None and not isinstance(body, dict):
-    raise ValidationFailed("Token creation failed", {"body": ["expected a JSON object"]})
+    raise ValidationFailed(Message("api.token.creation_failed"), {"body": [Message("api.request.object")]})
 
   def value(name):
     if body is not None:
@@ -87,7 +87,7 @@ def token_create(request):
 
   if not check_secret(request, value("secret")):
     # 0.22 answered 400 with a reason on the secret field; kept so that scripts see the same shape.
-    raise ValidationFailed(Text("api.token.creation_failed"), {"secret": [Text("api.secret.invalid")]})
+    raise ValidationFailed(Message("api.token.creation_failed"), {"secret": [Message("api.secret.invalid")]})
   if body is not None:
     permissions = body.get("permissions") or []
     permissions = [permissions] if isinstance(permissions, str) else permissions
@@ -138,7 +138,7 @@ def token_delete(request):
 def token_whoami(request):
   identity = request.identity
   if identity is None or identity.kind != "token":
-    raise Unauthorized(Text("api.token.missing"), {"token": [Text("api.token.send")]})
+    raise Unauthorized(Message("api.token.missing"), {"token": [Message("api.token.send")]})
   return {"payload": identity.claims, "playload": identity.claims}
 
 

@@ -34,7 +34,7 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..api.schemas import field_message
-from ..errors import AppError, Text, TooManyAttempts, localize
+from ..errors import AppError, Message, TooManyAttempts, localize
 from ..paths import is_json_path
 from ..tweens import security_headers
 
@@ -154,8 +154,8 @@ def forbidden(exc, request):
       return json_error(
         request,
         401,
-        Text("api.errors.authentication_required"),
-        {"token": [Text("api.token.send_with_permission")]},
+        Message("api.errors.authentication_required"),
+        {"token": [Message("api.token.send_with_permission")]},
         {"WWW-Authenticate": "Bearer"},
       )
     if request.method == "GET":
@@ -204,19 +204,19 @@ def request_validation_error(exc, request):
       return json_error(
         request,
         401,
-        Text("api.errors.authentication_required"),
-        {"token": [Text("api.token.send")]},
+        Message("api.errors.authentication_required"),
+        {"token": [Message("api.token.send")]},
         {"WWW-Authenticate": "Bearer"},
       )
     if "MediaTypeNotFound" in name or "MediaTypeNotFound" in repr(getattr(error, "__cause__", "")):
       status = 415
       reasons.setdefault("content_type", []).append(
-        Text("api.request.content_type", content_type=(request.content_type or "-")[:100])
+        Message("api.request.content_type", content_type=(request.content_type or "-")[:100])
       )
       continue
     for field, message in describe_validation_error(error):
       reasons.setdefault(field, []).append(message)
-  message = Text("api.errors.unsupported_media_type" if status == 415 else "api.errors.invalid_request")
+  message = Message("api.errors.unsupported_media_type" if status == 415 else "api.errors.invalid_request")
   return json_error(request, status, message, reasons)
 
 
@@ -236,14 +236,14 @@ def describe_validation_error(error) -> list[tuple[str, str]]:
       field = parameter or (path[0] if path else _required_field(schema_error.message)) or "body"
       found.append((field, schema_error_message(schema_error)))
   elif isinstance(cause, MediaTypeDeserializeError):
-    found.append(("body", Text("api.request.unreadable_body", mimetype=cause.mimetype[:100])))
+    found.append(("body", Message("api.request.unreadable_body", mimetype=cause.mimetype[:100])))
   elif isinstance(error, MissingRequiredRequestBody) or isinstance(cause, MissingRequiredRequestBody):
-    found.append(("body", Text("api.request.body_required")))
+    found.append(("body", Message("api.request.body_required")))
   elif isinstance(error, MissingRequiredParameter):
-    found.append((parameter or "request", Text("api.request.required")))
+    found.append((parameter or "request", Message("api.request.required")))
   else:
     log.info("invalid request on %s: %s", error.__class__.__name__, cause.__class__.__name__)
-    found.append((parameter or "request", Text("api.request.invalid_value")))
+    found.append((parameter or "request", Message("api.request.invalid_value")))
   return found
 
 
@@ -256,13 +256,13 @@ def schema_error_message(error) -> str:
     relevant = [branch for branch in error.context if branch.validator != "type"] or error.context
     return schema_error_message(best_match(relevant))
   if validator == "type" and isinstance(expected, list):
-    return Text("api.request.types", types=", ".join(expected))
+    return Message("api.request.types", types=", ".join(expected))
   if validator == "enum":
-    return Text(
+    return Message(
       "api.request.enum", choices=", ".join("null" if value is None else str(value) for value in expected)
     )
   if validator == "required":
-    return Text("api.request.required")
+    return Message("api.request.required")
   # A schema generated from a field: the field's own message says what is wrong with the value.
   # (Not for a value of the wrong type: "expected a value of type string" says it better.)
   described = None if validator == "type" else field_message(error.schema, error.instance)
@@ -279,8 +279,8 @@ def schema_error_message(error) -> str:
     "format": "api.request.format",
   }
   if validator in messages:
-    return Text(messages[validator], expected=expected)
-  return Text("api.request.invalid_value")
+    return Message(messages[validator], expected=expected)
+  return Message("api.request.invalid_value")
 
 
 def _required_field(message: str) -> str | None:
