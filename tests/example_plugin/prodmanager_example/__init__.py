@@ -17,6 +17,7 @@ def includeme(config):
   from . import demo
   from .models import Runbook
   from .services import RunbookService, runbooks_counter
+  from .views import copy_view, runbooks_panel
 
   config.add_translations("prodmanager_example:translations")
   config.add_resource_type(
@@ -30,8 +31,12 @@ def includeme(config):
   )
   config.add_openapi_fragment("prodmanager_example:openapi.yaml")
   config.add_crud_api("runbook")
+  # A hand-written endpoint: the path is in openapi.yaml; writing needs the type's `edit` permission.
+  config.add_api_view(copy_view, "/api/runbook/{id}/copy", "POST", permission="edit")
   config.add_html_crud("runbook")
   config.add_navigation("runbook", "nav.runbook", "/runbook", icon="link", order=90)
+  # On the dashboard and on service pages (after the first-party panels).
+  config.add_dashboard_panel("runbooks", runbooks_panel, order=90)
   # A service that still has runbooks cannot be deleted (403 on the API, an error on the page).
   config.add_dependent("service", "runbooks", runbooks_counter)
   # `prodmanager demo` fills the table too; order 90 runs after the service loader (20).

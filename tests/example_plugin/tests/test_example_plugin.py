@@ -253,6 +253,87 @@ def test_openapi_document_has_the_runbook_paths_and_schema(webapp):
   assert {"name": "runbook"} in document["tags"]
 
 
+# -- the hand-written endpoint ----------------------------------------------------------------------
+
+
+def test_copy_creates_a_runbook_for_the_same_service(webapp, token_headers, dbsession, service, runbook):
+  response = webapp.post_json(
+    f"/api/runbook/{runbook.id}/copy", {"name": "Restart the API (EU)"}, headers=token_headers, status=201
+  )
+  copy = dbsession.scalars(select(Runbook).where(Runbook.name == "Restart the API (EU)")).one()
+  assert response.json == {
+    "id": copy.id,
+    "name": "Restart the API (EU)",
+    "description": "1. drain\n2. **restart**",
+    "url": "https://wiki.example.com/api",
+    "service": service.id,
+    "links": {
+      "self": f"http://localhost/api/runbook/{copy.id}",
+      "service": f"http://localhost/api/service/{service.id}",
+    },
+  }
+  assert response.headers["Location"] == response.json["links"]["self"]
+  assert count_runbooks(dbsession) == 2
+
+
+def test_copy_is_validated_like_a_create(webapp, token_headers, dbsession, runbook):
+  short = webapp.post_json(
+    f"/api/runbook/{runbook.id}/copy", {"name": "abc"}, headers=token_headers, status=400
+  )
+  assert list(short.json["reasons"]) == ["name"]
+  taken = webapp.post_json(
+    f"/api/runbook/{runbook.id}/copy", {"name": runbook.name}, headers=token_headers, status=409
+  )
+  assert list(taken.json["reasons"]) == ["name"]
+  missing = webapp.post_json(
+    "/api/runbook/999999/copy", {"name": "Whatever"}, headers=token_headers, status=404
+  )
+  assert missing.json["message"]
+  assert count_runbooks(dbsession) == 1
+
+
+def test_copy_needs_the_edit_permission(webapp, make_token, dbsession, runbook):
+  webapp.post_json(f"/api/runbook/{runbook.id}/copy", {"name": "Anonymous copy"}, status=401)
+  headers = make_token(["service_api"])
+  webapp.post_json(
+    f"/api/runbook/{runbook.id}/copy", {"name": "Wrong token copy"}, headers=headers, status=403
+  )
+  assert count_runbooks(dbsession) == 1
+
+
+def test_copy_is_documented_with_the_core_error_responses(webapp):
+  operation = webapp.get("/api/openapi.json").json["paths"]["/api/runbook/{id}/copy"]["post"]
+  assert operation["responses"]["201"]["content"]["application/json"]["schema"] == {
+    "$ref": "#/components/schemas/Runbook"
+  }
+  # Added by the core to every write operation.
+  for code in ("400", "401", "403", "404", "409", "413", "415", "429"):
+    assert operation["responses"][code] == {"$ref": f"#/components/responses/E{code}"}
+
+
+# -- the dashboard panel ----------------------------------------------------------------------------
+
+
+def panel_names(page) -> list[str]:
+  section = page.html.select_one("section.panel-runbooks")
+  return [] if section is None else [link.get_text(strip=True) for link in section.select("li a")]
+
+
+def test_the_panel_lists_runbooks_on_the_dashboard_and_the_service_page(webapp, dbsession, service, runbook):
+  other = Service(name="Storage", description="")
+  dbsession.add(other)
+  dbsession.flush()
+  dbsession.add(Runbook(name="Resize a volume", description="", service_id=other.id))
+  dbsession.flush()
+  assert panel_names(webapp.get("/")) == ["Resize a volume", "Restart the API"]
+  assert panel_names(webapp.get(f"/service/{service.id}")) == ["Restart the API"]
+  assert panel_names(webapp.get(f"/service/{other.id}")) == ["Resize a volume"]
+
+
+def test_the_panel_is_hidden_without_runbooks(webapp, service):
+  assert webapp.get(f"/service/{service.id}").html.select_one("section.panel-runbooks") is None
+
+
 # -- HTML pages -----------------------------------------------------------------------------------
 
 
