@@ -12,24 +12,16 @@ from prodmanager_service.models import Service
 
 
 @pytest.fixture
-def service(dbsession):
-  row = Service(name="Compute", description="")
-  dbsession.add(row)
-  dbsession.flush()
-  return row
+def service(make):
+  return make.service(name="Compute")  # the service plugin's factory (prodmanager_service.testing)
 
 
 @pytest.fixture
-def runbook(dbsession, service):
-  row = Runbook(
-    name="Restart the API",
-    description="1. drain\n2. **restart**",
-    url="https://wiki.example.com/api",
-    service_id=service.id,
+def runbook(make, service):
+  # This plugin's factory (prodmanager_example.testing), for the test's first service.
+  return make.runbook(
+    name="Restart the API", description="1. drain\n2. **restart**", url="https://wiki.example.com/api"
   )
-  dbsession.add(row)
-  dbsession.flush()
-  return row
 
 
 def count_runbooks(dbsession) -> int:
