@@ -124,3 +124,13 @@ def test_too_many_form_fields(client, token_headers):
     status=400,
   )
   assert response.json["reasons"]["body"] == [f"at most {MAX_FORM_FIELDS} form fields are accepted"]
+
+
+def test_refusals_are_in_the_client_language(client):
+  response = client.get("/api/scope?q=%ff", headers={"Accept-Language": "fr"}, status=400)
+  assert response.json == {
+    "message": "Requête invalide",
+    "reasons": {"q": ["pas de l'UTF-8 valide une fois décodé"]},
+  }
+  refused = client.put("/api/scope", headers={"Accept-Language": "fr"}, status=405).json
+  assert refused["reasons"]["method"] == ["PUT n'est pas accepté ici ; utilisez GET, HEAD, POST"]

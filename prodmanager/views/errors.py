@@ -137,7 +137,9 @@ def not_found(exc, request):
       f"Method {request.method} is not allowed on {request.path}",
       {
         "method": [
-          f"{request.method} is not supported here" + (f"; use {', '.join(allowed)}" if allowed else "")
+          Text("api.request.method_not_allowed_use", method=request.method, allowed=", ".join(allowed))
+          if allowed
+          else Text("api.request.method_not_allowed", method=request.method)
         ]
       },
       {"Allow": ", ".join(allowed)} if allowed else None,
@@ -323,7 +325,7 @@ def database_unavailable(exc, request):
     request,
     503,
     request._("errors.unavailable"),
-    {"database": ["the database cannot be reached at the moment; try again shortly"]},
+    {"database": [Text("api.request.database_unavailable")]},
     {"Retry-After": str(RETRY_AFTER_SECONDS)},
   )
 
