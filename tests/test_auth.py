@@ -209,7 +209,6 @@ def test_a_new_secret_ends_every_session(webapp, operator, build_app, connection
 
   def restarted(**settings):
     client = build_app(**settings)
-    client.app.registry["db.session_factory"].configure(bind=connection)
     client.set_cookie(COOKIE, cookie)
     return client
 

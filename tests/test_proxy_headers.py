@@ -24,9 +24,8 @@ def wrong_secret(client, forwarded_for: str | None) -> int:
 @pytest.fixture
 def throttled_app(build_app, connection):
   def build(**overrides):
-    client = build_app(login_ratelimit="2", **overrides)
-    client.app.registry["db.session_factory"].configure(bind=connection)
-    return client
+    # On the test's connection like every application of the test (prodmanager.testing).
+    return build_app(login_ratelimit="2", **overrides)
 
   return build
 
