@@ -17,9 +17,9 @@ import json
 import re
 from urllib.parse import parse_qsl
 
-from .errors import Text, ValidationFailed
+from .errors import Message, ValidationFailed
 
-INVALID = Text("api.errors.invalid_request")
+INVALID = Message("api.errors.invalid_request")
 
 MAX_QUERY_PARAMETERS = 500
 MAX_QUERY_BYTES = 16 * 1024
@@ -47,17 +47,17 @@ def check_path_and_query(environ) -> None:
   except UnicodeDecodeError:
     # Whatever answers next (the error page's layout, the metrics) reads the path: make it readable.
     environ["PATH_INFO"], environ["QUERY_STRING"] = replaced(path), ""
-    raise ValidationFailed(INVALID, {"path": [Text("api.request.path_not_utf8")]}) from None
+    raise ValidationFailed(INVALID, {"path": [Message("api.request.path_not_utf8")]}) from None
   if len(query) > MAX_QUERY_BYTES:
     environ["QUERY_STRING"] = ""
-    raise ValidationFailed(INVALID, {"query": [Text("api.request.query_too_long", limit=MAX_QUERY_BYTES)]})
+    raise ValidationFailed(INVALID, {"query": [Message("api.request.query_too_long", limit=MAX_QUERY_BYTES)]})
   if not query:
     return
   pairs = parse_qsl(query, keep_blank_values=True, encoding="latin-1")
   if len(pairs) > MAX_QUERY_PARAMETERS:
     environ["QUERY_STRING"] = ""
     raise ValidationFailed(
-      INVALID, {"query": [Text("api.request.too_many_parameters", limit=MAX_QUERY_PARAMETERS)]}
+      INVALID, {"query": [Message("api.request.too_many_parameters", limit=MAX_QUERY_PARAMETERS)]}
     )
   for key, value in pairs:
     try:
@@ -68,7 +68,7 @@ def check_path_and_query(environ) -> None:
         field = wsgi_text(key)[:50] or "query"
       except UnicodeDecodeError:
         field = "query"
-      raise ValidationFailed(INVALID, {field: [Text("api.request.not_utf8")]}) from None
+      raise ValidationFailed(INVALID, {field: [Message("api.request.not_utf8")]}) from None
 
 
 def check_form_body(request) -> None:
@@ -77,12 +77,12 @@ def check_form_body(request) -> None:
     return
   body = request.body
   if body.count(b"&") >= MAX_FORM_FIELDS:
-    raise ValidationFailed(INVALID, {"body": [Text("api.request.too_many_fields", limit=MAX_FORM_FIELDS)]})
+    raise ValidationFailed(INVALID, {"body": [Message("api.request.too_many_fields", limit=MAX_FORM_FIELDS)]})
   for key, value in parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1"):
     try:
       wsgi_text(key), wsgi_text(value)
     except UnicodeDecodeError:
-      raise ValidationFailed(INVALID, {"body": [Text("api.request.form_not_utf8")]}) from None
+      raise ValidationFailed(INVALID, {"body": [Message("api.request.form_not_utf8")]}) from None
 
 
 def request_checks_tween_factory(handler, registry):
@@ -115,14 +115,14 @@ def json_body(request):
   text = request.body.decode(request.charset or "utf-8")
   data = json.loads(text)
   if SURROGATE_ESCAPE.search(text) and has_lone_surrogate(data):
-    message = [Text("api.request.lone_surrogate")]
+    message = [Message("api.request.lone_surrogate")]
     fields = []
     if isinstance(data, dict):
       fields = [
         key for key, value in data.items() if not has_lone_surrogate(key) and has_lone_surrogate(value)
       ]
     reasons = {field: message for field in fields} or {"body": message}
-    raise ValidationFailed(Text("api.errors.invalid_json"), reasons)
+    raise ValidationFailed(Message("api.errors.invalid_json"), reasons)
   return data
 
 

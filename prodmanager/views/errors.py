@@ -137,9 +137,9 @@ def not_found(exc, request):
       f"Method {request.method} is not allowed on {request.path}",
       {
         "method": [
-          Text("api.request.method_not_allowed_use", method=request.method, allowed=", ".join(allowed))
+          Message("api.request.method_not_allowed_use", method=request.method, allowed=", ".join(allowed))
           if allowed
-          else Text("api.request.method_not_allowed", method=request.method)
+          else Message("api.request.method_not_allowed", method=request.method)
         ]
       },
       {"Allow": ", ".join(allowed)} if allowed else None,
@@ -325,7 +325,7 @@ def database_unavailable(exc, request):
     request,
     503,
     request._("errors.unavailable"),
-    {"database": [Text("api.request.database_unavailable")]},
+    {"database": [Message("api.request.database_unavailable")]},
     {"Retry-After": str(RETRY_AFTER_SECONDS)},
   )
 
