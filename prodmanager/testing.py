@@ -21,8 +21,34 @@ import pytest
 from sqlalchemy import event, func, select
 
 POSTGRES_ADMIN_URI = os.environ.get("PM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# The Redis the tests use (database 15 by default, flushed of their keys only).
+REDIS_TEST_URI = os.environ.get("PM_TEST_REDIS", "redis://127.0.0.1:6379/15")
 TEST_SECRET = "test-secret-0123456789"
 ALL_PERMISSIONS = object()
+
+
+def in_ci() -> bool:
+  """``CI=true`` (set by every CI service): the run must test everything."""
+  return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def missing_service(reason: str) -> None:
+  """A service the tests need is missing: skip locally (the reason is in the report), fail in CI,
+  where a skip would let a run pass without testing what needs the service."""
+  if in_ci():
+    pytest.fail(f"{reason} (CI=true: a missing service fails the run)", pytrace=False)
+  pytest.skip(reason)
+
+
+def _redis_unavailable() -> str | None:
+  """None when the tests' Redis answers, else why not (reported in the header and in skips)."""
+  try:
+    import redis
+
+    redis.Redis.from_url(REDIS_TEST_URI, socket_timeout=2, socket_connect_timeout=2).ping()
+  except Exception as error:  # noqa: BLE001 - any failure means "not reachable"
+    return f"Redis is not reachable at {REDIS_TEST_URI}: {str(error).strip()}"
+  return None
 
 
 def _postgres_unavailable() -> str | None:
@@ -57,9 +83,12 @@ def pytest_configure(config):
 
 def pytest_report_header(config):
   reason = _postgres_unavailable() if "postgresql" in _backends() else "not requested"
+  redis_reason = _redis_unavailable()
   return [
     f"prodmanager: database backends {', '.join(_backends())}",
     f"prodmanager: PostgreSQL {'OK' if reason is None else 'UNAVAILABLE — ' + reason}",
+    f"prodmanager: Redis {'OK' if redis_reason is None else 'UNAVAILABLE — ' + redis_reason}",
+    f"prodmanager: CI={'true (a missing service fails the run)' if in_ci() else 'false (a missing service skips)'}",
   ]
 
 
@@ -90,7 +119,7 @@ def database_uri(request, tmp_path_factory):
   if request.param == "postgresql":
     reason = _postgres_unavailable()
     if reason:
-      pytest.skip(reason)
+      missing_service(reason)
     with _postgres_database(worker) as uri:
       upgrade(uri)
       yield uri

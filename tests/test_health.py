@@ -1,6 +1,5 @@
 """Health probes: liveness, readiness (database) and version (no outbound check)."""
 
-import pytest
 
 import prodmanager
 
@@ -57,10 +56,12 @@ def test_readiness_checks_redis_when_configured(build_app):
   it, because every request is still served (docs/install.md)."""
   import socket
 
-  with socket.socket() as probe:
-    if probe.connect_ex(("127.0.0.1", 6379)) != 0:
-      pytest.skip("REDIS UNAVAILABLE at 127.0.0.1:6379")
-  up = build_app(redis_uri="redis://127.0.0.1:6379/15")
+  from prodmanager.testing import REDIS_TEST_URI, _redis_unavailable, missing_service
+
+  reason = _redis_unavailable()
+  if reason:
+    missing_service(f"REDIS UNAVAILABLE: {reason}")
+  up = build_app(redis_uri=REDIS_TEST_URI)
   assert up.get("/health/ready").json == {"status": "ok", "checks": {"database": "ok", "redis": "ok"}}
   with socket.socket() as closed:
     closed.bind(("127.0.0.1", 0))

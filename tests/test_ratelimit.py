@@ -6,7 +6,6 @@ are skipped with the reason; those of the in-process backend still run.
 """
 
 import logging
-import os
 import shutil
 import socket
 import subprocess
@@ -21,10 +20,10 @@ from sqlalchemy import select
 
 from prodmanager.ratelimit import RateLimiter, RedisBackend
 from prodmanager.settings import ConfigurationError, read_settings
-from prodmanager.testing import TEST_SECRET
+from prodmanager.testing import REDIS_TEST_URI, TEST_SECRET, missing_service
 from prodmanager.tokens import TokenRecord
 
-REDIS_URI = os.environ.get("PM_TEST_REDIS", "redis://127.0.0.1:6379/15")
+REDIS_URI = REDIS_TEST_URI
 HEADERS = ("X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "X-RateLimit-Used")
 
 
@@ -36,7 +35,7 @@ def redis_client():
   try:
     client.ping()
   except redis.RedisError as error:
-    pytest.skip(
+    missing_service(
       f"REDIS UNAVAILABLE: Redis is not reachable at {REDIS_URI} ({error}); rate limit tests skipped"
     )
   return client
@@ -261,9 +260,7 @@ def private_redis(tmp_path):
   """A redis-server of this test's own on a free port, that the test may stop: ``(uri, stop)``."""
   executable = shutil.which("redis-server")
   if executable is None:
-    if os.environ.get("CI") == "true":
-      pytest.fail("redis-server is not installed; the Redis outage tests need it")
-    pytest.skip("REDIS UNAVAILABLE: redis-server is not installed; Redis outage tests skipped")
+    missing_service("REDIS UNAVAILABLE: redis-server is not installed; Redis outage tests skipped")
   port = closed_port()
   server = subprocess.Popen(
     [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from prodmanager.testing import TEST_SECRET
+from prodmanager.testing import TEST_SECRET, missing_service
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,9 @@ def client_python() -> Path:
     )
     if pip.returncode != 0:
       shutil.rmtree(CLIENT_VENV, ignore_errors=True)
-      pytest.skip(f"cannot install {CLIENT_REQUIREMENT} from the package index: {pip.stderr.strip()[-500:]}")
+      missing_service(
+        f"cannot install {CLIENT_REQUIREMENT} from the package index: {pip.stderr.strip()[-500:]}"
+      )
   assert client_version(python) == "0.2.0"
   return python
 
