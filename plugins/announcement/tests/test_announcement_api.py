@@ -179,13 +179,6 @@ def test_compat_delete_answers_200(webapp, token_headers, world):
   webapp.get(f"/api/announcement/{row.id}", status=404)
 
 
-def test_rest_delete_answers_204(webapp, token_headers, world):
-  row = world.announcement("Short lived")
-  response = webapp.delete(f"/api/announcement/{row.id}", headers=token_headers, status=204)
-  assert response.body == b""
-  assert world.count(Announcement) == 0
-
-
 def test_scopes_and_services_with_announcements_cannot_be_deleted(webapp, token_headers, world):
   world.announcement("Holds them", scope=world.lyon, service=world.network)
   for kind, ident in (("scope", world.lyon.id), ("service", world.network.id)):

@@ -104,13 +104,6 @@ def test_compat_delete_answers_200_and_removes_the_history(webapp, token_headers
   webapp.get(f"/api/monitor/{ident}", status=404)
 
 
-def test_rest_delete_answers_204(webapp, token_headers, world):
-  monitor = world.monitor("Short lived")
-  response = webapp.delete(f"/api/monitor/{monitor.id}", headers=token_headers, status=204)
-  assert response.body == b""
-  assert world.count(Monitor) == 0
-
-
 # -- errors -----------------------------------------------------------------------------------------
 
 # (encoding, changes to the valid body, field, start of the reason)
