@@ -289,13 +289,12 @@ def token_administrator(request) -> str:
   identity = request.identity
   if identity is None:
     raise Unauthorized(
-      "Authentication required",
-      {"authentication": [f"log in as an operator, or send the administrator secret in {SECRET_HEADER}"]},
+      Message("api.errors.authentication_required"),
+      {"authentication": [Message("api.secret.log_in_or_send", header=SECRET_HEADER)]},
     )
   if identity.kind != "session":
     raise NotAllowed(
-      "Not allowed",
-      {"permission": ["API tokens cannot list or revoke tokens: use a session or the administrator secret"]},
+      Message("api.errors.not_allowed"), {"permission": [Message("api.token.cannot_administer")]}
     )
   return identity.name
 

@@ -622,3 +622,22 @@ def test_cli_on_a_database_never_migrated(tmp_path):
   assert result.returncode == 2
   assert "prodmanager migrate" in result.stderr
   assert "Traceback" not in result.stderr
+
+
+def test_token_administration_refusals_follow_the_language(webapp, token_headers):
+  anonymous = webapp.get("/api/token", headers={"Accept-Language": "fr"}, status=401)
+  assert anonymous.json == {
+    "message": "Authentification requise",
+    "reasons": {
+      "authentication": [
+        "connectez-vous en tant qu'opérateur, ou envoyez le secret administrateur dans X-ProdManager-Secret"
+      ]
+    },
+  }
+  by_token = webapp.get("/api/token", headers=token_headers, status=403)
+  assert by_token.json == {
+    "message": "Not allowed",
+    "reasons": {
+      "permission": ["API tokens cannot list or revoke tokens: use a session or the administrator secret"]
+    },
+  }
