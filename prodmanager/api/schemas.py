@@ -144,8 +144,10 @@ def filter_parameters(service_class) -> list[dict]:
       schema = {"type": "string", "pattern": "^[0-9]{1,18}$"}
     elif flt.kind in ("after", "before"):
       schema = {"type": "string", "pattern": DATE_PATTERN}
+      PATTERN_FIELDS.setdefault(DATE_PATTERN, DateTime(flt.name))
     else:
       schema = {"type": "string", "maxLength": 255, "pattern": f"^[^{CONTROL}]*$"}
+      PATTERN_FIELDS.setdefault(schema["pattern"], Text(flt.name))
     params.append(
       {
         "name": flt.name,
