@@ -3,6 +3,7 @@
 from pyramid.config import Configurator
 from pyramid.tweens import EXCVIEW
 
+from .state import app_state
 from .version import __version__
 
 __all__ = ["__version__", "main", "make_config", "make_wsgi_app"]
@@ -10,6 +11,8 @@ __all__ = ["__version__", "main", "make_config", "make_wsgi_app"]
 # The core's include chain, in order. Each step may rely on the ones above it; a test asserts this
 # list so that a reordering is a conscious decision.
 CORE_INCLUDES = (
+  "prodmanager.actions",  # the claims behind every directive's conflict detection (see state.py)
+  "prodmanager.settings",  # add_setting: settings declared by plugins, read with the core's
   "prodmanager.db",  # engine, request.dbsession, pyramid_tm
   "prodmanager.domain_events",  # facts delivered to subscribers after commit
   "prodmanager.security",  # sessions, CSRF, security policy, API tokens
@@ -30,6 +33,8 @@ CORE_INCLUDES = (
   "prodmanager.timeline",  # event timelines of the types that have one: comment API and form
   "prodmanager.history",  # public Atom/RSS history feeds, fed by the plugins' sources
   "prodmanager.badges",  # status badges (SVG) and their shields.io JSON twins
+  "prodmanager.commands",  # add_cli_command: the plugins' `prodmanager <name>` subcommands
+  "prodmanager.jobs",  # add_job: periodic jobs run by `prodmanager worker`
 )
 
 
@@ -44,12 +49,18 @@ def make_config(settings: dict, environ: dict[str, str] | None = None) -> Config
   # ``prodmanager.version``...) imports this package first, and must not import the application.
   from .plugins import include, resolve
   from .resources import root_factory
-  from .settings import read_settings
+  from .settings import check_settings, read_settings
 
-  settings = {**settings, **read_settings(settings, environ)}
+  ini = dict(settings)
+  # A bad core value is reported with the plugins' bad values, once the plugins declared theirs;
+  # its default stands in meanwhile.
+  core_errors: list[str] = []
+  settings = {**settings, **read_settings(settings, environ, errors=core_errors)}
   config = Configurator(settings=settings, root_factory=root_factory)
   for name in CORE_INCLUDES:
     config.include(name)
+  declared = app_state(config.registry).settings
+  declared.ini, declared.core_errors = ini, core_errors
   # Under the exception view tween: its 400 is answered by the error views like any other.
   config.add_tween("prodmanager.tweens.query_text_tween_factory", under=EXCVIEW)
   # The others are added innermost first: tests/test_include_chain.py shows the chain and why.
@@ -64,11 +75,14 @@ def make_config(settings: dict, environ: dict[str, str] | None = None) -> Config
   # Plugins are included after the core committed its directives (pyramid.includes would run too early).
   config.commit()
   plugins = resolve(settings["prodmanager.plugins"])
-  config.registry["plugins"] = plugins
+  app_state(config.registry).plugins = plugins
   for plugin in plugins:
     include(config, plugin)  # an includeme that raises stops startup with one line naming the plugin
-  # The API routes come from the composed OpenAPI document, complete only now. (Imported here for
-  # the reason given at the top of this function.)
+  # The plugins' directives are deferred actions: commit them (conflicts between plugins are
+  # detected here) before the API routes are generated from the composed OpenAPI document.
+  config.commit()
+  check_settings(config.registry, environ)
+  # (finalize_document is imported here for the reason given at the top of this function.)
   from .api import finalize_document
 
   finalize_document(config)

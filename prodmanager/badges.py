@@ -13,6 +13,8 @@ from collections.abc import Callable
 from markupsafe import escape
 from pyramid.response import Response
 
+from .actions import deferred_config, register
+from .directives import resource_type_named
 from .errors import ValidationFailed
 from .status import UNDER_WORK, overall_status
 from .text import xml_text
@@ -163,8 +165,12 @@ SHIELDS_SCHEMA = {
 
 
 def add_badge(config, type_name: str, status_of: Callable) -> None:
-  """Serve ``/<type>/<id>/badge.svg`` and its documented JSON twin ``/<type>/<id>/badge.json``."""
-  resource_type = config.registry["resource_types"][type_name]
+  """Serve ``/<type>/<id>/badge.svg`` and its documented JSON twin ``/<type>/<id>/badge.json``.
+
+  ``status_of(request, row)`` returns the row's status level; ``type_name`` is a registered
+  resource type (its views and API path are added when the configuration commits).
+  """
+  nested = deferred_config(config, config.action_info)
 
   def svg(context, request):
     return svg_response(request, status_of(request, context.row), context.row.name)
@@ -172,17 +178,23 @@ def add_badge(config, type_name: str, status_of: Callable) -> None:
   def json_view(context, request):
     return endpoint_json(request, status_of(request, context.row), context.row.name)
 
-  config.add_view(
-    svg, context=resource_type.item, name="badge.svg", request_method=("GET", "HEAD"), permission="view"
+  def apply():
+    resource_type = resource_type_named(nested, type_name, "add_badge")
+    nested.add_view(
+      svg, context=resource_type.item, name="badge.svg", request_method=("GET", "HEAD"), permission="view"
+    )
+    path = f"/{type_name}/{{id}}/badge.json"
+    operation = badge_operation(f"badge_{type_name}", f"shields.io endpoint JSON of a {type_name}'s status")
+    operation["parameters"] = [
+      {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
+      *BADGE_PARAMETERS,
+    ]
+    nested.add_openapi_fragment({"paths": {path: {"get": operation}}})
+    nested.add_api_view(json_view, path, "GET")
+
+  register(
+    config, ("prodmanager.badge", type_name), apply, what="badges", title=type_name, status_of=status_of
   )
-  path = f"/{type_name}/{{id}}/badge.json"
-  operation = badge_operation(f"badge_{type_name}", f"shields.io endpoint JSON of a {type_name}'s status")
-  operation["parameters"] = [
-    {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}},
-    *BADGE_PARAMETERS,
-  ]
-  config.add_openapi_fragment({"paths": {path: {"get": operation}}})
-  config.add_api_view(json_view, path, "GET")
 
 
 def includeme(config):

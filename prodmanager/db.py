@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .state import app_state
+
 NAMING_CONVENTION = {
   "ix": "ix_%(column_0_label)s",
   "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -168,8 +170,8 @@ def includeme(config):
   session_factory = sessionmaker(
     bind=engine, class_=AppSession, expire_on_commit=False, join_transaction_mode="create_savepoint"
   )
-  config.registry["db.engine"] = engine
-  config.registry["db.session_factory"] = session_factory
+  app_state(config.registry).db_engine = engine
+  app_state(config.registry).db_session_factory = session_factory
 
   def dbsession(request):
     return get_tm_session(session_factory, request.tm, request)

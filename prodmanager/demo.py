@@ -16,13 +16,15 @@ already has rows of its own, changes nothing. Loaders therefore need no check
 of their own, and must be deterministic (seed any randomness) so that the demo is the same every time.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import make_config
+from .actions import register
+from .state import app_state
 
 ALREADY_PRESENT = "demo data already present"
 
@@ -43,6 +45,23 @@ class DemoLoader:
   order: int
 
 
+class DemoLoaders:
+  """The demo data loaders, in the order they run: ``(order, label)``."""
+
+  def __init__(self):
+    self.entries: list[DemoLoader] = []
+
+  def add(self, entry: DemoLoader) -> None:
+    self.entries.append(entry)
+    self.entries.sort(key=lambda item: (item.order, item.label))
+
+  def __iter__(self) -> Iterator[DemoLoader]:
+    return iter(self.entries)
+
+  def __len__(self) -> int:
+    return len(self.entries)
+
+
 def add_demo_data(
   config, loader: Callable[[DemoContext], int], order: int = 100, *, model: type, label: str = ""
 ) -> None:
@@ -51,13 +70,15 @@ def add_demo_data(
   ``label`` names the rows in the summary (default: the table name); loaders run by ``order``.
   """
   entry = DemoLoader(loader, model, label or model.__tablename__, order)
-
-  def register():
-    loaders = config.registry["demo_loaders"]
-    loaders.append(entry)
-    loaders.sort(key=lambda item: (item.order, item.label))
-
-  config.action(("prodmanager.demo_data", model.__tablename__), register)
+  register(
+    config,
+    ("prodmanager.demo_data", model.__tablename__),
+    lambda: app_state(config.registry).demo_loaders.add(entry),
+    what="demo data",
+    title=entry.label,
+    model=model,
+    order=order,
+  )
 
 
 def load_demo(settings: dict, environ: dict[str, str] | None = None) -> str:
@@ -68,8 +89,8 @@ def load_demo(settings: dict, environ: dict[str, str] | None = None) -> str:
   manages its own transaction.
   """
   registry = make_config(settings, environ).registry
-  loaders: list[DemoLoader] = registry["demo_loaders"]
-  session = registry["db.session_factory"]()
+  loaders = list(app_state(registry).demo_loaders)
+  session = app_state(registry).db_session_factory()
   try:
     with session.begin():
       if not loaders:
@@ -80,10 +101,10 @@ def load_demo(settings: dict, environ: dict[str, str] | None = None) -> str:
       counts = [(entry.label, entry.loader(context)) for entry in loaders]
   finally:
     session.close()
-    registry["db.engine"].dispose()
+    app_state(registry).db_engine.dispose()
   return "demo data loaded: " + ", ".join(f"{count} {label}" for label, count in counts)
 
 
 def includeme(config):
-  config.registry["demo_loaders"] = []
+  app_state(config.registry).demo_loaders = DemoLoaders()
   config.add_directive("add_demo_data", add_demo_data)

@@ -1,10 +1,10 @@
-"""The directives plugins use to extend ProdManager — the whole plugin contract lives here.
+"""The directives plugins use to extend ProdManager — the reference is docs/directives.md.
 
-Each directive registers through ``config.action`` with a discriminator, so two plugins claiming
-the same resource type, navigation entry or dashboard panel fail loudly at startup instead of
-silently overriding each other.
+Every directive registers through ``config.action`` with a discriminator and an introspectable
+(see :mod:`prodmanager.actions`): two plugins claiming the same resource type, navigation entry or
+dashboard panel stop startup naming both calls. What they register lives in typed objects of the
+application's state (:mod:`prodmanager.state`).
 
-=========================  ==========================================================================
 directive                  what it registers
 =========================  ==========================================================================
 add_resource_type          a traversal container + service under ``/<name>`` and ``/api/<name>``
@@ -18,15 +18,25 @@ add_html_crud              the standard HTML list/detail/forms of a resource typ
 add_translations           a folder of ``en.yaml``/``fr.yaml`` catalogues (see i18n.py)
 add_demo_data              a loader of demo rows for ``prodmanager demo`` (see demo.py)
 =========================  ==========================================================================
+=======
+This module holds the directives of the site's structure: resource types, their aggregates and
+dependents, navigation entries and dashboard panels. The others live with what they extend:
+add_openapi_fragment / add_api_view / add_crud_api (prodmanager.api: document, views, crud), add_html_crud
+(prodmanager.views.html), add_timeline_api / add_timeline_html (prodmanager.timeline),
+add_translations (i18n), add_demo_data (demo), add_status_contributor (status),
+add_history_source (history), add_badge (badges), add_domain_event_subscriber (domain_events),
+add_setting (settings), add_cli_command (commands), add_job (jobs).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pyramid.exceptions import ConfigurationError
 
+from .actions import ORDER_COMPLETE, ORDER_DECLARE, register
 from .resources import Container, Item
+from .state import app_state
 
 
 @dataclass
@@ -52,6 +62,10 @@ class ResourceType:
     return f"{self.name}_api"
 
 
+class ResourceTypes(dict[str, ResourceType]):
+  """The registered resource types by name (``Root[name]``), in registration order."""
+
+
 @dataclass(frozen=True)
 class Aggregate:
   """A computed value ``key`` that a plugin adds to the objects of another type; see :func:`add_aggregate`."""
@@ -64,6 +78,40 @@ class Aggregate:
   href: Callable[..., str] | None = None
   title: str = ""
   cell: str = ""
+
+
+class Aggregates:
+  """The aggregates of each resource type, in registration order."""
+
+  def __init__(self):
+    self.by_type: dict[str, list[Aggregate]] = {}
+
+  def add(self, type_name: str, aggregate: Aggregate) -> None:
+    self.by_type.setdefault(type_name, []).append(aggregate)
+
+  def of(self, type_name: str) -> list[Aggregate]:
+    return self.by_type.get(type_name, [])
+
+
+@dataclass(frozen=True)
+class Dependent:
+  """Children of another type that forbid deleting their parent; see :func:`add_dependent`."""
+
+  label: str
+  counter: Callable[..., int]
+
+
+class Dependents:
+  """The dependents of each resource type, in registration order."""
+
+  def __init__(self):
+    self.by_type: dict[str, list[Dependent]] = {}
+
+  def add(self, type_name: str, dependent: Dependent) -> None:
+    self.by_type.setdefault(type_name, []).append(dependent)
+
+  def of(self, type_name: str) -> list[Dependent]:
+    return self.by_type.get(type_name, [])
 
 
 @dataclass
@@ -82,6 +130,37 @@ class DashboardPanel:
   render: Callable[..., Any]
 
 
+T = TypeVar("T")
+
+
+class Ordered(Generic[T]):
+  """Entries kept sorted by ``(order, name)``: navigation entries, dashboard panels."""
+
+  def __init__(self):
+    self.entries: list[T] = []
+
+  def add(self, entry: T) -> None:
+    self.entries.append(entry)
+    self.entries.sort(key=lambda item: (item.order, item.name))
+
+  def __iter__(self) -> Iterator[T]:
+    return iter(self.entries)
+
+  def __len__(self) -> int:
+    return len(self.entries)
+
+  def names(self) -> list[str]:
+    return [entry.name for entry in self.entries]
+
+
+class Navigation(Ordered[NavEntry]):
+  """The site navigation, in order."""
+
+
+class DashboardPanels(Ordered[DashboardPanel]):
+  """The sections of the dashboard and of scope/service pages, in order."""
+
+
 def add_resource_type(
   config,
   name: str,
@@ -92,11 +171,12 @@ def add_resource_type(
   icon: str = "",
   schema: str = "",
   templates: dict | None = None,
-) -> None:
+) -> ResourceType:
   """Register a resource type: ``Root[name]`` becomes ``container``, backed by ``service``.
 
   ``schema`` names the OpenAPI component of its JSON object (default: the capitalised name);
-  ``templates`` maps ``list``/``detail`` to the plugin's Jinja2 templates.
+  ``templates`` maps ``list``/``detail`` to the plugin's Jinja2 templates. Returns the
+  :class:`ResourceType` (its ``item`` class is what views of one row pin with ``context=``).
   """
   # Each type gets its own container and item classes, so that views can pin `context=` to them.
   camel = name.title().replace("_", "")
@@ -111,13 +191,32 @@ def add_resource_type(
     schema or name.capitalize(),
     templates or {},
   )
+  types = app_state(config.registry).resource_types
 
-  def register():
-    config.registry["resource_types"][name] = resource_type
+  def apply():
+    types[name] = resource_type
 
-  config.action(("prodmanager.resource_type", name), register)
-  # The registry is filled at once too, so that the same plugin can refer to its type right away.
-  config.registry["resource_types"][name] = resource_type
+  register(
+    config,
+    ("prodmanager.resource_type", name),
+    apply,
+    what="resource types",
+    title=name,
+    order=ORDER_DECLARE,
+    service=service,
+    container=container,
+  )
+  return resource_type
+
+
+def resource_type_named(config, type_name: str, directive: str) -> ResourceType:
+  """The registered resource type ``type_name``, for directives that extend one (read when their
+  action runs, after every ``add_resource_type``); an unknown name is a configuration error."""
+  types = app_state(config.registry).resource_types
+  if type_name not in types:
+    known = ", ".join(sorted(types)) or "none"
+    raise ConfigurationError(f"{directive}: no resource type {type_name!r} (registered: {known})")
+  return types[type_name]
 
 
 def add_aggregate(
@@ -149,20 +248,31 @@ def add_aggregate(
   if bool(title) != bool(cell):
     raise ConfigurationError(f"add_aggregate {type_name}.{key}: an HTML column needs both title= and cell=")
   aggregate = Aggregate(key, default, provider, schema, link, href, title, cell)
-  if schema is not None:
-    # The document is composed while the plugins are included (like add_openapi_fragment).
-    document_aggregate(config, type_name, aggregate)
 
-  def register():
-    config.registry["resource_aggregates"].setdefault(type_name, []).append(aggregate)
+  def apply():
+    if schema is not None:
+      document_aggregate(config, type_name, aggregate)
+    app_state(config.registry).aggregates.add(type_name, aggregate)
 
-  config.action(("prodmanager.aggregate", type_name, key), register)
+  register(
+    config,
+    ("prodmanager.aggregate", type_name, key),
+    apply,
+    what="aggregates",
+    title=f"{type_name}.{key}",
+    # After the fragments that define the type's object schema, the API directives' included.
+    order=ORDER_COMPLETE,
+    type_name=type_name,
+    key=key,
+    link=link,
+  )
 
 
 def document_aggregate(config, type_name: str, aggregate: Aggregate) -> None:
   """Add an aggregate's value (and link) to the OpenAPI schema of ``type_name``'s objects."""
-  resource_type = config.registry["resource_types"].get(type_name)
-  schemas = config.registry["openapi.document"].document.get("components", {}).get("schemas", {})
+  state = app_state(config.registry)
+  resource_type = state.resource_types.get(type_name)
+  schemas = state.openapi.document.document.get("components", {}).get("schemas", {})
   component = schemas.get(resource_type.schema) if resource_type else None
   if component is None:
     raise ConfigurationError(
@@ -180,22 +290,30 @@ def document_aggregate(config, type_name: str, aggregate: Aggregate) -> None:
 
 def add_dependent(config, type_name: str, label: str, counter: Callable) -> None:
   """Forbid deleting a ``type_name`` row while ``counter(dbsession, id)`` counts children (``label``)."""
-
-  def register():
-    config.registry["resource_dependents"].setdefault(type_name, []).append((label, counter))
-
-  config.action(("prodmanager.dependent", type_name, label), register)
+  dependent = Dependent(label, counter)
+  register(
+    config,
+    ("prodmanager.dependent", type_name, label),
+    lambda: app_state(config.registry).dependents.add(type_name, dependent),
+    what="dependents",
+    title=f"{type_name}: {label}",
+    type_name=type_name,
+    label=label,
+  )
 
 
 def add_navigation(config, name: str, title: str, href: str, icon: str = "", order: int = 100) -> None:
-  """Add a link to the site navigation (sorted by ``order``)."""
-
-  def register():
-    entries = config.registry["navigation"]
-    entries.append(NavEntry(name, title, href, icon or name, order))
-    entries.sort(key=lambda entry: (entry.order, entry.name))
-
-  config.action(("prodmanager.navigation", name), register)
+  """Add a link to the site navigation (sorted by ``order``, then ``name``)."""
+  entry = NavEntry(name, title, href, icon or name, order)
+  register(
+    config,
+    ("prodmanager.navigation", name),
+    lambda: app_state(config.registry).navigation.add(entry),
+    what="navigation",
+    title=name,
+    href=href,
+    order=order,
+  )
 
 
 def add_dashboard_panel(config, name: str, render: Callable, order: int = 100) -> None:
@@ -204,21 +322,24 @@ def add_dashboard_panel(config, name: str, render: Callable, order: int = 100) -
   On the dashboard ``groups`` is empty; on a grouping axis's page it holds that row under the
   axis's name (``render(request, scope=row)``), see :mod:`prodmanager.panels`.
   """
-
-  def register():
-    panels = config.registry["dashboard_panels"]
-    panels.append(DashboardPanel(name, order, render))
-    panels.sort(key=lambda panel: (panel.order, panel.name))
-
-  config.action(("prodmanager.dashboard_panel", name), register)
+  panel = DashboardPanel(name, order, render)
+  register(
+    config,
+    ("prodmanager.dashboard_panel", name),
+    lambda: app_state(config.registry).dashboard_panels.add(panel),
+    what="dashboard panels",
+    title=name,
+    order=order,
+  )
 
 
 def includeme(config):
-  config.registry["resource_types"] = {}
-  config.registry["resource_aggregates"] = {}
-  config.registry["resource_dependents"] = {}
-  config.registry["navigation"] = []
-  config.registry["dashboard_panels"] = []
+  state = app_state(config.registry)
+  state.resource_types = ResourceTypes()
+  state.aggregates = Aggregates()
+  state.dependents = Dependents()
+  state.navigation = Navigation()
+  state.dashboard_panels = DashboardPanels()
   config.add_directive("add_resource_type", add_resource_type)
   config.add_directive("add_aggregate", add_aggregate)
   config.add_directive("add_dependent", add_dependent)

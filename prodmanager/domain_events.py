@@ -8,7 +8,7 @@ A subscriber that fails is logged and never breaks the request (its change is al
 work that must not be lost (mail) belongs in the transactional outbox instead, written before commit.
 
 Plugins subscribe with ``config.add_domain_event_subscriber(callback, names=("runbook.created",))``;
-``callback(event)`` receives a :class:`DomainEvent`.
+``callback(event)`` receives a :class:`DomainEvent`. Subscribers are called in registration order.
 """
 
 import logging
@@ -18,6 +18,9 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from .actions import callable_name, register
+from .state import app_state
 
 log = logging.getLogger(__name__)
 PENDING = "prodmanager.pending_events"
@@ -38,14 +41,42 @@ def emit(session: Session, name: str, type_name: str, ident: int, **data) -> Non
   session.info.setdefault(PENDING, []).append(DomainEvent(name, type_name, ident, data))
 
 
+@dataclass(frozen=True)
+class Subscriber:
+  """``callback`` called with the events named in ``names`` (every event when None)."""
+
+  name: str
+  callback: Callable[[DomainEvent], None]
+  names: frozenset[str] | None
+
+  def wants(self, event_name: str) -> bool:
+    return self.names is None or event_name in self.names
+
+
 class Subscribers:
+  """The domain event subscribers, in registration order, and their delivery."""
+
   def __init__(self):
-    self.entries: list[tuple[Callable[[DomainEvent], None], frozenset[str] | None]] = []
+    self.entries: list[Subscriber] = []
+
+  def add(self, subscriber: Subscriber) -> None:
+    self.entries.append(subscriber)
+
+  def remove(self, subscriber: Subscriber) -> None:
+    """Tests subscribe to a running application, then unsubscribe."""
+    self.entries.remove(subscriber)
+
+  def __iter__(self):
+    return iter(self.entries)
+
+  def __len__(self) -> int:
+    return len(self.entries)
 
   def deliver(self, events: list[DomainEvent]) -> None:
     for domain_event in events:
-      for callback, names in self.entries:
-        if names is None or domain_event.name in names:
+      for subscriber in self.entries:
+        if subscriber.wants(domain_event.name):
+          callback = subscriber.callback
           try:
             callback(domain_event)
           except Exception:  # noqa: BLE001 - the change is committed; a subscriber must not undo the response
@@ -77,15 +108,28 @@ def _discard(session: Session) -> None:
 
 
 def add_domain_event_subscriber(
-  config, callback: Callable[[DomainEvent], None], names: Iterable[str] | None = None
+  config, callback: Callable[[DomainEvent], None], names: Iterable[str] | None = None, name: str = ""
 ) -> None:
-  """Call ``callback(event)`` after commit for the named domain events (all of them when ``names`` is None)."""
-  config.registry["domain_events.subscribers"].entries.append((callback, frozenset(names) if names else None))
+  """Call ``callback(event)`` after commit for the named domain events (all of them when ``names`` is None).
+
+  ``name`` (default: the callable's dotted name) identifies the subscriber: registering the same
+  name twice is a configuration conflict.
+  """
+  subscriber = Subscriber(name or callable_name(callback), callback, frozenset(names) if names else None)
+  register(
+    config,
+    ("prodmanager.domain_event_subscriber", subscriber.name),
+    lambda: app_state(config.registry).subscribers.add(subscriber),
+    what="domain event subscribers",
+    title=subscriber.name,
+    callback=callback,
+    names=sorted(subscriber.names) if subscriber.names else None,
+  )
 
 
 def includeme(config):
   subscribers = Subscribers()
-  config.registry["domain_events.subscribers"] = subscribers
+  app_state(config.registry).subscribers = subscribers
   config.add_directive("add_domain_event_subscriber", add_domain_event_subscriber)
   # Every session of the application (requests, CLI, demo) knows where to deliver.
-  config.registry["db.session_factory"].configure(info={"prodmanager.subscribers": subscribers})
+  app_state(config.registry).db_session_factory.configure(info={"prodmanager.subscribers": subscribers})

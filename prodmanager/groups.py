@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .fields import MAX_TEXT
 from .fields import Text as TextField
 from .services import ResourceService
+from .state import app_state
 from .status import overall_status
 from .urls import api_url
 from .views.pages import PageValues
@@ -51,14 +52,14 @@ class GroupPages(PageValues):
 
   def list_values(self, rows: list) -> dict:
     """The list columns that other plugins add (``add_aggregate(title=..., cell=...)``)."""
-    aggregates = self.request.registry["resource_aggregates"].get(self.service.type_name, [])
+    aggregates = app_state(self.request.registry).aggregates.of(self.service.type_name)
     return {"columns": [aggregate for aggregate in aggregates if aggregate.cell]}
 
   def detail_values(self, row) -> dict:
     """The dashboard panels restricted to this row (each plugin's panel takes ``<axis>=row``)."""
     panels = [
       Markup(panel.render(self.request, **{self.service.type_name: row}))
-      for panel in self.request.registry["dashboard_panels"]
+      for panel in app_state(self.request.registry).dashboard_panels
     ]
     return {"panels": [panel for panel in panels if panel.strip()]}
 

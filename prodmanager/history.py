@@ -1,6 +1,6 @@
 """Public history feeds: ``/history.atom`` and ``/history.rss`` (docs/user-guide.md#feeds).
 
-Plugins contribute entries with ``config.add_history_source(source)``;
+Plugins contribute entries with ``config.add_history_source(source, name="incidents")``;
 ``source(request, scope_id, service_id, limit)`` returns up to ``limit`` :class:`HistoryEntry`
 objects, newest first, public information only (never an internal comment or diff). The core
 merges the sources, keeps the newest 50 and renders them with feedgen. Entry ids are stable URLs
@@ -9,15 +9,17 @@ entry twice.
 """
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
 from pyramid.response import Response
 
+from .actions import callable_name, register
 from .errors import ValidationFailed
 from .markdown import render_markdown
 from .settings import is_decimal
+from .state import app_state
 from .text import xml_text
 
 FEED_SIZE = 50
@@ -30,6 +32,28 @@ class HistoryEntry:
   content: str  # Markdown (rendered and sanitised in the feed)
   link: str  # absolute URL of the page
   updated: dt.datetime
+
+
+@dataclass(frozen=True)
+class HistorySource:
+  name: str
+  source: Callable[..., list[HistoryEntry]]
+
+
+class HistorySources:
+  """The sources of the public history feeds, in registration order."""
+
+  def __init__(self):
+    self.entries: list[HistorySource] = []
+
+  def add(self, entry: HistorySource) -> None:
+    self.entries.append(entry)
+
+  def __iter__(self) -> Iterator[HistorySource]:
+    return iter(self.entries)
+
+  def __len__(self) -> int:
+    return len(self.entries)
 
 
 def feed_filters(request) -> tuple[int | None, int | None]:
@@ -46,8 +70,8 @@ def feed_filters(request) -> tuple[int | None, int | None]:
 
 def history_entries(request, scope_id=None, service_id=None, limit=FEED_SIZE) -> list[HistoryEntry]:
   entries = []
-  for source in request.registry["history_sources"]:
-    entries.extend(source(request, scope_id, service_id, limit))
+  for entry in app_state(request.registry).history_sources:
+    entries.extend(entry.source(request, scope_id, service_id, limit))
   entries.sort(key=lambda entry: (entry.updated, entry.id), reverse=True)
   return entries[:limit]
 
@@ -92,13 +116,25 @@ def rss_view(request):
   )
 
 
-def add_history_source(config, source: Callable) -> None:
-  """Add a source of public history entries (see the module docstring)."""
-  config.registry["history_sources"].append(source)
+def add_history_source(config, source: Callable, name: str = "") -> None:
+  """Add a source of public history entries (see the module docstring).
+
+  ``name`` (default: the callable's dotted name) identifies it: registering the same name twice
+  is a configuration conflict.
+  """
+  entry = HistorySource(name or callable_name(source), source)
+  register(
+    config,
+    ("prodmanager.history_source", entry.name),
+    lambda: app_state(config.registry).history_sources.add(entry),
+    what="history sources",
+    title=entry.name,
+    source=source,
+  )
 
 
 def includeme(config):
-  config.registry["history_sources"] = []
+  app_state(config.registry).history_sources = HistorySources()
   config.add_directive("add_history_source", add_history_source)
   config.add_view(atom_view, name="history.atom", request_method=("GET", "HEAD"), permission="view")
   config.add_view(rss_view, name="history.rss", request_method=("GET", "HEAD"), permission="view")

@@ -7,9 +7,12 @@ shown as a readable sentence built from its last segment, never as a raw dotted 
 from pathlib import Path
 
 import yaml
+from pyramid.exceptions import ConfigurationError
 from pyramid.path import AssetResolver
 
+from .actions import register
 from .settings import LANGUAGES
+from .state import app_state
 
 FALLBACK = "en"
 
@@ -69,13 +72,26 @@ def negotiate_language(request) -> str:
 
 
 def add_translations(config, asset_spec: str) -> None:
-  """Directive: load ``en.yaml``/``fr.yaml`` from a folder given as an asset spec (``pkg:translations``)."""
+  """Directive: load ``en.yaml``/``fr.yaml`` from a folder given as an asset spec (``pkg:translations``).
+
+  Folders load in registration order (the core's first, then each plugin's in load order), a
+  later catalogue overriding the keys it repeats; registering one folder twice is a conflict.
+  """
   directory = Path(AssetResolver().resolve(asset_spec).abspath())
-  config.registry["i18n.catalogues"].load_directory(directory)
+  if not directory.is_dir():
+    raise ConfigurationError(f"add_translations: {asset_spec!r} is not a folder ({directory})")
+  register(
+    config,
+    ("prodmanager.translations", str(directory)),
+    lambda: app_state(config.registry).catalogues.load_directory(directory),
+    what="translations",
+    title=asset_spec,
+    directory=str(directory),
+  )
 
 
 def includeme(config):
-  config.registry["i18n.catalogues"] = Catalogues()
+  app_state(config.registry).catalogues = Catalogues()
   config.add_directive("add_translations", add_translations)
   config.add_translations("prodmanager:translations")
 
@@ -83,7 +99,7 @@ def includeme(config):
     return negotiate_language(request)
 
   def translate(request):
-    catalogues = request.registry["i18n.catalogues"]
+    catalogues = app_state(request.registry).catalogues
     language = request.lang
 
     def _(key: str, **kwargs) -> str:

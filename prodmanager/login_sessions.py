@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, UTCDateTime, utcnow
+from .state import app_state
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,7 @@ def is_open(request, session_id) -> bool:
   cached = request.__dict__.get("_prodmanager_login_session")
   if cached is not None and cached[0] == session_id:
     return cached[1]
-  session = request.registry["db.session_factory"]()
+  session = app_state(request.registry).db_session_factory()
   try:
     with session.begin():
       found = session.scalar(

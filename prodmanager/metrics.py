@@ -1,12 +1,12 @@
 """Prometheus metrics: ``GET /metrics`` in the text exposition format (version 0.0.4).
 
-Each application has its own :class:`prometheus_client.CollectorRegistry` (``registry["metrics"]``),
+Each application has its own :class:`prometheus_client.CollectorRegistry` (``app_state(registry).metrics``),
 never the library's global one, so that several applications in one process (the tests build many)
 count separately. The counters are those of this process: Prometheus scrapes every replica.
 
 ``PM_METRICS_TOKEN``, when set, protects the endpoint with ``Authorization: Bearer <token>``. HTML
 pages never read ``Authorization``; ``/metrics`` is not a page, and this is its only reader outside
-``/api``. Other parts of the application register their own collectors on ``registry["metrics"].registry``.
+``/api``. Other parts of the application register their own collectors on ``app_state(registry).metrics.registry``.
 """
 
 import hmac
@@ -17,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, generate_la
 from pyramid.interfaces import IRoutesMapper
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
+
+from .state import app_state
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -112,7 +114,7 @@ def _route_template(request, status: int) -> str:
 
 def metrics_tween_factory(handler, registry):
   """Outermost: counts every request and its latency, errors that escape the other tweens included."""
-  metrics: Metrics = registry["metrics"]
+  metrics: Metrics = app_state(registry).metrics
 
   def tween(request):
     start = time.perf_counter()
@@ -141,7 +143,7 @@ def metrics_view(request):
         charset="utf-8",
         headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
       )
-  response = Response(body=request.registry["metrics"].expose())
+  response = Response(body=app_state(request.registry).metrics.expose())
   response.headers["Content-Type"] = CONTENT_TYPE
   response.cache_control = "no-store"
   return response
@@ -154,7 +156,7 @@ def includeme(config):
       "PM_METRICS_TOKEN is not set: /metrics is open to anyone who can reach this server; "
       "set a token (and the scrape job's credentials) or keep /metrics unreachable from outside"
     )
-  config.registry["metrics"] = Metrics()
+  app_state(config.registry).metrics = Metrics()
   config.add_route("metrics", "/metrics")
   config.add_view(metrics_view, route_name="metrics", request_method="GET", permission=NO_PERMISSION_REQUIRED)
   # The tween is added by prodmanager.make_config after the core's own, so that it is the outermost.

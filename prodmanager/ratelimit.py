@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from .paths import is_api_path
-from .settings import ConfigurationError
+from .state import app_state
 from .views.errors import html_error, json_error
 
 log = logging.getLogger(__name__)
@@ -266,12 +266,44 @@ def too_many_requests(request, outcome: Outcome, message: str, reason: str):
   return response
 
 
+_creation = threading.Lock()
+
+
+def limiter_of(registry) -> RateLimiter:
+  """The application's rate limiter, created on first use: once the configuration is complete,
+  every setting is parsed (the rate limiter's own are declared with add_setting)."""
+  state = app_state(registry)
+  with _creation:
+    if getattr(state, "ratelimit", None) is None:
+      settings = registry.settings
+      uri = settings["prodmanager.redis_uri"]
+      state.ratelimit = RateLimiter(
+        RedisBackend(uri) if uri else MemoryBackend(),
+        settings["prodmanager.ratelimit_key_prefix"] or DEFAULT_PREFIX,
+        state.metrics,
+      )
+  return state.ratelimit
+
+
+def api_period(settings) -> int:
+  """Seconds of the API window: the internal INI key, else ``PM_API_RATELIMIT_PERIOD_HOURS``."""
+  return (
+    settings["prodmanager.api_ratelimit_period_seconds"]
+    or settings["prodmanager.api_ratelimit_period_hours"] * 3600
+  )
+
+
+def login_period(settings) -> int:
+  """Seconds of the failed-login window: the internal INI key, else 15 minutes."""
+  return settings["prodmanager.login_ratelimit_period_seconds"] or LOGIN_PERIOD_SECONDS
+
+
 def ratelimit_tween_factory(handler, registry):
   settings = registry.settings
-  limiter: RateLimiter = registry["ratelimit"]
-  metrics = registry.get("metrics")
+  limiter = limiter_of(registry)
+  metrics = app_state(registry).metrics
   api_enabled = settings["prodmanager.api_ratelimit_enabled"]
-  api_period = registry["ratelimit.api_period"]
+  api_window = api_period(settings)
   anonymous_limit = settings["prodmanager.api_ratelimit_default"]
   logged_limit = settings["prodmanager.api_ratelimit_logged"]
 
@@ -282,7 +314,7 @@ def ratelimit_tween_factory(handler, registry):
   def api(request):
     client, logged = api_client(request)
     limit = logged_limit if logged else anonymous_limit
-    outcome = limiter.hit("api", client, limit, api_period)
+    outcome = limiter.hit("api", client, limit, api_window)
     if outcome is None:
       return handler(request)
     if not outcome.allowed:
@@ -292,7 +324,7 @@ def ratelimit_tween_factory(handler, registry):
         request,
         outcome,
         "Rate limit exceeded",
-        f"at most {limit} requests per {describe_period(api_period)} for {kind}; "
+        f"at most {limit} requests per {describe_period(api_window)} for {kind}; "
         f"retry in {outcome.reset} seconds",
       )
     response = handler(request)
@@ -307,36 +339,36 @@ def ratelimit_tween_factory(handler, registry):
   return tween
 
 
-def internal_seconds(settings, key: str, default: int) -> int:
-  """Internal INI-only settings (tests use short windows); not environment variables."""
-  raw = settings.get(key)
-  if raw in (None, ""):
-    return default
+def positive_seconds(value: str) -> int | None:
+  """Nothing (the default applies) or a positive number of seconds."""
+  if value == "":
+    return None
   try:
-    value = int(str(raw).strip())
+    seconds = int(value)
   except ValueError:
-    value = 0
-  if value < 1:
-    raise ConfigurationError(f"{key}={raw!r}: expected a positive number of seconds")
-  return value
+    raise ValueError("expected a positive number of seconds") from None
+  if seconds < 1:
+    raise ValueError("expected a positive number of seconds")
+  return seconds
 
 
 def includeme(config):
-  settings = config.get_settings()
-  uri = settings["prodmanager.redis_uri"]
-  backend = RedisBackend(uri) if uri else MemoryBackend()
-  config.registry["ratelimit"] = RateLimiter(
-    backend,
-    settings.get("prodmanager.ratelimit_key_prefix") or DEFAULT_PREFIX,
-    config.registry.get("metrics"),
-  )
-  config.registry["ratelimit.api_period"] = internal_seconds(
-    settings,
+  # Internal INI-only settings (no environment variable): tests use short windows, and several
+  # test applications share one Redis under their own prefix.
+  config.add_setting(
     "prodmanager.api_ratelimit_period_seconds",
-    settings["prodmanager.api_ratelimit_period_hours"] * 3600,
+    type=positive_seconds,
+    description="length of the API rate limit window in seconds, instead of PM_API_RATELIMIT_PERIOD_HOURS",
   )
-  config.registry["ratelimit.login_period"] = internal_seconds(
-    settings, "prodmanager.login_ratelimit_period_seconds", LOGIN_PERIOD_SECONDS
+  config.add_setting(
+    "prodmanager.login_ratelimit_period_seconds",
+    type=positive_seconds,
+    description=f"length of the failed login window in seconds (default {LOGIN_PERIOD_SECONDS})",
+  )
+  config.add_setting(
+    "prodmanager.ratelimit_key_prefix",
+    default=DEFAULT_PREFIX,
+    description="prefix of the rate limit counters' Redis keys",
   )
   # Inside the transaction (the identity of a token may be checked in the database) and above the
   # response validation and exception views, so that every answer, errors included, carries the headers.

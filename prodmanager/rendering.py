@@ -13,6 +13,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 
 from .markdown import render_markdown
+from .state import app_state
 from .version import __version__
 
 
@@ -36,7 +37,7 @@ def add_globals(event: BeforeRender) -> None:
   event.setdefault("_", request._)
   event.setdefault("lang", request.lang)
   event.setdefault("site_name", request.site_name)
-  event.setdefault("nav_entries", request.registry["navigation"])
+  event.setdefault("nav_entries", app_state(request.registry).navigation)
   event.setdefault("is_logged_in", request.is_operator)
   event.setdefault("csrf_token", lambda: get_csrf_token(request))
   event.setdefault("custom_css", settings["prodmanager.custom_css_sheet"])

@@ -9,6 +9,7 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
 from .security import ADMIN, token_permission_principal
 from .settings import is_decimal
+from .state import app_state
 
 
 class Root:
@@ -20,7 +21,7 @@ class Root:
     self.request = request
 
   def __getitem__(self, key: str):
-    resource_type = self.request.registry["resource_types"].get(key)
+    resource_type = app_state(self.request.registry).resource_types.get(key)
     if resource_type is None:
       raise KeyError(key)
     return resource_type.container(self, resource_type, self.request)

@@ -24,9 +24,10 @@ from pyramid.tweens import EXCVIEW
 from . import login_sessions
 from .errors import Message, NotAllowed, TooManyAttempts, Unauthorized
 from .paths import is_api_path
-from .ratelimit import address_client
+from .ratelimit import address_client, limiter_of, login_period
 from .sessions import REMEMBER_SECONDS, SessionFactories
 from .settings import secret_warnings
+from .state import app_state
 from .tokens import CREATED_BY_SECRET, SECRET_HEADER, check_record
 
 log = logging.getLogger(__name__)
@@ -67,15 +68,14 @@ def check_secret(request, candidate, field: str = "secret") -> bool:
   ``field`` names the secret in the 429's reasons. Never fails open: while Redis is unavailable
   the attempts are counted in this process.
   """
-
   registry = request.registry
-  limiter = registry["ratelimit"]
+  limiter = limiter_of(registry)
   limit = registry.settings["prodmanager.login_ratelimit"]
-  period = registry["ratelimit.login_period"]
+  period = login_period(registry.settings)
   client = address_client(request)
   outcome = limiter.hit("login", client, limit, period, strict=True)
   if not outcome.allowed:
-    metrics = registry.get("metrics")
+    metrics = app_state(registry).metrics
     if metrics is not None:
       metrics.ratelimited.labels("login").inc()
     log.warning("secret attempts of %s refused: %d failed attempts", client, outcome.used - 1)
@@ -210,7 +210,7 @@ def token_claims(request, token: str) -> tuple[dict | None, Unauthorized | None]
   cached = request.__dict__.get("_prodmanager_token")
   if cached is None or cached[0] != token:
     try:
-      cached = (token, request.registry["security.tokens"].verify(token), None)
+      cached = (token, app_state(request.registry).tokens.verify(token), None)
     except Unauthorized as error:
       cached = (token, None, error)
     request.__dict__["_prodmanager_token"] = cached
@@ -343,7 +343,7 @@ def includeme(config):
   config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
   config.set_security_policy(SecurityPolicy(sessions))
   # prodmanager.db is included first: its session factory is there.
-  config.registry["security.tokens"] = TokenService(settings, config.registry["db.session_factory"])
+  app_state(config.registry).tokens = TokenService(settings, app_state(config.registry).db_session_factory)
   config.add_request_method(
     lambda request: request.identity is not None and request.identity.kind == "session",
     "is_operator",

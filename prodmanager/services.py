@@ -16,6 +16,7 @@ from .errors import Conflict, NotAllowed, ValidationFailed
 from .fields import DateTime as DateTimeField
 from .fields import Field, format_datetime, parse_datetime
 from .settings import is_decimal
+from .state import app_state
 from .text import check_text
 
 MAX_PAGE = 10_000_000
@@ -302,11 +303,11 @@ class ResourceService:
     return changes
 
   def delete(self, row) -> None:
-    dependents = self.request.registry["resource_dependents"].get(self.type_name, [])
     reasons = {}
-    for label, counter in dependents:
-      count = counter(self.db, row.id)
+    for dependent in app_state(self.request.registry).dependents.of(self.type_name):
+      count = dependent.counter(self.db, row.id)
       if count:
+        label = dependent.label
         reasons[label] = [f"this {self.type_name} still has {count} {label}; delete or move them first"]
     if reasons:
       raise NotAllowed(f"{self.type_name.capitalize()} deletion refused: it still has children", reasons)
@@ -350,10 +351,9 @@ class ResourceService:
 
   def aggregates(self, rows: list) -> dict[int, dict]:
     """Computed values per row from every registered aggregate provider: one query per provider."""
-    providers = self.request.registry["resource_aggregates"].get(self.type_name, [])
     ids = [row.id for row in rows]
     result = {ident: {} for ident in ids}
-    for aggregate in providers:
+    for aggregate in app_state(self.request.registry).aggregates.of(self.type_name):
       values = aggregate.provider(self.db, ids) if ids else {}
       for ident in ids:
         value = values.get(ident)
@@ -364,7 +364,7 @@ class ResourceService:
     """``data`` (a row's JSON object) with the documented aggregates other plugins add to this type
     and their links (``add_aggregate(schema=..., link=...)``); the type itself names none of them."""
     links = data.setdefault("links", {})
-    for aggregate in self.request.registry["resource_aggregates"].get(self.type_name, []):
+    for aggregate in app_state(self.request.registry).aggregates.of(self.type_name):
       if aggregate.schema is None:
         continue
       data[aggregate.key] = extra.get(aggregate.key, aggregate.default())

@@ -1,16 +1,25 @@
 """Settings: INI values overridden by environment variables, parsed and validated once.
 
-Every setting lives under the ``prodmanager.`` prefix in the INI file and has the environment
+Every core setting lives under the ``prodmanager.`` prefix in the INI file and has the environment
 variable name that ProdManager 0.22 used, so existing deployments keep their configuration.
 A bad value stops startup with a message that names the variable and says what is expected.
+
+Plugins (and core modules with settings of their own, such as the rate limiter) declare theirs with
+the ``add_setting`` directive (docs/directives.md): the same INI file, the same environment
+override, parsed when the configuration is complete; every bad value, the core's and the plugins',
+is reported in one message, and :func:`settings_report` lists them all.
 """
 
 import os
 import zoneinfo
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from .actions import ORDER_DECLARE, register
+from .state import app_state
 
 DEFAULT_SECRET = "changeit"
 SHORT_SECRET = 16  # characters; shorter secrets are accepted (0.22 had no minimum) with a warning
@@ -313,15 +322,19 @@ def secret_warnings(settings: dict[str, Any]) -> list[str]:
   ]
 
 
-def read_settings(ini_settings: dict[str, str], environ: dict[str, str] | None = None) -> dict[str, Any]:
+def read_settings(
+  ini_settings: dict[str, str], environ: dict[str, str] | None = None, errors: list[str] | None = None
+) -> dict[str, Any]:
   """Merge INI settings, environment variables and defaults into parsed ``prodmanager.*`` settings.
 
   The environment wins over the INI file. Every error is collected so that an administrator sees
-  all of them at once.
+  all of them at once: they raise :class:`ConfigurationError`, or, when an ``errors`` list is
+  given, are appended to it while the default stands in for each bad value (so that the plugins'
+  settings can be read too and reported in the same message, see :func:`check_settings`).
   """
   environ = os.environ if environ is None else environ
   parsed: dict[str, Any] = {}
-  errors = []
+  found = []
   for setting in SETTINGS:
     ini_key = f"prodmanager.{setting.key}"
     raw = environ.get(setting.env, ini_settings.get(ini_key, setting.default))
@@ -329,23 +342,181 @@ def read_settings(ini_settings: dict[str, str], environ: dict[str, str] | None =
       parsed[ini_key] = setting.parse(raw.strip() if isinstance(raw, str) else raw)
     except ValueError as error:
       source = setting.env if setting.env in environ else ini_key
-      errors.append(f"{source}={raw!r}: {error}")
-  if not errors:
-    if (
-      parsed["prodmanager.mode"] == "production"
-      and parsed["prodmanager.secret_key"].lower() == DEFAULT_SECRET
-    ):
-      errors.append(
-        "PM_SECRET_KEY: the default secret 'changeit' (in any letter case) is refused in production "
-        "mode; set a long random value"
-      )
-    instance = Path(parsed["prodmanager.instance_path"]).resolve()
-    parsed["prodmanager.instance_path"] = str(instance)
-    uri = parsed["prodmanager.database_uri"] or f"sqlite:///{instance / 'prodmanager.sqlite'}"
-    try:
-      parsed["prodmanager.database_uri"] = parse_database_uri(uri)
-    except ValueError as error:
-      errors.append(f"PM_DATABASE_URI={uri!r}: {error}")
-  if errors:
-    raise ConfigurationError("Invalid configuration:\n  " + "\n  ".join(errors))
+      found.append(f"{source}={raw!r}: {error}")
+      parsed[ini_key] = setting.parse(setting.default)
+  if (
+    parsed["prodmanager.mode"] == "production" and parsed["prodmanager.secret_key"].lower() == DEFAULT_SECRET
+  ):
+    found.append(
+      "PM_SECRET_KEY: the default secret 'changeit' (in any letter case) is refused in production "
+      "mode; set a long random value"
+    )
+  instance = Path(parsed["prodmanager.instance_path"]).resolve()
+  parsed["prodmanager.instance_path"] = str(instance)
+  default_uri = f"sqlite:///{instance / 'prodmanager.sqlite'}"
+  uri = parsed["prodmanager.database_uri"] or default_uri
+  try:
+    parsed["prodmanager.database_uri"] = parse_database_uri(uri)
+  except ValueError as error:
+    found.append(f"PM_DATABASE_URI={uri!r}: {error}")
+    parsed["prodmanager.database_uri"] = default_uri
+  if errors is not None:
+    errors.extend(found)
+  elif found:
+    raise ConfigurationError(invalid_configuration(found))
   return parsed
+
+
+def invalid_configuration(errors: list[str]) -> str:
+  return "Invalid configuration:\n  " + "\n  ".join(errors)
+
+
+# -- settings declared with add_setting ------------------------------------------------------------
+
+CONVERTERS: dict[Any, Callable[[str], Any]] = {
+  str: str,
+  bool: parse_bool,
+  int: parse_int(-(2**63), 2**63 - 1),
+}
+
+
+@dataclass(frozen=True)
+class DeclaredSetting:
+  """A setting declared with :func:`add_setting`; ``parse(raw)`` raises ValueError on a bad value."""
+
+  name: str
+  env: str | None
+  default: str
+  parse: Callable[[str], Any]
+  description: str
+  secret: bool
+
+
+class PluginSettings:
+  """The settings declared with :func:`add_setting`, in declaration order, with what
+  :func:`check_settings` reads them from: the raw INI settings and the core's bad values."""
+
+  def __init__(self):
+    self.declared: dict[str, DeclaredSetting] = {}
+    self.ini: dict[str, str] = {}
+    self.core_errors: list[str] = []
+
+  def add(self, setting: DeclaredSetting) -> None:
+    self.declared[setting.name] = setting
+
+  def __iter__(self) -> Iterator[DeclaredSetting]:
+    return iter(self.declared.values())
+
+  def __len__(self) -> int:
+    return len(self.declared)
+
+  def raw_value(self, setting: DeclaredSetting, environ: dict[str, str]) -> tuple[str, str]:
+    """The raw text of a declared setting and where it comes from: ``environment``, ``INI`` or ``default``."""
+    if setting.env is not None and setting.env in environ:
+      return environ[setting.env], "environment"
+    if setting.name in self.ini:
+      return self.ini[setting.name], "INI"
+    return setting.default, "default"
+
+
+def add_setting(
+  config,
+  name: str,
+  *,
+  env: str | None = None,
+  type: Callable[[str], Any] = str,  # noqa: A002 - the directive's documented argument name
+  default: str = "",
+  validate: Callable[[Any], None] | None = None,
+  description: str = "",
+  secret: bool = False,
+) -> None:
+  """Declare a setting: the INI key ``name`` (``prodmanager.<plugin>.<key>`` by convention), which the
+  environment variable ``env`` (``PM_<PLUGIN>_<KEY>``; None: INI only) overrides when set.
+
+  ``type`` parses the raw text: ``str``, ``int``, ``bool`` (true/false, yes/no, on/off, 1/0) or
+  any callable raising ValueError with a message; ``validate(value)`` may refuse the parsed value
+  with a ValueError too. ``default`` is raw text, parsed like a configured value. When the
+  configuration is complete the value is parsed into ``registry.settings[name]``; a bad value
+  stops startup, naming the variable (or INI key), together with every other bad setting.
+  ``secret`` hides the value in messages and in :func:`settings_report`.
+  """
+  core_keys = {f"prodmanager.{setting.key}" for setting in SETTINGS}
+  core_env = {setting.env: f"prodmanager.{setting.key}" for setting in SETTINGS}
+  if name in core_keys:
+    raise ConfigurationError(f"add_setting: {name!r} is a core setting")
+  if env is not None and env in core_env:
+    raise ConfigurationError(
+      f"add_setting {name!r}: {env} is the variable of the core setting {core_env[env]}"
+    )
+  converter = CONVERTERS.get(type, type)
+
+  def parse(raw: str) -> Any:
+    value = converter(raw.strip() if isinstance(raw, str) else raw)
+    if validate is not None:
+      validate(value)
+    return value
+
+  setting = DeclaredSetting(name, env, default, parse, description, secret)
+  register(
+    config,
+    ("prodmanager.setting", name),
+    lambda: app_state(config.registry).settings.add(setting),
+    what="settings",
+    title=name,
+    order=ORDER_DECLARE,
+    env=env,
+    default=default,
+    description=description,
+  )
+  if env is not None:
+    # A second claim: two settings may not share a variable either.
+    register(
+      config, ("prodmanager.setting_env", env), None, what="setting variables", title=env, setting=name
+    )
+
+
+def check_settings(registry, environ: dict[str, str] | None = None) -> None:
+  """Parse every declared setting into ``registry.settings``; raise one ConfigurationError listing
+  the core's bad values (kept by ``make_config``) and the declared settings' together."""
+  environ = os.environ if environ is None else environ
+  declared = app_state(registry).settings
+  errors = list(declared.core_errors)
+  for setting in declared:
+    raw, source = declared.raw_value(setting, environ)
+    try:
+      registry.settings[setting.name] = setting.parse(raw)
+    except ValueError as error:
+      shown = "(hidden)" if setting.secret else repr(raw)
+      where = {"environment": setting.env, "INI": setting.name, "default": f"{setting.name} (default)"}[
+        source
+      ]
+      errors.append(f"{where}={shown}: {error}")
+  if errors:
+    raise ConfigurationError(invalid_configuration(errors))
+
+
+HIDDEN_CORE = ("secret_key", "metrics_token")
+
+
+def settings_report(registry, environ: dict[str, str] | None = None) -> list[str]:
+  """One line per setting, the core's then the declared ones: INI key, variable, parsed value and
+  where it comes from (secrets hidden). Logged by ``prodmanager serve`` at startup."""
+  environ = os.environ if environ is None else environ
+  declared = app_state(registry).settings
+  settings = registry.settings
+  lines = []
+  for core in SETTINGS:
+    key = f"prodmanager.{core.key}"
+    source = "environment" if core.env in environ else "INI" if key in declared.ini else "default"
+    value = "(hidden)" if core.key in HIDDEN_CORE and settings.get(key) else repr(settings.get(key))
+    lines.append(f"{key} ({core.env}) = {value} [{source}]")
+  for setting in declared:
+    _raw, source = declared.raw_value(setting, environ)
+    value = "(hidden)" if setting.secret else repr(settings.get(setting.name))
+    lines.append(f"{setting.name} ({setting.env or 'INI only'}) = {value} [{source}]")
+  return lines
+
+
+def includeme(config):
+  app_state(config.registry).settings = PluginSettings()
+  config.add_directive("add_setting", add_setting)

@@ -1,16 +1,20 @@
 """The overall status of the page, a scope, a service or a (scope, service) pair (docs/user-guide.md#the-status-banner).
 
 Several plugins know part of the answer (status lights, ongoing problems, planned work in progress).
-Each registers a contributor with ``config.add_status_contributor(func)``;
+Each registers a contributor with ``config.add_status_contributor(func, name="lights")``;
 ``func(request, scope=None, service=None)`` returns the levels it sees (a set of ``ok``,
 ``warning``, ``alert`` and the "under maintenance" level ``UNDER_WORK``) in one query or two. The
 roll-up is the worst of ok < warning < alert; "under maintenance" is shown only when nothing is
 worse than ok, so planned work never hides an outage.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from pyramid.renderers import render
+
+from .actions import callable_name, register
+from .state import app_state
 
 SEVERITY = ("ok", "warning", "alert")
 # The level of planned work in progress; its public value (badges, banner, JSON) is "maintenance",
@@ -27,10 +31,32 @@ def roll_up(levels: set[str]) -> str:
   return UNDER_WORK if UNDER_WORK in levels else "ok"
 
 
+@dataclass(frozen=True)
+class StatusContributor:
+  name: str
+  contributor: Callable[..., set[str]]
+
+
+class StatusContributors:
+  """The sources of the overall status, in registration order."""
+
+  def __init__(self):
+    self.entries: list[StatusContributor] = []
+
+  def add(self, entry: StatusContributor) -> None:
+    self.entries.append(entry)
+
+  def __iter__(self) -> Iterator[StatusContributor]:
+    return iter(self.entries)
+
+  def __len__(self) -> int:
+    return len(self.entries)
+
+
 def overall_status(request, scope=None, service=None) -> str:
   levels: set[str] = set()
-  for contributor in request.registry["status_contributors"]:
-    levels |= set(contributor(request, scope=scope, service=service))
+  for entry in app_state(request.registry).status_contributors:
+    levels |= set(entry.contributor(request, scope=scope, service=service))
   return roll_up(levels)
 
 
@@ -43,12 +69,24 @@ def banner_panel(request, scope=None, service=None) -> str:
   )
 
 
-def add_status_contributor(config, contributor: Callable) -> None:
-  """Add a source of the overall status (see the module docstring)."""
-  config.registry["status_contributors"].append(contributor)
+def add_status_contributor(config, contributor: Callable, name: str = "") -> None:
+  """Add a source of the overall status (see the module docstring).
+
+  ``name`` (default: the callable's dotted name) identifies it: registering the same name twice
+  is a configuration conflict.
+  """
+  entry = StatusContributor(name or callable_name(contributor), contributor)
+  register(
+    config,
+    ("prodmanager.status_contributor", entry.name),
+    lambda: app_state(config.registry).status_contributors.add(entry),
+    what="status contributors",
+    title=entry.name,
+    contributor=contributor,
+  )
 
 
 def includeme(config):
-  config.registry["status_contributors"] = []
+  app_state(config.registry).status_contributors = StatusContributors()
   config.add_directive("add_status_contributor", add_status_contributor)
   config.add_dashboard_panel("banner", banner_panel, order=0)

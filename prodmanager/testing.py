@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
+from .domain_events import Subscriber
+from .state import app_state
+
 POSTGRES_ADMIN_URI = os.environ.get("PM_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 # The Redis the tests use (database 15 by default, flushed of their keys only).
 REDIS_TEST_URI = os.environ.get("PM_TEST_REDIS", "redis://127.0.0.1:6379/15")
@@ -265,7 +268,7 @@ def build_app(app_settings):
 
   yield build
   for app in apps:
-    app.registry["db.engine"].dispose()
+    app_state(app.registry).db_engine.dispose()
 
 
 @pytest.fixture
@@ -276,7 +279,7 @@ def connection(registry):
   release savepoints. The shared session factory is never rebound."""
   from .db import request_connection, sqlite_writes
 
-  engine = registry["db.engine"]
+  engine = app_state(registry).db_engine
   connection = engine.connect()
   # A deferred BEGIN: the outer transaction must not hold SQLite's write lock from the start (a
   # previous request in this thread may have left "writes" set), or a second application on the
@@ -295,7 +298,7 @@ def connection(registry):
 @pytest.fixture
 def dbsession(registry, connection):
   """A session on the test's connection, to arrange rows and check what the application wrote."""
-  session = registry["db.session_factory"](bind=connection)
+  session = app_state(registry).db_session_factory(bind=connection)
   yield session
   session.close()
 
@@ -304,7 +307,7 @@ def dbsession(registry, connection):
 def webapp(wsgi_app, connection):
   """A webtest client of the application."""
   # Counters are state too: failed secret attempts of a previous test must not throttle this one.
-  wsgi_app.registry["ratelimit"].clear_local()
+  app_state(wsgi_app.registry).ratelimit.clear_local()
   return make_client(wsgi_app)
 
 
@@ -323,7 +326,7 @@ def make_token(wsgi_app, connection, registry):
 
   def make(permissions=ALL_PERMISSIONS, name="testtoken", description="a token for the tests"):
     if permissions is ALL_PERMISSIONS:
-      permissions = sorted(rt.permission for rt in registry["resource_types"].values())
+      permissions = sorted(rt.permission for rt in app_state(registry).resource_types.values())
     client.reset()
     response = client.post(
       "/api/token/create",
@@ -368,7 +371,7 @@ def count_queries(registry):
       if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
         statements.append(statement)
 
-    engine = registry["db.engine"]
+    engine = app_state(registry).db_engine
     event.listen(engine, "before_cursor_execute", record)
     try:
       yield statements
@@ -404,7 +407,7 @@ def plugin_factories(registry) -> dict:
   factories: dict = {}
   owners: dict[str, str] = {}
   world: list[tuple[str, str, dict]] = []
-  for plugin in registry["plugins"]:
+  for plugin in app_state(registry).plugins:
     name = f"{plugin.module.__name__}.testing"
     if importlib.util.find_spec(name) is None:
       continue
@@ -509,11 +512,11 @@ def world(dbsession, factories) -> World:
 def domain_events(registry):
   """The domain events delivered (after commit) during the test, in order (DomainEvent objects)."""
   delivered = []
-  entry = (delivered.append, None)
-  entries = registry["domain_events.subscribers"].entries
-  entries.append(entry)
+  subscriber = Subscriber("test-recorder", delivered.append, None)
+  subscribers = app_state(registry).subscribers
+  subscribers.add(subscriber)
   yield delivered
-  entries.remove(entry)
+  subscribers.remove(subscriber)
 
 
 def page_form(page, action_end: str = ""):

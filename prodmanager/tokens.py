@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from .db import Base, UTCDateTime, utcnow
 from .errors import Message, NotFound, Unauthorized, ValidationFailed
 from .fields import parse_datetime
+from .state import app_state
 from .text import check_text
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class TokenRequest:
 
 
 def known_permissions(registry) -> list[str]:
-  return sorted(resource_type.permission for resource_type in registry["resource_types"].values())
+  return sorted(resource_type.permission for resource_type in app_state(registry).resource_types.values())
 
 
 def check_token_request(
@@ -148,7 +149,7 @@ def mint_recorded(
   registry, session: Session, wanted: TokenRequest, created_by: str
 ) -> tuple[str, TokenRecord]:
   """Mint a token and add its record to ``session``: both happen, or neither (the caller's transaction)."""
-  token, claims = registry["security.tokens"].mint(
+  token, claims = app_state(registry).tokens.mint(
     wanted.name, wanted.description, wanted.not_before, wanted.expires, wanted.permissions
   )
   record = TokenRecord(

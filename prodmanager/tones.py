@@ -17,7 +17,9 @@ from pyramid.exceptions import ConfigurationError
 from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 
+from .actions import register
 from .resources import Root
+from .state import app_state
 
 TONES = ("purple", "red", "orange", "yellow", "blue", "green")  # grey is everyone's default
 NAME = re.compile(r"^[a-z0-9_-]*$")
@@ -31,10 +33,15 @@ def add_badge_tones(config, kind: str, tones: dict[str, str]) -> None:
       f"add_badge_tones {kind!r}: values are [a-z0-9_-] and tones one of {', '.join(TONES)} (got {wrong})"
     )
 
-  def register():
-    config.registry["badge_tones"][kind] = dict(tones)
-
-  config.action(("prodmanager.badge_tones", kind), register)
+  declared = dict(tones)
+  register(
+    config,
+    ("prodmanager.badge_tones", kind),
+    lambda: app_state(config.registry).badge_tones.__setitem__(kind, declared),
+    what="badge tones",
+    title=kind,
+    tones=declared,
+  )
 
 
 def tones_css(declared: dict[str, dict[str, str]]) -> str:
@@ -52,11 +59,13 @@ def tones_css(declared: dict[str, dict[str, str]]) -> str:
 
 
 def tones_view(request):
-  return Response(tones_css(request.registry["badge_tones"]), content_type="text/css", charset="utf-8")
+  return Response(
+    tones_css(app_state(request.registry).badge_tones), content_type="text/css", charset="utf-8"
+  )
 
 
 def includeme(config):
-  config.registry["badge_tones"] = {}
+  app_state(config.registry).badge_tones = {}
   config.add_directive("add_badge_tones", add_badge_tones)
   config.add_view(
     tones_view,

@@ -11,6 +11,7 @@ import prodmanager
 from prodmanager import plugins as plugin_loader
 from prodmanager.api import route_order
 from prodmanager.plugins import Plugin
+from prodmanager.state import app_state
 from prodmanager.testing import make_app, make_client
 
 # Routes do not depend on the database.
@@ -35,7 +36,7 @@ def test_literal_segments_sort_before_placeholders():
 
 
 def test_every_documented_path_has_a_route_in_that_order(registry):
-  document = registry["openapi.document"].document
+  document = app_state(registry).openapi.document.document
   mapper = registry.queryUtility(IRoutesMapper)
   api_patterns = [route.pattern for route in mapper.get_routes() if route.name.startswith("api:")]
   assert sorted(api_patterns) == sorted(document["paths"])
@@ -93,4 +94,4 @@ def test_a_literal_path_added_by_a_later_plugin_wins_over_a_placeholder(with_fak
   try:
     assert make_client(app).get("/api/scope/summary").json == {"scopes": "all"}
   finally:
-    app.registry["db.engine"].dispose()
+    app_state(app.registry).db_engine.dispose()

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 
 from prodmanager.security import REMEMBER_SECONDS
+from prodmanager.state import app_state
 from prodmanager.testing import TEST_SECRET
 
 COOKIE = "session"
@@ -62,7 +63,7 @@ def test_bad_secret_shows_the_error_and_logs_nobody_in(webapp, registry):
   form = login_form(webapp)
   form["secret"] = "not-the-secret"
   page = form.submit(status=401)
-  assert registry["i18n.catalogues"].messages["en"]["auth.invalid_secret"] in page.text
+  assert app_state(registry).catalogues.messages["en"]["auth.invalid_secret"] in page.text
   assert 'id="login-form"' in page.text  # the form is shown again
   assert "auth" not in session_state(webapp)
   assert not is_operator(webapp)

@@ -9,6 +9,7 @@ import pytest
 
 from prodmanager.errors import ValidationFailed
 from prodmanager.fields import DATE_RANGE_MESSAGE, DateTime, parse_datetime
+from prodmanager.state import app_state
 from prodmanager.testing import TEST_SECRET
 
 EDGES = [
@@ -47,7 +48,7 @@ def test_parse_datetime_accepts_the_range_bounds(raw, expected):
 def test_every_date_field_of_every_type_refuses_out_of_range_dates(registry, dbsession):
   request = SimpleNamespace(dbsession=dbsession, registry=registry)
   checked = []
-  for resource_type in registry["resource_types"].values():
+  for resource_type in app_state(registry).resource_types.values():
     service = resource_type.service(request)
     for field in service.fields:
       if not isinstance(field, DateTime):
@@ -62,7 +63,7 @@ def test_every_date_field_of_every_type_refuses_out_of_range_dates(registry, dbs
 
 def test_every_date_filter_of_every_list_refuses_out_of_range_dates(webapp, registry):
   checked = []
-  for resource_type in registry["resource_types"].values():
+  for resource_type in app_state(registry).resource_types.values():
     for flt in resource_type.service.filter_declarations():
       if flt.kind not in ("after", "before"):
         continue

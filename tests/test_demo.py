@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from prodmanager.db import get_engine
 from prodmanager.demo import ALREADY_PRESENT, load_demo
 from prodmanager.migrate import upgrade
+from prodmanager.state import app_state
 from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
@@ -147,7 +148,7 @@ def test_loaders_are_sorted_by_order():
   config.add_demo_data(lambda context: 2, model=Monitor, label="monitors", order=30)
   config.add_demo_data(lambda context: 1, model=Scope, label="scopes", order=10)
   config.commit()
-  assert [(entry.label, entry.order) for entry in config.registry["demo_loaders"]] == [
+  assert [(entry.label, entry.order) for entry in app_state(config.registry).demo_loaders] == [
     ("scopes", 10),
     ("monitors", 30),
   ]

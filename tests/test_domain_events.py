@@ -3,28 +3,29 @@ order after the outermost transaction commits, discarded on rollback; a failing 
 and never breaks the response; subscribers receive only the names they asked for."""
 
 import logging
-from types import SimpleNamespace
 
 import pytest
 
-from prodmanager.domain_events import DomainEvent, add_domain_event_subscriber, emit
+from prodmanager.domain_events import DomainEvent, Subscriber, emit
+from prodmanager.state import app_state
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
 
 
 @pytest.fixture
 def subscribe(registry):
-  """``subscribe(callback, names=None)`` through the directive; removed after the test."""
-  entries = registry["domain_events.subscribers"].entries
+  """``subscribe(callback, names=None)`` on the running application; removed after the test."""
+  subscribers = app_state(registry).subscribers
   added = []
 
   def add(callback, names=None):
-    add_domain_event_subscriber(SimpleNamespace(registry=registry), callback, names)
-    added.append(entries[-1])
+    subscriber = Subscriber(f"test-{len(added)}", callback, frozenset(names) if names else None)
+    subscribers.add(subscriber)
+    added.append(subscriber)
 
   yield add
-  for entry in added:
-    entries.remove(entry)
+  for subscriber in added:
+    subscribers.remove(subscriber)
 
 
 @pytest.fixture

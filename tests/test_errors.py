@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from prodmanager.state import app_state
+
 LEAKS = ("Traceback", 'File "', "sqlalchemy", "psycopg2", "sqlite3", '.py"', "line ", "Exception", "Error:")
 
 
@@ -224,7 +226,7 @@ def test_html_404_for_an_unknown_object(webapp):
 def test_html_404_is_translated(webapp, registry):
   response = webapp.get("/no/such/page", headers={"Accept-Language": "fr"}, status=404)
   assert '<html lang="fr">' in response.text
-  assert registry["i18n.catalogues"].messages["fr"]["errors.not_found"] in response.text
+  assert app_state(registry).catalogues.messages["fr"]["errors.not_found"] in response.text
 
 
 def test_html_csrf_error_is_a_page(webapp, operator, dbsession):

@@ -2,6 +2,8 @@
 
 import pytest
 
+from prodmanager.state import app_state
+
 
 def resource_form(page, action_end: str):
   return next(
@@ -11,7 +13,7 @@ def resource_form(page, action_end: str):
 
 @pytest.fixture
 def paris(webapp, operator, registry, monkeypatch):
-  if "announcement" not in registry["resource_types"]:
+  if "announcement" not in app_state(registry).resource_types:
     pytest.skip("the announcement plugin is not enabled")
   # The time zone is read from the settings at each request.
   monkeypatch.setitem(registry.settings, "prodmanager.timezone", "Europe/Paris")

@@ -1,6 +1,5 @@
 """Health probes: liveness, readiness (database) and version (no outbound check)."""
 
-
 import prodmanager
 
 

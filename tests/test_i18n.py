@@ -10,6 +10,7 @@ import yaml
 import prodmanager
 from prodmanager.i18n import Catalogues, flatten
 from prodmanager.plugins import installed_plugins
+from prodmanager.state import app_state
 
 # Translations do not depend on the database.
 pytestmark = pytest.mark.one_backend
@@ -26,7 +27,7 @@ def nav_text(page) -> str:
 
 
 def test_accept_language_fr_gives_french(webapp, registry):
-  french = registry["i18n.catalogues"].messages["fr"]
+  french = app_state(registry).catalogues.messages["fr"]
   page = webapp.get("/", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})
   assert html_lang(page) == "fr"
   assert french["nav.scope"] in nav_text(page)
@@ -44,7 +45,7 @@ def test_every_page_follows_the_browser_language(webapp, path):
 def test_default_language_without_header_is_english(webapp, registry):
   page = webapp.get("/")
   assert html_lang(page) == "en"
-  assert registry["i18n.catalogues"].messages["en"]["nav.scope"] in nav_text(page)
+  assert app_state(registry).catalogues.messages["en"]["nav.scope"] in nav_text(page)
 
 
 def test_unsupported_language_falls_back_to_the_default(webapp):
@@ -65,7 +66,7 @@ def test_login_error_is_translated(webapp, registry):
   form = webapp.get("/login", headers={"Accept-Language": "fr"}).forms["login-form"]
   form["secret"] = "wrong secret"
   page = form.submit(headers={"Accept-Language": "fr"}, status=401)
-  assert registry["i18n.catalogues"].messages["fr"]["auth.invalid_secret"] in page.text
+  assert app_state(registry).catalogues.messages["fr"]["auth.invalid_secret"] in page.text
 
 
 def write_catalogue(folder: Path, lang: str, data: dict):
@@ -94,7 +95,7 @@ def test_later_catalogues_complete_earlier_ones(tmp_path):
 
 
 def test_key_missing_everywhere_is_never_shown_raw(registry):
-  catalogues = registry["i18n.catalogues"]
+  catalogues = app_state(registry).catalogues
   for lang in ("en", "fr"):
     text = catalogues.translate(lang, "errors.some_unknown_message")
     assert text == "Some unknown message"
@@ -104,14 +105,14 @@ def test_key_missing_everywhere_is_never_shown_raw(registry):
 
 
 def test_missing_french_key_falls_back_in_the_application(registry, monkeypatch):
-  catalogues = registry["i18n.catalogues"]
+  catalogues = app_state(registry).catalogues
   monkeypatch.setitem(catalogues.messages["en"], "test.english_only", "English only text")
   assert "test.english_only" not in catalogues.messages["fr"]
   assert catalogues.translate("fr", "test.english_only") == "English only text"
 
 
 def test_placeholders_are_filled_and_bad_ones_do_not_break(registry):
-  catalogues = registry["i18n.catalogues"]
+  catalogues = app_state(registry).catalogues
   assert "9.9.9" in catalogues.translate("en", "footer.powered_by", version="9.9.9")
   assert "9.9.9" in catalogues.translate("fr", "footer.powered_by", version="9.9.9")
   # A missing argument leaves the text as it is rather than failing the page.
@@ -120,7 +121,7 @@ def test_placeholders_are_filled_and_bad_ones_do_not_break(registry):
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_no_raw_key_in_pages(webapp, registry, lang):
-  sections = sorted({key.split(".")[0] for key in registry["i18n.catalogues"].messages["en"]})
+  sections = sorted({key.split(".")[0] for key in app_state(registry).catalogues.messages["en"]})
   raw_key = re.compile(rf"\b(?:{'|'.join(map(re.escape, sections))})\.[a-z_]+\b")
   for path in PAGES:
     page = webapp.get(path, headers={"Accept-Language": lang})

@@ -11,6 +11,8 @@ pytestmark = pytest.mark.one_backend
 
 def test_core_include_chain():
   assert prodmanager.CORE_INCLUDES == (
+    "prodmanager.actions",
+    "prodmanager.settings",
     "prodmanager.db",
     "prodmanager.domain_events",
     "prodmanager.security",
@@ -31,6 +33,8 @@ def test_core_include_chain():
     "prodmanager.timeline",
     "prodmanager.history",
     "prodmanager.badges",
+    "prodmanager.commands",
+    "prodmanager.jobs",
   )
 
 

@@ -13,11 +13,12 @@ import pytest
 
 from prodmanager.api.schemas import DATE_PATTERN, ID_PATTERN, text_pattern
 from prodmanager.fields import Text, parse_datetime
+from prodmanager.state import app_state
 
 
 @pytest.fixture(scope="module")
 def document(registry):
-  return json.loads(registry["openapi.json"])
+  return json.loads(app_state(registry).openapi.json)
 
 
 def operation_ids(document) -> dict[str, str]:
@@ -31,7 +32,7 @@ def operation_ids(document) -> dict[str, str]:
 
 def test_every_create_links_to_every_operation_on_the_created_row(document, registry):
   known = operation_ids(document)
-  for name in registry["resource_types"]:
+  for name in app_state(registry).resource_types:
     on_row = sorted(
       operation_id
       for operation_id, path in known.items()

@@ -9,6 +9,7 @@ import yaml
 from openapi_spec_validator import validate
 from pyramid.interfaces import IRoutesMapper
 
+from prodmanager.state import app_state
 from prodmanager.testing import TEST_SECRET
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -184,7 +185,7 @@ class Exerciser:
 
 
 def resource_type_order(registry) -> list[str]:
-  names = list(registry["resource_types"])
+  names = list(app_state(registry).resource_types)
   missing = [name for name in names if name not in SAMPLES]
   assert not missing, f"add a sample object for {missing} to SAMPLES"
   return [name for name in SAMPLES if name in names]

@@ -12,6 +12,7 @@ from webtest import TestApp
 
 import prodmanager
 from prodmanager.api.spec import document_folder
+from prodmanager.state import app_state
 from prodmanager.testing import TEST_SECRET
 
 
@@ -41,7 +42,7 @@ def test_building_the_app_again_reuses_the_document_file(settings):
   assert document_file(other) != document_file(first)
   assert document_file(other).parent == document_folder()
   for app in (first, second, other):
-    app.registry["db.engine"].dispose()
+    app_state(app.registry).db_engine.dispose()
 
 
 def test_the_served_yaml_is_the_written_file(settings):
@@ -51,7 +52,7 @@ def test_the_served_yaml_is_the_written_file(settings):
     assert served.text == document_file(app).read_text(encoding="utf-8")
     assert "/api/scope" in served.text
   finally:
-    app.registry["db.engine"].dispose()
+    app_state(app.registry).db_engine.dispose()
 
 
 def test_the_folder_is_removed_when_the_process_exits(settings, tmp_path):

@@ -16,6 +16,7 @@ import pytest
 import prodmanager
 from prodmanager.plugins import PluginError, installed_plugins, resolve
 from prodmanager.settings import ConfigurationError
+from prodmanager.state import app_state
 from prodmanager.testing import TEST_SECRET
 
 FIRST_PARTY = "scope service monitor incident maintenance announcement statuspage"
@@ -67,7 +68,7 @@ def settings(tmp_path, monkeypatch):
 
 def build(settings: dict):
   config = prodmanager.make_config(settings)
-  config.registry["db.engine"].dispose()
+  app_state(config.registry).db_engine.dispose()
   return config.registry
 
 
@@ -101,7 +102,7 @@ def test_installed_plugins_imports_nothing(site):
 def test_a_broken_plugin_that_is_not_enabled_stops_nothing(site, settings):
   write_distribution(site, "broken", BROKEN)
   registry = build(settings)
-  assert sorted(plugin.id for plugin in registry["plugins"]) == sorted(FIRST_PARTY.split())
+  assert sorted(plugin.id for plugin in app_state(registry).plugins) == sorted(FIRST_PARTY.split())
   assert not (site / "pmtest_broken" / "imported").exists(), "a plugin that is not enabled was imported"
 
 
@@ -168,9 +169,9 @@ def test_two_distributions_claiming_one_id_are_both_refused(site, settings):
   with pytest.raises(PluginError, match="claims the same id"):
     build(settings)
   # A list without that id still starts.
-  assert [plugin.id for plugin in build({**settings, "prodmanager.plugins": "service"})["plugins"]] == [
-    "service"
-  ]
+  assert [
+    plugin.id for plugin in app_state(build({**settings, "prodmanager.plugins": "service"})).plugins
+  ] == ["service"]
 
 
 def test_a_requirement_is_not_imported_to_be_refused(site, settings):

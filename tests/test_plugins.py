@@ -10,6 +10,7 @@ import prodmanager
 from prodmanager.plugins import Plugin, installed_plugins, resolve
 from prodmanager.resources import root_factory
 from prodmanager.settings import ConfigurationError, read_settings
+from prodmanager.state import app_state
 from prodmanager.testing import make_app
 
 
@@ -113,7 +114,7 @@ def test_first_party_plugins_are_installed():
 
 
 def test_application_loads_plugins_in_dependency_order(registry):
-  order = registry["plugins"]
+  order = app_state(registry).plugins
   assert {"scope", "service", "monitor"} <= set(ids(order))
   assert_requirements_first(order)
 
@@ -143,7 +144,7 @@ def test_two_plugins_registering_the_same_resource_type_conflict(app_settings):
     assert "prodmanager.resource_type" in str(info.value)
     assert "scope" in str(info.value)
   finally:
-    config.registry["db.engine"].dispose()
+    app_state(config.registry).db_engine.dispose()
 
 
 def test_two_plugins_adding_the_same_navigation_entry_conflict(app_settings):
@@ -160,7 +161,7 @@ def test_two_plugins_adding_the_same_navigation_entry_conflict(app_settings):
     with pytest.raises(ConfigurationConflictError, match="prodmanager.navigation"):
       config.commit()
   finally:
-    config.registry["db.engine"].dispose()
+    app_state(config.registry).db_engine.dispose()
 
 
 def test_distinct_resource_types_do_not_conflict(app_settings):
@@ -169,9 +170,9 @@ def test_distinct_resource_types_do_not_conflict(app_settings):
     config.include("prodmanager_scope")
     config.include("prodmanager_service")
     config.commit()
-    assert {"scope", "service"} <= set(config.registry["resource_types"])
+    assert {"scope", "service"} <= set(app_state(config.registry).resource_types)
   finally:
-    config.registry["db.engine"].dispose()
+    app_state(config.registry).db_engine.dispose()
 
 
 def test_enabling_an_unknown_plugin_stops_startup(app_settings):

@@ -14,6 +14,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import pytest
 import yaml
 
+from prodmanager.state import app_state
 from prodmanager.testing import TEST_SECRET
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -77,7 +78,7 @@ def groups_app(build_app, connection, dbsession):
 def test_only_the_enabled_plugins_are_loaded(groups_app, enabled_plugins):
   disabled = sorted(set(enabled_plugins) - {"scope", "service"})
   assert {"monitor", "incident", "maintenance", "announcement"} <= set(disabled)
-  assert sorted(groups_app.app.registry["resource_types"]) == ["scope", "service"]
+  assert sorted(app_state(groups_app.app.registry).resource_types) == ["scope", "service"]
   document = groups_app.get("/api/openapi.json").json
   core_paths = set(yaml.safe_load(files("prodmanager").joinpath("openapi.yaml").read_text())["paths"])
   added = sorted(set(document["paths"]) - core_paths)

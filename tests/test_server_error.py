@@ -8,6 +8,8 @@ import logging
 
 import pytest
 
+from prodmanager.state import app_state
+
 SECRET = "SECRET-7f3a postgresql://admin:hunter2@db.internal/prod /srv/app/prodmanager/services.py"
 LEAKS = ("SECRET-7f3a", "hunter2", "db.internal", "/srv/app", "RuntimeError", "Traceback", 'File "')
 
@@ -36,7 +38,7 @@ def exploding_app(app_settings):
   config.commit()
   app = config.make_wsgi_app()
   yield TestApp(app, extra_environ={"HTTP_HOST": "localhost"})
-  app.registry["db.engine"].dispose()
+  app_state(app.registry).db_engine.dispose()
 
 
 def test_500_of_any_view_leaks_nothing(exploding_app, caplog):

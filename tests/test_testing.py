@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from prodmanager import plugins as plugin_loader
 from prodmanager.plugins import Plugin
+from prodmanager.state import app_state
 from prodmanager.testing import _backends, make_app, make_client, pinned_plugins
 
 pytest_plugins = ["pytester"]
@@ -46,7 +47,7 @@ def test_without_a_pin_every_plugin_enabled_by_default(third_party_installed):
 
 
 def test_the_test_application_has_the_pinned_plugins(registry, enabled_plugins):
-  assert sorted(plugin.id for plugin in registry["plugins"]) == enabled_plugins
+  assert sorted(plugin.id for plugin in app_state(registry).plugins) == enabled_plugins
 
 
 def test_the_machine_environment_never_reaches_make_app(app_settings, monkeypatch):
@@ -56,9 +57,9 @@ def test_the_machine_environment_never_reaches_make_app(app_settings, monkeypatc
   app = make_app(["scope"], app_settings)
   try:
     assert app.registry.settings["prodmanager.lang"] == "en"
-    assert [plugin.id for plugin in app.registry["plugins"]] == ["scope"]
+    assert [plugin.id for plugin in app_state(app.registry).plugins] == ["scope"]
   finally:
-    app.registry["db.engine"].dispose()
+    app_state(app.registry).db_engine.dispose()
 
 
 def test_make_app_takes_an_environment_of_its_own(app_settings):
@@ -66,18 +67,18 @@ def test_make_app_takes_an_environment_of_its_own(app_settings):
   try:
     assert app.registry.settings["prodmanager.lang"] == "fr"
   finally:
-    app.registry["db.engine"].dispose()
+    app_state(app.registry).db_engine.dispose()
 
 
 def test_the_shared_session_factory_is_never_rebound(registry, webapp, token_headers, dbsession):
   from prodmanager_scope.models import Scope
 
-  factory = registry["db.session_factory"]
-  assert factory.kw["bind"] is registry["db.engine"]
+  factory = app_state(registry).db_session_factory
+  assert factory.kw["bind"] is app_state(registry).db_engine
   webapp.post_json("/api/scope", {"name": "Seen by the test"}, headers=token_headers)
   # The request worked on the test's connection: its row is visible here, and rolled back afterwards.
   assert dbsession.scalar(select(Scope.name)) == "Seen by the test"
-  assert factory.kw["bind"] is registry["db.engine"]
+  assert factory.kw["bind"] is app_state(registry).db_engine
 
 
 def test_a_client_of_its_own_works_on_the_test_connection(wsgi_app, dbsession):

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from prodmanager.db import get_engine
 from prodmanager.security import TokenService
+from prodmanager.state import app_state
 from prodmanager.testing import (
   TEST_SECRET,
   _backends,
@@ -416,9 +417,9 @@ def internal_allowed(registry, headers: dict, type_name: str) -> bool:
 
 
 def test_only_the_types_permission_grants_internal_events(webapp, registry, make_token):
-  for type_name in registry["resource_types"]:
-    permission = registry["resource_types"][type_name].permission
-    others = [rt.permission for name, rt in registry["resource_types"].items() if name != type_name]
+  for type_name in app_state(registry).resource_types:
+    permission = app_state(registry).resource_types[type_name].permission
+    others = [rt.permission for name, rt in app_state(registry).resource_types.items() if name != type_name]
     assert internal_allowed(registry, make_token([permission]), type_name)
     assert not internal_allowed(registry, make_token(others), type_name)
     assert not internal_allowed(registry, make_token([]), type_name)
@@ -428,7 +429,7 @@ def test_only_the_types_permission_grants_internal_events(webapp, registry, make
 def test_a_token_without_the_incident_permission_sees_no_internal_events(
   webapp, registry, make_token, token_headers
 ):
-  if "incident" not in registry["resource_types"]:
+  if "incident" not in app_state(registry).resource_types:
     pytest.skip("no timeline-bearing plugin (incident) is enabled")
   scope = webapp.post("/api/scope/create", {"name": "Timeline scope"}, headers=token_headers).json
   service = webapp.post("/api/service/create", {"name": "Timeline service"}, headers=token_headers).json
@@ -499,7 +500,7 @@ def app_on(tmp_path, enabled_plugins):
 
   yield build
   for app in apps:
-    app.registry["db.engine"].dispose()
+    app_state(app.registry).db_engine.dispose()
 
 
 def test_cli_create_list_revoke(cli_database, tmp_path, app_on):

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from prodmanager.security import TokenService
+from prodmanager.state import app_state
 from prodmanager.testing import TEST_SECRET
 
 CLAIMS = {"iss", "aud", "sub", "nbf", "exp", "iat", "jti", "version", "permissions"}
@@ -376,7 +377,7 @@ def signed(registry, **changes) -> str:
   stand between it and the API."""
   from joserfc import jwt
 
-  service = registry["security.tokens"]
+  service = app_state(registry).tokens
   now = int(time.time())
   claims = {
     "iss": service.issuer,

@@ -6,6 +6,8 @@ of another shape, or an HTML page on the API.
 
 import pytest
 
+from prodmanager.state import app_state
+
 UNKNOWN = 987654321
 HTTP_METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -24,7 +26,7 @@ def id_operations(document) -> list[tuple[str, str]]:
 def document(registry):
   import json
 
-  return json.loads(registry["openapi.json"])
+  return json.loads(app_state(registry).openapi.json)
 
 
 def test_every_id_operation_of_the_document_answers_a_json_404(webapp, registry, document, token_headers):
@@ -51,7 +53,7 @@ def test_every_id_operation_of_the_document_answers_a_json_404(webapp, registry,
 
 
 def test_every_item_page_of_every_type_answers_the_404_page(webapp, registry, operator):
-  for name in registry["resource_types"]:
+  for name in app_state(registry).resource_types:
     for suffix in ("", "/update", "/delete", "/badge.svg"):
       url = f"/{name}/{UNKNOWN}{suffix}"
       page = webapp.get(url, status=404)

@@ -12,11 +12,14 @@ The modules of this package, each holding one thing:
 - :mod:`.spec`: the finished document written and served, and the Swagger UI explorer.
 """
 
+from ..state import app_state
 from .crud import add_crud_api, crud_fragment
 from .crud_views import serialize_rows
 from .document import (
   ERROR_CODES,
   WRITE_CONTENT_TYPES,
+  ApiView,
+  OpenApi,
   OpenAPIDocument,
   add_openapi_fragment,
   document_standard_errors,
@@ -32,7 +35,9 @@ from .spec import explorer_view, finalize_document
 __all__ = [
   "ERROR_CODES",
   "WRITE_CONTENT_TYPES",
+  "ApiView",
   "OpenAPIDocument",
+  "OpenApi",
   "add_api_view",
   "add_crud_api",
   "add_openapi_fragment",
@@ -64,8 +69,7 @@ def includeme(config):
   # pyramid_openapi3's instead of conflicting with them.
   config.commit()
   config.add_request_method(checked_openapi_validated, "openapi_validated", reify=True)
-  config.registry["openapi.document"] = OpenAPIDocument(load_fragment("prodmanager:openapi.yaml"))
-  config.registry["openapi.views"] = []
+  app_state(config.registry).openapi = OpenApi(OpenAPIDocument(load_fragment("prodmanager:openapi.yaml")))
   config.add_directive("add_openapi_fragment", add_openapi_fragment)
   config.add_directive("add_api_view", add_api_view)
   config.add_directive("add_crud_api", add_crud_api)

@@ -1,6 +1,8 @@
 """The generated API of a resource type: the paths of the 0.22 compat surface and the REST verbs,
 documented from the service's fields and served by the standard CRUD views."""
 
+from ..actions import deferred_config, register
+from ..directives import resource_type_named
 from .crud_views import (
   create_compat_view,
   create_rest_view,
@@ -159,14 +161,19 @@ def crud_fragment(resource_type) -> dict:
 
 def add_crud_api(config, type_name: str) -> None:
   """Document and serve the standard API of a registered resource type (compat paths + REST verbs)."""
-  resource_type = config.registry["resource_types"][type_name]
-  config.add_openapi_fragment(crud_fragment(resource_type))
-  base = f"/api/{type_name}"
-  config.add_api_view(list_view, base, "GET")
-  config.add_api_view(create_rest_view, base, "POST", permission="edit")
-  config.add_api_view(create_compat_view, f"{base}/create", "POST", permission="edit")
-  config.add_api_view(get_view, f"{base}/{{id}}", "GET")
-  config.add_api_view(update_view, f"{base}/{{id}}", "PATCH", permission="edit")
-  config.add_api_view(delete_rest_view, f"{base}/{{id}}", "DELETE", permission="edit")
-  config.add_api_view(update_view, f"{base}/{{id}}/update", "POST", permission="edit")
-  config.add_api_view(delete_compat_view, f"{base}/{{id}}/delete", "POST", permission="edit")
+  nested = deferred_config(config, config.action_info)
+
+  def apply():
+    resource_type = resource_type_named(nested, type_name, "add_crud_api")
+    nested.add_openapi_fragment(crud_fragment(resource_type))
+    base = f"/api/{type_name}"
+    nested.add_api_view(list_view, base, "GET")
+    nested.add_api_view(create_rest_view, base, "POST", permission="edit")
+    nested.add_api_view(create_compat_view, f"{base}/create", "POST", permission="edit")
+    nested.add_api_view(get_view, f"{base}/{{id}}", "GET")
+    nested.add_api_view(update_view, f"{base}/{{id}}", "PATCH", permission="edit")
+    nested.add_api_view(delete_rest_view, f"{base}/{{id}}", "DELETE", permission="edit")
+    nested.add_api_view(update_view, f"{base}/{{id}}/update", "POST", permission="edit")
+    nested.add_api_view(delete_compat_view, f"{base}/{{id}}/delete", "POST", permission="edit")
+
+  register(config, ("prodmanager.crud_api", type_name), apply, what="crud apis", title=type_name)

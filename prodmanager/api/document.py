@@ -1,11 +1,16 @@
 """The OpenAPI document being composed from the core's ``openapi.yaml`` and the plugins' fragments."""
 
 import copy
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pyramid.exceptions import ConfigurationError
 from pyramid.path import AssetResolver
+
+from ..actions import claim, register
+from ..state import app_state
 
 ERROR_CODES = ("400", "401", "403", "404", "409", "413", "415", "429")
 WRITE_CONTENT_TYPES = ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")
@@ -43,6 +48,28 @@ class OpenAPIDocument:
     tags.extend(tag for tag in fragment.get("tags") or [] if tag["name"] not in known)
 
 
+@dataclass(frozen=True)
+class ApiView:
+  """A view waiting for the route of its path (see :func:`~prodmanager.api.routes.add_api_view`)."""
+
+  view: Any
+  path: str
+  method: str
+  permission: str
+  options: dict
+  origin: str
+
+
+@dataclass
+class OpenApi:
+  """The API's state: the document being composed, the views waiting for their routes, and the
+  finished document as JSON (``/api/openapi.json``)."""
+
+  document: OpenAPIDocument
+  views: list[ApiView] = field(default_factory=list)
+  json: str = ""
+
+
 def load_fragment(spec: str) -> dict:
   path = Path(AssetResolver().resolve(spec).abspath())
   with path.open(encoding="utf-8") as stream:
@@ -55,8 +82,25 @@ def add_openapi_fragment(config, fragment: str | dict) -> None:
   Every path it declares must get views through :func:`~prodmanager.api.routes.add_api_view`, or
   startup fails.
   """
-  data = load_fragment(fragment) if isinstance(fragment, str) else fragment
-  config.registry["openapi.document"].merge(data, fragment if isinstance(fragment, str) else "<dict>")
+  data = load_fragment(fragment) if isinstance(fragment, str) else copy.deepcopy(fragment)
+  source = fragment if isinstance(fragment, str) else "<dict>"
+  # Each operation and component is claimed on its own: two plugins defining the same one stop
+  # startup naming both calls, whichever fragments they came in.
+  for path, item in (data.get("paths") or {}).items():
+    for key in item:
+      claim(config, ("prodmanager.openapi", "paths", path, key))
+  for section, entries in (data.get("components") or {}).items():
+    for name in entries:
+      claim(config, ("prodmanager.openapi", "components", section, name))
+  register(
+    config,
+    ("prodmanager.openapi_fragment", source, id(data)),
+    lambda: app_state(config.registry).openapi.document.merge(data, source),
+    what="openapi fragments",
+    title=source,
+    exclusive=False,
+    paths=sorted(data.get("paths") or {}),
+  )
 
 
 def error_responses(*codes: str) -> dict:

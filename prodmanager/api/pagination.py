@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from ..services import Page
+from ..state import app_state
 
 REF_PREFIX = "#/components/parameters/"
 
@@ -16,7 +17,7 @@ def query_parameter_names(request) -> frozenset[str]:
   known = request.registry.setdefault("api.query_parameters", {})
   key = (route.pattern, request.method.lower())
   if key not in known:
-    document = request.registry["openapi.document"].document
+    document = app_state(request.registry).openapi.document.document
     item = document.get("paths", {}).get(route.pattern, {})
     declared = [*item.get("parameters", []), *item.get(key[1], {}).get("parameters", [])]
     components = document.get("components", {}).get("parameters", {})

@@ -6,6 +6,10 @@ pyramid_openapi3 needs routes (not pure traversal), so every API path becomes a 
 
 from pyramid.exceptions import ConfigurationError
 
+from ..actions import origin_text, register
+from ..state import app_state
+from .document import ApiView
+
 
 def traverse_for(registry, path: str) -> str | None:
   """``/api/scope/{id}/update`` traverses ``/scope/{id}``; ``/api/scope`` traverses ``/scope``;
@@ -13,7 +17,7 @@ def traverse_for(registry, path: str) -> str | None:
   segments = path.strip("/").split("/")
   if segments[0] == "api":
     segments = segments[1:]
-  if not segments or segments[0] not in registry["resource_types"]:
+  if not segments or segments[0] not in app_state(registry).resource_types:
     # Not below a resource type (``/api/token/{jti}``...): nothing to traverse, the context is the root.
     return None
   placeholders = [index for index, segment in enumerate(segments) if segment.startswith("{")]
@@ -35,7 +39,16 @@ def add_api_view(config, view, path: str, method: str, permission: str = "view",
   :func:`~prodmanager.api.spec.finalize_document` generates for that path.
   """
   kwargs.setdefault("renderer", "json")
-  config.registry["openapi.views"].append((view, path, method, permission, kwargs))
+  entry = ApiView(view, path, method.upper(), permission, kwargs, origin_text(config.action_info))
+  register(
+    config,
+    ("prodmanager.api_view", path, entry.method),
+    lambda: app_state(config.registry).openapi.views.append(entry),
+    what="api views",
+    title=f"{entry.method} {path}",
+    view=view,
+    permission=permission,
+  )
 
 
 def route_order(path: str) -> list[tuple[bool, str]]:
@@ -46,20 +59,21 @@ def route_order(path: str) -> list[tuple[bool, str]]:
 
 def add_api_routes(config) -> None:
   """One hybrid route per path of the composed document, then the views recorded for them."""
-  document = config.registry["openapi.document"].document
-  paths = document.get("paths", {})
+  openapi = app_state(config.registry).openapi
+  paths = openapi.document.document.get("paths", {})
   for path in sorted(paths, key=route_order):
     config.add_route(api_route_name(path), path, traverse=traverse_for(config.registry, path))
-  for view, path, method, permission, kwargs in config.registry["openapi.views"]:
-    if method.lower() not in paths.get(path, {}):
+  for entry in openapi.views:
+    if entry.method.lower() not in paths.get(entry.path, {}):
       raise ConfigurationError(
-        f"add_api_view: {method} {path} is not in the OpenAPI document; describe it with add_openapi_fragment"
+        f"add_api_view at {entry.origin}: {entry.method} {entry.path} is not in the OpenAPI document; "
+        "describe it with add_openapi_fragment"
       )
     config.add_view(
-      view,
-      route_name=api_route_name(path),
-      request_method=method,
-      permission=permission,
+      entry.view,
+      route_name=api_route_name(entry.path),
+      request_method=entry.method,
+      permission=entry.permission,
       openapi=True,
-      **kwargs,
+      **entry.options,
     )

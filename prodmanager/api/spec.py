@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from ..state import app_state
 from .document import document_standard_errors
 from .links import document_links
 from .routes import add_api_routes
@@ -62,16 +63,17 @@ def finalize_document(config) -> str:
   """Generate the API routes and views, write the composed document (once per content) and hand it
   to pyramid_openapi3; returns the file path. Called once, after every plugin is included."""
   add_api_routes(config)
-  document = config.registry["openapi.document"].document
+  openapi = app_state(config.registry).openapi
+  document = openapi.document.document
   document_standard_errors(document)
-  document_links(document, config.registry["resource_types"])
+  document_links(document, app_state(config.registry).resource_types)
   path = write_document(document)
-  config.registry["openapi.json"] = json.dumps(document, indent=2)
+  openapi.json = json.dumps(document, indent=2)
   config.pyramid_openapi3_spec(str(path), route="/api/openapi.yaml", route_name="api.spec.yaml")
   config.add_route("api.spec.json", "/api/openapi.json")
   config.add_view(
     lambda request: request.response.__class__(
-      body=request.registry["openapi.json"].encode(), content_type="application/json", charset="utf-8"
+      body=app_state(request.registry).openapi.json.encode(), content_type="application/json", charset="utf-8"
     ),
     route_name="api.spec.json",
   )

@@ -3,9 +3,23 @@
 import logging
 from pathlib import Path
 
-from ..settings import ConfigurationError, read_settings
+from ..settings import ConfigurationError, invalid_configuration, read_settings
 
 DEFAULT_CONFIG = "development.ini"
+
+
+def everything_wrong(ini: dict[str, str], core_errors: list[str]) -> str:
+  """The core's bad settings and the plugins' (add_setting) in one message: the plugins' are known
+  once the configuration is built, which the core's defaults allow meanwhile."""
+  from .. import make_config
+
+  try:
+    make_config(ini)
+  except ConfigurationError as error:
+    return str(error)
+  except Exception:  # noqa: BLE001 - a broken plugin: the core's errors are still worth reporting
+    pass
+  return invalid_configuration(core_errors)
 
 
 class Environment:
@@ -21,7 +35,10 @@ class Environment:
       from pyramid.paster import get_appsettings
 
       self.ini = dict(get_appsettings(config_uri, name="main"))
-    self.settings = {**self.ini, **read_settings(self.ini)}
+    errors: list[str] = []
+    self.settings = {**self.ini, **read_settings(self.ini, errors=errors)}
+    if errors:
+      raise ConfigurationError(everything_wrong(self.ini, errors))
 
   @property
   def database_uri(self) -> str:

@@ -3,15 +3,18 @@
 import argparse
 from pathlib import Path
 
+from ..commands import add_subparsers
 from ..version import __version__
 from .database import cmd_demo, cmd_migrate
 from .environment import DEFAULT_CONFIG
 from .plugins import cmd_plugins
 from .serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, cmd_serve
 from .tokens import add_token_commands
+from .worker import cmd_worker
 
 
-def build_parser() -> argparse.ArgumentParser:
+def common_options() -> argparse.ArgumentParser:
+  """``--config``, shared by every command (the core's and the plugins')."""
   common = argparse.ArgumentParser(add_help=False)
   default_config = DEFAULT_CONFIG if Path(DEFAULT_CONFIG).is_file() else None
   common.add_argument(
@@ -20,6 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     metavar="INI",
     help=f"INI file whose [app:main] holds the settings (default: {default_config or 'none'})",
   )
+  return common
+
+
+def build_parser(registry=None) -> argparse.ArgumentParser:
+  """The parser of the core's commands, and of the plugins' (``add_cli_command``) when the
+  application's ``registry`` is given."""
+  common = common_options()
   parser = argparse.ArgumentParser(prog="prodmanager", description="ProdManager, a production status page.")
   parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
   commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -59,4 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     "plugins", parents=[common], help="list installed plugins, which are enabled and their order"
   ).set_defaults(handler=cmd_plugins)
   add_token_commands(commands, common)
+  worker = commands.add_parser(
+    "worker",
+    parents=[common],
+    help="run the plugins' periodic jobs until stopped",
+    description="Run the periodic jobs of the enabled plugins (add_job): each when the worker "
+    "starts, then at its interval, until SIGTERM or SIGINT.",
+  )
+  worker.add_argument(
+    "--once", action="store_true", help="run the due jobs once and exit (status 1 when one failed)"
+  )
+  worker.set_defaults(handler=cmd_worker)
+  if registry is not None:
+    add_subparsers(commands, common, registry)
   return parser

@@ -6,7 +6,7 @@ import os
 import waitress
 
 from .. import main as make_app
-from ..settings import ConfigurationError
+from ..settings import ConfigurationError, settings_report
 from ..tweens import MAX_BODY_BYTES
 from .database import load_demo, migrate_database
 from .environment import Environment
@@ -63,6 +63,9 @@ def cmd_serve(args, env: Environment) -> int:
     if env.settings["prodmanager.demo"]:
       log.info("%s", load_demo(env))
   app = make_app({}, **env.ini)
+  # The core's settings and the plugins' (add_setting), where each value comes from.
+  for line in settings_report(app.registry):
+    log.info("setting %s", line)
   server = env.server_section()
   options = listen_address(args, server)
   try:

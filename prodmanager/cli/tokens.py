@@ -12,6 +12,7 @@ from ..errors import ValidationFailed
 from ..fields import parse_datetime
 from ..migrate import _sqlite_file
 from ..settings import ConfigurationError
+from ..state import app_state
 from ..tokens import (
   CREATED_BY_CLI,
   TokenRecord,
@@ -35,11 +36,11 @@ def token_database(env: Environment):
     raise ConfigurationError(not_migrated)  # Do not create an empty database file just to say so.
   # The raw INI settings, as for the application: make_config parses them (and the PM_* variables).
   registry = make_config(env.ini).registry
-  engine = registry["db.engine"]
+  engine = app_state(registry).db_engine
   try:
     if not inspect(engine).has_table(TokenRecord.__tablename__):
       raise ConfigurationError(not_migrated)
-    session = registry["db.session_factory"]()
+    session = app_state(registry).db_session_factory()
     try:
       with session.begin():
         yield registry, session

@@ -49,3 +49,5 @@ __all__ = [
 def includeme(config):
   config.add_directive("add_timeline_api", add_timeline_api)
   config.add_directive("add_timeline_html", add_timeline_html)
+  # Once, for every timeline type's events endpoints (their actions run in any order).
+  config.add_openapi_fragment({"components": {"schemas": {"Event": event_schema()}}})

@@ -1,7 +1,9 @@
 """The JSON views of a timeline: comment (0.22 compat and REST) and the list of events."""
 
+from ..actions import deferred_config, register
 from ..api import request_data, serialize_rows
-from .openapi import event_schema, timeline_fragment
+from ..directives import resource_type_named
+from .openapi import timeline_fragment
 from .service import TimelineService
 
 
@@ -24,13 +26,18 @@ def events_view(context, request):
 
 
 def add_timeline_api(config, type_name: str) -> None:
-  """Document and serve the comment and events endpoints of a type whose service is a TimelineService."""
-  resource_type = config.registry["resource_types"][type_name]
-  document = config.registry["openapi.document"].document
-  if "Event" not in document.get("components", {}).get("schemas", {}):
-    config.add_openapi_fragment({"components": {"schemas": {"Event": event_schema()}}})
-  config.add_openapi_fragment(timeline_fragment(type_name, resource_type.schema))
-  base = f"/api/{type_name}/{{id}}"
-  config.add_api_view(comment_compat_view, f"{base}/comment", "POST", permission="edit")
-  config.add_api_view(events_view, f"{base}/events", "GET")
-  config.add_api_view(comment_rest_view, f"{base}/events", "POST", permission="edit")
+  """Document and serve the comment and events endpoints of a type whose service is a TimelineService.
+
+  (The ``Event`` schema they refer to is the core's, added by :func:`prodmanager.timeline.includeme`.)
+  """
+  nested = deferred_config(config, config.action_info)
+
+  def apply():
+    resource_type = resource_type_named(nested, type_name, "add_timeline_api")
+    nested.add_openapi_fragment(timeline_fragment(type_name, resource_type.schema))
+    base = f"/api/{type_name}/{{id}}"
+    nested.add_api_view(comment_compat_view, f"{base}/comment", "POST", permission="edit")
+    nested.add_api_view(events_view, f"{base}/events", "GET")
+    nested.add_api_view(comment_rest_view, f"{base}/events", "POST", permission="edit")
+
+  register(config, ("prodmanager.timeline_api", type_name), apply, what="timeline apis", title=type_name)

@@ -3,6 +3,8 @@
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
+from ..actions import deferred_config, register
+from ..directives import resource_type_named
 from ..errors import AppError
 from ..views.html import DETAIL_TEMPLATE, ResourceViews
 
@@ -29,7 +31,12 @@ def comment_html_view(context, request):
 
 def add_timeline_html(config, type_name: str) -> None:
   """Serve ``POST /<type>/<id>/comment`` (the comment form of the detail page)."""
-  resource_type = config.registry["resource_types"][type_name]
-  config.add_view(
-    comment_html_view, context=resource_type.item, name="comment", request_method="POST", permission="edit"
-  )
+  nested = deferred_config(config, config.action_info)
+
+  def apply():
+    resource_type = resource_type_named(nested, type_name, "add_timeline_html")
+    nested.add_view(
+      comment_html_view, context=resource_type.item, name="comment", request_method="POST", permission="edit"
+    )
+
+  register(config, ("prodmanager.timeline_html", type_name), apply, what="timeline pages", title=type_name)

@@ -16,6 +16,7 @@ from ..errors import Message, Unauthorized, ValidationFailed
 from ..resources import Root
 from ..security import check_secret, token_administrator
 from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
+from ..state import app_state
 from ..version import __version__
 
 log = logging.getLogger(__name__)
@@ -152,14 +153,14 @@ def health_live(request):
 def health_ready(request):
   checks, healthy = {}, True
   try:
-    with request.registry["db.engine"].connect() as connection:
+    with app_state(request.registry).db_engine.connect() as connection:
       connection.execute(text("SELECT 1"))
     checks["database"] = "ok"
   except Exception as error:  # noqa: BLE001 - any failure means "not ready"
     log.error("readiness: database check failed: %s", error)
     checks["database"] = "unavailable"
     healthy = False
-  backend = getattr(request.registry.get("ratelimit"), "backend", None)
+  backend = app_state(request.registry).ratelimit.backend
   if hasattr(backend, "ping"):
     # Reported, never failed on: without Redis every request is still served (the API limit fails
     # open, the secret throttle counts in this process), and an orchestrator that pulled every

@@ -36,6 +36,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from ..api.schemas import field_message
 from ..errors import AppError, Message, TooManyAttempts, localize
 from ..paths import is_json_path
+from ..state import app_state
 from ..tweens import security_headers
 
 log = logging.getLogger(__name__)
@@ -114,10 +115,10 @@ METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 def allowed_methods(request) -> list[str]:
   """The methods the API document gives the request's route (``HEAD`` with ``GET``), for ``Allow``."""
   route = getattr(request, "matched_route", None)
-  document = request.registry.get("openapi.document")
-  if route is None or document is None:
+  openapi = getattr(app_state(request.registry), "openapi", None)
+  if route is None or openapi is None:
     return []
-  item = document.document.get("paths", {}).get(route.pattern, {})
+  item = openapi.document.document.get("paths", {}).get(route.pattern, {})
   methods = {key.upper() for key in item if key.upper() in METHOD_ORDER}
   if "GET" in methods:
     methods.add("HEAD")

@@ -15,10 +15,13 @@ from markupsafe import Markup
 from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
+from ..actions import deferred_config, register
+from ..directives import resource_type_named
 from ..errors import AppError, ValidationFailed
 from ..fields import Boolean, Choice, DateTime, Reference, Text, Url
 from ..resources import Root
 from ..services import Page
+from ..state import app_state
 from .pages import PageValues
 
 LIST_TEMPLATE = "prodmanager:templates/resource/list.jinja2"
@@ -251,14 +254,10 @@ def add_html_crud(config, type_name: str, page_values: type[PageValues] = PageVa
   """Serve the standard HTML pages of a registered resource type (see the module docstring);
   ``page_values`` (a :class:`~prodmanager.views.pages.PageValues` subclass) gives their extra
   template values."""
-  resource_type = config.registry["resource_types"][type_name]
-  resource_type.page_values = page_values
-  container, item = resource_type.container, resource_type.item
-  list_template = resource_type.templates.get("list", LIST_TEMPLATE)
-  detail_template = resource_type.templates.get("detail", DETAIL_TEMPLATE)
+  nested = deferred_config(config, config.action_info)
 
-  def add(attr, context, name="", method="GET", renderer=FORM_TEMPLATE, permission="edit"):
-    config.add_view(
+  def add(context, attr, name="", method="GET", renderer=FORM_TEMPLATE, permission="edit"):
+    nested.add_view(
       ResourceViews,
       attr=attr,
       context=context,
@@ -268,19 +267,27 @@ def add_html_crud(config, type_name: str, page_values: type[PageValues] = PageVa
       permission=permission,
     )
 
-  add("list", container, renderer=list_template, permission="view")
-  add("detail", item, renderer=detail_template, permission="view")
-  add("create_form", container, "create")
-  add("create", container, "create", "POST")
-  add("update_form", item, "update")
-  add("update", item, "update", "POST")
-  add("delete_form", item, "delete", renderer=CONFIRM_TEMPLATE)
-  add("delete", item, "delete", "POST", renderer=CONFIRM_TEMPLATE)
+  def apply():
+    resource_type = resource_type_named(nested, type_name, "add_html_crud")
+    resource_type.page_values = page_values
+    container, item = resource_type.container, resource_type.item
+    list_template = resource_type.templates.get("list", LIST_TEMPLATE)
+    detail_template = resource_type.templates.get("detail", DETAIL_TEMPLATE)
+    add(container, "list", renderer=list_template, permission="view")
+    add(item, "detail", renderer=detail_template, permission="view")
+    add(container, "create_form", "create")
+    add(container, "create", "create", "POST")
+    add(item, "update_form", "update")
+    add(item, "update", "update", "POST")
+    add(item, "delete_form", "delete", renderer=CONFIRM_TEMPLATE)
+    add(item, "delete", "delete", "POST", renderer=CONFIRM_TEMPLATE)
+
+  register(config, ("prodmanager.html_crud", type_name), apply, what="html crud", title=type_name)
 
 
 def home(context, request):
   """The dashboard: every panel registered by the plugins, in order; empty panels render nothing."""
-  panels = [Markup(panel.render(request)) for panel in request.registry["dashboard_panels"]]
+  panels = [Markup(panel.render(request)) for panel in app_state(request.registry).dashboard_panels]
   return {"panels": [panel for panel in panels if panel.strip()]}
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 from prodmanager.db import utcnow
 from prodmanager.demo import DemoContext
+from prodmanager.state import app_state
 from prodmanager_announcement import demo
 from prodmanager_announcement.models import Announcement
 from prodmanager_scope import demo as scope_demo
@@ -34,5 +35,5 @@ def test_demo_loader_adds_an_ongoing_and_a_past_announcement(webapp, dbsession, 
     "Deprecation of the v1 Object Storage API"
   ]
   # The loader is registered after the scopes and services it needs.
-  orders = {entry.label: entry.order for entry in registry["demo_loaders"]}
+  orders = {entry.label: entry.order for entry in app_state(registry).demo_loaders}
   assert orders["announcements"] > max(orders["scopes"], orders["services"])

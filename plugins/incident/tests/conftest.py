@@ -3,6 +3,9 @@ factories of prodmanager_incident.testing); here, the incident domain events del
 
 import pytest
 
+from prodmanager.domain_events import Subscriber
+from prodmanager.state import app_state
+
 
 @pytest.fixture
 def domain_events(registry):
@@ -13,8 +16,8 @@ def domain_events(registry):
     if event.type_name == "incident":
       delivered.append((event.name, event.type_name, event.id, event.data))
 
-  entries = registry["domain_events.subscribers"].entries
-  entry = (record, None)
-  entries.append(entry)
+  subscribers = app_state(registry).subscribers
+  subscriber = Subscriber("test-recorder", record, None)
+  subscribers.add(subscriber)
   yield delivered
-  entries.remove(entry)
+  subscribers.remove(subscriber)

@@ -21,7 +21,7 @@ def includeme(config):
   )
   config.add_badge_tones("service_status", {"up": "green", "degraded": "orange", "down": "red"})
   config.add_badge_tones("overdue", {"": "orange"})
-  config.add_resource_type(
+  resource_type = config.add_resource_type(
     "maintenance",
     MaintenanceService,
     icon="wrench",
@@ -36,5 +36,5 @@ def includeme(config):
   config.add_html_crud("maintenance", page_values=MaintenancePages)
   config.add_timeline_html("maintenance")
   config.add_navigation("maintenance", "nav.maintenance", "/maintenance", icon="wrench", order=50)
-  views.includeme(config)
+  views.add_views(config, resource_type)
   config.add_demo_data(demo.load, model=Maintenance, label="maintenances", order=50)

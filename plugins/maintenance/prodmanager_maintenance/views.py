@@ -221,8 +221,8 @@ def weather_fragment() -> dict:
   }
 
 
-def includeme(config):
-  resource_type = config.registry["resource_types"]["maintenance"]
+def add_views(config, resource_type):
+  """The calendars, the weather endpoint and the maintenance's aggregates and dependents."""
   # Scopes and services count their maintenances (all statuses) and link to their list.
   count = Count("maintenances_count", link="maintenances")
   PAIR.register(config, "maintenance", Maintenance, label="maintenances", count=count)

@@ -6,6 +6,8 @@ import datetime as dt
 
 import pytest
 
+from prodmanager.domain_events import Subscriber
+from prodmanager.state import app_state
 from prodmanager_maintenance.testing import expected_maintenance, minute, utcnow
 
 
@@ -42,8 +44,10 @@ def expected():
 def domain_events(registry):
   """The domain events delivered (after commit) during the test, as (name, id, data)."""
   delivered = []
-  entry = (lambda event: delivered.append((event.name, event.id, event.data)), None)
-  subscribers = registry["domain_events.subscribers"].entries
-  subscribers.append(entry)
+  subscriber = Subscriber(
+    "test-recorder", lambda event: delivered.append((event.name, event.id, event.data)), None
+  )
+  subscribers = app_state(registry).subscribers
+  subscribers.add(subscriber)
   yield delivered
-  subscribers.remove(entry)
+  subscribers.remove(subscriber)

@@ -6,6 +6,7 @@ import datetime as dt
 import feedparser
 import pytest
 
+from prodmanager.state import app_state
 from prodmanager.testing import page_form as form_of
 from prodmanager.timeline import EventType
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent
@@ -461,7 +462,7 @@ def test_demo_loader(webapp, registry, dbsession):
   from prodmanager.demo import DemoContext
 
   context = DemoContext(dbsession)
-  loaders = {entry.label: entry for entry in registry["demo_loaders"]}
+  loaders = {entry.label: entry for entry in app_state(registry).demo_loaders}
   for label in ("scopes", "services", "maintenances"):
     loaders[label].loader(context)
   assert loaders["maintenances"].order == 50

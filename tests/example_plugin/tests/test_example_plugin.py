@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from prodmanager.plugins import resolve
 from prodmanager.settings import ConfigurationError
+from prodmanager.state import app_state
 from prodmanager_example.models import Runbook
 from prodmanager_service.models import Service
 
@@ -52,8 +53,8 @@ def test_enabling_example_without_service_stops_startup():
 
 
 def test_the_application_of_these_tests_has_the_example_plugin(registry):
-  assert "example" in [plugin.id for plugin in registry["plugins"]]
-  assert registry["resource_types"]["runbook"].permission == "runbook_api"
+  assert "example" in [plugin.id for plugin in app_state(registry).plugins]
+  assert app_state(registry).resource_types["runbook"].permission == "runbook_api"
 
 
 def test_the_database_is_at_the_head_of_the_example_branch(database_uri):

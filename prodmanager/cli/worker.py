@@ -1,0 +1,37 @@
+"""``prodmanager worker``: the periodic jobs of the enabled plugins (``add_job``), run until stopped."""
+
+import logging
+import signal
+import threading
+
+from ..jobs import run_worker
+from ..state import app_state
+from .environment import Environment
+
+log = logging.getLogger(__package__)
+
+
+def cmd_worker(args, env: Environment) -> int:
+  """Run the due jobs in a loop until SIGTERM or SIGINT (``--once``: the due jobs once, exit status 1
+  when one of them failed)."""
+  from .. import make_config
+
+  registry = make_config(env.ini).registry
+  state = app_state(registry)
+  stop = threading.Event()
+
+  def request_stop(signum, _frame):
+    log.info("worker: %s received, stopping after the current job", signal.Signals(signum).name)
+    stop.set()
+
+  previous = {number: signal.signal(number, request_stop) for number in (signal.SIGTERM, signal.SIGINT)}
+  try:
+    names = ", ".join(job.name for job in state.jobs) or "none"
+    log.info("worker: %d job(s): %s", len(state.jobs), names)
+    failures = run_worker(registry, stop, once=args.once)
+  finally:
+    for number, handler in previous.items():
+      signal.signal(number, handler)
+    state.db_engine.dispose()
+  log.info("worker: stopped")
+  return 1 if args.once and failures else 0
