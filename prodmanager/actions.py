@@ -113,5 +113,15 @@ def deferred_config(config, info: Any):
   return nested
 
 
+def resource_type_named(config, type_name: str, directive: str):
+  """The registered resource type ``type_name``, for directives that extend one (read when their
+  action runs, after every ``add_resource_type``); an unknown name is a configuration error."""
+  types = app_state(config.registry).resource_types
+  if type_name not in types:
+    known = ", ".join(sorted(types)) or "none"
+    raise ConfigurationError(f"{directive}: no resource type {type_name!r} (registered: {known})")
+  return types[type_name]
+
+
 def includeme(config):
   claims_of(config.registry)

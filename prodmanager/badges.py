@@ -13,8 +13,7 @@ from collections.abc import Callable
 from markupsafe import escape
 from pyramid.response import Response
 
-from .actions import deferred_config, register
-from .directives import resource_type_named
+from .actions import deferred_config, register, resource_type_named
 from .errors import ValidationFailed
 from .status import UNDER_WORK, overall_status
 from .text import xml_text

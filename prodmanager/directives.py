@@ -209,16 +209,6 @@ def add_resource_type(
   return resource_type
 
 
-def resource_type_named(config, type_name: str, directive: str) -> ResourceType:
-  """The registered resource type ``type_name``, for directives that extend one (read when their
-  action runs, after every ``add_resource_type``); an unknown name is a configuration error."""
-  types = app_state(config.registry).resource_types
-  if type_name not in types:
-    known = ", ".join(sorted(types)) or "none"
-    raise ConfigurationError(f"{directive}: no resource type {type_name!r} (registered: {known})")
-  return types[type_name]
-
-
 def add_aggregate(
   config,
   type_name: str,

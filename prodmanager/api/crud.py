@@ -1,8 +1,7 @@
 """The generated API of a resource type: the paths of the 0.22 compat surface and the REST verbs,
 documented from the service's fields and served by the standard CRUD views."""
 
-from ..actions import deferred_config, register
-from ..directives import resource_type_named
+from ..actions import deferred_config, register, resource_type_named
 from .crud_views import (
   create_compat_view,
   create_rest_view,

@@ -1,8 +1,7 @@
 """The JSON views of a timeline: comment (0.22 compat and REST) and the list of events."""
 
-from ..actions import deferred_config, register
+from ..actions import deferred_config, register, resource_type_named
 from ..api import request_data, serialize_rows
-from ..directives import resource_type_named
 from .openapi import timeline_fragment
 from .service import TimelineService
 

@@ -3,8 +3,7 @@
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.renderers import render_to_response
 
-from ..actions import deferred_config, register
-from ..directives import resource_type_named
+from ..actions import deferred_config, register, resource_type_named
 from ..errors import AppError
 from ..views.html import DETAIL_TEMPLATE, ResourceViews
 

@@ -15,8 +15,7 @@ from markupsafe import Markup
 from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
-from ..actions import deferred_config, register
-from ..directives import resource_type_named
+from ..actions import deferred_config, register, resource_type_named
 from ..errors import AppError, ValidationFailed
 from ..fields import Boolean, Choice, DateTime, Reference, Text, Url
 from ..resources import Root
