@@ -1,13 +1,15 @@
 """The generic rules of the standard JSON API (prodmanager/api/crud.py), tested once for every
 resource type the enabled plugins serve with add_crud_api, on rows made by the plugins' factories."""
 
+from prodmanager.state import app_state
+
 
 def crud_types(registry, factories) -> list[str]:
   """The types with the standard API and a factory (every first-party type)."""
-  document = registry["openapi.document"].document
+  document = app_state(registry).openapi.document.document
   names = [
     name
-    for name in sorted(registry["resource_types"])
+    for name in sorted(app_state(registry).resource_types)
     if f"/api/{name}/{{id}}" in document["paths"] and name in factories["factories"]
   ]
   assert names, "no resource type with a standard API and a factory"
@@ -51,7 +53,9 @@ def test_writes_need_a_token_with_the_types_permission(webapp, make_token, regis
   for name in types:
     row = getattr(make, name)(name=f"A {name} kept")
     before = webapp.get(f"/api/{name}/{row.id}").json
-    others = make_token([registry["resource_types"][other].permission for other in types if other != name])
+    others = make_token(
+      [app_state(registry).resource_types[other].permission for other in types if other != name]
+    )
     webapp.patch_json(f"/api/{name}/{row.id}", {"name": "Not allowed"}, status=401)
     refused = webapp.patch_json(f"/api/{name}/{row.id}", {"name": "Not allowed"}, headers=others, status=403)
     assert refused.json["message"], name

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from prodmanager.ratelimit import RateLimiter, RedisBackend
 from prodmanager.settings import ConfigurationError, read_settings
+from prodmanager.state import app_state
 from prodmanager.testing import REDIS_TEST_URI, TEST_SECRET, missing_service
 from prodmanager.tokens import TokenRecord
 
@@ -126,7 +127,7 @@ def test_every_api_answer_counts_and_pages_do_not(redis_app):
 
 
 def test_a_refused_write_writes_nothing(redis_app, make_token, dbsession, registry):
-  scope_model = registry["resource_types"]["scope"].service.model
+  scope_model = app_state(registry).resource_types["scope"].service.model
   headers = make_token(["scope_api"])
   client = redis_app(api_ratelimit_enabled="true", api_ratelimit_logged="1")
   client.post_json("/api/scope", {"name": "Within the limit"}, headers=headers, status=201)
