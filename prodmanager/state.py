@@ -11,63 +11,44 @@ Nothing else is kept under loose string keys of the Pyramid registry, so that a 
 of every registered thing, and a typo is an AttributeError instead of a silent ``KeyError`` default.
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-  from sqlalchemy.engine import Engine
-  from sqlalchemy.orm import sessionmaker
-
-  from .actions import Claims
-  from .api.document import OpenApi
-  from .commands import CliCommands
-  from .demo import DemoLoaders
-  from .directives import Aggregates, DashboardPanels, Dependents, Navigation, ResourceTypes
-  from .domain_events import Subscribers
-  from .history import HistorySources
-  from .i18n import Catalogues
-  from .jobs import Jobs
-  from .metrics import Metrics
-  from .plugins import Plugin
-  from .ratelimit import RateLimiter
-  from .settings import PluginSettings
-  from .status import StatusContributors
-  from .tokens import TokenService
+from typing import Any
 
 # The one key of the Pyramid registry (a dict) that ProdManager uses.
 KEY = "prodmanager.state"
 
 
 class AppState:
-  """One application's registered state; see the module docstring.
+  """One application's registered state; see the module docstring. (The attributes' types are
+  named in comments: this module imports nothing of the core, which every module imports.)
 
   An attribute that its owning module did not set (that module is not included) raises
   AttributeError when read.
   """
 
-  claims: Claims  # prodmanager.actions: who claimed each discriminator (file:line)
-  db_engine: Engine  # prodmanager.db
-  db_session_factory: sessionmaker  # prodmanager.db
-  subscribers: Subscribers  # prodmanager.domain_events: add_domain_event_subscriber
-  tokens: TokenService  # prodmanager.security
-  catalogues: Catalogues  # prodmanager.i18n: add_translations
-  settings: PluginSettings  # prodmanager.settings: add_setting
-  resource_types: ResourceTypes  # prodmanager.directives: add_resource_type
-  aggregates: Aggregates  # prodmanager.directives: add_aggregate
-  dependents: Dependents  # prodmanager.directives: add_dependent
-  navigation: Navigation  # prodmanager.directives: add_navigation
-  dashboard_panels: DashboardPanels  # prodmanager.directives: add_dashboard_panel
-  status_contributors: StatusContributors  # prodmanager.status: add_status_contributor
-  demo_loaders: DemoLoaders  # prodmanager.demo: add_demo_data
-  cli_commands: CliCommands  # prodmanager.commands: add_cli_command
-  jobs: Jobs  # prodmanager.jobs: add_job
-  metrics: Metrics  # prodmanager.metrics
-  ratelimit: RateLimiter  # prodmanager.ratelimit
-  history_sources: HistorySources  # prodmanager.history: add_history_source
-  badge_tones: dict[str, dict[str, str]]  # prodmanager.tones: add_badge_tones, kind -> {value: tone}
-  openapi: OpenApi  # prodmanager.api: add_openapi_fragment, add_api_view, add_crud_api, the served document
-  plugins: list[Plugin]  # prodmanager.make_config: the enabled plugins, in load order
+  claims: Any  # Claims (prodmanager.actions: who claimed each discriminator (file:line))
+  db_engine: Any  # Engine (prodmanager.db)
+  db_session_factory: Any  # sessionmaker (prodmanager.db)
+  subscribers: Any  # Subscribers (prodmanager.domain_events: add_domain_event_subscriber)
+  tokens: Any  # TokenService (prodmanager.security)
+  catalogues: Any  # Catalogues (prodmanager.i18n: add_translations)
+  settings: Any  # PluginSettings (prodmanager.settings: add_setting)
+  resource_types: Any  # ResourceTypes (prodmanager.directives: add_resource_type)
+  aggregates: Any  # Aggregates (prodmanager.directives: add_aggregate)
+  dependents: Any  # Dependents (prodmanager.directives: add_dependent)
+  navigation: Any  # Navigation (prodmanager.directives: add_navigation)
+  dashboard_panels: Any  # DashboardPanels (prodmanager.directives: add_dashboard_panel)
+  status_contributors: Any  # StatusContributors (prodmanager.status: add_status_contributor)
+  demo_loaders: Any  # DemoLoaders (prodmanager.demo: add_demo_data)
+  cli_commands: Any  # CliCommands (prodmanager.commands: add_cli_command)
+  jobs: Any  # Jobs (prodmanager.jobs: add_job)
+  metrics: Any  # Metrics (prodmanager.metrics)
+  ratelimit: Any  # RateLimiter (prodmanager.ratelimit)
+  history_sources: Any  # HistorySources (prodmanager.history: add_history_source)
+  badge_tones: Any  # dict[str, dict[str, str]] (prodmanager.tones: add_badge_tones, kind -> {value: tone})
+  openapi: (
+    Any  # OpenApi (prodmanager.api: add_openapi_fragment, add_api_view, add_crud_api, the served document)
+  )
+  plugins: Any  # list[Plugin] (prodmanager.make_config: the enabled plugins, in load order)
 
   def __repr__(self) -> str:
     return f"<AppState {sorted(vars(self))}>"

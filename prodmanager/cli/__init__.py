@@ -54,6 +54,7 @@ def plugin_command_registry(argv: list[str]):
   configuration is built (``--config``, ``PM_*``) to find the plugins' commands. None otherwise."""
   if not argv or argv[0].startswith("-") or argv[0] in CORE_COMMANDS:
     return None
+  # Imported only for a plugin's command: building the application imports the whole core.
   from .. import make_config
   from .parser import common_options
 

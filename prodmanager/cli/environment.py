@@ -11,6 +11,7 @@ DEFAULT_CONFIG = "development.ini"
 def everything_wrong(ini: dict[str, str], core_errors: list[str]) -> str:
   """The core's bad settings and the plugins' (add_setting) in one message: the plugins' are known
   once the configuration is built, which the core's defaults allow meanwhile."""
+  # Imported only when a setting is wrong: building the application imports the whole core.
   from .. import make_config
 
   try:

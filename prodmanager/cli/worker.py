@@ -14,6 +14,7 @@ log = logging.getLogger(__package__)
 def cmd_worker(args, env: Environment) -> int:
   """Run the due jobs in a loop until SIGTERM or SIGINT (``--once``: the due jobs once, exit status 1
   when one of them failed)."""
+  # Imported when the command runs, like the other commands: building the application imports the whole core.
   from .. import make_config
 
   registry = make_config(env.ini).registry
