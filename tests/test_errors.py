@@ -183,6 +183,17 @@ def test_validation_error_names_the_field(webapp, token_headers, dbsession):
   assert scope_count(dbsession) == 0
 
 
+def test_a_nullable_field_of_the_wrong_type_names_its_type(webapp, token_headers, dbsession):
+  """A description may be null: the reason says so in a sentence, not as a JSON Schema type list."""
+  response = webapp.post_json(
+    "/api/scope/create", {"name": "typed", "description": 12}, headers=token_headers, status=400
+  )
+  assert assert_json_error(response, 400)["reasons"] == {
+    "description": ["expected a value of type string or null"]
+  }
+  assert scope_count(dbsession) == 0
+
+
 def test_bad_query_parameter_is_json_400(webapp):
   body = assert_json_error(webapp.get("/api/scope", {"page": "abc"}, status=400), 400)
   assert "page" in body["reasons"]

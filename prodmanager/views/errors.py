@@ -259,6 +259,10 @@ def schema_error_message(error) -> str:
     relevant = [branch for branch in error.context if branch.validator != "type"] or error.context
     return schema_error_message(best_match(relevant))
   if validator == "type" and isinstance(expected, list):
+    kinds = [kind for kind in expected if kind != "null"]
+    if len(kinds) == 1:
+      # A nullable field: "expected a value of type string or null" reads better than a list.
+      return Message("api.request.type_or_null", expected=kinds[0])
     return Message("api.request.types", types=", ".join(expected))
   if validator == "enum":
     return Message(
