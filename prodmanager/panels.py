@@ -1,4 +1,5 @@
-"""Helpers for dashboard panels: a titled list capped at :data:`PANEL_LIMIT` rows with an "N more" link.
+"""Helpers for dashboard panels: a titled list capped at :data:`PANEL_LIMIT` rows (or the
+panel's own ``limit``) with an "N more" link.
 
 The dashboard and the pages of the grouping axes render the same panels (``add_dashboard_panel``);
 a panel shown on a grouping axis's page receives that row as a keyword argument named after the
@@ -40,9 +41,11 @@ def list_panel(
   list_path: str,
   params: dict | None = None,
   extra: dict | None = None,
+  limit: int = PANEL_LIMIT,
   **groups,
 ) -> str:
-  """Render the first rows of ``statement`` (already ordered) and a link to the full filtered list.
+  """Render the first ``limit`` rows of ``statement`` (already ordered) and a link to the full
+  filtered list.
 
   ``groups`` are the panel's restriction (``scope=row``...), applied to the rows and to the link.
   Two queries (count and rows) whatever the number of rows; '' when there is no row.
@@ -51,7 +54,7 @@ def list_panel(
   total = request.dbsession.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
   if not total:
     return ""
-  rows = list(request.dbsession.scalars(statement.limit(PANEL_LIMIT)))
+  rows = list(request.dbsession.scalars(statement.limit(limit)))
   query = {**(params or {}), **group_params(**groups)}
   more_url = f"{list_path}?{urlencode(query, doseq=True)}" if query else list_path
   return render(

@@ -13,11 +13,31 @@ plugin_info = {
 }
 
 
+PANEL_LIMIT = "prodmanager.example.panel_limit"
+
+
+def panel_limit(value: int) -> None:
+  """Refuse a panel size the dashboard cannot show: at least one row, at most 100."""
+  if not 1 <= value <= 100:
+    raise ValueError("expected a number of runbooks between 1 and 100")
+
+
 def includeme(config):
   from . import demo
   from .models import Runbook
   from .services import RunbookService, runbooks_counter
   from .views import copy_view, runbooks_panel
+
+  # Read with the core's settings: PM_EXAMPLE_PANEL_LIMIT wins over the INI key; a bad value stops
+  # startup naming it. The panel reads registry.settings[PANEL_LIMIT].
+  config.add_setting(
+    PANEL_LIMIT,
+    env="PM_EXAMPLE_PANEL_LIMIT",
+    type=int,
+    default="5",
+    validate=panel_limit,
+    description="runbooks listed in the dashboard panel before its 'N more' link",
+  )
 
   config.add_translations("prodmanager_example:translations")
   config.add_resource_type(

@@ -6,6 +6,7 @@ from sqlalchemy.orm import joinedload
 from prodmanager.api.request_body import request_data
 from prodmanager.panels import list_panel
 
+from . import PANEL_LIMIT
 from .models import Runbook
 
 
@@ -33,8 +34,9 @@ def copy_view(context, request):
 
 
 def runbooks_panel(request, scope=None, service=None) -> str:
-  """The runbooks of a service on its page, and the latest runbooks on the dashboard; a runbook
-  belongs to no scope, so scope pages show nothing."""
+  """The runbooks of a service on its page, and the first runbooks on the dashboard, as many as
+  the ``prodmanager.example.panel_limit`` setting says; a runbook belongs to no scope, so scope
+  pages show nothing."""
   if scope is not None:
     return ""
   statement = select(Runbook).options(joinedload(Runbook.service)).order_by(Runbook.name, Runbook.id)
@@ -48,4 +50,6 @@ def runbooks_panel(request, scope=None, service=None) -> str:
     row_template="prodmanager_example:templates/panel_row.jinja2",
     list_path="/runbook",
     service=service,
+    # The plugin's setting (add_setting in includeme), parsed and validated at startup.
+    limit=request.registry.settings[PANEL_LIMIT],
   )
