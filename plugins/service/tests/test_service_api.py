@@ -1,9 +1,5 @@
-"""Functional tests of the service plugin next to the scope plugin.
-
-Services behave exactly as scopes: their pages, forms and API are tested for both types at once in
-plugins/scope/tests/test_scope.py. This file keeps what involves the two axes together: names
-are unique per type, a monitor belongs to one of each, and both are registered side by side.
-"""
+"""The service plugin's API next to the scope plugin's: names are unique per type, a monitor
+belongs to one of each axis, and both are documented side by side."""
 
 import pytest
 from sqlalchemy import func, select
@@ -11,16 +7,6 @@ from sqlalchemy import func, select
 from prodmanager_monitor.models import Monitor
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
-
-
-@pytest.fixture
-def api(webapp, token_headers):
-  """``api("scope", name="...")`` creates a row through the API and returns its JSON object."""
-
-  def create(type_name: str, **values) -> dict:
-    return webapp.post_json(f"/api/{type_name}/create", values, headers=token_headers).json
-
-  return create
 
 
 def count(dbsession, model) -> int:
@@ -57,27 +43,6 @@ def test_service_deletion_waits_for_all_its_monitors(webapp, token_headers, api,
   webapp.post(f"/api/service/{compute['id']}/delete", headers=token_headers)
   assert [row.name for row in dbsession.scalars(select(Service))] == ["Network"]
   assert count(dbsession, Scope) == 2 and count(dbsession, Monitor) == 1
-
-
-def test_service_badges_link_to_the_filtered_monitor_list(webapp, api):
-  compute, network = api("service", name="Compute"), api("service", name="Network")
-  paris = api("scope", name="Paris")
-  api("monitor", name="CPU load", scope=paris["id"], service=compute["id"], status="alert")
-  api("monitor", name="Router", scope=paris["id"], service=network["id"], status="alert")
-  page = webapp.get("/service")
-  link = page.html.select_one(f'a[href="/monitor?service={compute["id"]}&status=alert"]')
-  assert link.get_text(" ", strip=True) == "Alert 1"
-  listed = webapp.get(link["href"]).html.select("tbody tr td:first-child")
-  assert [cell.get_text(strip=True) for cell in listed] == ["CPU load"]
-
-
-def test_both_axes_are_in_the_navigation_in_order(webapp):
-  links = [link["href"] for link in webapp.get("/").html.select("nav.site-nav a")]
-  assert [href for href in links if href in ("/scope", "/service", "/monitor")] == [
-    "/scope",
-    "/service",
-    "/monitor",
-  ]
 
 
 @pytest.mark.parametrize("type_name", ["scope", "service"])
