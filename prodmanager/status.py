@@ -6,6 +6,14 @@ Each registers a contributor with ``config.add_status_contributor(func, name="li
 ``warning``, ``alert`` and the "under maintenance" level ``UNDER_WORK``) in one query or two. The
 roll-up is the worst of ok < warning < alert; "under maintenance" is shown only when nothing is
 worse than ok, so planned work never hides an outage.
+
+A contributor may also answer for every (scope, service) pair at once: ``pairs(request)`` returns
+``{(scope_id, service_id): {Level, ...}}`` for the pairs it sees anything on, in a fixed number of
+queries whatever the number of pairs (:func:`pair_levels` merges them). A :class:`Level` is finer
+than a level word: ``partial`` says only part of what the contributor watches on the pair is at that
+level (some monitors in alert, not all), and ``detail`` carries the contributor's own word for the
+cause (an incident's severity), for consumers that know that plugin's vocabulary. See
+docs/directives.md#add_status_contributor.
 """
 
 from collections.abc import Callable, Iterator
@@ -32,9 +40,26 @@ def roll_up(levels: set[str]) -> str:
 
 
 @dataclass(frozen=True)
+class Level:
+  """One level a contributor sees on a (scope, service) pair (the batched answer)."""
+
+  level: str  # one of LEVELS
+  partial: bool = False  # only part of what the contributor watches on the pair is at this level
+  detail: str = ""  # the contributor's own word for the cause; the core never reads it
+
+  def __post_init__(self):
+    if self.level not in LEVELS:
+      raise ValueError(f"unknown status level {self.level!r}: expected one of {', '.join(LEVELS)}")
+
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
 class StatusContributor:
   name: str
   contributor: Callable[..., set[str]]
+  pairs: Callable[..., dict[Pair, set[Level]]] | None = None
 
 
 class StatusContributors:
@@ -60,6 +85,17 @@ def overall_status(request, scope=None, service=None) -> str:
   return roll_up(levels)
 
 
+def pair_levels(request) -> dict[Pair, set[Level]]:
+  """The levels of every (scope, service) pair, from the contributors that answer for pairs
+  (one batched call each: a fixed number of queries whatever the number of pairs)."""
+  merged: dict[Pair, set[Level]] = {}
+  for entry in app_state(request.registry).status_contributors:
+    if entry.pairs is not None:
+      for pair, levels in entry.pairs(request).items():
+        merged.setdefault(pair, set()).update(levels)
+  return merged
+
+
 def banner_panel(request, scope=None, service=None) -> str:
   """The status banner, first on the dashboard and on scope/service pages."""
   return render(
@@ -69,13 +105,16 @@ def banner_panel(request, scope=None, service=None) -> str:
   )
 
 
-def add_status_contributor(config, contributor: Callable, name: str = "") -> None:
+def add_status_contributor(
+  config, contributor: Callable, name: str = "", pairs: Callable | None = None
+) -> None:
   """Add a source of the overall status (see the module docstring).
 
   ``name`` (default: the callable's dotted name) identifies it: registering the same name twice
-  is a configuration conflict.
+  is a configuration conflict. ``pairs(request)``, optional, answers for every (scope, service)
+  pair at once with :class:`Level` sets (read through :func:`pair_levels`).
   """
-  entry = StatusContributor(name or callable_name(contributor), contributor)
+  entry = StatusContributor(name or callable_name(contributor), contributor, pairs)
   register(
     config,
     ("prodmanager.status_contributor", entry.name),
@@ -83,6 +122,7 @@ def add_status_contributor(config, contributor: Callable, name: str = "") -> Non
     what="status contributors",
     title=entry.name,
     contributor=contributor,
+    pairs=pairs,
   )
 
 

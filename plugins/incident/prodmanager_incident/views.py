@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from prodmanager.history import HistoryEntry
 from prodmanager.membership import Count
 from prodmanager.panels import group_params, list_panel, restrict
+from prodmanager.status import Level
 from prodmanager.timeline import EventType
 
 from .models import ALERTING, ONGOING, PAIR, PAST, Incident, IncidentEvent
@@ -79,6 +80,21 @@ def incident_levels(request, scope=None, service=None) -> set[str]:
   return levels
 
 
+def incident_pair_levels(request) -> dict[tuple[int, int], set[Level]]:
+  """Status contributor for every pair at once (one query): as :func:`incident_levels`, each level
+  with the severity of the ongoing incident that raises it as its ``detail``."""
+  statement = (
+    select(Incident.scope_id, Incident.service_id, Incident.severity)
+    .where(Incident.status.in_(ONGOING))
+    .distinct()
+  )
+  levels: dict[tuple[int, int], set[Level]] = {}
+  for scope_id, service_id, severity in request.dbsession.execute(statement):
+    level = "alert" if severity in ALERTING else "warning"
+    levels.setdefault((scope_id, service_id), set()).add(Level(level, detail=severity.value))
+  return levels
+
+
 def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
   """Public entries of the feeds: incidents created, status changes, public comments (newest first).
 
@@ -143,5 +159,5 @@ def includeme(config):
   config.add_api_view(weather_view, "/api/weather/incident", "GET")
   config.add_dashboard_panel("incidents-ongoing", ongoing_panel, order=30)
   config.add_dashboard_panel("incidents-past", past_panel, order=90)
-  config.add_status_contributor(incident_levels)
+  config.add_status_contributor(incident_levels, pairs=incident_pair_levels)
   config.add_history_source(history_source)

@@ -12,7 +12,7 @@ from prodmanager.history import HistoryEntry, feed_filters
 from prodmanager.membership import Count
 from prodmanager.panels import group_params, list_panel, restrict
 from prodmanager.resources import Root
-from prodmanager.status import UNDER_WORK
+from prodmanager.status import UNDER_WORK, Level
 from prodmanager.timeline import EventType
 
 from .calendar import build_calendar, calendar_response, feed_rows
@@ -123,6 +123,16 @@ def maintenance_levels(request, scope=None, service=None) -> set[str]:
     service=service,
   )
   return {UNDER_WORK} if request.dbsession.scalar(statement.limit(1)) is not None else set()
+
+
+def maintenance_pair_levels(request) -> dict[tuple[int, int], set[Level]]:
+  """Status contributor for every pair at once (one query): the pairs under maintenance."""
+  statement = (
+    select(Maintenance.scope_id, Maintenance.service_id)
+    .where(Maintenance.status == MaintenanceStatus.IN_PROGRESS)
+    .distinct()
+  )
+  return {tuple(pair): {Level(UNDER_WORK)} for pair in request.dbsession.execute(statement)}
 
 
 # -- public history -------------------------------------------------------------------------------
@@ -249,5 +259,5 @@ def add_views(config, resource_type):
   config.add_dashboard_panel("maintenances-ongoing", ongoing_panel, order=40)
   config.add_dashboard_panel("maintenances-scheduled", scheduled_panel, order=50)
   config.add_dashboard_panel("maintenances-links", links_panel, order=55)
-  config.add_status_contributor(maintenance_levels)
+  config.add_status_contributor(maintenance_levels, pairs=maintenance_pair_levels)
   config.add_history_source(history_source)

@@ -1,11 +1,12 @@
 """Monitor endpoints beyond the standard CRUD: weather, counts on scopes/services, dashboard panel."""
 
 from pyramid.renderers import render
-from sqlalchemy import select
+from sqlalchemy import func, select
 from webob.multidict import MultiDict
 
 from prodmanager.membership import Count
 from prodmanager.panels import PANEL_LIMIT, group_params, restrict
+from prodmanager.status import Level
 
 from .models import PAIR, Monitor
 from .services import STATUSES, MonitorService
@@ -49,6 +50,21 @@ def monitor_levels(request, scope=None, service=None) -> set[str]:
   return {status for status, count in counts.items() if count}
 
 
+def monitor_pair_levels(request) -> dict[tuple[int, int], set[Level]]:
+  """Status contributor for every pair at once (one grouped query): each status its monitors have,
+  ``partial`` when only some of the pair's monitors have it."""
+  statement = select(Monitor.scope_id, Monitor.service_id, Monitor.status, func.count()).group_by(
+    Monitor.scope_id, Monitor.service_id, Monitor.status
+  )
+  counts: dict[tuple[int, int], dict[str, int]] = {}
+  for scope_id, service_id, status, count in request.dbsession.execute(statement):
+    counts.setdefault((scope_id, service_id), {})[status.value] = count
+  return {
+    pair: {Level(status, partial=count < sum(seen.values())) for status, count in seen.items()}
+    for pair, seen in counts.items()
+  }
+
+
 def includeme(config):
   # Scopes and services show their monitors per status (JSON, links, a column of their lists).
   count = Count(
@@ -61,5 +77,5 @@ def includeme(config):
   PAIR.register(config, "monitor", Monitor, label="monitors", count=count)
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")
   config.add_dashboard_panel("monitors", monitors_panel, order=10)
-  config.add_status_contributor(monitor_levels)
+  config.add_status_contributor(monitor_levels, pairs=monitor_pair_levels)
   config.add_badge("monitor", lambda request, row: row.status.value)

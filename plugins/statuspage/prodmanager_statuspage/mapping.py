@@ -1,6 +1,8 @@
 """From ProdManager's vocabulary to Atlassian Statuspage's (docs/api.md#statuspage-compatible-json): pure functions, no I/O.
 
-Components. A (scope, service) pair with monitors is a component; its status is the worst of:
+Components. A (scope, service) pair with monitors is a component; its status is read from the
+levels the core's status contributors give the pair (``prodmanager.status.pair_levels``, see
+:func:`levels_status`), the worst of:
 
 * its monitors: all ok → ``operational``; a warning and no alert → ``degraded_performance``; some
   but not all monitors in alert → ``partial_outage``; every monitor in alert → ``major_outage``;
@@ -28,6 +30,7 @@ wording for the indicator (none "All Systems Operational", minor "Minor Service 
 
 import datetime as dt
 
+from prodmanager.status import UNDER_WORK, Level
 from prodmanager_incident.models import ALERTING
 
 OPERATIONAL = "operational"
@@ -77,15 +80,39 @@ def worst(statuses) -> str:
   return max(statuses, key=COMPONENT_RANK.__getitem__, default=OPERATIONAL)
 
 
-def monitors_status(counts: dict[str, int]) -> str:
-  """The component status that monitor counts ``{"ok": n, "warning": n, "alert": n}`` give."""
+def level_status(level: Level) -> str:
+  """The component status one contributor's level gives: ``alert`` on part of the pair is a partial
+  outage, on all of it a major one; ``warning`` degrades; ``ok`` and maintenance leave it operational."""
+  if level.level == "alert":
+    return PARTIAL_OUTAGE if level.partial else MAJOR_OUTAGE
+  return DEGRADED if level.level == "warning" else OPERATIONAL
+
+
+def levels_status(levels) -> str:
+  """A pair's component status from its levels: the worst of them, ``under_maintenance`` only when
+  nothing is worse than operational."""
+  levels = list(levels)
+  status = worst(level_status(level) for level in levels)
+  if status == OPERATIONAL and any(level.level == UNDER_WORK for level in levels):
+    return UNDER_MAINTENANCE
+  return status
+
+
+def incident_impacts(levels) -> list[str]:
+  """The impacts of the ongoing incidents among levels (an incident level's detail is its severity)."""
+  return [INCIDENT_IMPACT[level.detail] for level in levels if level.detail in INCIDENT_IMPACT]
+
+
+def counted_levels(counts: dict[str, int]) -> set[Level]:
+  """The levels of monitor counts ``{"ok": n, "warning": n, "alert": n}``, as the monitor plugin's
+  contributor gives them (``partial`` when only some monitors have the status)."""
   total = sum(counts.values())
-  alert = counts.get("alert", 0)
-  if alert:
-    return MAJOR_OUTAGE if alert == total else PARTIAL_OUTAGE
-  if counts.get("warning", 0):
-    return DEGRADED
-  return OPERATIONAL
+  return {Level(status, partial=count < total) for status, count in counts.items() if count}
+
+
+def monitors_status(counts: dict[str, int]) -> str:
+  """The component status that monitor counts give."""
+  return levels_status(counted_levels(counts))
 
 
 def incident_component_status(severity: str) -> str:
@@ -94,12 +121,15 @@ def incident_component_status(severity: str) -> str:
 
 
 def component_status(counts: dict[str, int], incident_severities=(), in_maintenance: bool = False) -> str:
-  """A (scope, service) pair's component status: monitors, raised by ongoing incidents, and
-  ``under_maintenance`` only when nothing is worse than operational."""
-  status = worst([monitors_status(counts), *(incident_component_status(s) for s in incident_severities)])
-  if in_maintenance and status == OPERATIONAL:
-    return UNDER_MAINTENANCE
-  return status
+  """A pair's component status from its monitor counts, ongoing incident severities and maintenance."""
+  levels = counted_levels(counts)
+  levels |= {
+    Level("alert" if severity in ALERTING_SEVERITIES else "warning", detail=severity)
+    for severity in incident_severities
+  }
+  if in_maintenance:
+    levels.add(Level(UNDER_WORK))
+  return levels_status(levels)
 
 
 def components_indicator(statuses: list[str]) -> str:

@@ -1,8 +1,9 @@
 """The payloads of the Statuspage-compatible endpoints, read with a fixed number of SQL queries.
 
 Each endpoint's body is built from a few grouped queries whatever the amount of data: the page's
-last update (1), the components (monitor counts per pair with the scope and service names, their
-status history bounds, ongoing incidents and in-progress maintenances per pair: 4), the listed
+last update (1), the components (the pairs with monitors, with the scope and service names and
+their status history bounds: 1; their levels from the core's status contributors, one batched query
+each, ``prodmanager.status.pair_levels``: 3 with the first-party plugins), the listed
 incidents or maintenances (1 each) and their public timeline events (1 each).
 
 Ids are strings: ``scope-3`` (a component group), ``scope-3-service-5`` (a component),
@@ -24,10 +25,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 
 from prodmanager.db import utcnow
+from prodmanager.status import Level, pair_levels
 from prodmanager.timeline import EventType
 from prodmanager_incident.models import ONGOING, Incident, IncidentEvent
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent, MaintenanceStatus
-from prodmanager_monitor.models import STATUSES as MONITOR_STATUSES
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -38,9 +39,10 @@ from .mapping import (
   MAINTENANCE_STATUS,
   OPERATIONAL,
   UNDER_MAINTENANCE,
-  component_status,
   incident_component_status,
+  incident_impacts,
   iso,
+  levels_status,
   page_status,
   worst,
 )
@@ -69,7 +71,6 @@ class Component:
   name: str
   description: str
   scope_description: str = ""
-  counts: dict = field(default_factory=lambda: dict.fromkeys(MONITOR_STATUSES, 0))
   created_at: dt.datetime = EPOCH
   updated_at: dt.datetime = EPOCH
   status: str = OPERATIONAL
@@ -127,7 +128,7 @@ class Statuspage:
     self.request = request
     self.db = request.dbsession
     self._groups: list[Group] | None = None
-    self._ongoing_severities: dict[tuple[int, int], set[str]] = {}
+    self._levels: dict[tuple[int, int], set[Level]] = {}
     self.page_id = page_id(request.registry.settings["prodmanager.site_name"])
 
   # -- page, components, status -------------------------------------------------------------------
@@ -162,51 +163,35 @@ class Statuspage:
 
   def read_groups(self) -> list[Group]:
     pair = (Monitor.scope_id, Monitor.service_id)
-    components: dict[tuple[int, int], Component] = {}
     names = (Scope.name, Scope.description, Service.name, Service.description)
-    counts = (
-      select(*pair, *names, Monitor.status, func.count())
+    statement = (
+      select(
+        *pair, *names, func.min(MonitorStatusChange.changed_at), func.max(MonitorStatusChange.changed_at)
+      )
       .join(Scope, Scope.id == Monitor.scope_id)
       .join(Service, Service.id == Monitor.service_id)
-      .group_by(*pair, *names, Monitor.status)
+      .outerjoin(MonitorStatusChange, MonitorStatusChange.monitor_id == Monitor.id)
+      .group_by(*pair, *names)
     )
-    for scope_id, service_id, scope, scope_text, service, service_text, status, count in self.db.execute(
-      counts
+    components: dict[tuple[int, int], Component] = {}
+    for scope_id, service_id, scope, scope_text, service, service_text, first, last in self.db.execute(
+      statement
     ):
-      component = components.get((scope_id, service_id))
-      if component is None:
-        component = components[(scope_id, service_id)] = Component(
-          scope_id, service_id, scope, service, service_text or "", scope_text or ""
-        )
-      component.counts[status.value] = count
-    history = (
-      select(*pair, func.min(MonitorStatusChange.changed_at), func.max(MonitorStatusChange.changed_at))
-      .join(MonitorStatusChange, MonitorStatusChange.monitor_id == Monitor.id)
-      .group_by(*pair)
-    )
-    for scope_id, service_id, first, last in self.db.execute(history):
-      if (scope_id, service_id) in components:
-        components[(scope_id, service_id)].created_at = first or EPOCH
-        components[(scope_id, service_id)].updated_at = last or first or EPOCH
-    incidents = (
-      select(Incident.scope_id, Incident.service_id, Incident.severity)
-      .where(Incident.status.in_(ONGOING))
-      .distinct()
-    )
-    for scope_id, service_id, severity in self.db.execute(incidents):
-      self._ongoing_severities.setdefault((scope_id, service_id), set()).add(severity.value)
-    maintenances = set(
-      self.db.execute(
-        select(Maintenance.scope_id, Maintenance.service_id)
-        .where(Maintenance.status == MaintenanceStatus.IN_PROGRESS)
-        .distinct()
-      ).all()
-    )
+      components[(scope_id, service_id)] = Component(
+        scope_id,
+        service_id,
+        scope,
+        service,
+        service_text or "",
+        scope_text or "",
+        created_at=first or EPOCH,
+        updated_at=last or first or EPOCH,
+      )
+    # Every pair's levels, also of pairs without monitors: their incidents still weigh on the page.
+    self._levels = pair_levels(self.request)
     groups: dict[int, Group] = {}
     for key, component in components.items():
-      component.status = component_status(
-        component.counts, self._ongoing_severities.get(key, ()), key in maintenances
-      )
+      component.status = levels_status(self._levels.get(key, ()))
       group = groups.get(component.scope_id)
       if group is None:
         group = groups[component.scope_id] = Group(
@@ -273,9 +258,7 @@ class Statuspage:
 
   def status(self) -> dict:
     statuses = [component.status for group in self.groups() for component in group.components]
-    impacts = [
-      INCIDENT_IMPACT[severity] for severities in self._ongoing_severities.values() for severity in severities
-    ]
+    impacts = incident_impacts(level for levels in self._levels.values() for level in levels)
     return page_status(statuses, impacts)
 
   # -- incidents and maintenances -----------------------------------------------------------------
