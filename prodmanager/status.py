@@ -12,8 +12,8 @@ A contributor may also answer for every (scope, service) pair at once: ``pairs(r
 queries whatever the number of pairs (:func:`pair_levels` merges them). A :class:`Level` is finer
 than a level word: ``partial`` says only part of what the contributor watches on the pair is at that
 level (some monitors in alert, not all), and ``detail`` carries the contributor's own word for the
-cause (an incident's severity), for consumers that know that plugin's vocabulary. See
-docs/directives.md#add_status_contributor.
+cause (an incident's severity), for consumers that know that plugin's vocabulary (``add_status_contributor``
+in docs/directives.md).
 """
 
 from collections.abc import Callable, Iterator
