@@ -4,6 +4,8 @@ import re
 
 import pytest
 
+from prodmanager.state import app_state
+
 # The layout does not depend on the database.
 pytestmark = pytest.mark.one_backend
 
@@ -29,7 +31,7 @@ def test_layout_elements(webapp, registry, path):
   assert '<main id="main"' in text
   assert 'href="#main"' in text  # skip link
   nav = re.search(r'<nav class="site-nav"[^>]*>(.*?)</nav>', text, re.S).group(1)
-  english = registry["i18n.catalogues"].messages["en"]
+  english = app_state(registry).catalogues.messages["en"]
   for name in ("scope", "service", "monitor"):
     assert f'href="/{name}"' in nav
     assert english[f"nav.{name}"] in nav
