@@ -18,6 +18,10 @@ def event_schema() -> dict:
   }
 
 
+# A comment is required and a blank one is refused ("this field is required"): the document says so.
+COMMENT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}
+
+
 def timeline_fragment(type_name: str, schema: str) -> dict:
   tag = [type_name]
   id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
@@ -25,14 +29,14 @@ def timeline_fragment(type_name: str, schema: str) -> dict:
     "type": "object",
     "required": ["comment"],
     "additionalProperties": True,
-    "properties": {"comment": {"type": "string", "maxLength": MAX_TEXT}, "internal": {"type": "string"}},
+    "properties": {"comment": COMMENT, "internal": {"type": "string"}},
   }
   json_body = {
     "type": "object",
     "required": ["comment"],
     "additionalProperties": True,
     "properties": {
-      "comment": {"type": "string", "maxLength": MAX_TEXT},
+      "comment": COMMENT,
       "internal": {"type": ["boolean", "string", "null"]},
     },
   }
