@@ -550,21 +550,30 @@ def prodmanager_command() -> str:
 
 
 @contextmanager
-def running_server(folder: Path, env: dict[str, str]):
+def running_server(
+  folder: Path,
+  env: dict[str, str],
+  command: str | None = None,
+  timeout: float = SERVER_STARTUP_TIMEOUT,
+  drop: tuple[str, ...] = (),
+):
   """``prodmanager serve`` as a subprocess on a free port, in ``folder`` (no INI file there: only the
-  given PM_* variables and the defaults); yields its base URL once /health answers, stops it after."""
+  given PM_* variables and the defaults); yields its base URL once /health answers, stops it after.
+
+  ``command`` is another ``prodmanager`` executable (an installed wheel's), ``drop`` more variables of
+  this process to keep from it (``PYTHONPATH``...)."""
   port = free_port()
   environ = {
     key: value
     for key, value in os.environ.items()
-    if not key.startswith("PM_") and key not in ("HOST", "PORT")
+    if not key.startswith("PM_") and key not in ("HOST", "PORT", *drop)
   }
   environ.update(env)
   folder.mkdir(parents=True, exist_ok=True)
   log_path = folder / f"server-{port}.log"
   with open(log_path, "wb") as log:
     server = subprocess.Popen(
-      [prodmanager_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+      [command or prodmanager_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
       cwd=folder,
       env=environ,
       stdout=log,
@@ -572,7 +581,7 @@ def running_server(folder: Path, env: dict[str, str]):
     )
   url = f"http://127.0.0.1:{port}"
   try:
-    deadline = time.monotonic() + SERVER_STARTUP_TIMEOUT
+    deadline = time.monotonic() + timeout
     while True:
       if server.poll() is not None:
         pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text()}")
@@ -583,9 +592,7 @@ def running_server(folder: Path, env: dict[str, str]):
       except OSError:
         pass
       if time.monotonic() > deadline:
-        pytest.fail(
-          f"the server did not answer /health within {SERVER_STARTUP_TIMEOUT} s:\n{log_path.read_text()}"
-        )
+        pytest.fail(f"the server did not answer /health within {timeout} s:\n{log_path.read_text()}")
       time.sleep(0.2)
     yield url
   finally:

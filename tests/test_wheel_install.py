@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import subprocess
-import time
 import urllib.request
 import venv
 from pathlib import Path
@@ -21,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 
 from prodmanager.migrate import current
-from prodmanager.testing import TEST_SECRET, free_port
+from prodmanager.testing import TEST_SECRET, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -36,12 +35,16 @@ def first_party_plugins() -> list[Path]:
   return sorted(path.parent for path in (REPO / "plugins").glob("*/setup.cfg"))
 
 
+# What would make an installed command use the project's environment instead of its own.
+PROJECT_VARIABLES = ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")
+
+
 def clean_environ(**extra: str) -> dict[str, str]:
   """The environment without the project's virtual environment, PYTHONPATH or PM_* settings."""
   environ = {
     key: value
     for key, value in os.environ.items()
-    if not key.startswith("PM_") and key not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "HOST", "PORT")
+    if not key.startswith("PM_") and key not in ("HOST", "PORT", *PROJECT_VARIABLES)
   }
   environ.update(extra)
   return environ
@@ -133,47 +136,20 @@ def first_party_heads(database: Path) -> list[str]:
 
 
 def test_serve_from_an_installed_wheel_answers_ready_and_the_api(installed, tmp_path):
-  port = free_port()
-  env = clean_environ(
+  env = dict(
     PM_INSTANCE_PATH=str(tmp_path / "instance"),
     PM_SECRET_KEY=TEST_SECRET,
     PM_DEMO="true",
     PM_STANDALONE="true",
   )
-  log_path = tmp_path / "server.log"
-  with open(log_path, "wb") as log:
-    server = subprocess.Popen(
-      [str(installed / "prodmanager"), "serve", "--host", "127.0.0.1", "--port", str(port)],
-      cwd=tmp_path,
-      env=env,
-      stdout=log,
-      stderr=subprocess.STDOUT,
-    )
-  url = f"http://127.0.0.1:{port}"
-  try:
-    deadline = time.monotonic() + STARTUP_DEADLINE
-    while True:
-      if server.poll() is not None:
-        pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text()}")
-      try:
-        with urllib.request.urlopen(f"{url}/health/ready", timeout=5) as response:
-          ready = (response.status, response.read())
-          break
-      except OSError:
-        if time.monotonic() > deadline:
-          pytest.fail(f"no answer on /health/ready within {STARTUP_DEADLINE} s:\n{log_path.read_text()}")
-        time.sleep(0.3)
-    assert ready[0] == 200, ready
+  with running_server(
+    tmp_path, env, command=str(installed / "prodmanager"), timeout=STARTUP_DEADLINE, drop=PROJECT_VARIABLES
+  ) as url:
+    with urllib.request.urlopen(f"{url}/health/ready", timeout=10) as response:
+      assert response.status == 200
     with urllib.request.urlopen(f"{url}/api/scope", timeout=10) as response:
       assert response.status == 200
       scopes = json.loads(response.read())
     # The demo data was loaded by the standalone start: the installed plugins' loaders ran.
     names = [scope["name"] for scope in scopes["items"]]
     assert "France DC01" in names, names
-  finally:
-    server.terminate()
-    try:
-      server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-      server.kill()
-      server.wait()
