@@ -389,6 +389,19 @@ def count_queries(registry):
 # ``make`` and ``world`` collect them from the plugins the test application enables.
 
 
+def stored_events(make, event_model, ident: int | None, *columns: str) -> list[tuple]:
+  """The stored timeline events of ``event_model`` (of one parent row, or all) as tuples of
+  ``columns``, oldest first, the event type as its value: for the plugins' ``<type>_events`` factories."""
+  table = event_model.__table__
+  statement = select(*(table.c[name] for name in columns)).order_by(table.c.id)
+  if ident is not None:
+    statement = statement.where(table.c.parent_id == ident)
+  return [
+    tuple(value.value if name == "type" else value for name, value in zip(columns, row, strict=True))
+    for row in make.db.execute(statement)
+  ]
+
+
 def factory(function):
   """Mark a function of a plugin's ``testing`` module as ``make.<its name>(...)``.
 

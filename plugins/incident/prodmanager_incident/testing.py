@@ -3,9 +3,7 @@
 
 import datetime as dt
 
-from sqlalchemy import select
-
-from prodmanager.testing import factory
+from prodmanager.testing import factory, stored_events
 from prodmanager.timeline import EventType, status_columns_of_diff
 
 from .models import Incident, IncidentEvent, IncidentSeverity, IncidentStatus
@@ -51,8 +49,4 @@ def incident(
 @factory
 def incident_events(make, ident: int | None = None) -> list[tuple]:
   """The stored events (of one incident, or all) as (type, content, internal), oldest first."""
-  table = IncidentEvent.__table__
-  statement = select(table.c.type, table.c.content, table.c.internal).order_by(table.c.id)
-  if ident is not None:
-    statement = statement.where(table.c.parent_id == ident)
-  return [(kind.value, content, internal) for kind, content, internal in make.db.execute(statement)]
+  return stored_events(make, IncidentEvent, ident, "type", "content", "internal")

@@ -4,9 +4,7 @@ the factories when the plugin is enabled)."""
 
 import datetime as dt
 
-from sqlalchemy import select
-
-from prodmanager.testing import factory
+from prodmanager.testing import factory, stored_events
 from prodmanager.timeline import EventType, status_columns_of_diff
 
 from .models import Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
@@ -72,11 +70,7 @@ def maintenance_event(
 @factory
 def maintenance_events(make, ident: int | None = None) -> list[tuple]:
   """(type, internal, content) of the stored events (of one maintenance, or all), oldest first."""
-  table = MaintenanceEvent.__table__
-  statement = select(table.c.type, table.c.internal, table.c.content).order_by(table.c.id)
-  if ident is not None:
-    statement = statement.where(table.c.parent_id == ident)
-  return [(kind.value, internal, content) for kind, internal, content in make.db.execute(statement)]
+  return stored_events(make, MaintenanceEvent, ident, "type", "internal", "content")
 
 
 def expected_maintenance(ident: int, body: dict, events=None, **values) -> dict:
