@@ -43,9 +43,8 @@ class LoginSession(Base):
 
 
 def record_key(request, session_id: str) -> str:
-  return hmac.new(
-    request.registry["security.session_record_key"], session_id.encode(), hashlib.sha256
-  ).hexdigest()
+  key = app_state(request.registry).session_record_key
+  return hmac.new(key, session_id.encode(), hashlib.sha256).hexdigest()
 
 
 def open_session(request, name: str, seconds: int) -> str:

@@ -336,7 +336,7 @@ def includeme(config):
     settings["prodmanager.session_cookie_name"],
   )
   config.set_session_factory(sessions)
-  config.registry["security.session_record_key"] = derive_key(
+  app_state(config.registry).session_record_key = derive_key(
     settings["prodmanager.secret_key"], "login-session"
   )
   config.set_csrf_storage_policy(SessionCSRFStoragePolicy())

@@ -30,6 +30,7 @@ class AppState:
   db_session_factory: Any  # sessionmaker (prodmanager.db)
   subscribers: Any  # Subscribers (prodmanager.domain_events: add_domain_event_subscriber)
   tokens: Any  # TokenService (prodmanager.security)
+  session_record_key: bytes  # the HMAC key of the login session records (prodmanager.security)
   catalogues: Any  # Catalogues (prodmanager.i18n: add_translations)
   settings: Any  # PluginSettings (prodmanager.settings: add_setting)
   resource_types: Any  # ResourceTypes (prodmanager.directives: add_resource_type)
