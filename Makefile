@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 PLUGIN_FILES := $(wildcard plugins) $(wildcard plugins/*/setup.cfg plugins/*/pyproject.toml)
 EXAMPLE_PLUGIN_FILES := $(wildcard tests/example_plugin/setup.cfg tests/example_plugin/pyproject.toml)
 
-.PHONY: venv install run install-test test lint docs clean
+.PHONY: venv install run install-test test lint docs bench clean
 
 venv: $(BIN)/python
 
@@ -51,6 +51,16 @@ test: install-test
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The benchmark (docs/performance.md); not part of `make test`. BENCH_ARGS, e.g.
+# BENCH_ARGS="--sizes medium,large --backends sqlite --duration 5".
+BENCH_ARGS ?= --sizes medium,large --backends sqlite,postgresql --duration 10
+
+bench: install
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get install -y -q wrk >/dev/null; \
+	  else echo "make bench needs wrk: sudo apt-get install wrk (Debian/Ubuntu) or brew install wrk" >&2; exit 1; fi; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 $(VENV)/.installed-docs: $(BIN)/python setup.cfg
 	$(BIN)/python -m pip install -q 'mkdocs-material>=9.5,<10'
