@@ -14,9 +14,11 @@ and an introspectable (the way Substance D's ``add_content_type`` does).
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from typing import Any
 
+from pyramid.config.actions import ActionInfo
 from pyramid.exceptions import ConfigurationError
 from pyramid.interfaces import PHASE1_CONFIG
 
@@ -111,6 +113,19 @@ def deferred_config(config, info: Any):
   nested = config.with_package(config.package)
   nested.info = info
   return nested
+
+
+def caller_config(config):
+  """For a core helper that calls directives on a plugin's behalf (``register_group``,
+  ``Membership.register``): a configurator whose registrations report the helper's caller (the
+  plugin's line) as their origin, so that a conflict names the plugin's file and line, not the
+  core's. Call it from the helper itself. When ``config`` already reports a place (the helper runs
+  inside another directive's action), that place is kept."""
+  if config.info:
+    return config
+  # The frames, oldest first: the helper's caller, the helper, this function.
+  caller = traceback.extract_stack(limit=3)[0]
+  return deferred_config(config, ActionInfo(caller.filename, caller.lineno, caller.name, caller.line or ""))
 
 
 def resource_type_named(config, type_name: str, directive: str):

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .actions import caller_config
 from .fields import MAX_TEXT
 from .fields import Text as TextField
 from .services import ResourceService
@@ -86,7 +87,11 @@ GROUP_TEMPLATES = {
 
 
 def register_group(config, name: str, service: type, order: int) -> None:
-  """Register a grouping axis: resource type, API, pages, navigation and OpenAPI schema."""
+  """Register a grouping axis: resource type, API, pages, navigation and OpenAPI schema.
+
+  Each registration's origin is the line that called this function (the plugin's), so a conflict
+  with another plugin names the plugin's file and line."""
+  config = caller_config(config)
   config.add_resource_type(name, service, icon=name, templates=GROUP_TEMPLATES)
   config.add_openapi_fragment({"components": {"schemas": {name.capitalize(): group_schema()}}})
   config.add_crud_api(name)

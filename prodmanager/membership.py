@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from sqlalchemy import ForeignKey, Index, func, select
 from sqlalchemy.orm import declared_attr, joinedload, mapped_column, relationship
 
+from .actions import caller_config
 from .fields import Reference
 from .services import Filter, ResourceService
 from .urls import api_url
@@ -140,7 +141,9 @@ class Membership:
 
   def register(self, config, type_name: str, model: type, *, label: str, count: Count | None = None) -> None:
     """Declare, on every axis, the dependents ``label`` (a parent with rows of ``model`` cannot be
-    deleted) and, with ``count``, the count aggregate, its schema, link and list column."""
+    deleted) and, with ``count``, the count aggregate, its schema, link and list column. Their
+    origin is the line that called this method (the plugin's), as for a directive."""
+    config = caller_config(config)
     for axis in self.names:
       column = getattr(model, self.column_name(axis))
       config.add_dependent(axis, label, row_counter(model, column))

@@ -1,12 +1,14 @@
 """Plugins: discovery, enabling, load order, and conflicts between plugins at startup."""
 
 import types
+from pathlib import Path
 
 import pytest
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationConflictError
 
 import prodmanager
+from prodmanager.cli.errors import where
 from prodmanager.plugins import Plugin, installed_plugins, resolve
 from prodmanager.resources import root_factory
 from prodmanager.settings import ConfigurationError, read_settings
@@ -145,6 +147,76 @@ def test_two_plugins_registering_the_same_resource_type_conflict(app_settings):
     assert "scope" in str(info.value)
   finally:
     app_state(config.registry).db_engine.dispose()
+
+
+def line_calling(module, call: str) -> str:
+  """``file:line`` of the first line of ``module``'s source that contains ``call``."""
+  path = Path(module.__file__)
+  number = next(n for n, line in enumerate(path.read_text().splitlines(), 1) if call in line)
+  return f"{path}:{number}"
+
+
+def conflict_places(error: ConfigurationConflictError, discriminator: tuple) -> list[str]:
+  """The ``file:line`` of every claimant of ``discriminator`` (as the command line prints them)."""
+  return [where(info) for info in error._conflicts[discriminator]]
+
+
+def test_a_group_registered_through_register_group_conflicts_at_the_plugins_line(app_settings):
+  """register_group (prodmanager.groups) calls the directives on the plugin's behalf: the conflict
+  names the scope plugin's line that called it, not the core's."""
+  import prodmanager_scope
+  from prodmanager_scope.services import ScopeService
+
+  def rival_plugin(config):
+    config.add_resource_type("scope", ScopeService)
+
+  config = base_configurator(app_settings)
+  try:
+    config.include("prodmanager_scope")
+    config.include(rival_plugin)
+    with pytest.raises(ConfigurationConflictError) as info:
+      config.commit()
+    places = conflict_places(info.value, ("prodmanager.resource_type", "scope"))
+    rival_line = rival_plugin.__code__.co_firstlineno + 1
+    assert sorted(places) == sorted(
+      [line_calling(prodmanager_scope, "register_group("), f"{__file__}:{rival_line}"]
+    )
+    assert not any("prodmanager/groups.py" in place for place in places)
+  finally:
+    app_state(config.registry).db_engine.dispose()
+
+
+def test_a_membership_registered_for_a_plugin_conflicts_at_the_plugins_line(app_settings):
+  """The same for Membership.register (prodmanager.membership): the monitor plugin's line."""
+  import prodmanager_monitor.views
+  from prodmanager_monitor.models import PAIR, Monitor
+
+  def rival_plugin(config):
+    PAIR.register(config, "monitor", Monitor, label="monitors")
+
+  config = base_configurator(app_settings)
+  try:
+    for name in ("prodmanager_scope", "prodmanager_service", "prodmanager_monitor"):
+      config.include(name)
+    config.include(rival_plugin)
+    with pytest.raises(ConfigurationConflictError) as info:
+      config.commit()
+    places = conflict_places(info.value, ("prodmanager.dependent", "scope", "monitors"))
+    rival_line = rival_plugin.__code__.co_firstlineno + 1
+    monitor_line = line_calling(prodmanager_monitor.views, "PAIR.register(")
+    assert sorted(places) == sorted([monitor_line, f"{__file__}:{rival_line}"])
+  finally:
+    app_state(config.registry).db_engine.dispose()
+
+
+def test_the_registrations_of_register_group_name_the_plugins_line(registry):
+  import prodmanager_scope
+
+  expected = line_calling(prodmanager_scope, "register_group(")
+  for category, title in (("resource types", "scope"), ("navigation", "scope"), ("html crud", "scope")):
+    entries = registry.introspector.get_category(f"prodmanager {category}")
+    (entry,) = [entry["introspectable"] for entry in entries if entry["introspectable"].title == title]
+    assert entry["origin"] == expected, category
 
 
 def test_two_plugins_adding_the_same_navigation_entry_conflict(app_settings):
