@@ -9,7 +9,24 @@ plugin_info = {
 
 
 def includeme(config):
-  from . import settings
+  from sqlalchemy import event
+
+  from prodmanager.state import app_state
+
+  from . import delivery, outbox, settings, views
 
   config.add_translations("prodmanager_notification:translations")
   settings.declare(config)
+  registry = config.registry
+
+  # The outbox is written just before the outermost commit of every session of the application:
+  # requests, commands, jobs (outbox.write_pending).
+  factory = app_state(registry).db_session_factory
+  event.listen(factory, "before_commit", lambda session: outbox.write_pending(registry, session))
+  views.includeme(config)
+  config.add_job(
+    "notification-delivery",
+    delivery.delivery_job,
+    every=5,
+    description="send the pending notifications of the outbox (mail, webhooks, chat)",
+  )
