@@ -46,8 +46,15 @@ class SmtpServer:
   def __init__(self):
     self.port = free_port()
     self.received: list[Received] = []
+    self.refused: set[str] = set()  # recipients answered 550 (a permanent refusal)
     self.lock = threading.Lock()
     self.controller = None
+
+  async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's name
+    if address in self.refused:
+      return "550 5.1.1 No such user here"
+    envelope.rcpt_tos.append(address)
+    return "250 OK"
 
   async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler name
     with self.lock:
@@ -69,6 +76,7 @@ class SmtpServer:
     """The messages received since the last call."""
     with self.lock:
       taken, self.received = self.received, []
+      self.refused = set()
     return taken
 
   def settings(self) -> dict[str, str]:
