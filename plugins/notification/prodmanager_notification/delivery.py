@@ -153,7 +153,7 @@ def deliver_due(registry, now: dt.datetime | None = None, limit: int | None = No
       )
       session.expunge_all()
     for delivery, subscriber in claimed:
-      deliver_one(context, sender, batch, delivery, subscriber, settings, report)
+      deliver_one(context, sender, batch, delivery, subscriber, settings, report, now)
   finally:
     sender.close()
     sqlite_writes.reset(writes)
@@ -161,8 +161,9 @@ def deliver_due(registry, now: dt.datetime | None = None, limit: int | None = No
 
 
 def deliver_one(
-  context, sender: Sender, batch: str, delivery: Delivery, subscriber, settings, report: Report
+  context, sender: Sender, batch: str, delivery: Delivery, subscriber, settings, report: Report, now
 ) -> None:
+  """Send one claimed delivery and record the outcome; retries count from ``now`` (the batch's time)."""
   reason = sender.cancel_reason(delivery, subscriber)
   if reason is not None:
     if record(context, delivery.id, batch, {"status": DeliveryStatus.CANCELLED, "last_error": reason}):
@@ -177,7 +178,7 @@ def deliver_one(
     if final:
       values["status"] = DeliveryStatus.FAILED
     else:
-      values["next_attempt_at"] = utcnow() + backoff(settings, attempts)
+      values["next_attempt_at"] = max(now, utcnow()) + backoff(settings, attempts)
     log.warning(
       "notification delivery %s to %s failed (attempt %d%s): %s",
       delivery.id,

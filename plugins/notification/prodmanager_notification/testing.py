@@ -93,9 +93,20 @@ class SmtpServer:
 
 
 @factory
-def subscriber(make, email="reader@example.com", confirmed=True, kinds=(), scopes=(), services=(), follows=(), all_events=True):
+def subscriber(
+  make,
+  email="reader@example.com",
+  confirmed=True,
+  kinds=(),
+  scopes=(),
+  services=(),
+  follows=(),
+  all_events=True,
+):
   """A confirmed e-mail subscriber (filters: kinds, scope and service rows, followed incidents)."""
-  row = Subscriber(channel=Channel.EMAIL, email=email, all_events=all_events, confirmed_at=utcnow() if confirmed else None)
+  row = Subscriber(
+    channel=Channel.EMAIL, email=email, all_events=all_events, confirmed_at=utcnow() if confirmed else None
+  )
   row.set_filters(kinds, [scope.id for scope in scopes], [service.id for service in services])
   for incident in follows:
     row.follow(incident.id)
@@ -103,10 +114,17 @@ def subscriber(make, email="reader@example.com", confirmed=True, kinds=(), scope
 
 
 @factory
-def webhook(make, url, flavour="json", secret="webhook-secret", name="Hook", kinds=(), scopes=(), services=()):
+def webhook(
+  make, url, flavour="json", secret="webhook-secret", name="Hook", kinds=(), scopes=(), services=()
+):
   """A webhook subscriber."""
   row = Subscriber(
-    channel=Channel.WEBHOOK, url=url, flavour=Flavour(flavour), secret=secret, name=name, confirmed_at=utcnow()
+    channel=Channel.WEBHOOK,
+    url=url,
+    flavour=Flavour(flavour),
+    secret=secret,
+    name=name,
+    confirmed_at=utcnow(),
   )
   row.set_filters(kinds, [scope.id for scope in scopes], [service.id for service in services])
   return make.add(row)

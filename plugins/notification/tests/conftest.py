@@ -54,7 +54,7 @@ def smtp(smtp_server):
 
 
 @pytest.fixture
-def deliver(registry, connection):
+def deliver(registry, connection):  # noqa: F811 - the registry fixture imported above
   """``deliver()``: what the worker does once (every due delivery), on the test's connection."""
 
   def run(**kwargs):

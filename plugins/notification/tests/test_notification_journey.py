@@ -80,7 +80,9 @@ def test_subscribe_confirm_notify_unsubscribe(webapp, new_client, token_headers,
   # RFC 8058: the mail client POSTs without cookies (so without a CSRF token).
   mail_client = new_client()
   answer = mail_client.post(
-    unsubscribe_url[len(PUBLIC_URL) :], "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    unsubscribe_url[len(PUBLIC_URL) :],
+    "List-Unsubscribe=One-Click",
+    content_type="application/x-www-form-urlencoded",
   )
   assert answer.status_int == 200 and "receives no more notifications" in answer.text
   assert make.count(Subscriber) == 0
@@ -91,7 +93,9 @@ def test_subscribe_confirm_notify_unsubscribe(webapp, new_client, token_headers,
   assert smtp.take() == []
 
 
-def test_a_pending_notification_of_an_unsubscribed_reader_is_cancelled(webapp, new_client, token_headers, world, smtp, deliver, make):
+def test_a_pending_notification_of_an_unsubscribed_reader_is_cancelled(
+  webapp, new_client, token_headers, world, smtp, deliver, make
+):
   reader = make.subscriber("late@example.com")
   webapp.post_json(
     "/api/incident",

@@ -6,10 +6,9 @@ import time
 import pytest
 from test_notification_journey import PUBLIC_URL, confirm, link, subscribe
 
-from prodmanager.testing import page_form
+from prodmanager.testing import TEST_SECRET, page_form
 from prodmanager_notification import signing
 from prodmanager_notification.models import Delivery, Subscriber
-from prodmanager.testing import TEST_SECRET
 
 
 def flash_of(answer) -> str:
@@ -21,7 +20,11 @@ def test_the_page_offers_the_filters_and_both_forms(webapp, world):
   page = webapp.get("/notification")
   assert page.html.select_one("h1").get_text(strip=True) == "Subscribe to notifications"
   subscribe_form = page_form(page, "/notification/suscribe")
-  assert {field._value for field in subscribe_form.fields["kinds"]} == {"incident", "maintenance", "announcement"}
+  assert {field._value for field in subscribe_form.fields["kinds"]} == {
+    "incident",
+    "maintenance",
+    "announcement",
+  }
   assert str(world.paris.id) in {field._value for field in subscribe_form.fields["scopes"]}
   assert str(world.compute.id) in {field._value for field in subscribe_form.fields["services"]}
   assert page_form(page, "/notification/unsuscribe").method.upper() == "POST"
@@ -67,14 +70,19 @@ def test_answers_reveal_nothing_about_an_address(webapp, smtp, deliver, make):
   # Only the owner of an address learns anything: the confirmed one is told it is subscribed, and
   # receives its unsubscribe link; an unknown address receives nothing.
   known = {mail.subject: mail for mail in mails["known@example.com"]}
-  assert set(known) == {"[ProdManager] Confirm your subscription", "[ProdManager] Unsubscribe from notifications"}
+  assert set(known) == {
+    "[ProdManager] Confirm your subscription",
+    "[ProdManager] Unsubscribe from notifications",
+  }
   assert "already subscribed" in known["[ProdManager] Confirm your subscription"].text
   assert ["already subscribed" in mail.text for mail in mails["new@example.com"]] == [False]
   assert ["already subscribed" in mail.text for mail in mails["pending@example.com"]] == [False]
   assert "unknown@example.com" not in mails
 
 
-def test_0_22_unsubscribe_route_mails_the_link_and_the_link_unsubscribes(webapp, new_client, smtp, deliver, make):
+def test_0_22_unsubscribe_route_mails_the_link_and_the_link_unsubscribes(
+  webapp, new_client, smtp, deliver, make
+):
   reader = make.subscriber("leaving@example.com")
   form = page_form(webapp.get("/notification"), "/notification/unsuscribe")
   form["email"] = "Leaving@example.com"
@@ -124,13 +132,21 @@ def test_a_confirmation_link_is_signed_and_expires(webapp, make):
 
 
 def test_confirming_applies_the_filters_asked(webapp, smtp, deliver, world, make):
-  subscribe(webapp, "ops@example.com", kinds=["maintenance"], scopes=[world.lyon.id], services=[world.network.id])
+  subscribe(
+    webapp, "ops@example.com", kinds=["maintenance"], scopes=[world.lyon.id], services=[world.network.id]
+  )
   confirm(webapp, smtp, deliver)
   (row,) = make.db.query(Subscriber).all()
-  assert (row.kind_set, row.scope_ids, row.service_ids) == ({"maintenance"}, {world.lyon.id}, {world.network.id})
+  assert (row.kind_set, row.scope_ids, row.service_ids) == (
+    {"maintenance"},
+    {world.lyon.id},
+    {world.network.id},
+  )
 
 
-def test_a_new_request_of_a_confirmed_address_changes_nothing_until_confirmed(webapp, smtp, deliver, world, make):
+def test_a_new_request_of_a_confirmed_address_changes_nothing_until_confirmed(
+  webapp, smtp, deliver, world, make
+):
   reader = make.subscriber("ops@example.com")
   subscribe(webapp, "ops@example.com", kinds=["announcement"])
   make.db.expire_all()
@@ -188,7 +204,9 @@ def test_following_one_incident(webapp, token_headers, smtp, deliver, world, mak
 def test_following_an_unknown_incident_is_refused(webapp):
   form = page_form(webapp.get("/notification"), "/notification/suscribe")
   webapp.post(
-    "/notification/suscribe", {"email": "w@example.com", "incident": "999999", "csrf_token": form["csrf_token"].value}, status=400
+    "/notification/suscribe",
+    {"email": "w@example.com", "incident": "999999", "csrf_token": form["csrf_token"].value},
+    status=400,
   )
 
 

@@ -39,13 +39,19 @@ def test_incident_triggers_and_labels(webapp, token_headers, world, smtp, delive
   assert "We are on it" in mails[2].text and "We are on it" in mails[2].html
 
 
-def test_internal_comments_and_updates_without_a_status_change_send_nothing(webapp, token_headers, world, smtp, deliver, make):
+def test_internal_comments_and_updates_without_a_status_change_send_nothing(
+  webapp, token_headers, world, smtp, deliver, make
+):
   make.subscriber("all@example.com")
   created = incident(webapp, token_headers, world)
   deliver()
   smtp.take()
-  webapp.post(f"/api/incident/{created['id']}/comment", {"comment": "secret", "internal": "true"}, headers=token_headers)
-  webapp.patch_json(f"/api/incident/{created['id']}", {"name": "Database down"}, headers=token_headers)  # nothing changes
+  webapp.post(
+    f"/api/incident/{created['id']}/comment", {"comment": "secret", "internal": "true"}, headers=token_headers
+  )
+  webapp.patch_json(
+    f"/api/incident/{created['id']}", {"name": "Database down"}, headers=token_headers
+  )  # nothing changes
   webapp.patch_json(f"/api/incident/{created['id']}", {"description": "more words"}, headers=token_headers)
   assert make.count(Message) == 1
   deliver()
@@ -85,7 +91,9 @@ def test_maintenance_mails_carry_the_calendar(webapp, token_headers, world, smtp
   assert attachment.get_filename() == "Storage-upgrade.ics"
   ics = attachment.get_content()
   ics = ics.decode() if isinstance(ics, bytes) else ics
-  assert "BEGIN:VEVENT" in ics and "DTSTART:20300110T220000Z" in ics and f"UID:maintenance-{created['id']}@" in ics
+  assert (
+    "BEGIN:VEVENT" in ics and "DTSTART:20300110T220000Z" in ics and f"UID:maintenance-{created['id']}@" in ics
+  )
   assert "2030-01-10 22:00 (UTC)" in scheduled.text
 
 
@@ -117,7 +125,9 @@ def test_the_web_ui_notifies_like_the_api(webapp, operator, world, smtp, deliver
 
 def test_markdown_is_sanitised_in_mails(webapp, token_headers, world, smtp, deliver, make):
   make.subscriber("all@example.com")
-  incident(webapp, token_headers, world, description="<script>alert(1)</script> [x](javascript:alert(1)) **ok**")
+  incident(
+    webapp, token_headers, world, description="<script>alert(1)</script> [x](javascript:alert(1)) **ok**"
+  )
   deliver()
   (mail,) = smtp.take()
   assert "<script>" not in mail.html and "javascript:" not in mail.html and "<strong>ok</strong>" in mail.html
