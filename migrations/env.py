@@ -34,6 +34,7 @@ def import_models():
   """Import the core's and every installed plugin's models so that autogenerate compares the whole schema."""
   importlib.import_module("prodmanager.tokens")
   importlib.import_module("prodmanager.migrate")  # BranchRecord
+  importlib.import_module("prodmanager.legacy.models")
   for plugin in installed_plugins().values():
     if plugin.error:
       continue  # prodmanager.migrate.version_locations warned about it already

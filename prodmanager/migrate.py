@@ -24,6 +24,7 @@ from sqlalchemy import String, delete, inspect, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, engine_url, get_engine
+from .legacy.upgrade import LegacyDatabase, explain, legacy_revisions
 from .plugins import Plugin, installed_plugins
 from .settings import ConfigurationError
 from .version import __version__
@@ -202,7 +203,10 @@ def orphaned(cfg: Config, revisions: tuple[str, ...]) -> list[str]:
 
 def check_revisions(cfg: Config, database_uri: str) -> None:
   """Explain, instead of alembic's "Can't locate revision", a revision left by an uninstalled plugin."""
-  lost = orphaned(cfg, current(database_uri))
+  at = current(database_uri)
+  if legacy_revisions(at):
+    raise LegacyDatabase(explain(at))
+  lost = orphaned(cfg, at)
   if not lost:
     return
   records = recorded_branches(database_uri)

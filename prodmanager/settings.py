@@ -214,6 +214,13 @@ SETTINGS: tuple[Setting, ...] = (
   ),
   Setting("lang", "PM_LANG", "en", parse_choice(*LANGUAGES), "default language"),
   Setting("timezone", "PM_TIMEZONE", "UTC", parse_timezone, "time zone used to show dates"),
+  Setting(
+    "legacy_timezone",
+    "PM_LEGACY_TIMEZONE",
+    "UTC",
+    parse_timezone,
+    "time zone ProdManager 0.22 ran in: its naive dates are read in it by the upgrade and the import",
+  ),
   Setting("session_cookie_name", "PM_SESSION_COOKIE_NAME", "session", str, "name of the session cookie"),
   Setting(
     "proxy_chain_count",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..commands import add_subparsers
 from ..version import __version__
-from .database import cmd_demo, cmd_migrate
+from .database import cmd_demo, cmd_import, cmd_migrate
 from .environment import DEFAULT_CONFIG
 from .plugins import cmd_plugins
 from .serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, cmd_serve
@@ -61,7 +61,45 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     help="instead of migrating, drop the record of REVISION (or of the branch so named), left by an uninstalled plugin "
     "(its tables stay; see docs/install.md, 'Uninstalling a plugin')",
   )
+  migrate.add_argument(
+    "--upgrade-0.22",
+    dest="upgrade_022",
+    action="store_true",
+    help="when the database is a ProdManager 0.22 one, convert it in place first (SQLite: a backup copy is "
+    "written first; PostgreSQL: one transaction; see docs/upgrading.md, 'Their data')",
+  )
+  migrate.add_argument(
+    "--timezone",
+    metavar="ZONE",
+    help="time zone 0.22 ran in, for its naive dates (default: $PM_LEGACY_TIMEZONE, UTC)",
+  )
+  migrate.add_argument(
+    "--backup",
+    metavar="FILE",
+    help="SQLite: where to write the copy of the 0.22 file (default: next to it, named .0.22-backup-<time>)",
+  )
   migrate.set_defaults(handler=cmd_migrate)
+  importer = commands.add_parser(
+    "import",
+    parents=[common],
+    help="import a ProdManager 0.22 database into this one (idempotent)",
+    description="Migrate this database, then import the rows of the ProdManager 0.22 database at URL, "
+    "which is only read. Rows imported before from the same database are skipped: running it twice "
+    "imports once. Prints what was imported, merged and skipped, and why.",
+  )
+  importer.add_argument(
+    "--from",
+    dest="source",
+    required=True,
+    metavar="URL",
+    help="the 0.22 database: sqlite:////path/ProManager.sqlite or postgresql://user:password@host/name",
+  )
+  importer.add_argument(
+    "--timezone",
+    metavar="ZONE",
+    help="time zone 0.22 ran in, for its naive dates (default: $PM_LEGACY_TIMEZONE, UTC)",
+  )
+  importer.set_defaults(handler=cmd_import)
   commands.add_parser(
     "demo", parents=[common], help="migrate, then load the demo data (idempotent)"
   ).set_defaults(handler=cmd_demo)

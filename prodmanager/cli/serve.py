@@ -58,8 +58,9 @@ def waitress_options(settings: dict) -> dict:
 
 def cmd_serve(args, env: Environment) -> int:
   if env.settings["prodmanager.standalone"]:
-    # Single-container mode: the database is created and migrated before serving.
-    migrate_database(env)
+    # Single-container mode: the database is created and migrated before serving, and a 0.22
+    # database found there upgraded in place (docs/upgrading.md, "Their data").
+    migrate_database(env, upgrade_022=True)
     if env.settings["prodmanager.demo"]:
       log.info("%s", load_demo(env))
   app = make_app({}, **env.ini)
