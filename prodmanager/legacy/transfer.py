@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from ..db import UTCDateTime, utcnow
 from .convert import KINDS, PARENTS, Converter, Report, Unconvertible
 
-
 # This module's own view of the tables, apart from the application's metadata.
 metadata = sa.MetaData()
 
