@@ -24,7 +24,7 @@ from sqlalchemy import String, delete, inspect, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .db import Base, engine_url, get_engine
-from .legacy.upgrade import LegacyDatabase, explain, legacy_revisions
+from .legacy.detect import LegacyDatabase, explain, legacy_revisions
 from .plugins import Plugin, installed_plugins
 from .settings import ConfigurationError
 from .version import __version__

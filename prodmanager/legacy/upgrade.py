@@ -20,17 +20,21 @@ from alembic import command
 from sqlalchemy import pool
 
 from ..db import engine_url, get_engine, sqlite_writes
+from ..migrate import _sqlite_file, alembic_config, current, record_branches
 from ..settings import ConfigurationError
 from . import schema
 from .convert import Converter, Report, Unconvertible, read
+from .detect import DOC, LegacyDatabase, check_source, explain, legacy_revisions
 from .transfer import reset_sequences, transfer
 
-DOC = "docs/upgrading.md, section 'Their data'"
-COMMAND = "prodmanager migrate --upgrade-0.22"
-
-
-class LegacyDatabase(ConfigurationError):
-  """A 0.22 database where ours was expected (the message says how to upgrade it)."""
+__all__ = [
+  "IncompleteUpgrade",
+  "LegacyDatabase",
+  "explain",
+  "import_from",
+  "legacy_revisions",
+  "upgrade_in_place",
+]
 
 
 class IncompleteUpgrade(ConfigurationError):
@@ -44,41 +48,6 @@ class IncompleteUpgrade(ConfigurationError):
       f"  See {DOC}.",
     ]
     super().__init__("\n".join(lines))
-
-
-def legacy_revisions(revisions) -> list[str]:
-  """The revisions of 0.22's chain among ``revisions`` (those of ``alembic_version``)."""
-  return sorted(revision for revision in revisions if revision in schema.REVISIONS)
-
-
-def explain(revisions) -> str:
-  """Why ``migrate`` stops on a 0.22 database, and what to run."""
-  found = legacy_revisions(revisions)
-  versions = ", ".join(f"{revision} ({schema.REVISIONS[revision]})" for revision in found)
-  if schema.HEAD not in found:
-    return (
-      f"this is a ProdManager 0.x database at the revision {versions}, older than 0.22's "
-      f"({schema.HEAD}): upgrade it with ProdManager 0.22 first (`flask db upgrade`), then run `{COMMAND}`. "
-      f"See {DOC}."
-    )
-  return (
-    f"this is a ProdManager 0.22 database (alembic revision {versions}). Upgrade it in place with "
-    f"`{COMMAND}` (SQLite: a backup copy of the file is written first; PostgreSQL: one transaction, "
-    f"all or nothing; `serve` does it by itself in standalone mode), or import it into another database "
-    f"with `prodmanager import --from URL`. See {DOC}."
-  )
-
-
-def _check_source(revisions) -> None:
-  found = legacy_revisions(revisions)
-  if schema.HEAD in found:
-    return
-  if found:
-    raise LegacyDatabase(explain(revisions))
-  raise ConfigurationError(
-    f"not a ProdManager 0.22 database: its alembic revisions are {', '.join(sorted(revisions)) or 'none'} "
-    f"(0.22's is {schema.HEAD}). See {DOC}."
-  )
 
 
 def source_name(data: dict, database_uri: str) -> str:
@@ -113,9 +82,7 @@ def upgrade_in_place(database_uri: str, timezone: str = "UTC", backup: Path | No
   ``timezone`` is the zone 0.22's server ran in; ``backup`` the SQLite copy's path (by default next
   to the file). Returns the report; raises :class:`IncompleteUpgrade` (nothing changed) when a row
   cannot be converted."""
-  from ..migrate import _sqlite_file, alembic_config, current, record_branches
-
-  _check_source(current(database_uri))
+  check_source(current(database_uri))
   converter = Converter(timezone)
   sqlite_file = _sqlite_file(database_uri)
   if sqlite_file is not None:
@@ -154,12 +121,10 @@ def upgrade_in_place(database_uri: str, timezone: str = "UTC", backup: Path | No
 def import_from(source_uri: str, target_uri: str, timezone: str = "UTC") -> Report:
   """Import the 0.22 database ``source_uri`` (only read) into ``target_uri``, a database of ours at
   its heads, in one transaction; rows imported before from the same source are skipped."""
-  from ..migrate import _sqlite_file, current
-
   source_file = _sqlite_file(source_uri)
   if source_file is not None and not source_file.is_file():
     raise ConfigurationError(f"--from {source_uri}: there is no file {source_file}")
-  _check_source(current(source_uri))
+  check_source(current(source_uri))
   source = get_engine(source_uri, poolclass=pool.NullPool)
   try:
     with source.connect() as connection:
