@@ -33,6 +33,7 @@ from prodmanager_announcement.models import Announcement
 from prodmanager_incident.models import Incident, IncidentEvent
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
+from prodmanager_notification.models import Delivery, Subscriber
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
 
@@ -319,9 +320,21 @@ def check_rows(uri: str, ids: dict | None = None, zone: str = "UTC", merged=()) 
       utc(old["end_date"], zone),
     )
 
-  found = {row.email: row for row in query(uri, select(LegacySubscriber))}
+  # Confirmed (subscribing to 0.22 was the confirmation), of every notification, and sent nothing.
+  found = {row.id: row for row in query(uri, select(Subscriber))}
   for old in rows["subscriber"]:
-    assert found[old["email"]].confirmed is True
+    row = found[new("subscriber", old["id"])]
+    assert (row.channel.value, row.email, row.all_events, row.kinds, row.scope_ids, row.service_ids) == (
+      "email",
+      old["email"],
+      True,
+      "",
+      set(),
+      set(),
+    )
+    assert row.confirmed_at is not None and len(row.token) >= 32
+  assert query(uri, select(Delivery)) == []
+  assert query(uri, select(LegacySubscriber)) == []  # the holding table is for when the plugin is missing
 
 
 def test_migrate_recognises_a_022_database_and_says_what_to_run(legacy_uri):

@@ -5,8 +5,8 @@
   ``app_config`` uuid): what makes ``prodmanager import`` idempotent, and what the in-place upgrade
   records too (each row kept its id), so that importing a copy of the same database imports nothing.
 * ``legacy_subscriber``: 0.22's e-mail subscribers, confirmed (0.22 had no opt-in: subscribing was
-  the confirmation), held here until the notification plugin takes them over; nothing is sent to
-  them from this table.
+  the confirmation), when the notification plugin is not installed (with it, they become its
+  subscribers); held here until it is, nothing is sent to them from this table.
 """
 
 import datetime as dt

@@ -6,6 +6,8 @@ plugins' models: a change to one of these tables changes this list too (the test
 every field of every row, say so).
 """
 
+import secrets
+
 import sqlalchemy as sa
 
 from ..db import UTCDateTime, utcnow
@@ -61,6 +63,17 @@ TARGETS = {
   ),
   "subscriber": _view("legacy_subscriber", "email", dates=("imported_at",), flags=("confirmed",)),
 }
+# The notification plugin's subscribers, where 0.22's go when it is installed (its table exists).
+NOTIFICATION_SUBSCRIBER = _view(
+  "notification_subscriber",
+  "channel",
+  "email",
+  "name",
+  "token",
+  "kinds",
+  dates=("created_at", "confirmed_at"),
+  flags=("all_events",),
+)
 MONITOR_HISTORY = _view(
   "monitor_status_change", "monitor_id", "old_status", "new_status", dates=("changed_at",)
 )
@@ -107,10 +120,11 @@ def transfer(
   report = converter.report
   report.source = source
   mapping = mapping_of(connection, source)
+  targets = {**TARGETS, "subscriber": subscriber_table(connection)}
   recorded = []
   now = utcnow()
   for kind in KINDS:
-    table = TARGETS[kind]
+    table = targets[kind]
     matched = MATCHED.get(kind)
     existing = {}
     if matched and not keep_ids:
@@ -143,13 +157,15 @@ def transfer(
         # The instance keeps its own identity; the source is named by this uuid in legacy_import.
         report.skip(kind, old, "this database has its own app_config already")
         continue
+      if kind == "subscriber" and table is NOTIFICATION_SUBSCRIBER:
+        new["email"] = new["email"].lower()  # the notification plugin's addresses are lower-case
       if matched and new[matched[0]] in existing:
         mapping[(kind, old)] = existing[new[matched[0]]]
         recorded.append({"kind": kind, "old_id": old, "new_id": mapping[(kind, old)]})
         report.count(kind, matched[1])
         continue
       if kind == "subscriber":
-        new["imported_at"] = now
+        new = subscriber_row(table, new, now)
       if not keep_ids:
         del new["id"]
       pending.append((old, new))
@@ -174,9 +190,36 @@ def transfer(
   return report
 
 
+def subscriber_table(connection) -> sa.Table:
+  """Where 0.22's subscribers go: the notification plugin's table, else the holding table."""
+  if sa.inspect(connection).has_table(NOTIFICATION_SUBSCRIBER.name):
+    return NOTIFICATION_SUBSCRIBER
+  return TARGETS["subscriber"]
+
+
+def subscriber_row(table, new: dict, now) -> dict:
+  """A confirmed e-mail subscriber of every notification (0.22 had no filters): confirmed now,
+  since subscribing to 0.22 was the confirmation. Nothing is sent to it until an event."""
+  if table is not NOTIFICATION_SUBSCRIBER:
+    return {**new, "imported_at": now}
+  return {
+    "id": new["id"],
+    "channel": "email",
+    "email": new["email"],
+    "name": "",
+    "token": secrets.token_urlsafe(32),  # its unsubscribe and manage links' secret
+    "kinds": "",
+    "all_events": True,
+    "created_at": now,
+    "confirmed_at": now,
+  }
+
+
 def reset_sequences(connection) -> None:
   """After rows were written with their ids on PostgreSQL: the next id of each table follows them."""
-  for table in [*(view.name for view in TARGETS.values())]:
+  for table in [*(view.name for view in TARGETS.values()), NOTIFICATION_SUBSCRIBER.name]:
+    if not sa.inspect(connection).has_table(table):
+      continue
     connection.execute(
       sa.text(
         f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
