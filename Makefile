@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 PLUGIN_FILES := $(wildcard plugins) $(wildcard plugins/*/setup.cfg plugins/*/pyproject.toml)
 EXAMPLE_PLUGIN_FILES := $(wildcard tests/example_plugin/setup.cfg tests/example_plugin/pyproject.toml)
 
-.PHONY: venv install run install-test test lint docs bench clean
+.PHONY: venv install run install-test browser-deps chromium test screenshots lint docs bench clean
 
 venv: $(BIN)/python
 
@@ -36,7 +36,7 @@ $(VENV)/.installed: $(BIN)/python setup.py setup.cfg pyproject.toml $(PLUGIN_FIL
 run: install
 	$(BIN)/prodmanager serve --config development.ini --host $(HOST) --port $(PORT)
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test browser-deps
 
 # Test dependencies, and the example plugin of the plugin author guide once it exists.
 $(VENV)/.installed-test: $(VENV)/.installed $(EXAMPLE_PLUGIN_FILES)
@@ -47,6 +47,40 @@ $(VENV)/.installed-test: $(VENV)/.installed $(EXAMPLE_PLUGIN_FILES)
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The browser tests (tests/browser) drive Debian's Chromium through Playwright (never a browser that
+# Playwright downloads) and inject axe-core, the npm package, into the pages.
+CHROMIUM ?= /usr/bin/chromium
+AXE_VERSION ?= 4.14.1
+NPM_DIR := .cache/npm
+AXE_STAMP := $(NPM_DIR)/.axe-core-$(AXE_VERSION)
+
+browser-deps: chromium $(AXE_STAMP)
+
+# As root (a container, CI) the Debian package is installed when it is missing; otherwise, or when
+# apt-get fails, say so loudly: the browser tests then skip, and fail in CI (CI=true).
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's chromium package for the browser tests"; \
+	  { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; } \
+	    || echo "*** WARNING: apt-get could not install chromium: the browser tests will not run (they fail with CI=true)" >&2; \
+	else \
+	  echo "*** WARNING: $(CHROMIUM) is missing: install Debian's chromium package (apt-get install chromium) or the browser tests will not run (they fail with CI=true)" >&2; \
+	fi
+
+$(AXE_STAMP):
+	@mkdir -p $(NPM_DIR)
+	@if command -v npm >/dev/null; then \
+	  npm install --prefix $(NPM_DIR) --no-audit --no-fund --no-save --loglevel=error axe-core@$(AXE_VERSION) && touch $@ \
+	    || echo "*** WARNING: npm could not install axe-core@$(AXE_VERSION): the browser tests will not run (they fail with CI=true)" >&2; \
+	else \
+	  echo "*** WARNING: npm is missing: install it (apt-get install npm) or the browser tests will not run (they fail with CI=true)" >&2; \
+	fi
+
+# Rewrites the screenshots of docs/images (used by docs/user-guide.md) from the browser tests.
+screenshots: install-test
+	PM_TEST_SCREENSHOTS=1 $(BIN)/python -m pytest -n 0 -q tests/browser
 
 lint: install-test
 	$(BIN)/ruff check .
@@ -71,5 +105,5 @@ docs: $(VENV)/.installed-docs
 
 clean:
 	rm -rf $(VENV) site build dist *.egg-info plugins/*/build plugins/*/*.egg-info \
-	  tests/example_plugin/build tests/example_plugin/*.egg-info .pytest_cache .ruff_cache
+	  tests/example_plugin/build tests/example_plugin/*.egg-info .pytest_cache .ruff_cache .cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -2,11 +2,12 @@
 
 import datetime as dt
 import logging
+from pathlib import Path
 from urllib.parse import urlparse
 
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPNoContent, HTTPSeeOther
-from pyramid.response import Response
+from pyramid.response import FileResponse, Response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from sqlalchemy import text
 
@@ -59,6 +60,12 @@ def logout(request):
 
 def about(request):
   return {}
+
+
+def favicon(request):
+  """``/favicon.ico``: browsers ask for it on every page whatever the HTML links to."""
+  path = Path(__file__).resolve().parent.parent / "static" / "img" / "favicon.ico"
+  return FileResponse(str(path), request=request, content_type="image/x-icon", cache_max_age=86400)
 
 
 def robots(request):
@@ -197,6 +204,7 @@ def includeme(config):
   )
   config.add_view(about, context=Root, name="about", renderer="prodmanager:templates/pages/about.jinja2")
   config.add_view(robots, context=Root, name="robots.txt", permission=NO_PERMISSION_REQUIRED)
+  config.add_view(favicon, context=Root, name="favicon.ico", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_create, "/api/token/create", "POST", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_whoami, "/api/token/whoami", "GET", permission=NO_PERMISSION_REQUIRED)
   # Administrators only: security.token_administrator checks the session or the secret header itself.
