@@ -6,6 +6,8 @@ backends, our alembic chain going on from there. The import is in test_legacy_im
 import datetime as dt
 import json
 import sqlite3
+import threading
+import time
 import urllib.request
 import zoneinfo
 
@@ -18,7 +20,7 @@ from test_plugin_loading import write_distribution
 from prodmanager.db import get_engine
 from prodmanager.legacy.models import AppConfig, LegacyImport, LegacySubscriber
 from prodmanager.legacy.upgrade import IncompleteUpgrade, LegacyDatabase, upgrade_in_place
-from prodmanager.migrate import current, upgrade
+from prodmanager.migrate import MIGRATION_LOCK_KEY, current, upgrade
 from prodmanager.testing import (
   TEST_SECRET,
   _backends,
@@ -544,3 +546,46 @@ def test_serve_in_standalone_mode_upgrades_a_022_database_by_itself(tmp_path):
   assert len(list(instance.glob("ProManager.sqlite.0.22-backup-*"))) == 1
   log = "".join(path.read_text() for path in tmp_path.glob("server-*.log"))
   assert "Upgrading the ProdManager 0.22 database" in log and "(its dates read in Europe/Paris)" in log
+
+
+def test_replicas_upgrading_together_upgrade_once(legacy_uri):
+  if not legacy_uri.startswith("postgresql"):
+    pytest.skip("replicas share a PostgreSQL database; SQLite serializes its writers by itself")
+  engine = get_engine(legacy_uri)
+  results = []
+
+  def replica():
+    try:
+      results.append(upgrade_in_place(legacy_uri))
+    except Exception as error:  # noqa: BLE001 - reported by the assertion below
+      results.append(error)
+
+  try:
+    with engine.connect() as holder:
+      # Hold the lock until both replicas wait for it: they start together.
+      holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+      threads = [threading.Thread(target=replica) for _ in range(2)]
+      for thread in threads:
+        thread.start()
+      waiting = 0
+      while waiting < 2:
+        waiting = holder.execute(
+          text(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+            "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+          )
+        ).scalar_one()
+        holder.rollback()
+        time.sleep(0.05)
+      holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+      holder.commit()
+      for thread in threads:
+        thread.join()
+  finally:
+    engine.dispose()
+  assert all(not isinstance(result, Exception) for result in results), results
+  assert sorted(result.total("imported") for result in results) == [
+    0,
+    sum(len(rows) for rows in legacy022.ROWS.values()),
+  ]
+  check_rows(legacy_uri)

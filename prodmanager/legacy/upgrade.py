@@ -17,10 +17,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import pool
 
 from ..db import engine_url, get_engine, sqlite_writes
-from ..migrate import _sqlite_file, alembic_config, current, record_branches
+from ..migrate import MIGRATION_LOCK_KEY, _sqlite_file, alembic_config, current, record_branches
 from ..settings import ConfigurationError
 from . import schema
 from .convert import Converter, Report, Unconvertible, read
@@ -93,11 +94,18 @@ def upgrade_in_place(database_uri: str, timezone: str = "UTC", backup: Path | No
   try:
     with engine.connect() as connection:
       with connection.begin():
+        postgresql = connection.dialect.name == "postgresql"
+        if postgresql:
+          # Replicas starting together in standalone mode: one upgrades, the others wait here and
+          # then find a database of ours (the lock is released with the transaction).
+          connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        if not legacy_revisions(MigrationContext.configure(connection).get_current_heads()):
+          converter.report.note("database", "-", "upgraded by another process meanwhile: nothing to do")
+          return converter.report
         try:
           data = read(connection)
         except Unconvertible as error:
           raise LegacyDatabase(f"this 0.22 database cannot be upgraded: {error}. See {DOC}.") from None
-        postgresql = connection.dialect.name == "postgresql"
         for table in schema.TABLES:
           connection.execute(sa.text(f"DROP TABLE {table}"))
         connection.execute(sa.text("DELETE FROM alembic_version"))
