@@ -182,7 +182,9 @@ ROWS = {
       "content": '{"status": ["ACTIVE", "INVESTIGATING"], "investigation_date": [null, "17/06/2022 17:30"]}',
     },
     {
-      "id": 3, "creation_date": d("2022-06-17 20:02"), "incident_id": 1, "type": "COMMENT", "internal": True,
+      # 0.22 dated its events to the microsecond (current_date(rounded=False)).
+      "id": 3, "creation_date": d("2022-06-17 20:02").replace(second=7, microsecond=123456), "incident_id": 1,
+      "type": "COMMENT", "internal": True,
       "content": "It happens in the middle of the backup",
     },
     {

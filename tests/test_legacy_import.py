@@ -18,7 +18,8 @@ from prodmanager.legacy.upgrade import import_from, upgrade_in_place
 from prodmanager.migrate import upgrade
 from prodmanager.settings import ConfigurationError
 from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable, missing_service
-from prodmanager_incident.models import IncidentEvent
+from prodmanager_incident.models import Incident, IncidentEvent
+from prodmanager_notification.models import Subscriber
 from prodmanager_scope.models import Scope
 
 
@@ -220,3 +221,34 @@ def test_migrate_upgrades_in_place_with_the_documented_option(tmp_path, monkeypa
   assert backup.is_file()
   check_rows(uri)
   assert main(["migrate", "--upgrade-0.22"]) == 0  # ours now: nothing more to do
+
+
+def test_a_second_022_database_is_imported_beside_the_first(source_uri, target_uri, tmp_path):
+  """Two 0.22 instances merged into one: the second's rows come over beside the first's, its
+  scopes of the same names are merged, its subscribers already here are kept, and the database
+  keeps the first instance record it took."""
+  import_from(source_uri, target_uri)
+  other = {
+    "app_config": [{"id": 1, "uuid": "0b5e7c1a-2d3f-4e5a-9b8c-7d6e5f4a3b2c"}],
+    "scope": [
+      {"id": 1, "name": "FRDC01", "description": "theirs"},
+      {"id": 2, "name": "LONDC01", "description": None},
+    ],
+    "service": [{"id": 1, "name": "Compute", "description": None}],
+    "incident": [{**legacy022.ROWS["incident"][0], "scope_id": 2}],
+    "subscriber": [{"id": 1, "email": "OPS@example.org"}, {"id": 2, "email": "noc@example.net"}],
+  }
+  with database("sqlite", tmp_path, "other") as uri:
+    legacy022.build(uri, rows=other)
+    report = import_from(uri, target_uri)
+  assert report.source == "0.22:0b5e7c1a-2d3f-4e5a-9b8c-7d6e5f4a3b2c"
+  assert report.skipped == [("app_config", 1, "this database has its own app_config already")]
+  assert report.counts["scope"] == {"merged with the existing scope of the same name": 1, "imported": 1}
+  assert report.counts["subscriber"] == {"already subscribed": 1, "imported": 1}
+  assert report.counts["incident"] == {"imported": 1}
+  assert [row.uuid for row in query(target_uri, select(AppConfig))] == [legacy022.UUID]
+  incidents = query(target_uri, select(Incident).where(Incident.name == "Timeouts on VM backups"))
+  london = query(target_uri, select(Scope).where(Scope.name == "LONDC01"))[0]
+  assert sorted(incident.scope_id for incident in incidents) == sorted([2, london.id])
+  emails = sorted(row.email for row in query(target_uri, select(Subscriber)))
+  assert emails == ["cto@example.com", "noc@example.net", "ops@example.org"]
