@@ -19,6 +19,7 @@ CORE_INCLUDES = (
   "prodmanager.i18n",  # catalogues, request._ and request.lang, add_translations
   "prodmanager.site",  # request.site_name (PM_SITE_NAME); PM_PUBLIC_URL's tween is added below
   "prodmanager.request_checks",  # request.json_body without lone surrogates; its tween is added below
+  "prodmanager.compat",  # 0.22's URLs (/logged, GET /logout, /static/... redirects) and variables
   "prodmanager.rendering",  # Jinja2, template globals, static files
   "prodmanager.tones",  # add_badge_tones: the colours of the plugins' badges, served as /tones.css
   "prodmanager.directives",  # the plugin contract: resource types, navigation, panels...
@@ -47,6 +48,7 @@ def make_config(settings: dict, environ: dict[str, str] | None = None) -> Config
   # Imported when an application is built, not with the package: every submodule import (the
   # ``prodmanager.testing`` pytest plugin that each pytest run of this environment loads,
   # ``prodmanager.version``...) imports this package first, and must not import the application.
+  from .compat import log_retired_notices
   from .plugins import include, resolve
   from .resources import root_factory
   from .settings import check_settings, read_settings
@@ -82,6 +84,7 @@ def make_config(settings: dict, environ: dict[str, str] | None = None) -> Config
   # detected here) before the API routes are generated from the composed OpenAPI document.
   config.commit()
   check_settings(config.registry, environ)
+  log_retired_notices(environ)
   # (finalize_document is imported here for the reason given at the top of this function.)
   from .api import finalize_document
 

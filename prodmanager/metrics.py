@@ -56,6 +56,12 @@ class Metrics:
       "Rate limit checks that could not reach the backend (Redis); those requests were allowed",
       registry=self.registry,
     )
+    self.legacy_tokens = Counter(
+      "prodmanager_legacy_token_requests",
+      "Requests authenticated by a token minted by ProdManager 0.22 (signed with PM_SECRET_KEY itself, "
+      "accepted while PM_JWT_ACCEPT_LEGACY is on)",
+      registry=self.registry,
+    )
     self.ratelimited = Counter(
       "prodmanager_ratelimited_requests",
       "Requests refused with 429 because a rate limit was reached, by limit (api or login)",

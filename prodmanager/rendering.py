@@ -13,6 +13,7 @@ from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
 
 from .markdown import render_markdown
+from .settings import stylesheet_url
 from .state import app_state
 from .version import __version__
 
@@ -40,7 +41,7 @@ def add_globals(event: BeforeRender) -> None:
   event.setdefault("nav_entries", app_state(request.registry).navigation)
   event.setdefault("is_logged_in", request.is_operator)
   event.setdefault("csrf_token", lambda: get_csrf_token(request))
-  event.setdefault("custom_css", settings["prodmanager.custom_css_sheet"])
+  event.setdefault("custom_css", stylesheet_url(settings["prodmanager.custom_css_sheet"]))
   event.setdefault("app_version", __version__)
   event.setdefault("format_datetime", lambda value: format_datetime_html(request, value))
   event.setdefault("markdown", render_markdown)

@@ -4,7 +4,10 @@
 * ``/api/*`` also accepts ``Authorization: Bearer <jwt>`` (and 0.22's ``X-PRIVATE-TOKEN``); HTML
   pages never read those headers, so a Basic-auth proxy in front cannot break them.
 * Keys for sessions, CSRF and tokens are derived from the secret, one per purpose, so that the
-  secret itself never signs anything (0.22 used it for everything).
+  secret itself never signs anything (0.22 used it for everything). Tokens minted by 0.22, signed
+  with the secret itself, are still accepted while ``PM_JWT_ACCEPT_LEGACY`` is on (the move from
+  0.22), recorded the first time they are seen so that they can be listed and revoked.
+* ``Authorization: Token <jwt>`` and ``JWT <jwt>`` are read like ``Bearer``: 0.22 took any scheme.
 """
 
 import datetime as dt
@@ -12,10 +15,11 @@ import hashlib
 import hmac
 import logging
 import uuid
+import warnings
 from dataclasses import dataclass, field
 
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import BadSignatureError, JoseError, SecurityWarning
 from joserfc.jwk import OctKey
 from pyramid.authorization import ACLHelper, Authenticated, Everyone
 from pyramid.csrf import SessionCSRFStoragePolicy
@@ -36,6 +40,9 @@ ADMIN = "role:admin"
 TOKEN = "kind:token"
 SESSION_IDLE_SECONDS = 12 * 3600
 TOKEN_VERSION = 1
+# The schemes of the Authorization header that carry a token: Bearer (documented), and the two
+# that 0.22's clients and scripts send (0.22 took any word before the token).
+TOKEN_SCHEMES = frozenset(("bearer", "token", "jwt"))
 
 
 def token_permission_principal(permission: str) -> str:
@@ -110,10 +117,21 @@ class Identity:
 
 
 class TokenService:
-  """Mint and verify the API's HS256 JWTs (0.22 claims: iss, aud, sub, nbf, exp, iat, jti, version, permissions)."""
+  """Mint and verify the API's HS256 JWTs (0.22 claims: iss, aud, sub, nbf, exp, iat, jti, version, permissions).
+
+  New tokens are signed with a key derived from ``PM_SECRET_KEY``. Tokens that 0.22 minted, signed
+  with ``PM_SECRET_KEY`` itself, are verified with that key while ``PM_JWT_ACCEPT_LEGACY`` is on
+  (:meth:`verify_token` says so); when it is off they are refused with a reason saying so.
+  """
 
   def __init__(self, settings, session_factory=None):
     self.key = OctKey.import_key(derive_key(settings["prodmanager.secret_key"], "token"))
+    with warnings.catch_warnings():
+      # joserfc warns about keys shorter than 112 bits; 0.22 signed with the secret as it is, and a
+      # short secret is already reported at startup in production mode (secret_warnings).
+      warnings.simplefilter("ignore", SecurityWarning)
+      self.legacy_key = OctKey.import_key(settings["prodmanager.secret_key"].encode())
+    self.accept_legacy = settings.get("prodmanager.jwt_accept_legacy", True)
     self.algorithm = settings["prodmanager.jwt_algorithm"]
     self.issuer = settings["prodmanager.jwt_issuer"]
     # With a session factory, verification also checks the token's record (prodmanager.tokens).
@@ -138,20 +156,38 @@ class TokenService:
       {"alg": self.algorithm, "typ": "JWT"}, claims, self.key, algorithms=[self.algorithm]
     ), claims
 
+  def decode(self, encoded: str) -> tuple[dict, bool]:
+    """The claims of a token whose signature is good, and whether it is a 0.22 (legacy) one."""
+    unreadable = Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.unreadable")]})
+    try:
+      return jwt.decode(encoded, self.key, algorithms=[self.algorithm]).claims, False
+    except BadSignatureError:
+      pass
+    except (JoseError, ValueError, TypeError):
+      raise unreadable from None
+    try:
+      claims = jwt.decode(encoded, self.legacy_key, algorithms=[self.algorithm]).claims
+    except (JoseError, ValueError, TypeError):
+      raise unreadable from None
+    if not self.accept_legacy:
+      raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.legacy_refused")]})
+    return claims, True
+
   def verify(self, encoded: str) -> dict:
-    """Return the claims of a valid token, or raise :class:`Unauthorized` with the reasons.
+    """Return the claims of a valid token, or raise :class:`Unauthorized` with the reasons."""
+    return self.verify_token(encoded)[0]
+
+  def verify_token(self, encoded: str) -> tuple[dict, bool]:
+    """The claims of a valid token and whether 0.22 minted it, or raise :class:`Unauthorized`.
 
     The signature and the claims are checked first (no database access for a forged or expired
-    token); then the token's record: unknown ``jti`` or revoked token are refused. The reasons say
-    what is wrong with the token, never which library refused it.
+    token); then the token's record: unknown ``jti`` or revoked token are refused, except a 0.22
+    token seen for the first time, which is recorded then (see :func:`prodmanager.tokens.check_record`).
+    The reasons say what is wrong with the token, never which library refused it.
     """
     if not encoded:
       raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.empty")]})
-    try:
-      token = jwt.decode(encoded, self.key, algorithms=[self.algorithm])
-    except (JoseError, ValueError, TypeError):
-      raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.unreadable")]}) from None
-    claims = token.claims
+    claims, legacy = self.decode(encoded)
     now = int(dt.datetime.now(dt.UTC).timestamp())
     reasons = []
     if claims.get("iss") != self.issuer:
@@ -172,8 +208,8 @@ class TokenService:
     if reasons:
       raise Unauthorized(Message("api.token.invalid"), {"token": reasons})
     if self.session_factory is not None:
-      check_record(self.session_factory, claims)
-    return claims
+      check_record(self.session_factory, claims, legacy=legacy)
+    return claims, legacy
 
 
 def is_timestamp(value) -> bool:
@@ -181,7 +217,8 @@ def is_timestamp(value) -> bool:
 
 
 def bearer_token(request) -> str | None:
-  """The API token of a request: only on ``/api/``, from ``Authorization: Bearer`` or ``X-PRIVATE-TOKEN``.
+  """The API token of a request: only on ``/api/``, from ``Authorization: Bearer`` (or ``Token``,
+  ``JWT``: 0.22's clients send those) or ``X-PRIVATE-TOKEN``.
 
   None when no token header is sent. A token header that is present but blank gives ``""``, which
   is refused (401) like any invalid token: never a fall back to the session cookie, whose CSRF
@@ -195,7 +232,7 @@ def bearer_token(request) -> str | None:
     parts = header.split(None, 1)
     if not parts:
       return ""
-    if parts[0].lower() == "bearer":
+    if parts[0].lower() in TOKEN_SCHEMES:
       return parts[1].strip() if len(parts) == 2 else ""
   private = request.headers.get("X-PRIVATE-TOKEN")
   return None if private is None else private.strip()
@@ -209,10 +246,15 @@ def token_claims(request, token: str) -> tuple[dict | None, Unauthorized | None]
   """
   cached = request.__dict__.get("_prodmanager_token")
   if cached is None or cached[0] != token:
+    state = app_state(request.registry)
     try:
-      cached = (token, app_state(request.registry).tokens.verify(token), None)
+      claims, legacy = state.tokens.verify_token(token)
     except Unauthorized as error:
       cached = (token, None, error)
+    else:
+      cached = (token, claims, None)
+      if legacy and state.metrics is not None:
+        state.metrics.legacy_tokens.inc()
     request.__dict__["_prodmanager_token"] = cached
   return cached[1], cached[2]
 

@@ -11,6 +11,7 @@ is reported in one message, and :func:`settings_report` lists them all.
 """
 
 import os
+import re
 import zoneinfo
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -60,6 +61,16 @@ def parse_int(minimum: int, maximum: int):
   return parse
 
 
+def parse_max_lifetime(value: str) -> int | None:
+  """Nothing (no maximum, as 0.22 had none) or a number of hours."""
+  if not str(value).strip():
+    return None
+  try:
+    return parse_int(1, 1_000_000)(value)
+  except ValueError as error:
+    raise ValueError(f"expected nothing (no maximum) or {str(error).removeprefix('expected ')}") from None
+
+
 def parse_choice(*choices: str):
   def parse(value: str) -> str:
     if value not in choices:
@@ -84,10 +95,34 @@ def parse_database_uri(value: str) -> str:
   return value
 
 
+# The folder of the instance from which a relative PM_CUSTOM_CSS_SHEET (0.22's form) is served.
+CUSTOM_STATIC_FOLDER = "static"
+RELATIVE_STYLESHEET = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*")
+
+
+def is_relative_stylesheet(value: str) -> bool:
+  """0.22's form of PM_CUSTOM_CSS_SHEET: a path under its static folder (``css/custom.css``)."""
+  return bool(value) and not value.startswith("/") and ":" not in value
+
+
 def parse_stylesheet(value: str) -> str:
-  if value and not (value.startswith("/") or urlparse(value).scheme in ("http", "https")):
-    raise ValueError("expected an http(s) URL or an absolute path")
+  """An http(s) URL, an absolute path, or 0.22's form: a path such as ``css/custom.css``, served
+  from the instance's ``static/`` folder at ``/static/css/custom.css`` (prodmanager.compat)."""
+  expected = (
+    "expected an http(s) URL, an absolute path, or a path such as css/custom.css (0.22's form) under "
+    f"the instance's {CUSTOM_STATIC_FOLDER}/ folder, without '..', backslashes or spaces"
+  )
+  if not value or value.startswith("/") or urlparse(value).scheme in ("http", "https"):
+    return value
+  # Letters, digits, "_", "-" and "." in each segment: the path is also a route pattern (no "{").
+  if not RELATIVE_STYLESHEET.fullmatch(value) or any(part in (".", "..") for part in value.split("/")):
+    raise ValueError(expected)
   return value
+
+
+def stylesheet_url(value: str) -> str:
+  """The URL pages link to for PM_CUSTOM_CSS_SHEET: 0.22's relative form is served under /static/."""
+  return f"/static/{value}" if is_relative_stylesheet(value) else value
 
 
 def parse_secret(value: str) -> str:
@@ -235,9 +270,17 @@ SETTINGS: tuple[Setting, ...] = (
   Setting(
     "jwt_max_lifetime_hours",
     "PM_JWT_MAX_LIFETIME_HOURS",
-    "720",
-    parse_int(1, 1_000_000),
-    "longest validity of an API token, in hours (from not_before_date to expiration_date)",
+    "",
+    parse_max_lifetime,
+    "longest validity of an API token, in hours (from not_before_date to expiration_date); "
+    "empty means no maximum, as in 0.22",
+  ),
+  Setting(
+    "jwt_accept_legacy",
+    "PM_JWT_ACCEPT_LEGACY",
+    "true",
+    parse_bool,
+    "accept API tokens minted by ProdManager 0.22 (signed with PM_SECRET_KEY itself) during the move",
   ),
   Setting("plugins", "PM_PLUGINS", "*", parse_plugins, "plugins to enable: * or a list of ids"),
   Setting("demo", "PM_DEMO", "false", parse_bool, "load demo data at startup"),

@@ -19,7 +19,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import JSON, Integer, String, func, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, UTCDateTime, utcnow
@@ -38,6 +38,8 @@ TOUCH_INTERVAL = dt.timedelta(minutes=1)
 SECRET_HEADER = "X-ProdManager-Secret"
 CREATED_BY_SECRET = "secret"
 CREATED_BY_CLI = "cli"
+# A token minted by ProdManager 0.22 (signed with PM_SECRET_KEY itself), recorded when first seen.
+CREATED_BY_LEGACY = "0.22"
 
 
 class TokenRecord(Base):
@@ -123,7 +125,7 @@ def check_token_request(
     maximum = registry.settings["prodmanager.jwt_max_lifetime_hours"]
     if lifetime <= dt.timedelta(0):
       reasons["expiration_date"] = ["must be after not_before_date"]
-    elif lifetime > dt.timedelta(hours=maximum):
+    elif maximum is not None and lifetime > dt.timedelta(hours=maximum):
       reasons["expiration_date"] = [
         f"the token would be valid for more than the maximum lifetime of {maximum} hours "
         "(PM_JWT_MAX_LIFETIME_HOURS) after not_before_date"
@@ -170,12 +172,57 @@ def mint_recorded(
 # -- verification ----------------------------------------------------------------------------------
 
 
-def check_record(session_factory, claims: dict) -> None:
+def claim_date(value: int) -> dt.datetime:
+  """A verified timestamp claim as a datetime (0.22 accepted any: past year 9999 is kept as its end)."""
+  try:
+    return dt.datetime.fromtimestamp(value, dt.UTC)
+  except (OverflowError, OSError, ValueError):
+    return dt.datetime.max.replace(tzinfo=dt.UTC) if value > 0 else dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def legacy_record(claims: dict) -> TokenRecord:
+  """The record of a 0.22 token, from its verified claims: what it says, minted when it says."""
+  issued = claims.get("iat")
+  permissions = claims["permissions"]
+  return TokenRecord(
+    jti=claims["jti"],
+    name=claims["aud"][:255],
+    description=claims["sub"][:255],
+    permissions=list(permissions),
+    not_before=claim_date(claims["nbf"]),
+    expires_at=claim_date(claims["exp"]),
+    created_at=claim_date(issued) if isinstance(issued, int) and not isinstance(issued, bool) else utcnow(),
+    created_by=CREATED_BY_LEGACY,
+  )
+
+
+def record_legacy(session: Session, claims: dict):
+  """Record a 0.22 token seen for the first time, and return its row (id, revoked_at, last_used_at).
+
+  Two replicas may see it at once: the unique ``jti`` index keeps one record, the other reads it.
+  """
+  try:
+    with session.begin():
+      session.add(legacy_record(claims))
+    log.info("token %s (%s) minted by 0.22 recorded on its first use", claims["jti"], claims["aud"])
+  except IntegrityError:
+    session.rollback()
+  with session.begin():
+    return session.execute(
+      select(TokenRecord.id, TokenRecord.revoked_at, TokenRecord.last_used_at).where(
+        TokenRecord.jti == claims["jti"]
+      )
+    ).one_or_none()
+
+
+def check_record(session_factory, claims: dict, legacy: bool = False) -> None:
   """Refuse (401) a token whose ``jti`` is unknown or revoked; note its use at most once a minute.
 
   One SELECT on the unique ``jti`` index, in a short session of its own (the identity may be asked
   for outside the request's transaction); the UPDATE of ``last_used_at`` only when the stored value
   is a minute old or more, and conditional, so that concurrent workers do not write it twice.
+  A ``legacy`` token (minted by 0.22, which recorded nothing) is recorded the first time it is seen,
+  so that it is listed and can be revoked like the others.
   """
   jti = claims.get("jti")
   if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI:
@@ -186,6 +233,8 @@ def check_record(session_factory, claims: dict) -> None:
       row = session.execute(
         select(TokenRecord.id, TokenRecord.revoked_at, TokenRecord.last_used_at).where(TokenRecord.jti == jti)
       ).one_or_none()
+    if row is None and legacy:
+      row = record_legacy(session, claims)
     if row is None:
       raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.unknown")]})
     if row.revoked_at is not None:

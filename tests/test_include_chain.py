@@ -19,6 +19,7 @@ def test_core_include_chain():
     "prodmanager.i18n",
     "prodmanager.site",
     "prodmanager.request_checks",
+    "prodmanager.compat",
     "prodmanager.rendering",
     "prodmanager.tones",
     "prodmanager.directives",

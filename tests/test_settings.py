@@ -25,7 +25,8 @@ def test_defaults_without_ini_or_environment(tmp_path, monkeypatch):
   assert settings["prodmanager.custom_css_sheet"] == ""
   assert settings["prodmanager.jwt_algorithm"] == "HS256"
   assert settings["prodmanager.jwt_issuer"] == "ProdManager"
-  assert settings["prodmanager.jwt_max_lifetime_hours"] == 720  # 30 days
+  assert settings["prodmanager.jwt_max_lifetime_hours"] is None  # no maximum, as in 0.22
+  assert settings["prodmanager.jwt_accept_legacy"] is True  # 0.22's tokens work during the move
   assert settings["prodmanager.plugins"] is None  # "*": every installed plugin
   assert settings["prodmanager.demo"] is False
   assert settings["prodmanager.standalone"] is True
@@ -93,6 +94,8 @@ def test_environment_is_read_from_os_environ_by_default(monkeypatch):
     ("PM_JWT_ALGORITHM", "jwt_algorithm", "HS256", "HS512", "HS512"),
     ("PM_JWT_ISSUER", "jwt_issuer", "ProdManager", "ACME Status", "ACME Status"),
     ("PM_JWT_MAX_LIFETIME_HOURS", "jwt_max_lifetime_hours", "720", "24", 24),
+    ("PM_JWT_MAX_LIFETIME_HOURS", "jwt_max_lifetime_hours", "720", "", None),
+    ("PM_JWT_ACCEPT_LEGACY", "jwt_accept_legacy", "true", "false", False),
     ("PM_TIMEZONE", "timezone", "UTC", "Europe/Paris", "Europe/Paris"),
     ("PM_MODE", "mode", "development", "production", "production"),
     ("PM_PLUGINS", "plugins", "*", "scope service", ["scope", "service"]),

@@ -78,9 +78,10 @@ def test_status_columns_of_diff(content, expected):
 
 
 @pytest.mark.one_backend
-def test_event_date_keeps_the_seconds_in_utc():
+def test_event_date_is_the_apis_minute_in_utc():
+  """Stored to the second, shown at 0.22's minute precision like every date of the API objects."""
   paris = dt.timezone(dt.timedelta(hours=2))
-  assert event_date(dt.datetime(2024, 5, 1, 15, 45, 30, tzinfo=paris)) == "2024-05-01T13:45:30"
+  assert event_date(dt.datetime(2024, 5, 1, 15, 45, 30, tzinfo=paris)) == "2024-05-01T13:45"
 
 
 # -- TimelineService --------------------------------------------------------------------------------

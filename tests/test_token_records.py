@@ -370,7 +370,8 @@ def test_a_failed_request_still_counts_as_a_use(webapp, dbsession):
 # -- maximum lifetime ------------------------------------------------------------------------------
 
 
-def test_maximum_lifetime(webapp, dbsession):
+def test_maximum_lifetime(build_app, dbsession):
+  webapp = build_app(jwt_max_lifetime_hours="720")
   start = minute()
   response = webapp.post_json(
     "/api/token/create",
@@ -562,6 +563,7 @@ def test_cli_create_list_revoke(cli_database, tmp_path, app_on):
 
 def test_cli_refuses_bad_input_and_records_nothing(cli_database, tmp_path):
   uri, environ = cli_database
+  environ = {**environ, "PM_JWT_MAX_LIFETIME_HOURS": "720"}
   result = prodmanager_cli(
     environ,
     tmp_path,

@@ -200,16 +200,14 @@ def test_bad_secret_does_not_reveal_other_problems(webapp):
   assert set(response.json["reasons"]) == {"secret"}
 
 
-def test_session_alone_cannot_use_whoami(webapp, operator):
-  response = webapp.get("/api/token/whoami", status=401)
-  assert response.json["reasons"]
-  assert response.headers["WWW-Authenticate"] == "Bearer"
+def test_whoami_of_a_session_alone_is_null(webapp, operator):
+  """0.22 answered the claims of the request's token, null without one: a session is no token."""
+  assert webapp.get("/api/token/whoami").json == {"payload": None, "playload": None}
 
 
 def test_whoami_without_token(webapp):
-  response = webapp.get("/api/token/whoami", status=401)
-  assert set(response.json) == {"message", "reasons"}
-  assert "token" in response.json["reasons"]
+  response = webapp.get("/api/token/whoami")
+  assert response.json == {"payload": None, "playload": None}
 
 
 def test_x_private_token_header_is_accepted(webapp):
@@ -241,14 +239,6 @@ def forge(payload: dict, secret: str = "another-secret-value", issuer: str = "Pr
     payload.get("permissions", ["scope_api"]),
   )
   return token
-
-
-def sign_with_raw_secret(claims: dict) -> str:
-  """0.22 signed tokens with the secret itself; the key is now derived from it, so these are refused."""
-  from joserfc import jwt
-  from joserfc.jwk import OctKey
-
-  return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, OctKey.import_key(TEST_SECRET.encode()))
 
 
 def unsigned(claims: dict) -> str:
@@ -290,7 +280,6 @@ def bad_tokens(webapp) -> dict[str, tuple[str, str]]:
     "tampered signature": (tamper(good), "signature"),
     "tampered payload": (f"{header}.{swapped.rstrip(b'=').decode()}.{signature}", "signature"),
     "other secret": (forge({}), "signature"),
-    "the secret itself as key": (sign_with_raw_secret(claims), "signature"),
     "alg none": (unsigned(claims), "signature"),
     "garbage": ("garbage", "signature"),
     "truncated": (good[:-10], "signature"),
@@ -305,7 +294,6 @@ def bad_tokens(webapp) -> dict[str, tuple[str, str]]:
     "tampered signature",
     "tampered payload",
     "other secret",
-    "the secret itself as key",
     "alg none",
     "garbage",
     "truncated",

@@ -9,6 +9,7 @@ from .crud_views import (
   delete_rest_view,
   get_view,
   list_view,
+  update_compat_view,
   update_view,
 )
 from .document import ERROR_CODES, WRITE_CONTENT_TYPES, error_responses
@@ -77,9 +78,14 @@ def crud_fragment(resource_type) -> dict:
       },
     }
   }
+  # 0.22 answered these writes with a 302 to the object (to the list after a delete): its Location stays.
+  location = {"Location": {"description": "the object's URL (0.22's redirect)", "schema": {"type": "string"}}}
   deleted = {
     "200": {
       "description": "deleted",
+      "headers": {
+        "Location": {"description": "the list's URL (0.22's redirect)", "schema": {"type": "string"}}
+      },
       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Message"}}},
     }
   }
@@ -110,7 +116,7 @@ def crud_fragment(resource_type) -> dict:
           "operationId": f"create_{name}",
           "summary": f"Create a {name} (0.22 compat, answers 200)",
           "requestBody": body(True),
-          "responses": {**ok("created"), **write_errors},
+          "responses": {**ok("created", headers=location), **write_errors},
         },
       },
       f"/api/{name}/{{id}}": {
@@ -142,7 +148,7 @@ def crud_fragment(resource_type) -> dict:
           "operationId": f"update_{name}",
           "summary": f"Update a {name} (0.22 compat); omitted fields keep their value",
           "requestBody": body(False),
-          "responses": {**ok("updated"), **write_errors},
+          "responses": {**ok("updated", headers=location), **write_errors},
         },
       },
       f"/api/{name}/{{id}}/delete": {
@@ -172,7 +178,7 @@ def add_crud_api(config, type_name: str) -> None:
     nested.add_api_view(get_view, f"{base}/{{id}}", "GET")
     nested.add_api_view(update_view, f"{base}/{{id}}", "PATCH", permission="edit")
     nested.add_api_view(delete_rest_view, f"{base}/{{id}}", "DELETE", permission="edit")
-    nested.add_api_view(update_view, f"{base}/{{id}}/update", "POST", permission="edit")
+    nested.add_api_view(update_compat_view, f"{base}/{{id}}/update", "POST", permission="edit")
     nested.add_api_view(delete_compat_view, f"{base}/{{id}}/delete", "POST", permission="edit")
 
   register(config, ("prodmanager.crud_api", type_name), apply, what="crud apis", title=type_name)

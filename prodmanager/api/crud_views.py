@@ -1,8 +1,13 @@
-"""The standard CRUD views of a resource type's JSON API."""
+"""The standard CRUD views of a resource type's JSON API.
+
+The 0.22 compat writes answer 200 with the object, and also carry the ``Location`` header of the
+302 that 0.22 answered (the object's URL; the list's after a delete), for the clients that read it.
+"""
 
 from pyramid.httpexceptions import HTTPNoContent
 
 from ..services import DEFAULT_PER_PAGE
+from ..urls import api_url
 from .pagination import set_pagination_headers
 from .request_body import request_data
 
@@ -26,13 +31,14 @@ def get_view(context, request):
 def create_compat_view(context, request):
   service = context.service
   row = service.create(request_data(request))
-  return serialize_rows(service, [row])[0]
+  body = serialize_rows(service, [row])[0]
+  request.response.headers["Location"] = body["links"]["self"]
+  return body
 
 
 def create_rest_view(context, request):
   body = create_compat_view(context, request)
   request.response.status = 201
-  request.response.headers["Location"] = body["links"]["self"]
   return body
 
 
@@ -42,8 +48,15 @@ def update_view(context, request):
   return serialize_rows(service, [context.row])[0]
 
 
+def update_compat_view(context, request):
+  body = update_view(context, request)
+  request.response.headers["Location"] = body["links"]["self"]
+  return body
+
+
 def delete_compat_view(context, request):
   context.service.delete(context.row)
+  request.response.headers["Location"] = api_url(request, context.resource_type.name)
   return {"message": f"{context.resource_type.name.capitalize()} {context.__name__} deleted"}
 
 

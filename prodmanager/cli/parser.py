@@ -42,7 +42,8 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     "is migrated first and demo data loaded when prodmanager.demo is true.",
   )
   serve.add_argument(
-    "--host", help=f"address to listen on (default: $HOST, the INI's [server:main], {DEFAULT_HOST})"
+    "--host",
+    help=f"address to listen on (default: $HOST or $SERVER, the INI's [server:main], {DEFAULT_HOST})",
   )
   serve.add_argument(
     "--port", type=int, help=f"port to listen on (default: $PORT, the INI's [server:main], {DEFAULT_PORT})"

@@ -19,8 +19,9 @@ DEFAULT_THREADS = 8
 
 
 def listen_address(args, server: dict[str, str]) -> dict:
-  """Where waitress listens: options, then HOST/PORT, then the INI's ``[server:main]``, then 127.0.0.1:8080."""
-  host = args.host or os.environ.get("HOST")
+  """Where waitress listens: options, then HOST (or SERVER, 0.22's image's name for it)/PORT, then
+  the INI's ``[server:main]``, then 127.0.0.1:8080."""
+  host = args.host or os.environ.get("HOST") or os.environ.get("SERVER")
   port = args.port or os.environ.get("PORT")
   if not host and not port and "listen" in server:
     return {"listen": server["listen"]}

@@ -167,7 +167,7 @@ def add_token_commands(commands, common) -> None:
     parents=[common],
     help="create a token and print it (only it, on stdout)",
     description="Create an API token, record it and print it. Its lifetime is capped by "
-    "prodmanager.jwt_max_lifetime_hours (PM_JWT_MAX_LIFETIME_HOURS).",
+    "prodmanager.jwt_max_lifetime_hours (PM_JWT_MAX_LIFETIME_HOURS) when that is set.",
   )
   create.add_argument("--name", required=True, help="8 to 16 characters (the aud claim)")
   create.add_argument("--description", required=True, help="12 to 32 characters (the sub claim)")

@@ -8,7 +8,10 @@ from .service import TimelineService
 
 def comment_compat_view(context, request):
   context.service.comment(context.row, request_data(request))
-  return serialize_rows(context.service, [context.row])[0]
+  body = serialize_rows(context.service, [context.row])[0]
+  # 0.22 answered with a 302 to the parent: its Location stays, beside the parent itself.
+  request.response.headers["Location"] = body["links"]["self"]
+  return body
 
 
 def comment_rest_view(context, request):

@@ -52,5 +52,6 @@ def status_columns_of_diff(content: str, field: str = "status") -> dict:
 
 
 def event_date(value: dt.datetime) -> str:
-  """Event dates keep the seconds (``YYYY-MM-DDTHH:MM:SS``, UTC)."""
-  return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+  """Event dates in the API's format, like every other date (``YYYY-MM-DDTHH:MM``, UTC): stored to
+  the second, shown at 0.22's minute precision (its clients parse that format)."""
+  return format_datetime(value)

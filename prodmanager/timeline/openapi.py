@@ -10,7 +10,7 @@ def event_schema() -> dict:
     "type": "object",
     "required": ["creation_date", "content", "internal", "type"],
     "properties": {
-      "creation_date": {"type": "string", "description": "YYYY-MM-DDTHH:MM:SS (UTC)"},
+      "creation_date": {"type": "string", "description": "YYYY-MM-DDTHH:MM (UTC)"},
       "content": {"type": "string"},
       "internal": {"type": "boolean"},
       "type": {"type": "string", "enum": [member.value for member in EventType]},
@@ -60,6 +60,12 @@ def timeline_fragment(type_name: str, schema: str) -> dict:
           "responses": {
             "200": {
               "description": f"the {type_name}",
+              "headers": {
+                "Location": {
+                  "description": f"the {type_name}'s URL (0.22's redirect)",
+                  "schema": {"type": "string"},
+                }
+              },
               "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
             },
             **error_responses(*ERROR_CODES),

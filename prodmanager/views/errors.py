@@ -145,9 +145,20 @@ def not_found(exc, request):
       },
       {"Allow": ", ".join(allowed)} if allowed else None,
     )
-  return error_response(
-    request, 404, request._("errors.not_found"), {"resource": [f"nothing at {request.path}"]}
-  )
+  return error_response(request, 404, request._("errors.not_found"), not_found_reasons(request))
+
+
+def not_found_reasons(request) -> dict:
+  """What was not found. An unknown id of a type is named by its type, as 0.22 did
+  (``{"scope": ["no scope has the id 12"]}``): its clients read ``reasons.<type>``."""
+  context = getattr(request, "context", None)
+  # A type's container (prodmanager.resources.Container, not imported: it imports the security
+  # module, which imports this one), where traversal stopped at an id it does not hold.
+  container = getattr(context, "resource_type", None) is not None and not hasattr(context, "row")
+  if wants_json(request) and container and request.view_name:
+    name = context.resource_type.name
+    return {name: [Message("api.errors.unknown_id", type=name, ident=request.view_name)]}
+  return {"resource": [f"nothing at {request.path}"]}
 
 
 @forbidden_view_config()

@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from legacy_tokens import mint_022
 
 from prodmanager.testing import TEST_SECRET, missing_service
 
@@ -277,18 +278,24 @@ def check_announcements(seen: dict, scope_id: int, service_id: int) -> None:
   assert seen["after_delete"]["get"]["status"] == 404 and seen["after_delete"]["get"]["body"]["message"]
 
 
-def test_prod_manager_client(client_python, live_server):
-  status, _, token = call(
-    live_server,
-    "/api/token/create",
-    {
-      "secret": TEST_SECRET,
-      "name": TOKEN_NAME,
-      "description": "the compatibility test",
-      "permissions": PERMISSIONS,
-    },
-  )
-  assert status == 200, token
+@pytest.mark.parametrize("minted_by", ["this server", "0.22"])
+def test_prod_manager_client(client_python, live_server, minted_by):
+  """The whole script, with a token of this server, and with one that 0.22 minted (signed with the
+  secret itself, valid for a year), which a 0.22 user's scripts hold on the day of the switch."""
+  if minted_by == "0.22":
+    token = mint_022(PERMISSIONS, name=TOKEN_NAME, description="the compatibility test")
+  else:
+    status, _, token = call(
+      live_server,
+      "/api/token/create",
+      {
+        "secret": TEST_SECRET,
+        "name": TOKEN_NAME,
+        "description": "the compatibility test",
+        "permissions": PERMISSIONS,
+      },
+    )
+    assert status == 200, token
   run = run_client(client_python, str(CLIENT_SCRIPT), live_server, token, timeout=300)
   assert run.returncode == 0, f"client script failed:\n{run.stderr}\n{run.stdout}"
   result = json.loads(run.stdout.strip().splitlines()[-1])
@@ -363,3 +370,9 @@ def test_prod_manager_client(client_python, live_server):
     assert (status, headers["x-total"], body["items"]) == (200, "0", [])
   status, _, body = call(live_server, f"/api/scope/{scope_id}")
   assert status == 404 and body["message"]
+  # The token is recorded, by what minted it, and listed for the administrator.
+  request = urllib.request.Request(f"{live_server}/api/token", headers={"X-ProdManager-Secret": TEST_SECRET})
+  with urllib.request.urlopen(request, timeout=30) as response:
+    listed = json.loads(response.read())["items"]
+  assert [(item["name"], item["status"]) for item in listed] == [(TOKEN_NAME, "active")]
+  assert (listed[0]["created_by"] == "0.22") == (minted_by == "0.22")

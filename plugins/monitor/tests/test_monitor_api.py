@@ -227,7 +227,11 @@ def test_cookie_writes_need_the_csrf_header(webapp, operator, world, full):
 def test_unknown_id_is_404(webapp, token_headers, world, method, path):
   response = webapp.request(path, method=method, headers=token_headers, expect_errors=True)
   assert (response.status_int, response.content_type) == (404, "application/json")
-  assert response.json == {"message": "Page not found", "reasons": {"resource": [f"nothing at {path}"]}}
+  # The type named as 0.22 named it (reasons.monitor).
+  assert response.json == {
+    "message": "Page not found",
+    "reasons": {"monitor": ["no monitor has the id 9999"]},
+  }
 
 
 def test_put_is_405(webapp, token_headers, world):
