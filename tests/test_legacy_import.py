@@ -252,3 +252,17 @@ def test_a_second_022_database_is_imported_beside_the_first(source_uri, target_u
   assert sorted(incident.scope_id for incident in incidents) == sorted([2, london.id])
   emails = sorted(row.email for row in query(target_uri, select(Subscriber)))
   assert emails == ["cto@example.com", "noc@example.net", "ops@example.org"]
+
+
+@pytest.mark.one_backend
+def test_serve_without_standalone_mode_refuses_a_022_database(tmp_path, monkeypatch, capsys):
+  for key in [key for key in __import__("os").environ if key.startswith("PM_")]:
+    monkeypatch.delenv(key)
+  uri = f"sqlite:///{tmp_path / 'ProManager.sqlite'}"
+  legacy022.build(uri)
+  monkeypatch.setenv("PM_DATABASE_URI", uri)
+  monkeypatch.setenv("PM_SECRET_KEY", "x" * 40)
+  monkeypatch.setenv("PM_STANDALONE", "false")
+  monkeypatch.chdir(tmp_path)
+  assert main(["serve"]) == 2
+  assert "this is a ProdManager 0.22 database" in capsys.readouterr().err

@@ -4,8 +4,11 @@ import logging
 import os
 
 import waitress
+from sqlalchemy.exc import OperationalError
 
 from .. import main as make_app
+from ..legacy.detect import LegacyDatabase, explain, legacy_revisions
+from ..migrate import current
 from ..settings import ConfigurationError, settings_report
 from ..tweens import MAX_BODY_BYTES
 from .database import load_demo, migrate_database
@@ -64,6 +67,15 @@ def cmd_serve(args, env: Environment) -> int:
     migrate_database(env, upgrade_022=True)
     if env.settings["prodmanager.demo"]:
       log.info("%s", load_demo(env))
+  else:
+    # Migrations are run apart (prodmanager migrate); a 0.22 database would only answer errors.
+    # A database out of reach is not this check's business: /health/ready reports it.
+    try:
+      at = current(env.database_uri)
+    except OperationalError:
+      at = ()
+    if legacy_revisions(at):
+      raise LegacyDatabase(explain(at))
   app = make_app({}, **env.ini)
   # The core's settings and the plugins' (add_setting), where each value comes from.
   for line in settings_report(app.registry):
