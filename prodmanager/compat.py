@@ -1,8 +1,10 @@
 """What ProdManager 0.22's users link to, call or set, and that has moved or gone.
 
 * URLs: ``/logged`` (``True``/``False``, as 0.22 answered), ``GET /logout`` (0.22 logged out on a
-  GET; a link must not log anyone out, so it answers a page with the logout button), and the
-  ``/static/…`` paths of 0.22 that people link to, redirected (301) to their equivalents here.
+  GET; a link must not log anyone out, so it answers a page with the logout button), the web
+  manifest (``/site.webmanifest``), and the ``/static/…`` paths of 0.22 that people link to,
+  redirected (301) to their equivalents here (``/static/img/favicon.ico`` and
+  ``/static/img/apple-touch-icon.png`` are served by the static view itself, at 0.22's paths).
 * ``PM_CUSTOM_CSS_SHEET`` in 0.22's form, a path under its static folder (``css/custom.css``): the
   file is served from the ``static`` folder of the instance, at the URL 0.22 gave it
   (``/static/css/custom.css``).
@@ -14,6 +16,7 @@ Registered before :mod:`prodmanager.rendering`: the redirects and the custom she
 ``/static/``, which must come before the static view that serves the rest of that prefix.
 """
 
+import json
 import logging
 import os
 from pathlib import Path
@@ -31,6 +34,12 @@ log = logging.getLogger(__name__)
 STATIC_REDIRECTS = {
   "/static/meta/openapi.yaml": "/api/openapi.yaml",
   "/static/robots.txt": "/robots.txt",
+  "/static/site.webmanifest": "/site.webmanifest",
+  # 0.22's icon sizes that have no twin here: the nearest icon we have.
+  "/static/img/favicon-16x16.png": "/favicon.ico",
+  "/static/img/favicon-32x32.png": "/favicon.ico",
+  "/static/img/android-chrome-192x192.png": "/static/img/apple-touch-icon.png",
+  "/static/img/android-chrome-512x512.png": "/static/img/apple-touch-icon.png",
 }
 
 OPENID_PREFIX = "PM_OPENID_"
@@ -134,6 +143,36 @@ def logout_page(request):
   return {}
 
 
+def web_manifest(request):
+  """The web app manifest 0.22 served (``/static/site.webmanifest``): the site's name and icons,
+  for a status page pinned to a phone's home screen."""
+  name = request.site_name
+  body = {
+    "name": name,
+    "short_name": name,
+    "start_url": "/",
+    "display": "standalone",
+    "theme_color": "#0b57d0",
+    "background_color": "#ffffff",
+    "icons": [
+      {
+        "src": request.static_url("prodmanager:static/img/apple-touch-icon.png"),
+        "sizes": "180x180",
+        "type": "image/png",
+      },
+      {
+        "src": request.static_url("prodmanager:static/img/favicon.svg"),
+        "sizes": "any",
+        "type": "image/svg+xml",
+      },
+    ],
+  }
+  response = Response(json.dumps(body), content_type="application/manifest+json", charset="utf-8")
+  response.cache_control.public = True
+  response.cache_control.max_age = 3600
+  return response
+
+
 def static_redirect_view(request):
   return HTTPMovedPermanently(STATIC_REDIRECTS[request.matched_route.pattern])
 
@@ -157,6 +196,7 @@ def includeme(config):
     config.add_route(name, old)
     config.add_view(static_redirect_view, route_name=name, permission=NO_PERMISSION_REQUIRED)
   config.add_view(logged_view, context=Root, name="logged", permission=NO_PERMISSION_REQUIRED)
+  config.add_view(web_manifest, context=Root, name="site.webmanifest", permission=NO_PERMISSION_REQUIRED)
   config.add_view(
     logout_page,
     context=Root,

@@ -47,6 +47,11 @@ def test_the_logout_page_speaks_french(build_app, connection):
   [
     ("/static/meta/openapi.yaml", "/api/openapi.yaml"),
     ("/static/robots.txt", "/robots.txt"),
+    ("/static/site.webmanifest", "/site.webmanifest"),
+    ("/static/img/favicon-16x16.png", "/favicon.ico"),
+    ("/static/img/favicon-32x32.png", "/favicon.ico"),
+    ("/static/img/android-chrome-192x192.png", "/static/img/apple-touch-icon.png"),
+    ("/static/img/android-chrome-512x512.png", "/static/img/apple-touch-icon.png"),
   ],
 )
 def test_0_22_static_paths_redirect_to_their_equivalents(webapp, old, new):
@@ -58,6 +63,22 @@ def test_0_22_static_paths_redirect_to_their_equivalents(webapp, old, new):
 
 def test_our_own_static_files_are_still_served(webapp):
   assert webapp.get("/static/css/app.css").content_type == "text/css"
+  # 0.22's own paths of these two icons are ours too: served, not redirected.
+  assert webapp.get("/static/img/favicon.ico").body[:4] == b"\x00\x00\x01\x00"
+  assert webapp.get("/static/img/apple-touch-icon.png").content_type == "image/png"
+
+
+def test_the_web_manifest_names_the_site_and_its_icons(build_app, connection):
+  app = build_app(site_name="ACME status")
+  response = app.get("/site.webmanifest")
+  assert response.content_type == "application/manifest+json"
+  manifest = response.json
+  assert (manifest["name"], manifest["start_url"], manifest["display"]) == ("ACME status", "/", "standalone")
+  for icon in manifest["icons"]:
+    fetched = app.get(icon["src"].replace("http://localhost", ""))
+    assert fetched.content_type == icon["type"]
+  page = app.get("/about")
+  assert page.html.select_one("link[rel=manifest]")["href"] == "/site.webmanifest"
 
 
 def test_custom_css_in_0_22s_form_is_served_from_the_instance(app_settings, tmp_path, connection):
