@@ -88,6 +88,11 @@ def parse_timezone(value: str) -> str:
   return value
 
 
+# The SQLite file of the instance folder when PM_DATABASE_URI is empty, and ProdManager 0.22's.
+DEFAULT_SQLITE_FILE = "prodmanager.sqlite"
+LEGACY_SQLITE_FILE = "ProManager.sqlite"
+
+
 def parse_database_uri(value: str) -> str:
   scheme = urlparse(value).scheme
   if not scheme.startswith(("sqlite", "postgresql", "postgres")):
@@ -403,7 +408,12 @@ def read_settings(
     )
   instance = Path(parsed["prodmanager.instance_path"]).resolve()
   parsed["prodmanager.instance_path"] = str(instance)
-  default_uri = f"sqlite:///{instance / 'prodmanager.sqlite'}"
+  default_file = instance / DEFAULT_SQLITE_FILE
+  if not default_file.exists() and (instance / LEGACY_SQLITE_FILE).is_file():
+    # An instance folder of ProdManager 0.22 (its volume, kept): its database is the one to use,
+    # upgraded in place in standalone mode (docs/upgrading.md, "Their data").
+    default_file = instance / LEGACY_SQLITE_FILE
+  default_uri = f"sqlite:///{default_file}"
   uri = parsed["prodmanager.database_uri"] or default_uri
   try:
     parsed["prodmanager.database_uri"] = parse_database_uri(uri)

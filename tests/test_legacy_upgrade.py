@@ -531,9 +531,9 @@ def test_serve_in_standalone_mode_upgrades_a_022_database_by_itself(tmp_path):
   instance.mkdir()
   uri = f"sqlite:///{instance / 'ProManager.sqlite'}"
   legacy022.build(uri)
+  # 0.22's volume kept as the instance folder, no PM_DATABASE_URI: its ProManager.sqlite is used.
   env = {
     "PM_INSTANCE_PATH": str(instance),
-    "PM_DATABASE_URI": uri,
     "PM_SECRET_KEY": TEST_SECRET,
     "PM_STANDALONE": "true",
     "PM_LEGACY_TIMEZONE": "Europe/Paris",

@@ -241,6 +241,21 @@ def test_default_database_is_a_sqlite_file_in_the_instance_folder(tmp_path):
   assert settings["prodmanager.database_uri"] == f"sqlite:///{instance.resolve() / 'prodmanager.sqlite'}"
 
 
+def test_an_instance_folder_of_022_keeps_its_sqlite_file(tmp_path):
+  instance = tmp_path / "data"
+  instance.mkdir()
+  (instance / "ProManager.sqlite").write_bytes(b"")  # 0.22's default file, in its kept volume
+  settings = read_settings({}, environ={"PM_INSTANCE_PATH": str(instance)})
+  assert settings["prodmanager.database_uri"] == f"sqlite:///{instance.resolve() / 'ProManager.sqlite'}"
+  # Ours wins once it exists; PM_DATABASE_URI always.
+  (instance / "prodmanager.sqlite").write_bytes(b"")
+  settings = read_settings({}, environ={"PM_INSTANCE_PATH": str(instance)})
+  assert settings["prodmanager.database_uri"] == f"sqlite:///{instance.resolve() / 'prodmanager.sqlite'}"
+  other = f"sqlite:///{tmp_path / 'other.sqlite'}"
+  settings = read_settings({}, environ={"PM_INSTANCE_PATH": str(instance), "PM_DATABASE_URI": other})
+  assert settings["prodmanager.database_uri"] == other
+
+
 def test_relative_instance_folder_is_made_absolute(tmp_path, monkeypatch):
   monkeypatch.chdir(tmp_path)
   settings = read_settings({"prodmanager.instance_path": "var/pm"}, environ={})
