@@ -403,6 +403,16 @@ def test_the_upgraded_database_serves_022s_data(legacy_uri, tmp_path):
   # Anonymous readers see the public comments only, as for every incident of ours.
   assert [event["content"] for event in incident["events"]] == ["A fix **mitigates** the timeouts"]
   assert "Timeouts on VM backups" in client.get("/incident/1").text
+  # An operator sees the whole timelines, 0.22's creations and updates told as ours.
+  page = client.get("/login")
+  form = page.forms["login-form"] if "login-form" in page.forms else page.form
+  form["secret"] = TEST_SECRET
+  form.submit(status=303)
+  for path in ("/incident/1", "/incident/2", "/maintenance/1", "/maintenance/2"):
+    client.get(path, status=200)
+  events = client.get("/api/incident/1").json["events"]
+  assert len(events) == 5
+  assert {event["type"] for event in events} == {"create", "update", "comment"}
   # New rows follow 0.22's ids (PostgreSQL's sequences were moved past them).
   engine = get_engine(legacy_uri)
   try:
