@@ -81,6 +81,7 @@ def run_on(connection):
     connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     if not external:
       connection.commit()
+  failed = False
   try:
     context.configure(
       connection=connection,
@@ -90,8 +91,13 @@ def run_on(connection):
     )
     with context.begin_transaction():
       context.run_migrations()
+  except BaseException:
+    failed = True
+    raise
   finally:
-    if postgresql:
+    # A caller's transaction that failed is aborted and refuses every statement, the unlock too
+    # (which would hide the error): the lock is released when the caller closes the connection.
+    if postgresql and not (failed and external):
       connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
       if not external:
         connection.commit()

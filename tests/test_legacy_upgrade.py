@@ -472,6 +472,8 @@ def test_postgresql_native_enum_types_are_dropped(legacy_uri):
 FAILING = '''\
   """Fails on purpose, after 0.22's tables were dropped and ours created."""
 
+  from alembic import op
+
   revision = "fa11ed000001"
   down_revision = None
   branch_labels = ("failing",)
@@ -479,7 +481,7 @@ FAILING = '''\
 
 
   def upgrade():
-    raise RuntimeError("this migration fails on purpose")
+    {failure}
 
 
   def downgrade():
@@ -499,17 +501,35 @@ def site(tmp_path, monkeypatch):
     del sys.modules[name]
 
 
-def test_a_failure_in_the_middle_leaves_the_022_database_untouched(legacy_uri, site):
+@pytest.mark.parametrize(
+  ("failure", "error"),
+  [
+    ('raise RuntimeError("this migration fails on purpose")', "fails on purpose"),
+    # An SQL error aborts the transaction: the error itself is reported, nothing else.
+    ('op.execute("INSERT INTO pmtest_no_such_table VALUES (1)")', "pmtest_no_such_table"),
+  ],
+)
+def test_a_failure_in_the_middle_leaves_the_022_database_untouched(legacy_uri, site, failure, error):
   before = legacy_state(legacy_uri)
   write_distribution(
     site,
     "failing",
     'plugin_info = {"id": "failing", "migrations": "pmtest_failing:migrations"}\n\n\ndef includeme(config):\n  pass\n',
-    files={"migrations/fa11ed000001_fail.py": FAILING},
+    files={"migrations/fa11ed000001_fail.py": FAILING.replace("{failure}", failure)},
   )
-  with pytest.raises(RuntimeError, match="fails on purpose"):
+  with pytest.raises(Exception, match=error):
     upgrade_in_place(legacy_uri)
   assert legacy_state(legacy_uri) == before
+  if legacy_uri.startswith("postgresql"):
+    # The migration lock went with the failed upgrade's connection.
+    engine = get_engine(legacy_uri)
+    try:
+      with engine.connect() as connection:
+        key = {"key": MIGRATION_LOCK_KEY}
+        assert connection.execute(text("SELECT pg_try_advisory_lock(:key)"), key).scalar_one() is True
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), key)
+    finally:
+      engine.dispose()
 
 
 def test_rows_without_an_equivalent_stop_the_upgrade_before_any_change(legacy_uri):
