@@ -120,7 +120,9 @@ class Sender:
       if delivery.purpose is Purpose.EVENT:
         unsubscribe = unsubscribe_link(snapshot["base_url"], subscriber.token)
         manage = f"{snapshot['base_url']}/notification/manage/{subscriber.token}"
-      message = compose(self.registry, self.mail, snapshot, delivery.recipient, unsubscribe, manage)
+      message = compose(
+        self.registry, self.mail, snapshot, delivery.recipient, unsubscribe, manage, delivery.id
+      )
       self.mailer.send(message, delivery.recipient)
     else:
       webhooks.send(

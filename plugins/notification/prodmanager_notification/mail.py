@@ -70,6 +70,7 @@ def compose(
   recipient: str,
   unsubscribe_url: str | None,
   manage_url: str | None,
+  delivery_id: int | None = None,
 ) -> EmailMessage:
   """The message of one delivery."""
   _ = translator(registry)
@@ -96,6 +97,8 @@ def compose(
   domain = urlsplit(snapshot["base_url"]).hostname or "localhost"
   message["Message-ID"] = make_msgid(domain=domain)
   message["Auto-Submitted"] = "auto-generated"
+  if delivery_id is not None:
+    message["X-ProdManager-Delivery"] = str(delivery_id)  # the outbox row: lets a reader spot a resend
   if unsubscribe_url:
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

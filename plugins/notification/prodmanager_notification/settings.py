@@ -218,7 +218,7 @@ OUTBOX = (
   (
     "lease_seconds",
     "PM_NOTIFICATION_LEASE_SECONDS",
-    parse_seconds(30, 86400),
+    parse_seconds(5, 86400),
     "900",
     "how long a claim lasts: a worker that died gives its deliveries back after it",
   ),
