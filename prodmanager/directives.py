@@ -25,7 +25,7 @@ add_openapi_fragment / add_api_view / add_crud_api (prodmanager.api: document, v
 (prodmanager.views.html), add_timeline_api / add_timeline_html (prodmanager.timeline),
 add_translations (i18n), add_demo_data (demo), add_status_contributor (status),
 add_history_source (history), add_badge (badges), add_domain_event_subscriber (domain_events),
-add_setting (settings), add_cli_command (commands), add_job (jobs).
+add_setting (settings), add_cli_command (commands), add_job (jobs), add_token_permission (tokens).
 """
 
 from collections.abc import Callable, Iterator

@@ -32,7 +32,7 @@ from .ratelimit import address_client, limiter_of, login_period
 from .sessions import REMEMBER_SECONDS, SessionFactories
 from .settings import secret_warnings
 from .state import app_state
-from .tokens import CREATED_BY_SECRET, SECRET_HEADER, check_record
+from .tokens import CREATED_BY_SECRET, SECRET_HEADER, add_token_permission, check_record
 
 log = logging.getLogger(__name__)
 
@@ -386,6 +386,8 @@ def includeme(config):
   config.set_security_policy(SecurityPolicy(sessions))
   # prodmanager.db is included first: its session factory is there.
   app_state(config.registry).tokens = TokenService(settings, app_state(config.registry).db_session_factory)
+  app_state(config.registry).token_permissions = {}
+  config.add_directive("add_token_permission", add_token_permission)
   config.add_request_method(
     lambda request: request.identity is not None and request.identity.kind == "session",
     "is_operator",

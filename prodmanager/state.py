@@ -31,6 +31,7 @@ class AppState:
   subscribers: Any  # Subscribers (prodmanager.domain_events: add_domain_event_subscriber)
   tokens: Any  # TokenService (prodmanager.security)
   session_record_key: bytes  # the HMAC key of the login session records (prodmanager.security)
+  token_permissions: Any  # dict[str, str] (prodmanager.tokens: add_token_permission, name -> description)
   catalogues: Any  # Catalogues (prodmanager.i18n: add_translations)
   settings: Any  # PluginSettings (prodmanager.settings: add_setting)
   resource_types: Any  # ResourceTypes (prodmanager.directives: add_resource_type)

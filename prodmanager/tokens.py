@@ -16,12 +16,15 @@ afterwards still counts as a use.
 
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 
+from pyramid.exceptions import ConfigurationError
 from sqlalchemy import JSON, Integer, String, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from .actions import register
 from .db import Base, UTCDateTime, utcnow
 from .errors import Message, NotFound, Unauthorized, ValidationFailed
 from .fields import parse_datetime
@@ -85,7 +88,30 @@ class TokenRequest:
 
 
 def known_permissions(registry) -> list[str]:
-  return sorted(resource_type.permission for resource_type in app_state(registry).resource_types.values())
+  """The permissions a token may carry: ``<type>_api`` of every resource type, and those declared
+  with :func:`add_token_permission`."""
+  state = app_state(registry)
+  declared = set(state.token_permissions)
+  return sorted({resource_type.permission for resource_type in state.resource_types.values()} | declared)
+
+
+PERMISSION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def add_token_permission(config, name: str, description: str = "") -> None:
+  """Declare a token permission that no resource type gives (``<plugin>_api`` by convention), for
+  views that check it themselves: a token carrying it has the principal ``perm:<name>``
+  (:func:`prodmanager.security.token_permission_principal`)."""
+  if not PERMISSION_NAME.match(name):
+    raise ConfigurationError(f"add_token_permission: {name!r} must be lower case letters, digits and '_'")
+  register(
+    config,
+    ("prodmanager.token_permission", name),
+    lambda: app_state(config.registry).token_permissions.__setitem__(name, description),
+    what="token permissions",
+    title=name,
+    description=description,
+  )
 
 
 def check_token_request(

@@ -43,6 +43,12 @@ class OpenAPIDocument:
             f"OpenAPI fragment {source}: component {section}/{name} is already defined"
           )
         target[name] = value
+    # OpenAPI 3.1's requests that the API makes (webhooks), documented like paths.
+    for name, item in (fragment.get("webhooks") or {}).items():
+      webhooks = self.document.setdefault("webhooks", {})
+      if name in webhooks:
+        raise ConfigurationError(f"OpenAPI fragment {source}: webhook {name} is already defined")
+      webhooks[name] = item
     tags = self.document.setdefault("tags", [])
     known = {tag["name"] for tag in tags}
     tags.extend(tag for tag in fragment.get("tags") or [] if tag["name"] not in known)
@@ -92,6 +98,8 @@ def add_openapi_fragment(config, fragment: str | dict) -> None:
   for section, entries in (data.get("components") or {}).items():
     for name in entries:
       claim(config, ("prodmanager.openapi", "components", section, name))
+  for name in data.get("webhooks") or {}:
+    claim(config, ("prodmanager.openapi", "webhooks", name))
   register(
     config,
     ("prodmanager.openapi_fragment", source, id(data)),

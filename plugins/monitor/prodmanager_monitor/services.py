@@ -2,6 +2,7 @@
 
 from sqlalchemy import select
 
+from prodmanager.domain_events import emit
 from prodmanager.fields import MAX_TEXT, Choice, Text, Url
 from prodmanager.membership import MemberService
 from prodmanager.services import Filter
@@ -54,6 +55,8 @@ class MonitorService(MemberService):
     elif "status" in changes:
       old, new = changes["status"]
       self.db.add(MonitorStatusChange(monitor_id=row.id, old_status=old, new_status=new))
+      # Delivered after commit (notifications, chat): whichever path changed the status.
+      emit(self.db, "monitor.status_changed", self.type_name, row.id, old=old.value, new=new.value)
     if changes is None or set(PAIR.names) & set(changes):
       # Refresh the relationships used by the JSON links and the pages after the ids changed.
       self.db.flush()

@@ -13,7 +13,7 @@ def includeme(config):
 
   from prodmanager.state import app_state
 
-  from . import delivery, outbox, settings, views
+  from . import api, delivery, outbox, settings, views
 
   config.add_translations("prodmanager_notification:translations")
   settings.declare(config)
@@ -24,6 +24,7 @@ def includeme(config):
   factory = app_state(registry).db_session_factory
   event.listen(factory, "before_commit", lambda session: outbox.write_pending(registry, session))
   views.includeme(config)
+  api.includeme(config)
   config.add_job(
     "notification-delivery",
     delivery.delivery_job,

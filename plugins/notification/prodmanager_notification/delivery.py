@@ -27,7 +27,6 @@ from sqlalchemy import and_, or_, select, update
 
 from prodmanager.commands import CommandContext
 from prodmanager.db import sqlite_writes, utcnow
-from prodmanager.state import app_state
 
 from . import webhooks
 from .mail import Mailer, PermanentFailure, TemporaryFailure, compose
@@ -222,16 +221,24 @@ def delivery_job(context: CommandContext) -> None:
 
 
 def retry_now(session, ids=None) -> int:
-  """Make failed (or pending) deliveries due at once ("retry now"); returns how many."""
-  statement = update(Delivery).where(Delivery.status.in_([DeliveryStatus.FAILED, DeliveryStatus.PENDING]))
-  if ids is not None:
-    statement = statement.where(Delivery.id.in_(ids))
-  result = session.execute(
-    statement.values(status=DeliveryStatus.PENDING, next_attempt_at=utcnow(), attempts=0).execution_options(
-      synchronize_session=False
-    )
+  """ "Retry now": failed deliveries become pending with a fresh count of attempts, waiting ones
+  are due at once (a claimed one is left to its worker). Returns how many rows changed."""
+  now = utcnow()
+
+  def scoped(statement):
+    return statement if ids is None else statement.where(Delivery.id.in_(ids))
+
+  # The waiting ones first: the failed ones become waiting ones, counted once.
+  waiting = session.execute(
+    scoped(update(Delivery).where(Delivery.status == DeliveryStatus.PENDING, Delivery.claimed_by.is_(None)))
+    .values(next_attempt_at=now)
+    .execution_options(synchronize_session=False)
   )
-  return result.rowcount
-
-
-__all__ = ["app_state", "deliver_due", "delivery_job", "retry_now"]
+  failed = session.execute(
+    scoped(update(Delivery).where(Delivery.status == DeliveryStatus.FAILED))
+    .values(
+      status=DeliveryStatus.PENDING, next_attempt_at=now, attempts=0, claimed_by=None, claimed_until=None
+    )
+    .execution_options(synchronize_session=False)
+  )
+  return failed.rowcount + waiting.rowcount

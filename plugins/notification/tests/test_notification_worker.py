@@ -68,12 +68,11 @@ def queue_deliveries(uri: str, smtp: SmtpServer, count: int) -> list[int]:
   """``count`` confirmed subscribers and one incident's notification to each, committed."""
   app = make_app(PLUGINS, {"database_uri": uri, "secret_key": TEST_SECRET, **smtp.settings()})
   registry = app.registry
+  from prodmanager.db import utcnow
   from prodmanager_incident.models import Incident, IncidentSeverity
+  from prodmanager_notification.models import Channel, Subscriber
   from prodmanager_scope.models import Scope
   from prodmanager_service.models import Service
-
-  from prodmanager.db import utcnow
-  from prodmanager_notification.models import Channel, Subscriber
 
   context = CommandContext(registry)
   with context.session() as session:
