@@ -12,7 +12,9 @@ API = "http://localhost/api"
 MAX_TEXT = 64 * 1024
 
 
-def expected_object(group, ident: int, name: str, description: str = "", ok=0, warning=0, alert=0) -> dict:
+def expected_object(
+  group: str, ident: int, name: str, description: str = "", ok=0, warning=0, alert=0
+) -> dict:
   """The 0.22 shape of a scope or service (docs/api.md#endpoints-of-a-resource-type)."""
   return {
     "id": ident,
@@ -22,10 +24,10 @@ def expected_object(group, ident: int, name: str, description: str = "", ok=0, w
     "maintenances_count": 0,
     "monitors_count": {"ok": ok, "warning": warning, "alert": alert},
     "links": {
-      "self": f"{API}/{group.name}/{ident}",
-      "incidents": f"{API}/incident?{group.name}={ident}",
-      "maintenances": f"{API}/maintenance?{group.name}={ident}",
-      "monitors": f"{API}/monitor?{group.name}={ident}",
+      "self": f"{API}/{group}/{ident}",
+      "incidents": f"{API}/incident?{group}={ident}",
+      "maintenances": f"{API}/maintenance?{group}={ident}",
+      "monitors": f"{API}/monitor?{group}={ident}",
     },
   }
 
@@ -34,21 +36,21 @@ def expected_object(group, ident: int, name: str, description: str = "", ok=0, w
 
 
 @pytest.mark.parametrize("encoding", ["form", "json"])
-def test_api_create_answers_200_with_the_object(webapp, token_headers, group, rows, encoding):
+def test_api_create_answers_200_with_the_object(webapp, token_headers, group, make, model, encoding):
   post = webapp.post_json if encoding == "json" else webapp.post
   response = post(
-    f"/api/{group.name}/create", {"name": "Madrid DC", "description": "Spain"}, headers=token_headers
+    f"/api/{group}/create", {"name": "Madrid DC", "description": "Spain"}, headers=token_headers
   )
   assert response.status_int == 200
-  row = rows.db.scalars(select(group.model)).one()
+  row = make.db.scalars(select(model)).one()
   assert response.json == expected_object(group, row.id, "Madrid DC", "Spain")
 
 
-def test_api_get_and_list(webapp, group, rows, item):
-  rows.add(group.model, name="Amsterdam DC")
-  one = webapp.get(f"/api/{group.name}/{item.id}").json
+def test_api_get_and_list(webapp, group, make_row, item):
+  make_row(name="Amsterdam DC")
+  one = webapp.get(f"/api/{group}/{item.id}").json
   assert one == expected_object(group, item.id, "Paris DC1", "First **row**")
-  listed = webapp.get(f"/api/{group.name}").json["items"]
+  listed = webapp.get(f"/api/{group}").json["items"]
   assert [entry["name"] for entry in listed] == ["Amsterdam DC", "Paris DC1"]
   assert listed[1] == one
 
@@ -56,7 +58,7 @@ def test_api_get_and_list(webapp, group, rows, item):
 def test_api_object_counts_monitors_per_status(webapp, group, item, add_monitor):
   for index, status in enumerate(["ok", "alert", "alert", "ok", "ok"]):
     add_monitor(item, f"Monitor {index}", status)
-  body = webapp.get(f"/api/{group.name}/{item.id}").json
+  body = webapp.get(f"/api/{group}/{item.id}").json
   assert body == expected_object(group, item.id, "Paris DC1", "First **row**", ok=3, alert=2)
   # The links are absolute URLs of their API twins.
   assert webapp.get(body["links"]["self"]).json == body
@@ -65,62 +67,62 @@ def test_api_object_counts_monitors_per_status(webapp, group, item, add_monitor)
 
 @pytest.mark.parametrize(("path", "method"), [("{id}/update", "post"), ("{id}", "patch")])
 @pytest.mark.parametrize("encoding", ["form", "json"])
-def test_api_update_keeps_omitted_fields(webapp, token_headers, group, rows, item, path, method, encoding):
+def test_api_update_keeps_omitted_fields(
+  webapp, token_headers, group, make, model, item, path, method, encoding
+):
   send = getattr(webapp, f"{method}_json" if encoding == "json" else method)
-  response = send(
-    f"/api/{group.name}/" + path.format(id=item.id), {"name": "Paris DC01"}, headers=token_headers
-  )
+  response = send(f"/api/{group}/" + path.format(id=item.id), {"name": "Paris DC01"}, headers=token_headers)
   assert response.json == expected_object(group, item.id, "Paris DC01", "First **row**")
-  assert [(row.name, row.description) for row in rows.table(group.model)] == [("Paris DC01", "First **row**")]
+  assert [(row.name, row.description) for row in make.table(model)] == [("Paris DC01", "First **row**")]
 
 
-def test_api_update_can_clear_the_description(webapp, token_headers, group, rows, item):
-  response = webapp.post_json(
-    f"/api/{group.name}/{item.id}/update", {"description": ""}, headers=token_headers
-  )
+def test_api_update_can_clear_the_description(webapp, token_headers, group, make, model, item):
+  response = webapp.post_json(f"/api/{group}/{item.id}/update", {"description": ""}, headers=token_headers)
   assert response.json["description"] == ""
-  assert [(row.name, row.description) for row in rows.table(group.model)] == [("Paris DC1", "")]
+  assert [(row.name, row.description) for row in make.table(model)] == [("Paris DC1", "")]
 
 
-def test_api_compat_delete_answers_200(webapp, token_headers, group, rows, item):
-  response = webapp.post(f"/api/{group.name}/{item.id}/delete", headers=token_headers)
-  assert response.json == {"message": f"{group.name.capitalize()} {item.id} deleted"}
-  assert rows.count(group.model) == 0
-  webapp.get(f"/api/{group.name}/{item.id}", status=404)
+def test_api_compat_delete_answers_200(webapp, token_headers, group, make, model, item):
+  response = webapp.post(f"/api/{group}/{item.id}/delete", headers=token_headers)
+  assert response.json == {"message": f"{group.capitalize()} {item.id} deleted"}
+  assert make.count(model) == 0
+  webapp.get(f"/api/{group}/{item.id}", status=404)
 
 
-def test_api_rest_create_answers_201_with_location(webapp, token_headers, group, rows):
-  response = webapp.post_json(f"/api/{group.name}", {"name": "Oslo DC"}, headers=token_headers, status=201)
-  row = rows.db.scalars(select(group.model)).one()
+def test_api_rest_create_answers_201_with_location(webapp, token_headers, group, make, model):
+  response = webapp.post_json(f"/api/{group}", {"name": "Oslo DC"}, headers=token_headers, status=201)
+  row = make.db.scalars(select(model)).one()
   assert response.json == expected_object(group, row.id, "Oslo DC")
-  assert response.headers["Location"] == f"{API}/{group.name}/{row.id}"
+  assert response.headers["Location"] == f"{API}/{group}/{row.id}"
 
 
-def test_api_rest_delete_answers_204(webapp, token_headers, group, rows, item):
-  response = webapp.delete(f"/api/{group.name}/{item.id}", headers=token_headers, status=204)
+def test_api_rest_delete_answers_204(webapp, token_headers, group, make, model, item):
+  response = webapp.delete(f"/api/{group}/{item.id}", headers=token_headers, status=204)
   assert response.body == b""
-  assert rows.count(group.model) == 0
+  assert make.count(model) == 0
 
 
 @pytest.mark.parametrize("path", ["{id}/delete", "{id}"])
-def test_api_delete_with_monitors_is_refused(webapp, token_headers, group, rows, item, add_monitor, path):
+def test_api_delete_with_monitors_is_refused(
+  webapp, token_headers, group, make, model, item, add_monitor, path
+):
   add_monitor(item, "Blocking")
   method = webapp.post if path.endswith("delete") else webapp.delete
-  response = method(f"/api/{group.name}/" + path.format(id=item.id), headers=token_headers, status=403)
+  response = method(f"/api/{group}/" + path.format(id=item.id), headers=token_headers, status=403)
   assert response.json == {
-    "message": f"{group.name.capitalize()} deletion refused: it still has children",
-    "reasons": {"monitors": [f"this {group.name} still has 1 monitors; delete or move them first"]},
+    "message": f"{group.capitalize()} deletion refused: it still has children",
+    "reasons": {"monitors": [f"this {group} still has 1 monitors; delete or move them first"]},
   }
-  assert rows.count(group.model) == 1 and rows.count(Monitor) == 1
+  assert make.count(model) == 1 and make.count(Monitor) == 1
 
 
 # -- API: lists -------------------------------------------------------------------------------------
 
 
-def test_api_pagination_headers(webapp, group, rows):
+def test_api_pagination_headers(webapp, group, make_row):
   for name in ("Alpha DC", "Bravo DC", "Charlie DC"):
-    rows.add(group.model, name=name)
-  first = webapp.get(f"/api/{group.name}", {"per_page": "2"})
+    make_row(name=name)
+  first = webapp.get(f"/api/{group}", {"per_page": "2"})
   assert [entry["name"] for entry in first.json["items"]] == ["Alpha DC", "Bravo DC"]
   assert {
     key: first.headers[key]
@@ -133,21 +135,21 @@ def test_api_pagination_headers(webapp, group, rows):
     "x-prev-page": "None",
     "x-next-page": "2",
   }
-  base = f"{API}/{group.name}"
+  base = f"{API}/{group}"
   assert first.headers["Link"] == (
     f'<{base}?page=1&per_page=2>; rel="first", <{base}?page=2&per_page=2>; rel="next", '
     f'<{base}?page=2&per_page=2>; rel="last"'
   )
-  second = webapp.get(f"/api/{group.name}", {"per_page": "2", "page": "2"})
+  second = webapp.get(f"/api/{group}", {"per_page": "2", "page": "2"})
   assert [entry["name"] for entry in second.json["items"]] == ["Charlie DC"]
   assert (second.headers["x-prev-page"], second.headers["x-next-page"]) == ("1", "None")
-  assert webapp.get(f"/api/{group.name}", {"page": "3", "per_page": "2"}).json == {"items": []}
+  assert webapp.get(f"/api/{group}", {"page": "3", "per_page": "2"}).json == {"items": []}
 
 
-def test_api_per_page_zero_gives_only_the_headers(webapp, group, rows):
+def test_api_per_page_zero_gives_only_the_headers(webapp, group, make_row):
   for number in range(3):
-    rows.add(group.model, name=f"Group {number}")
-  response = webapp.get(f"/api/{group.name}", {"per_page": "0"})
+    make_row(name=f"Group {number}")
+  response = webapp.get(f"/api/{group}", {"per_page": "0"})
   assert response.json == {"items": []}
   assert (response.headers["x-total"], response.headers["x-per-page"]) == ("3", "0")
   assert {"x-total-pages", "x-page", "x-prev-page", "x-next-page", "Link"} <= set(response.headers)
@@ -166,19 +168,19 @@ def test_api_per_page_zero_gives_only_the_headers(webapp, group, rows):
   ],
 )
 def test_api_bad_pagination_is_400_naming_the_parameter(webapp, group, item, parameter, value):
-  response = webapp.get(f"/api/{group.name}", {parameter: value}, status=400)
+  response = webapp.get(f"/api/{group}", {parameter: value}, status=400)
   assert response.json["message"] == "Invalid list parameters"
   assert list(response.json["reasons"]) == [parameter]
 
 
-def test_api_free_text_search(webapp, group, rows):
-  rows.add(group.model, name="Paris DC1")
-  rows.add(group.model, name="Lyon DC2", description="Backup of PARIS")
-  rows.add(group.model, name="Berlin DC3")
-  found = webapp.get(f"/api/{group.name}", {"q": "Paris"})
+def test_api_free_text_search(webapp, group, make_row):
+  make_row(name="Paris DC1")
+  make_row(name="Lyon DC2", description="Backup of PARIS")
+  make_row(name="Berlin DC3")
+  found = webapp.get(f"/api/{group}", {"q": "Paris"})
   assert [entry["name"] for entry in found.json["items"]] == ["Lyon DC2", "Paris DC1"]
   assert found.headers["x-total"] == "2"
-  assert webapp.get(f"/api/{group.name}", {"q": "nowhere"}).json == {"items": []}
+  assert webapp.get(f"/api/{group}", {"q": "nowhere"}).json == {"items": []}
 
 
 # -- API: errors ------------------------------------------------------------------------------------
@@ -208,13 +210,15 @@ BAD_CREATES = [
 
 
 @pytest.mark.parametrize(("body", "encoding", "field", "reason"), BAD_CREATES)
-def test_api_create_with_bad_input_is_400(webapp, token_headers, group, rows, body, encoding, field, reason):
+def test_api_create_with_bad_input_is_400(
+  webapp, token_headers, group, make, model, body, encoding, field, reason
+):
   post = webapp.post_json if encoding == "json" else webapp.post
-  response = post(f"/api/{group.name}/create", body, headers=token_headers, status=400)
+  response = post(f"/api/{group}/create", body, headers=token_headers, status=400)
   assert response.json["message"] == "Invalid request"
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert rows.count(group.model) == 0
+  assert make.count(model) == 0
 
 
 @pytest.mark.parametrize(
@@ -232,30 +236,30 @@ def test_api_create_with_bad_input_is_400(webapp, token_headers, group, rows, bo
   ],
 )
 def test_api_update_with_bad_input_is_400(
-  webapp, token_headers, group, rows, item, body, field, message, reason
+  webapp, token_headers, group, make, model, item, body, field, message, reason
 ):
-  before = rows.table(group.model)
-  response = webapp.post_json(f"/api/{group.name}/{item.id}/update", body, headers=token_headers, status=400)
+  before = make.table(model)
+  response = webapp.post_json(f"/api/{group}/{item.id}/update", body, headers=token_headers, status=400)
   assert message in response.json["message"]
   assert list(response.json["reasons"]) == [field]
   assert response.json["reasons"][field][0].startswith(reason)
-  assert rows.table(group.model) == before
+  assert make.table(model) == before
 
 
 @pytest.mark.parametrize("path", ["create", "{id}/update"])
-def test_api_used_name_is_409(webapp, token_headers, group, rows, item, path):
-  rows.add(group.model, name="Lyon DC2")
-  before = rows.table(group.model)
+def test_api_used_name_is_409(webapp, token_headers, group, make, make_row, model, item, path):
+  make_row(name="Lyon DC2")
+  before = make.table(model)
   response = webapp.post(
-    f"/api/{group.name}/" + path.format(id=item.id), {"name": "Lyon DC2"}, headers=token_headers, status=409
+    f"/api/{group}/" + path.format(id=item.id), {"name": "Lyon DC2"}, headers=token_headers, status=409
   )
-  assert response.json["reasons"] == {"name": [f"a {group.name} with this name already exists"]}
-  assert rows.table(group.model) == before
+  assert response.json["reasons"] == {"name": [f"a {group} with this name already exists"]}
+  assert make.table(model) == before
 
 
 def api_writes(group, ident: int) -> list[tuple[str, str]]:
   """Every write of the API on one row: (method, path)."""
-  base = f"/api/{group.name}"
+  base = f"/api/{group}"
   return [
     ("POST", f"{base}/create"),
     ("POST", base),
@@ -266,8 +270,8 @@ def api_writes(group, ident: int) -> list[tuple[str, str]]:
   ]
 
 
-def test_api_writes_need_a_valid_token(webapp, group, rows, item):
-  before = rows.table(group.model)
+def test_api_writes_need_a_valid_token(webapp, group, make, model, item):
+  before = make.table(model)
   for method, path in api_writes(group, item.id):
     anonymous = webapp.request(path, method=method, POST={"name": "Hacked name"}, expect_errors=True)
     assert anonymous.status_int == 401, path
@@ -282,12 +286,12 @@ def test_api_writes_need_a_valid_token(webapp, group, rows, item):
     )
     assert forged.status_int == 401, path
     assert forged.json["message"] == "Invalid token"
-  assert rows.table(group.model) == before
+  assert make.table(model) == before
 
 
-def test_api_writes_need_the_type_permission(webapp, make_token, group, rows, item):
-  before = rows.table(group.model)
-  for headers in (make_token([f"{group.other}_api", "monitor_api"]), make_token([])):
+def test_api_writes_need_the_type_permission(webapp, make_token, group, other, make, model, item):
+  before = make.table(model)
+  for headers in (make_token([f"{other}_api", "monitor_api"]), make_token([])):
     for method, path in api_writes(group, item.id):
       response = webapp.request(
         path, method=method, POST={"name": "Hacked name"}, headers=headers, expect_errors=True
@@ -295,32 +299,30 @@ def test_api_writes_need_the_type_permission(webapp, make_token, group, rows, it
       assert response.status_int == 403, path
       assert response.json["message"] == "Not allowed"
       assert "permission" in response.json["reasons"]
-  assert rows.table(group.model) == before
-  allowed = webapp.post(
-    f"/api/{group.name}/create", {"name": "Allowed"}, headers=make_token([f"{group.name}_api"])
-  )
+  assert make.table(model) == before
+  allowed = webapp.post(f"/api/{group}/create", {"name": "Allowed"}, headers=make_token([f"{group}_api"]))
   assert allowed.json["name"] == "Allowed"
 
 
 def test_api_reads_need_no_token_but_refuse_a_bad_one(webapp, group, item):
-  response = webapp.get(f"/api/{group.name}/{item.id}")
+  response = webapp.get(f"/api/{group}/{item.id}")
   assert response.json["name"] == "Paris DC1"
   assert "Set-Cookie" not in response.headers  # no session for anonymous reads, hence no CSRF to satisfy
-  response = webapp.get(f"/api/{group.name}", headers={"Authorization": "Bearer garbage"}, status=401)
+  response = webapp.get(f"/api/{group}", headers={"Authorization": "Bearer garbage"}, status=401)
   assert response.json["message"] == "Invalid token"
 
 
-def test_api_cookie_writes_need_the_csrf_header(webapp, operator, group, rows):
-  refused = webapp.post_json(f"/api/{group.name}/create", {"name": "Cookie made"}, status=400)
+def test_api_cookie_writes_need_the_csrf_header(webapp, operator, group, make, model):
+  refused = webapp.post_json(f"/api/{group}/create", {"name": "Cookie made"}, status=400)
   assert refused.json["reasons"] == {
     "csrf_token": ["missing or invalid CSRF token; reload the page and try again"]
   }
-  assert rows.count(group.model) == 0
+  assert make.count(model) == 0
   created = webapp.post_json(
-    f"/api/{group.name}/create", {"name": "Cookie made"}, headers={"X-CSRF-Token": operator()}
+    f"/api/{group}/create", {"name": "Cookie made"}, headers={"X-CSRF-Token": operator()}
   )
   assert created.status_int == 200
-  assert [row.name for row in rows.table(group.model)] == ["Cookie made"]
+  assert [row.name for row in make.table(model)] == ["Cookie made"]
 
 
 @pytest.mark.parametrize(
@@ -333,24 +335,22 @@ def test_api_cookie_writes_need_the_csrf_header(webapp, operator, group, rows):
     ("DELETE", "9999"),
   ],
 )
-def test_api_unknown_id_is_404(webapp, token_headers, group, rows, item, method, path):
-  response = webapp.request(
-    f"/api/{group.name}/{path}", method=method, headers=token_headers, expect_errors=True
-  )
+def test_api_unknown_id_is_404(webapp, token_headers, group, make, model, item, method, path):
+  response = webapp.request(f"/api/{group}/{path}", method=method, headers=token_headers, expect_errors=True)
   assert response.status_int == 404
   assert response.content_type == "application/json"
   assert response.json["message"] == "Page not found"
-  assert rows.count(group.model) == 1
+  assert make.count(model) == 1
 
 
-def test_api_wrong_method_is_405(webapp, token_headers, group, rows, item):
-  before = rows.table(group.model)
+def test_api_wrong_method_is_405(webapp, token_headers, group, make, model, item):
+  before = make.table(model)
   response = webapp.put_json(
-    f"/api/{group.name}/{item.id}", {"name": "Put name"}, headers=token_headers, status=405
+    f"/api/{group}/{item.id}", {"name": "Put name"}, headers=token_headers, status=405
   )
   assert response.json == {
-    "message": f"Method PUT is not allowed on /api/{group.name}/{item.id}",
+    "message": f"Method PUT is not allowed on /api/{group}/{item.id}",
     "reasons": {"method": ["PUT is not supported here; use GET, HEAD, PATCH, DELETE"]},
   }
   assert response.headers["Allow"] == "GET, HEAD, PATCH, DELETE"
-  assert rows.table(group.model) == before
+  assert make.table(model) == before
