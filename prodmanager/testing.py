@@ -5,6 +5,7 @@ PostgreSQL, the real WSGI application, a webtest client, tokens and a logged-in 
 runs inside a transaction that is rolled back afterwards, so tests never see each other's rows.
 """
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -400,6 +401,34 @@ def stored_events(make, event_model, ident: int | None, *columns: str) -> list[t
     tuple(value.value if name == "type" else value for name, value in zip(columns, row, strict=True))
     for row in make.db.execute(statement)
   ]
+
+
+def event_diff(**changes) -> str:
+  """A timeline event's content as the timeline writes it: ``event_diff(status=(None, "active"))``
+  is ``{"status": [null, "active"]}``, keys sorted (:func:`prodmanager.timeline.encode_diff`)."""
+  from .timeline import encode_diff
+
+  return encode_diff({name: tuple(values) for name, values in changes.items()})
+
+
+def add_events(make, event_model, row, events) -> None:
+  """Write ``events``, ``(type, content, internal)`` tuples, on ``row``'s timeline: the first at its
+  creation, then a minute apart, with the typed status columns the timeline service sets (for the
+  plugins' factories, which write rows directly)."""
+  from .timeline import EventType, status_columns_of_diff
+
+  for number, (kind, content, internal) in enumerate(events):
+    make.db.add(
+      event_model(
+        parent_id=row.id,
+        type=EventType(kind),
+        content=content,
+        internal=internal,
+        creation_date=row.creation_date + dt.timedelta(minutes=number),
+        **(status_columns_of_diff(content) if EventType(kind) is not EventType.COMMENT else {}),
+      )
+    )
+  make.db.flush()
 
 
 def factory(function):

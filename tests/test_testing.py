@@ -1,12 +1,14 @@
 """prodmanager.testing, the pytest plugin the core and every plugin's tests run on."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import select
 
 from prodmanager import plugins as plugin_loader
 from prodmanager.plugins import Plugin
 from prodmanager.state import app_state
-from prodmanager.testing import _backends, make_app, make_client, pinned_plugins
+from prodmanager.testing import _backends, event_diff, make_app, make_client, pinned_plugins
 
 pytest_plugins = ["pytester"]
 
@@ -117,3 +119,54 @@ def test_document(database_uri):
   collected = {line.partition("::")[2] for line in result.stdout.lines if "::" in line}
   assert collected == {"test_data[sqlite]", "test_data[postgresql]", f"test_document[{first}]"}
   assert f"test_document[{other}]" not in collected
+
+
+# -- the factories of the timelines ------------------------------------------------------------------
+
+
+def test_event_diff_is_the_timelines_encoding():
+  assert event_diff(status=(None, "active"), name=[None, "Outage"]) == (
+    '{"name": [null, "Outage"], "status": [null, "active"]}'
+  )
+
+
+@pytest.mark.parametrize(
+  ("kind", "first", "then", "extra"),
+  [
+    ("incident", "active", "stable", {"severity": (None, "high")}),
+    ("maintenance", "scheduled", "in-progress", {}),
+  ],
+)
+def test_timeline_factories_write_the_create_event_then_the_events_a_minute_apart(
+  make, kind, first, then, extra
+):
+  """``created=True`` writes the create event the timeline writes, then ``events`` follow a minute
+  apart, with the typed status columns; without either, a row has no event."""
+  from prodmanager_incident.models import IncidentEvent
+  from prodmanager_maintenance.models import MaintenanceEvent
+
+  model = {"incident": IncidentEvent, "maintenance": MaintenanceEvent}[kind]
+  update = event_diff(status=(first, then))
+  row = getattr(make, kind)(
+    name="Works",
+    status=then,
+    created=True,
+    events=[("comment", "public", False), ("update", update, True)],
+  )
+  events = make.table(model)
+  assert [(e.parent_id, e.type.value, e.content, e.internal, e.old_status, e.new_status) for e in events] == [
+    (
+      row.id,
+      "create",
+      event_diff(name=(None, "Works"), status=(None, then), **extra),
+      True,
+      None,
+      then,
+    ),
+    (row.id, "comment", "public", False, None, None),
+    (row.id, "update", update, True, first, then),
+  ]
+  minute = dt.timedelta(minutes=1)
+  assert [event.creation_date for event in events] == [row.creation_date + n * minute for n in range(3)]
+  getattr(make, kind)(name="Quiet")
+  assert len(make.table(model)) == 3

@@ -3,8 +3,7 @@
 
 import datetime as dt
 
-from prodmanager.testing import factory, stored_events
-from prodmanager.timeline import EventType, status_columns_of_diff
+from prodmanager.testing import add_events, event_diff, factory, stored_events
 
 from .models import Incident, IncidentEvent, IncidentSeverity, IncidentStatus
 
@@ -13,11 +12,23 @@ DEFAULT_START = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 
 @factory
 def incident(
-  make, name="Incident", status="active", severity="high", scope=None, service=None, events=(), **values
+  make,
+  name="Incident",
+  status="active",
+  severity="high",
+  scope=None,
+  service=None,
+  events=(),
+  created=False,
+  **values,
 ) -> Incident:
-  """An incident added directly, on the first scope and service of the test unless given. No event
-  is written this way, unless ``events`` lists ``(type, content, internal)``, a minute apart after
-  its creation."""
+  """An incident added directly, on the first scope and service of the test unless given; it is
+  created when its impact starts (``start_impact_date``, a fixed moment by default).
+
+  No event is written this way, unless ``created`` asks for the internal ``create`` event the
+  timeline writes (its name, status and severity) or ``events`` lists ``(type, content, internal)``
+  (after it): the first at its creation, then a minute apart.
+  """
   values.setdefault("start_impact_date", DEFAULT_START)
   values.setdefault("creation_date", values["start_impact_date"])
   row = make.add(
@@ -30,19 +41,10 @@ def incident(
     description=values.pop("description", ""),
     **values,
   )
-  for number, (kind, content, internal) in enumerate(events):
-    make.db.add(
-      IncidentEvent(
-        parent_id=row.id,
-        type=EventType(kind),
-        content=content,
-        internal=internal,
-        creation_date=row.creation_date + dt.timedelta(minutes=number + 1),
-        # The typed status columns, as the timeline service writes them.
-        **(status_columns_of_diff(content) if kind != "comment" else {}),
-      )
-    )
-  make.db.flush()
+  if created:
+    creation = event_diff(name=(None, name), status=(None, status), severity=(None, severity))
+    events = [("create", creation, True), *events]
+  add_events(make, IncidentEvent, row, events)
   return row
 
 

@@ -4,7 +4,7 @@ the factories when the plugin is enabled)."""
 
 import datetime as dt
 
-from prodmanager.testing import factory, stored_events
+from prodmanager.testing import add_events, event_diff, factory, stored_events
 from prodmanager.timeline import EventType, status_columns_of_diff
 
 from .models import Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
@@ -30,12 +30,19 @@ def maintenance(
   service=None,
   start: dt.datetime | None = None,
   hours: float = 2,
+  events=(),
+  created=False,
   **values,
 ) -> Maintenance:
-  """A maintenance added directly, on the first scope and service of the test unless given (no event
-  is written this way); it starts in a day by default."""
+  """A maintenance added directly, on the first scope and service of the test unless given; it
+  starts in a day by default.
+
+  No event is written this way, unless ``created`` asks for the internal ``create`` event the
+  timeline writes (its name and status) or ``events`` lists ``(type, content, internal)`` (after
+  it): the first at its creation, then a minute apart (see also :func:`maintenance_event`).
+  """
   start = start or utcnow() + dt.timedelta(days=1)
-  return make.add(
+  row = make.add(
     Maintenance,
     name=name,
     status=MaintenanceStatus(status),
@@ -48,6 +55,10 @@ def maintenance(
     scheduled_end_date=values.pop("end", start + dt.timedelta(hours=hours)),
     **values,
   )
+  if created:
+    events = [("create", event_diff(name=(None, name), status=(None, status)), True), *events]
+  add_events(make, MaintenanceEvent, row, events)
+  return row
 
 
 @factory

@@ -1,12 +1,8 @@
-"""Fixtures of the Statuspage tests: the world to arrange rows in, and a reader of the endpoints."""
+"""Fixtures of the Statuspage tests: ``world`` and ``make`` come from prodmanager.testing (with the
+factories of the scope, service, monitor, incident and maintenance plugins); here, a reader of the
+endpoints."""
 
 import pytest
-from statuspage_testing import World
-
-
-@pytest.fixture
-def world(dbsession) -> World:
-  return World(dbsession)
 
 
 @pytest.fixture

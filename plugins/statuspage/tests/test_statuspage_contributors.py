@@ -4,10 +4,10 @@ not from a roll-up of the Statuspage plugin's own: a contributor of another plug
 from types import SimpleNamespace
 
 import pytest
-from statuspage_testing import at
 
 from prodmanager.state import app_state
 from prodmanager.status import Level, StatusContributor, pair_levels
+from prodmanager_statuspage.testing import at
 
 
 @pytest.fixture
@@ -34,10 +34,10 @@ def extra_contributor(registry, monkeypatch):
 def test_another_plugins_contributor_sets_the_component_status(
   world, v2, extra_contributor, level, component, indicator
 ):
-  world.monitor("Paris DC", "Compute", "ok")
-  world.monitor("Lyon DC", "Compute", "ok")
-  paris, lyon = world.scope("Paris DC").id, world.scope("Lyon DC").id
-  compute = world.service("Compute").id
+  world.monitor(status="ok", since=at())
+  world.monitor(status="ok", scope=world.lyon, since=at())
+  paris, lyon = world.paris.id, world.lyon.id
+  compute = world.compute.id
   extra_contributor({(paris, compute): {level}})
   body = v2("summary.json")
   statuses = {item["id"]: item["status"] for item in body["components"]}
@@ -50,14 +50,15 @@ def test_another_plugins_contributor_sets_the_component_status(
 def test_the_first_party_contributors_answer_per_pair(world, registry, dbsession):
   """Monitors: ``partial`` unless all of the pair's monitors share the level; incidents: the
   severity as detail; maintenances: the pairs under maintenance."""
-  world.monitor("Paris DC", "Compute", "ok")
-  world.monitor("Paris DC", "Compute", "alert")
-  world.monitor("Lyon DC", "Compute", "warning")
-  world.incident("Lyon DC", "Compute", severity="high", status="investigating")
-  world.incident("Lyon DC", "Compute", severity="low", status="resolved")  # past: no level
-  world.maintenance("Nice DC", "Compute", status="in-progress", start=at(days=-1), hours=48)
-  paris, lyon, nice = (world.scope(name).id for name in ("Paris DC", "Lyon DC", "Nice DC"))
-  compute = world.service("Compute").id
+  nice = world.scope(name="Nice DC")
+  world.monitor(status="ok", since=at())
+  world.monitor(status="alert", since=at())
+  world.monitor(status="warning", scope=world.lyon, since=at())
+  world.incident(severity="high", status="investigating", scope=world.lyon, created=True)
+  world.incident(severity="low", status="resolved", scope=world.lyon, created=True)  # past: no level
+  world.maintenance(status="in-progress", start=at(days=-1), hours=48, scope=nice, created=True)
+  paris, lyon, nice = world.paris.id, world.lyon.id, nice.id
+  compute = world.compute.id
   levels = pair_levels(SimpleNamespace(registry=registry, dbsession=dbsession))
   assert levels == {
     (paris, compute): {Level("ok", partial=True), Level("alert", partial=True)},

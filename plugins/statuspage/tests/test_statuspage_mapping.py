@@ -4,7 +4,6 @@ pure functions, then the same tables through the endpoints (on both database bac
 import datetime as dt
 
 import pytest
-from statuspage_testing import at
 
 from prodmanager_statuspage.mapping import (
   INCIDENT_IMPACT,
@@ -15,6 +14,7 @@ from prodmanager_statuspage.mapping import (
   monitors_status,
   page_status,
 )
+from prodmanager_statuspage.testing import at
 
 # (monitor statuses of one pair, ongoing incident severities on it, maintenance in progress) → status
 COMPONENT_TABLE = [
@@ -120,17 +120,19 @@ def test_dates_are_utc_with_milliseconds():
 @pytest.mark.parametrize(("monitors", "severities", "maintenance", "expected"), COMPONENT_TABLE)
 def test_component_status_through_the_api(world, v2, monitors, severities, maintenance, expected):
   for status in monitors:
-    world.monitor("Paris DC", "Compute", status)
-  world.monitor("Lyon DC", "Compute", "ok")  # another pair, untouched
+    world.monitor(status=status, since=at())
+  world.monitor(status="ok", scope=world.lyon, since=at())  # another pair, untouched
   for severity in severities:
-    world.incident("Paris DC", "Compute", severity=severity, status="investigating")
-  world.incident("Lyon DC", "Compute", severity="critical", status="resolved")  # past: no effect
+    world.incident(severity=severity, status="investigating", created=True)
+  # Past: no effect.
+  world.incident(severity="critical", status="resolved", scope=world.lyon, created=True)
   if maintenance:
-    world.maintenance("Paris DC", "Compute", status="in-progress", start=at(days=-1), hours=48)
-  world.maintenance("Lyon DC", "Compute", status="scheduled", start=at(days=1))  # not started: no effect
+    world.maintenance(status="in-progress", start=at(days=-1), hours=48, created=True)
+  # Not started: no effect.
+  world.maintenance(status="scheduled", start=at(days=1), scope=world.lyon, created=True)
   components = {item["id"]: item for item in v2("components.json")["components"]}
-  paris, lyon = world.scope("Paris DC").id, world.scope("Lyon DC").id
-  compute = world.service("Compute").id
+  paris, lyon = world.paris.id, world.lyon.id
+  compute = world.compute.id
   assert components[f"scope-{paris}-service-{compute}"]["status"] == expected
   assert components[f"scope-{lyon}-service-{compute}"]["status"] == "operational"
   assert components[f"scope-{paris}"]["status"] == expected  # the group shows its worst component
@@ -147,8 +149,8 @@ def test_component_status_through_the_api(world, v2, monitors, severities, maint
   ],
 )
 def test_incident_mapping_through_the_api(world, v2, status, severity, shown, impact):
-  world.monitor("Paris DC", "Compute")
-  row = world.incident("Paris DC", "Compute", status=status, severity=severity)
+  world.monitor(since=at())
+  row = world.incident(status=status, severity=severity, created=True)
   (incident,) = v2("incidents.json")["incidents"]
   assert incident["id"] == f"incident-{row.id}"
   assert (incident["status"], incident["impact"]) == (shown, impact)
@@ -165,18 +167,18 @@ def test_incident_mapping_through_the_api(world, v2, status, severity, shown, im
   ],
 )
 def test_maintenance_mapping_through_the_api(world, v2, status, shown):
-  row = world.maintenance("Paris DC", "Compute", status=status, start=at(days=3650))
+  row = world.maintenance(status=status, start=at(days=3650), created=True)
   (maintenance,) = v2("scheduled-maintenances.json")["scheduled_maintenances"]
   assert maintenance["id"] == f"maintenance-{row.id}"
   assert (maintenance["status"], maintenance["impact"]) == (shown, "maintenance")
 
 
 def test_canceled_maintenances_are_left_out_everywhere(world, v2):
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   future, ongoing = at(days=3650), at(days=-1)
-  world.maintenance("Paris DC", "Compute", name="Canceled soon", status="canceled", start=future)
-  world.maintenance("Paris DC", "Compute", name="Canceled now", status="canceled", start=ongoing, hours=10**5)
-  kept = world.maintenance("Paris DC", "Compute", name="Kept", status="scheduled", start=future)
+  world.maintenance(name="Canceled soon", status="canceled", start=future, created=True)
+  world.maintenance(name="Canceled now", status="canceled", start=ongoing, hours=10**5, created=True)
+  kept = world.maintenance(name="Kept", status="scheduled", start=future, created=True)
   for path in ("summary.json", "scheduled-maintenances.json", "scheduled-maintenances/upcoming.json"):
     assert [item["id"] for item in v2(path)["scheduled_maintenances"]] == [f"maintenance-{kept.id}"]
   assert v2("scheduled-maintenances/active.json")["scheduled_maintenances"] == []

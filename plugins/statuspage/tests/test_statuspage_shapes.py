@@ -25,9 +25,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from statuspage_testing import ENDPOINTS, at, diff
 
 from prodmanager.db import utcnow
+from prodmanager.testing import event_diff
+from prodmanager_statuspage.testing import ENDPOINTS, at
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REFERENCES = ("statuspage_docs_summary.json", "htx_summary.json")
@@ -121,25 +122,21 @@ def test_the_comparison_catches_differences():
 @pytest.fixture
 def populated(world):
   """A page where every list has items and every nullable field that can be set is set."""
-  world.scope("Paris DC", description="The Paris datacenter")
-  world.service("Compute", description="Virtual machines")
-  world.monitor("Paris DC", "Compute", "ok", when=at())
-  world.monitor("Paris DC", "Compute", "warning", when=at(minutes=1))
+  world.paris.description, world.compute.description = "The Paris datacenter", "Virtual machines"
+  world.db.flush()
+  world.monitor(status="ok", since=at())
+  world.monitor(status="warning", since=at(minutes=1))
   events = [
-    ("create", diff(description=[None, "Slow logins"], status=[None, "active"]), True),
+    ("create", event_diff(description=[None, "Slow logins"], status=[None, "active"]), True),
     ("comment", "Investigating", False),
-    ("update", diff(status=["active", "stable"]), True),
+    ("update", event_diff(status=["active", "stable"]), True),
   ]
-  world.incident(
-    "Paris DC", "Compute", status="stable", severity="moderate", events=events, stable_date=at(minutes=2)
-  )
+  world.incident(status="stable", severity="moderate", events=events, stable_date=at(minutes=2))
   maintenance_events = [
-    ("create", diff(description=[None, "Reboots"], status=[None, "scheduled"]), True),
-    ("update", diff(status=["scheduled", "in-progress"]), True),
+    ("create", event_diff(description=[None, "Reboots"], status=[None, "scheduled"]), True),
+    ("update", event_diff(status=["scheduled", "in-progress"]), True),
   ]
   world.maintenance(
-    "Paris DC",
-    "Compute",
     status="in-progress",
     start=at(),
     hours=10**5,
@@ -147,8 +144,6 @@ def populated(world):
     start_date=at(minutes=3),
   )
   world.maintenance(
-    "Paris DC",
-    "Compute",
     name="Next one",
     start=utcnow() + dt.timedelta(days=3),
     events=maintenance_events[:1],

@@ -10,7 +10,7 @@ def site_client(build_app, connection, **overrides):
 
 
 def test_page_block_of_a_named_site_behind_its_public_url(build_app, connection, world):
-  incident = world.incident("Paris DC", "Network")
+  incident = world.incident(service=world.network, created=True)
   client = site_client(
     build_app, connection, site_name="Acme Status", public_url="https://status.example.com"
   )

@@ -5,9 +5,11 @@ and a constant number of SQL queries."""
 import datetime as dt
 
 import pytest
-from statuspage_testing import ENDPOINTS, at, diff
 
 from prodmanager.db import utcnow
+from prodmanager.testing import event_diff
+from prodmanager_monitor.models import Monitor
+from prodmanager_statuspage.testing import ENDPOINTS, at
 
 
 def ids(items) -> list[str]:
@@ -18,8 +20,8 @@ def ids(items) -> list[str]:
 
 
 def test_page_block(world, v2):
-  world.monitor("Paris DC", "Compute", when=at(minutes=5))
-  world.incident("Paris DC", "Compute", when=at(minutes=1))
+  world.monitor(since=at(minutes=5))
+  world.incident(start_impact_date=at(minutes=1), created=True)
   for path in ENDPOINTS:
     page = v2(path)["page"]
     assert page == {
@@ -44,17 +46,17 @@ def test_page_time_zone_is_the_configured_one(build_app):
 
 
 def test_components_and_groups(world, v2):
-  world.scope("Paris DC", description="The Paris datacenter")
-  world.service("Network", description="Routers")
-  world.monitor("Paris DC", "Network", "ok", when=at(minutes=10))
-  world.monitor("Paris DC", "Network", "warning", when=at(minutes=20))
-  world.monitor("Paris DC", "Compute", "ok", when=at(minutes=30))
-  world.monitor("Lyon DC", "Compute", "alert", when=at(days=1))
-  world.scope("Empty DC")  # no monitor: no group
-  world.service("Storage")
-  world.incident("Empty DC", "Storage")  # a pair without monitors is no component
-  paris, lyon = world.scope("Paris DC").id, world.scope("Lyon DC").id
-  compute, network = world.service("Compute").id, world.service("Network").id
+  world.paris.description, world.network.description = "The Paris datacenter", "Routers"
+  world.db.flush()
+  world.monitor(status="ok", service=world.network, since=at(minutes=10))
+  world.monitor(status="warning", service=world.network, since=at(minutes=20))
+  world.monitor(status="ok", since=at(minutes=30))
+  world.monitor(status="alert", scope=world.lyon, since=at(days=1))
+  empty = world.scope(name="Empty DC")  # no monitor: no group
+  storage = world.service(name="Storage")
+  world.incident(scope=empty, service=storage, created=True)  # a pair without monitors is no component
+  paris, lyon = world.paris.id, world.lyon.id
+  compute, network = world.compute.id, world.network.id
 
   components = v2("components.json")["components"]
   # Groups by name, each followed by its components by name.
@@ -105,24 +107,24 @@ def test_components_and_groups(world, v2):
 
 
 def test_status_follows_components_and_incidents(world, v2):
-  world.monitor("Paris DC", "Compute", "ok")
+  world.monitor(status="ok", since=at())
   assert v2("status.json")["status"] == {"indicator": "none", "description": "All Systems Operational"}
-  world.maintenance("Paris DC", "Compute", status="in-progress", start=at(days=-1), hours=10**5)
+  world.maintenance(status="in-progress", start=at(days=-1), hours=10**5, created=True)
   assert v2("status.json")["status"] == {"indicator": "none", "description": "Service Under Maintenance"}
-  world.monitor("Lyon DC", "Compute", "warning")
+  world.monitor(status="warning", scope=world.lyon, since=at())
   assert v2("status.json")["status"] == {"indicator": "minor", "description": "Minor Service Outage"}
-  world.monitor("Lyon DC", "Network", "alert")
+  world.monitor(status="alert", scope=world.lyon, service=world.network, since=at())
   assert v2("status.json")["status"] == {"indicator": "major", "description": "Partial System Outage"}
-  world.incident("Paris DC", "Compute", severity="critical", status="resolved")  # past: ignored
+  world.incident(severity="critical", status="resolved", created=True)  # past: ignored
   assert v2("status.json")["status"]["indicator"] == "major"
-  world.incident("Paris DC", "Compute", severity="critical", status="stable")
+  world.incident(severity="critical", status="stable", created=True)
   assert v2("status.json")["status"] == {"indicator": "critical", "description": "Major System Outage"}
   assert v2("summary.json")["status"] == v2("status.json")["status"]
 
 
 def test_status_indicator_of_an_incident_without_monitors(world, v2):
   """An ongoing incident sets the indicator even on a pair that is not a component."""
-  world.incident("Paris DC", "Compute", severity="moderate", status="investigating")
+  world.incident(severity="moderate", status="investigating", created=True)
   assert v2("components.json")["components"] == []
   assert v2("status.json")["status"] == {"indicator": "minor", "description": "Minor Service Outage"}
 
@@ -131,10 +133,10 @@ def test_status_indicator_of_an_incident_without_monitors(world, v2):
 
 
 def test_incidents_lists(world, v2):
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   rows = {
     status: world.incident(
-      "Paris DC", "Compute", name=f"Incident {status}", status=status, when=at(minutes=n)
+      name=f"Incident {status}", status=status, start_impact_date=at(minutes=n), created=True
     )
     for n, status in enumerate(["active", "investigating", "stable", "resolved"])
   }
@@ -145,20 +147,19 @@ def test_incidents_lists(world, v2):
 
 
 def test_incidents_json_keeps_the_50_most_recent(world, v2):
-  rows = [world.incident("Paris DC", "Compute", when=at(minutes=n), status="resolved") for n in range(52)]
+  rows = [world.incident(start_impact_date=at(minutes=n), status="resolved", created=True) for n in range(52)]
   listed = ids(v2("incidents.json")["incidents"])
   assert listed == [f"incident-{row.id}" for row in reversed(rows)][:50]
 
 
 def test_incident_fields(world, v2):
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   row = world.incident(
-    "Paris DC",
-    "Compute",
     name="Database down",
     status="resolved",
     severity="critical",
-    when=at(minutes=10),
+    created=True,
+    creation_date=at(minutes=10),
     start_impact_date=at(),
     investigation_date=at(minutes=12),
     stable_date=at(minutes=30),
@@ -181,28 +182,26 @@ def test_incident_fields(world, v2):
     "page_id": "prodmanager",
   }
   assert len(updates) == 1
-  assert ids(component) == [f"scope-{world.scope('Paris DC').id}-service-{world.service('Compute').id}"]
+  assert ids(component) == [f"scope-{world.paris.id}-service-{world.compute.id}"]
   assert component == v2("components.json")["components"][1:]
 
 
 def test_incident_updates_come_from_the_public_timeline_only(world, v2, make_token):
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   row = world.incident(
-    "Paris DC",
-    "Compute",
     status="resolved",
     severity="high",
     events=[
-      ("create", diff(description=[None, "Users cannot log in"], status=[None, "active"]), True),
+      ("create", event_diff(description=[None, "Users cannot log in"], status=[None, "active"]), True),
       ("comment", "We are looking into it.", False),
       ("comment", "SECRET: the root password leaked", True),
-      ("update", diff(status=["active", "stable"], description=["Users", "SECRET diff"]), True),
-      ("update", diff(external_reference=[None, "SECRET-REF"]), True),  # no status change: not public
+      ("update", event_diff(status=["active", "stable"], description=["Users", "SECRET diff"]), True),
+      ("update", event_diff(external_reference=[None, "SECRET-REF"]), True),  # no status change: not public
       ("comment", "Fixed, watching.", False),
-      ("update", diff(status=["stable", "resolved"]), True),
+      ("update", event_diff(status=["stable", "resolved"]), True),
     ],
   )
-  component = f"scope-{world.scope('Paris DC').id}-service-{world.service('Compute').id}"
+  component = f"scope-{world.paris.id}-service-{world.compute.id}"
   expected = [
     ("resolved", "Status changed from stable to resolved.", 6, "major_outage", "operational"),
     ("monitoring", "Fixed, watching.", 5, "major_outage", "major_outage"),
@@ -282,8 +281,8 @@ def test_internal_comments_never_appear_when_written_through_the_api(webapp, v2,
 
 def test_updates_of_rows_without_timeline(world, v2):
   """Rows written without events (old data) still have a consistent shape."""
-  world.monitor("Lyon DC", "Compute")
-  world.incident("Paris DC", "Compute", events=[])
+  world.monitor(scope=world.lyon, since=at())
+  world.incident()
   (incident,) = v2("incidents.json")["incidents"]
   assert incident["incident_updates"] == []
   assert incident["updated_at"] == incident["created_at"]
@@ -294,7 +293,7 @@ def test_updates_of_rows_without_timeline(world, v2):
 
 
 def test_maintenances_lists(world, v2):
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   soon, later, past = utcnow() + dt.timedelta(days=1), utcnow() + dt.timedelta(days=2), at(days=-30)
   for name, status, start in (
     ("later", "scheduled", later),
@@ -305,7 +304,7 @@ def test_maintenances_lists(world, v2):
     ("broken", "failed", at(days=-2)),
     ("dropped", "canceled", soon),  # left out everywhere
   ):
-    world.maintenance("Paris DC", "Compute", name=name, status=status, start=start)
+    world.maintenance(name=name, status=status, start=start, created=True)
 
   def names(path):
     return [item["name"] for item in v2(path)["scheduled_maintenances"]]
@@ -317,7 +316,7 @@ def test_maintenances_lists(world, v2):
 
 
 def test_scheduled_maintenances_json_keeps_the_50_most_recent(world, v2):
-  rows = [world.maintenance("Paris DC", "Compute", start=at(days=n), status="succeed") for n in range(52)]
+  rows = [world.maintenance(start=at(days=n), status="succeed", created=True) for n in range(52)]
   assert (
     ids(v2("scheduled-maintenances.json")["scheduled_maintenances"])
     == [f"maintenance-{row.id}" for row in reversed(rows)][:50]
@@ -325,23 +324,21 @@ def test_scheduled_maintenances_json_keeps_the_50_most_recent(world, v2):
 
 
 def test_maintenance_fields_and_updates(world, v2):
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   row = world.maintenance(
-    "Paris DC",
-    "Compute",
     name="Kernel upgrade",
     status="succeed",
     start=at(days=1),
     hours=2,
-    when=at(),
+    creation_date=at(),
     start_date=at(days=1, minutes=5),
     end_date=at(days=1, minutes=90),
     events=[
-      ("create", diff(description=[None, "Reboots ahead"], status=[None, "scheduled"]), True),
+      ("create", event_diff(description=[None, "Reboots ahead"], status=[None, "scheduled"]), True),
       ("comment", "Internal note", True),
       ("comment", "Starting soon", False),
-      ("update", diff(status=["scheduled", "in-progress"]), True),
-      ("update", diff(status=["in-progress", "succeed"]), True),
+      ("update", event_diff(status=["scheduled", "in-progress"]), True),
+      ("update", event_diff(status=["in-progress", "succeed"]), True),
     ],
   )
   (item,) = v2("scheduled-maintenances.json")["scheduled_maintenances"]
@@ -390,9 +387,9 @@ def test_maintenance_fields_and_updates(world, v2):
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_headers_etag_and_304(world, webapp, path):
-  world.monitor("Paris DC", "Compute")
-  world.incident("Paris DC", "Compute", status="investigating")
-  world.maintenance("Paris DC", "Compute", status="in-progress", start=at())
+  world.monitor(since=at())
+  world.incident(status="investigating", created=True)
+  world.maintenance(status="in-progress", start=at(), created=True)
   response = webapp.get(f"/api/v2/{path}")
   assert response.content_type == "application/json"
   assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -407,9 +404,9 @@ def test_headers_etag_and_304(world, webapp, path):
 
 
 def test_etag_changes_with_the_data(world, webapp):
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   etag = webapp.get("/api/v2/summary.json").headers["ETag"]
-  world.monitor("Paris DC", "Compute", "alert", when=at(minutes=1))
+  world.monitor(status="alert", since=at(minutes=1))
   response = webapp.get("/api/v2/summary.json", headers={"If-None-Match": etag}, status=200)
   assert response.headers["ETag"] != etag
   assert response.json["components"][0]["status"] == "partial_outage"
@@ -428,8 +425,8 @@ def test_errors_are_json_with_cors(webapp):
 
 
 def test_a_valid_token_reads_the_same(world, webapp, make_token):
-  world.monitor("Paris DC", "Compute")
-  world.incident("Paris DC", "Compute", events=[("comment", "internal", True), ("comment", "public", False)])
+  world.monitor(since=at())
+  world.incident(events=[("comment", "internal", True), ("comment", "public", False)])
   anonymous = webapp.get("/api/v2/summary.json").json
   assert webapp.get("/api/v2/summary.json", headers=make_token(["incident_api"])).json == anonymous
 
@@ -445,25 +442,32 @@ def test_documented_in_the_openapi_document(webapp):
 # -- SQL queries ---------------------------------------------------------------------------------------
 
 
-def fill(world, total: int) -> None:
-  """Grow to ``total`` pairs with two monitors each, an ongoing and a resolved incident, an upcoming and an
-  in-progress maintenance on each, each with a few events, public and internal."""
+def fill(make, total: int) -> None:
+  """Grow to ``total`` pairs (a scope and a service of their own) with two monitors each, an ongoing
+  and a resolved incident, an upcoming and an in-progress maintenance on each, each with a few
+  events, public and internal."""
   future = utcnow() + dt.timedelta(days=10)
-  for number in range(len(world.scopes), total):
-    scope, service = f"Scope {number:02d}", f"Service {number:02d}"
-    world.monitor(scope, service, "ok")
-    world.monitor(scope, service, "alert")
+  for number in range(make.count(Monitor) // 2, total):
+    pair = {
+      "scope": make.scope(name=f"Scope {number:02d}"),
+      "service": make.service(name=f"Service {number:02d}"),
+    }
+    make.monitor(status="ok", since=at(), **pair)
+    make.monitor(status="alert", since=at(), **pair)
     events = [
-      ("create", diff(status=[None, "active"]), True),
+      ("create", event_diff(status=[None, "active"]), True),
       ("comment", "public", False),
       ("comment", "internal", True),
-      ("update", diff(status=["active", "stable"]), True),
+      ("update", event_diff(status=["active", "stable"]), True),
     ]
-    world.incident(scope, service, status="stable", when=at(minutes=number), events=events)
-    world.incident(scope, service, status="resolved", when=at(minutes=number), events=events[:2])
-    maintenance_events = [("create", diff(status=[None, "scheduled"]), True), ("comment", "public", False)]
-    world.maintenance(scope, service, start=future, events=maintenance_events)
-    world.maintenance(scope, service, status="in-progress", start=at(), events=maintenance_events)
+    make.incident(status="stable", start_impact_date=at(minutes=number), events=events, **pair)
+    make.incident(status="resolved", start_impact_date=at(minutes=number), events=events[:2], **pair)
+    maintenance_events = [
+      ("create", event_diff(status=[None, "scheduled"]), True),
+      ("comment", "public", False),
+    ]
+    make.maintenance(start=future, events=maintenance_events, **pair)
+    make.maintenance(status="in-progress", start=at(), events=maintenance_events, **pair)
 
 
 def listed(path: str, pairs: int) -> dict[str, int]:
@@ -489,10 +493,10 @@ def listed(path: str, pairs: int) -> dict[str, int]:
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
-def test_a_constant_number_of_queries(world, webapp, count_queries, path):
+def test_a_constant_number_of_queries(make, webapp, count_queries, path):
   counts = []
   for total in (1, 30):
-    fill(world, total)
+    fill(make, total)
     webapp.get(f"/api/v2/{path}")  # warm-up
     with count_queries() as queries:
       body = webapp.get(f"/api/v2/{path}").json
@@ -505,26 +509,22 @@ def test_a_constant_number_of_queries(world, webapp, count_queries, path):
 
 def test_odd_timelines_never_break_the_payload(world, v2):
   """Unreadable or unexpected event contents fall back to sensible values (and never answer 500)."""
-  world.monitor("Paris DC", "Compute")
+  world.monitor(since=at())
   world.incident(
-    "Paris DC",
-    "Compute",
     status="stable",
     events=[
       ("create", "not JSON {", True),
-      ("update", diff(status=["active", "exploded"]), True),
-      ("update", diff(status=[None, "stable"]), True),
+      ("update", event_diff(status=["active", "exploded"]), True),
+      ("update", event_diff(status=[None, "stable"]), True),
     ],
   )
   world.maintenance(
-    "Paris DC",
-    "Compute",
     status="scheduled",
     start=utcnow() + dt.timedelta(days=1),
     events=[
-      ("create", diff(status=[None, "scheduled"]), True),
-      ("update", diff(status=["scheduled", "canceled"]), True),
-      ("update", diff(status=["canceled", "scheduled"]), True),
+      ("create", event_diff(status=[None, "scheduled"]), True),
+      ("update", event_diff(status=["scheduled", "canceled"]), True),
+      ("update", event_diff(status=["canceled", "scheduled"]), True),
     ],
   )
   body = v2("summary.json")
