@@ -14,7 +14,8 @@ SOURCES = [
   for path in sorted((REPOSITORY / folder).rglob("*"))
   if path.suffix in (".py", ".jinja2", ".yaml") and ".egg-info" not in str(path) and path.is_file()
 ]
-SPEC_FILE = re.compile(r"\b(product|architecture|quality)\.md\b")
+# The specification's files, or its numbered sections ("§5.4"), which only it has.
+SPEC_FILE = re.compile(r"\b(product|architecture|quality)\.md\b|§\s*\d")
 CITATION = re.compile(r"docs/([a-z0-9-]+\.md)(?:#([a-z0-9-]+))?")
 
 

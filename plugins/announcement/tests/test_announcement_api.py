@@ -1,6 +1,6 @@
 """Functional tests of the announcement API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), the
-rules of §2.7 (description stored as empty text, end ≥ start), lists, filters and orders (§5.3),
-errors (§5.4), the weather endpoint and the scope/service dependents."""
+rules of docs/user-guide.md#announcements (description stored as empty text, end ≥ start), lists, filters and orders (docs/api.md#filters-search-and-order),
+errors (docs/api.md#errors), the weather endpoint and the scope/service dependents."""
 
 import datetime as dt
 
@@ -499,6 +499,7 @@ def test_weather_counts_every_level_with_the_list_filters(webapp, world):
 # -- OpenAPI ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.one_backend  # what it checks does not depend on the database
 def test_the_document_describes_the_announcement_endpoints(webapp):
   document = webapp.get("/api/openapi.json").json
   schema = document["components"]["schemas"]["Announcement"]

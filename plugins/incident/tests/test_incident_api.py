@@ -1,5 +1,5 @@
 """Functional tests of the incident API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), the object
-shape, errors for every field (§5.4), permissions, the weather endpoint, counts on scopes/services."""
+shape, errors for every field (docs/api.md#errors), permissions, the weather endpoint, counts on scopes/services."""
 
 import datetime as dt
 

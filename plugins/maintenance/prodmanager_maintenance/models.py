@@ -1,4 +1,4 @@
-"""Maintenances (docs/user-guide.md#maintenances) and their event timeline (§2.6)."""
+"""Maintenances (docs/user-guide.md#maintenances) and their event timeline (docs/user-guide.md#the-timeline)."""
 
 import datetime as dt
 import enum

@@ -4,16 +4,13 @@ the factories when the plugin is enabled)."""
 
 import datetime as dt
 
+from prodmanager.db import utcnow
 from prodmanager.testing import add_events, event_diff, factory, stored_events
 from prodmanager.timeline import EventType, status_columns_of_diff
 
 from .models import Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
 
 API = "http://localhost/api"
-
-
-def utcnow() -> dt.datetime:
-  return dt.datetime.now(dt.UTC)
 
 
 def minute(value: dt.datetime) -> str:

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
+from prodmanager.db import utcnow
 from prodmanager.domain_events import Subscriber
 from prodmanager.state import app_state
-from prodmanager_maintenance.testing import expected_maintenance, minute, utcnow
+from prodmanager_maintenance.testing import expected_maintenance, minute
 
 
 @pytest.fixture

@@ -1,13 +1,14 @@
 """Functional tests of the maintenance API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), the
-object's shape, lists, filters and orders (§5.3), errors (§5.4), the end ≥ start rule (§2.5) and the
+object's shape, lists, filters and orders (docs/api.md#filters-search-and-order), errors (docs/api.md#errors), the end ≥ start rule (docs/user-guide.md#dates) and the
 weather endpoint."""
 
 import datetime as dt
 
 import pytest
 
+from prodmanager.db import utcnow
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent
-from prodmanager_maintenance.testing import API, minute, utcnow
+from prodmanager_maintenance.testing import API, minute
 
 MAX_TEXT = 64 * 1024
 

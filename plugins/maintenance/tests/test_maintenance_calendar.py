@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 from icalendar import Calendar
 
+from prodmanager.db import utcnow
 from prodmanager.timeline import EventType
 from prodmanager_maintenance.models import Maintenance
-from prodmanager_maintenance.testing import utcnow
 
 START = dt.datetime(2031, 3, 4, 22, 30, tzinfo=dt.UTC)
 

@@ -6,11 +6,11 @@ import datetime as dt
 import feedparser
 import pytest
 
+from prodmanager.db import utcnow
 from prodmanager.state import app_state
 from prodmanager.testing import page_form as form_of
 from prodmanager.timeline import EventType
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent
-from prodmanager_maintenance.testing import utcnow
 from prodmanager_service.models import Service
 
 

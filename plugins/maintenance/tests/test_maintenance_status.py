@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
+from prodmanager.db import utcnow
 from prodmanager.testing import page_form as form_of
 from prodmanager_maintenance.models import Maintenance
-from prodmanager_maintenance.testing import minute, utcnow
+from prodmanager_maintenance.testing import minute
 
 S = dt.datetime(2030, 1, 10, 8, 0, tzinfo=dt.UTC)  # a stored actual start
 E = dt.datetime(2030, 1, 10, 9, 30, tzinfo=dt.UTC)  # a stored actual end

@@ -1,5 +1,5 @@
 """Maintenance timelines (docs/user-guide.md#the-timeline): events written by the server, comments, who sees the
-internal events (pages and API), and the domain events of every change path (§8 triggers)."""
+internal events (pages and API), and the domain events of every change path (docs/directives.md, add_domain_event_subscriber)."""
 
 import pytest
 

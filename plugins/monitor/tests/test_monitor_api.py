@@ -1,5 +1,5 @@
 """Functional tests of the monitor API: compat paths and REST verbs (docs/api.md#endpoints-of-a-resource-type), lists and
-filters (§5.3), errors (§5.4), the weather endpoint and the status history (§2.3)."""
+filters (docs/api.md#filters-search-and-order), errors (docs/api.md#errors), the weather endpoint and the status history (docs/user-guide.md#monitors)."""
 
 import pytest
 

@@ -45,6 +45,7 @@ def test_service_deletion_waits_for_all_its_monitors(webapp, token_headers, api,
   assert count(dbsession, Scope) == 2 and count(dbsession, Monitor) == 1
 
 
+@pytest.mark.one_backend  # what it checks does not depend on the database
 @pytest.mark.parametrize("type_name", ["scope", "service"])
 def test_the_api_document_describes_every_path(webapp, type_name):
   document = webapp.get("/api/openapi.json").json

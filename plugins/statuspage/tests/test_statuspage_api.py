@@ -412,6 +412,7 @@ def test_etag_changes_with_the_data(world, webapp):
   assert response.json["components"][0]["status"] == "partial_outage"
 
 
+@pytest.mark.one_backend  # what it checks does not depend on the database
 def test_errors_are_json_with_cors(webapp):
   """Errors are JSON, readable by any origin, and never cached as public."""
   for response in (
@@ -431,6 +432,7 @@ def test_a_valid_token_reads_the_same(world, webapp, make_token):
   assert webapp.get("/api/v2/summary.json", headers=make_token(["incident_api"])).json == anonymous
 
 
+@pytest.mark.one_backend  # what it checks does not depend on the database
 def test_documented_in_the_openapi_document(webapp):
   document = webapp.get("/api/openapi.json").json
   for path in ENDPOINTS:

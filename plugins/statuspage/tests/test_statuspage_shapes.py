@@ -182,6 +182,7 @@ def test_payloads_follow_the_json_schemas(populated, v2, schemas, path):
   assert not errors, "\n".join(errors)
 
 
+@pytest.mark.one_backend  # what it checks does not depend on the database
 def test_the_json_schemas_accept_a_published_payload(schemas):
   """The schemas, written from the documentation, accept a real page's payload, and refuse it as
   soon as something documented is wrong."""
