@@ -10,6 +10,7 @@ import json
 import zoneinfo
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -95,7 +96,7 @@ class Report:
   """What an upgrade or an import did, kind by kind, and why a row was left out or adjusted."""
 
   source: str = ""
-  backup: object = None  # the SQLite backup copy of an in-place upgrade (a Path)
+  backup: Path | None = None  # the SQLite backup copy of an in-place upgrade
   counts: dict = field(default_factory=lambda: defaultdict(Counter))
   skipped: list = field(default_factory=list)  # (kind, old id, reason)
   notes: list = field(default_factory=list)  # (kind, old id, what was adjusted)

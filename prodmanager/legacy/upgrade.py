@@ -86,8 +86,6 @@ def upgrade_in_place(database_uri: str, timezone: str = "UTC", backup: Path | No
   check_source(current(database_uri))
   converter = Converter(timezone)
   sqlite_file = _sqlite_file(database_uri)
-  if sqlite_file is not None:
-    converter.report.backup = backup_sqlite(sqlite_file, backup)
   cfg = alembic_config(database_uri)
   engine = get_engine(database_uri, poolclass=pool.NullPool)
   token = sqlite_writes.set(True)  # SQLite: take the write lock at BEGIN
@@ -102,6 +100,10 @@ def upgrade_in_place(database_uri: str, timezone: str = "UTC", backup: Path | No
         if not legacy_revisions(MigrationContext.configure(connection).get_current_heads()):
           converter.report.note("database", "-", "upgraded by another process meanwhile: nothing to do")
           return converter.report
+        if sqlite_file is not None:
+          # Under the write lock taken at BEGIN: the copy is the state converted (readers, such as
+          # the copy's connection, go on meanwhile).
+          converter.report.backup = backup_sqlite(sqlite_file, backup)
         try:
           data = read(connection)
         except Unconvertible as error:
