@@ -203,6 +203,10 @@ def test_the_import_command_prints_its_report(tmp_path, monkeypatch, capsys):
   assert capsys.readouterr().out.rstrip().endswith("0 rows imported, 0 skipped.")
   assert main(["import", "--from", source, "--timezone", "Mars/Base"]) == 2
   assert "--timezone 'Mars/Base': expected an IANA time zone name" in capsys.readouterr().err
+  assert main(["import", "--from", "mysql://db/prodmanager"]) == 2
+  assert (
+    "--from 'mysql://db/prodmanager': expected a sqlite:/// or postgresql:// URL" in capsys.readouterr().err
+  )
 
 
 @pytest.mark.one_backend

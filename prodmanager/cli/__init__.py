@@ -1,5 +1,5 @@
-"""The ``prodmanager`` command line: ``serve``, ``migrate``, ``demo``, ``plugins``, ``token``,
-``worker``, and the commands of the enabled plugins (``add_cli_command``, docs/directives.md).
+"""The ``prodmanager`` command line: ``serve``, ``migrate``, ``import``, ``demo``, ``plugins``,
+``token``, ``worker``, and the commands of the enabled plugins (``add_cli_command``, docs/directives.md).
 
 Every command reads the ``[app:main]`` settings of an INI file (``--config``, by default
 ``development.ini`` when the current folder has one) and the ``PM_*`` environment variables, which
@@ -7,7 +7,7 @@ win over the file. A configuration error (ours or Pyramid's: conflicts, failed d
 reported in a short message, without a traceback, with exit status 2.
 
 The modules of this package: :mod:`.environment` (settings and logging), :mod:`.serve`,
-:mod:`.database` (``migrate`` and ``demo``), :mod:`.plugins`, :mod:`.tokens`, :mod:`.worker`,
+:mod:`.database` (``migrate``, ``import`` and ``demo``), :mod:`.plugins`, :mod:`.tokens`, :mod:`.worker`,
 :mod:`.parser` and :mod:`.errors`.
 """
 

@@ -8,7 +8,7 @@ from ..db import engine_url
 from ..demo import load_demo as load
 from ..legacy.upgrade import import_from, legacy_revisions, upgrade_in_place
 from ..migrate import current, forget, upgrade
-from ..settings import ConfigurationError, parse_timezone
+from ..settings import ConfigurationError, parse_database_uri, parse_timezone
 from .environment import Environment
 
 # One logger for the whole command line, as when it was one module.
@@ -57,8 +57,13 @@ def cmd_migrate(args, env: Environment) -> int:
 
 def cmd_import(args, env: Environment) -> int:
   """Import a 0.22 database into this one (migrated first); prints what was imported and skipped."""
+  try:
+    source = parse_database_uri(args.source)
+  except ValueError as error:
+    raise ConfigurationError(f"--from {args.source!r}: {error}") from None
+  zone = legacy_timezone(args, env)
   migrate_database(env)
-  report = import_from(args.source, env.database_uri, legacy_timezone(args, env))
+  report = import_from(source, env.database_uri, zone)
   print("\n".join(report.lines()))
   imported, skipped = report.total("imported"), len(report.skipped)
   print(f"{imported} rows imported, {skipped} skipped.")
