@@ -497,6 +497,14 @@ class Make:
     made = self._made.get(name)
     return made[0] if made else getattr(self, name)(**values)
 
+  def parent_ids(self, membership, **parents) -> dict:
+    """The ``<axis>_id`` values of a new row whose type belongs to ``membership``'s axes
+    (:class:`prodmanager.membership.Membership`): each parent given (``scope=row``), else the test's
+    first row of that axis (:meth:`default`)."""
+    return {
+      membership.column_name(axis): (parents.get(axis) or self.default(axis)).id for axis in membership.names
+    }
+
   def add(self, row_or_model, **values):
     """Add a row (or ``model(**values)``) and flush it, bypassing the services (no events)."""
     row = row_or_model(**values) if isinstance(row_or_model, type) else row_or_model

@@ -5,7 +5,7 @@ import datetime as dt
 
 from prodmanager.testing import factory
 
-from .models import Announcement, AnnouncementLevel
+from .models import PAIR, Announcement, AnnouncementLevel
 
 API = "http://localhost/api"
 # A fixed window far from today, for tests that do not depend on the current time.
@@ -30,8 +30,7 @@ def announcement(
     level=AnnouncementLevel(level),
     start_date=start,
     end_date=end,
-    scope_id=(scope or make.default("scope")).id,
-    service_id=(service or make.default("service")).id,
+    **make.parent_ids(PAIR, scope=scope, service=service),
     description=values.pop("description", ""),
     creation_date=values.pop("creation_date", start),
     **values,

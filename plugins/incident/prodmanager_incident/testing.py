@@ -5,7 +5,7 @@ import datetime as dt
 
 from prodmanager.testing import add_events, event_diff, factory, stored_events
 
-from .models import Incident, IncidentEvent, IncidentSeverity, IncidentStatus
+from .models import PAIR, Incident, IncidentEvent, IncidentSeverity, IncidentStatus
 
 DEFAULT_START = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -36,8 +36,7 @@ def incident(
     name=name,
     status=IncidentStatus(status),
     severity=IncidentSeverity(severity),
-    scope_id=(scope or make.default("scope")).id,
-    service_id=(service or make.default("service")).id,
+    **make.parent_ids(PAIR, scope=scope, service=service),
     description=values.pop("description", ""),
     **values,
   )

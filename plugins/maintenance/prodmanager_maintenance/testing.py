@@ -8,7 +8,7 @@ from prodmanager.db import utcnow
 from prodmanager.testing import add_events, event_diff, factory, stored_events
 from prodmanager.timeline import EventType, status_columns_of_diff
 
-from .models import Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
+from .models import PAIR, Maintenance, MaintenanceEvent, MaintenanceStatus, ServiceStatus
 
 API = "http://localhost/api"
 
@@ -44,8 +44,7 @@ def maintenance(
     name=name,
     status=MaintenanceStatus(status),
     service_status=ServiceStatus(values.pop("service_status", "up")),
-    scope_id=(scope or make.default("scope")).id,
-    service_id=(service or make.default("service")).id,
+    **make.parent_ids(PAIR, scope=scope, service=service),
     description=values.pop("description", ""),
     creation_date=values.pop("creation_date", utcnow()),
     scheduled_start_date=start,

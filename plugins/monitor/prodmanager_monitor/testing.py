@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from prodmanager.testing import factory
 
-from .models import Monitor, MonitorStatus, MonitorStatusChange
+from .models import PAIR, Monitor, MonitorStatus, MonitorStatusChange
 
 API = "http://localhost/api"
 
@@ -22,8 +22,7 @@ def monitor(
     Monitor,
     name=name,
     status=MonitorStatus(status),
-    scope_id=(scope or make.default("scope")).id,
-    service_id=(service or make.default("service")).id,
+    **make.parent_ids(PAIR, scope=scope, service=service),
     description=values.pop("description", ""),
     **values,
   )
