@@ -12,6 +12,8 @@ add_aggregate              a computed value (with its schema, link, list column)
 add_dependent              children that forbid deleting a row of another type
 add_navigation             an entry in the site navigation
 add_dashboard_panel        a section of the dashboard and of the grouping axes' pages
+add_footer_link            a link in the site footer
+add_detail_panel           a section of another type's detail pages
 add_openapi_fragment       paths and components merged into the OpenAPI document (see api/document.py)
 add_api_view / add_crud_api  JSON views on routes generated from the OpenAPI document (see api/)
 add_html_crud              the standard HTML list/detail/forms of a resource type (see views/html.py)
@@ -159,6 +161,30 @@ class Navigation(Ordered[NavEntry]):
 
 class DashboardPanels(Ordered[DashboardPanel]):
   """The sections of the dashboard and of scope/service pages, in order."""
+
+
+class FooterLinks(Ordered[NavEntry]):
+  """The links of the site footer, after the core's (About, API), in order."""
+
+
+@dataclass
+class DetailPanel:
+  name: str
+  order: int
+  render: Callable[..., Any]
+
+
+class DetailPanels:
+  """The sections plugins add to another type's detail pages, by type, in order."""
+
+  def __init__(self):
+    self.by_type: dict[str, Ordered[DetailPanel]] = {}
+
+  def add(self, type_name: str, panel: DetailPanel) -> None:
+    self.by_type.setdefault(type_name, Ordered()).add(panel)
+
+  def of(self, type_name: str) -> list[DetailPanel]:
+    return list(self.by_type.get(type_name, []))
 
 
 def add_resource_type(
@@ -323,6 +349,35 @@ def add_dashboard_panel(config, name: str, render: Callable, order: int = 100) -
   )
 
 
+def add_footer_link(config, name: str, title: str, href: str, icon: str = "", order: int = 100) -> None:
+  """Add a link to the site footer, after the core's (sorted by ``order``, then ``name``)."""
+  entry = NavEntry(name, title, href, icon, order)
+  register(
+    config,
+    ("prodmanager.footer_link", name),
+    lambda: app_state(config.registry).footer_links.add(entry),
+    what="footer links",
+    title=name,
+    href=href,
+    order=order,
+  )
+
+
+def add_detail_panel(config, type_name: str, name: str, render: Callable, order: int = 100) -> None:
+  """Add a section to the detail pages of ``type_name``, after their own content:
+  ``render(request, row)`` returns Markup or '' (sorted by ``order``, then ``name``)."""
+  panel = DetailPanel(name, order, render)
+  register(
+    config,
+    ("prodmanager.detail_panel", type_name, name),
+    lambda: app_state(config.registry).detail_panels.add(type_name, panel),
+    what="detail panels",
+    title=f"{type_name}: {name}",
+    type_name=type_name,
+    order=order,
+  )
+
+
 def includeme(config):
   state = app_state(config.registry)
   state.resource_types = ResourceTypes()
@@ -330,8 +385,12 @@ def includeme(config):
   state.dependents = Dependents()
   state.navigation = Navigation()
   state.dashboard_panels = DashboardPanels()
+  state.footer_links = FooterLinks()
+  state.detail_panels = DetailPanels()
   config.add_directive("add_resource_type", add_resource_type)
   config.add_directive("add_aggregate", add_aggregate)
   config.add_directive("add_dependent", add_dependent)
   config.add_directive("add_navigation", add_navigation)
   config.add_directive("add_dashboard_panel", add_dashboard_panel)
+  config.add_directive("add_footer_link", add_footer_link)
+  config.add_directive("add_detail_panel", add_detail_panel)

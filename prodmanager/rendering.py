@@ -39,6 +39,7 @@ def add_globals(event: BeforeRender) -> None:
   event.setdefault("lang", request.lang)
   event.setdefault("site_name", request.site_name)
   event.setdefault("nav_entries", app_state(request.registry).navigation)
+  event.setdefault("footer_links", app_state(request.registry).footer_links)
   event.setdefault("is_logged_in", request.is_operator)
   event.setdefault("csrf_token", lambda: get_csrf_token(request))
   event.setdefault("custom_css", stylesheet_url(settings["prodmanager.custom_css_sheet"]))

@@ -39,6 +39,8 @@ class AppState:
   dependents: Any  # Dependents (prodmanager.directives: add_dependent)
   navigation: Any  # Navigation (prodmanager.directives: add_navigation)
   dashboard_panels: Any  # DashboardPanels (prodmanager.directives: add_dashboard_panel)
+  footer_links: Any  # FooterLinks (prodmanager.directives: add_footer_link)
+  detail_panels: Any  # DetailPanels (prodmanager.directives: add_detail_panel)
   status_contributors: Any  # StatusContributors (prodmanager.status: add_status_contributor)
   demo_loaders: Any  # DemoLoaders (prodmanager.demo: add_demo_data)
   cli_commands: Any  # CliCommands (prodmanager.commands: add_cli_command)

@@ -188,7 +188,17 @@ class ResourceViews:
   def detail(self):
     row = self.context.row
     extra = self.service.aggregates([row])[row.id]
-    return self.base(row=row, extra=extra, title=row.name, detail_context=self.page_values.detail_values(row))
+    panels = [
+      Markup(panel.render(self.request, row))
+      for panel in app_state(self.request.registry).detail_panels.of(self.resource_type.name)
+    ]
+    return self.base(
+      row=row,
+      extra=extra,
+      title=row.name,
+      detail_context=self.page_values.detail_values(row),
+      detail_panels=[panel for panel in panels if panel],
+    )
 
   def form(self, values: dict, errors: dict | None = None, message: str | None = None, row=None):
     return self.base(

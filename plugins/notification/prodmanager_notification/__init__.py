@@ -13,7 +13,7 @@ def includeme(config):
 
   from prodmanager.state import app_state
 
-  from . import api, delivery, outbox, settings, views
+  from . import admin, api, delivery, metrics, outbox, settings, views
 
   config.add_translations("prodmanager_notification:translations")
   settings.declare(config)
@@ -25,6 +25,8 @@ def includeme(config):
   event.listen(factory, "before_commit", lambda session: outbox.write_pending(registry, session))
   views.includeme(config)
   api.includeme(config)
+  admin.includeme(config)
+  metrics.includeme(config)
   config.add_job(
     "notification-delivery",
     delivery.delivery_job,
