@@ -4,7 +4,7 @@ A domain event names a row; the snapshot copies what the mails and payloads need
 status, Markdown description, the public comment, scope and service names, the page's path, a
 maintenance's ``.ics``), so that a later change never alters a notification already queued.
 
-Triggers (product.md §8): incident created, status changed, public comment; maintenance scheduled,
+Triggers (docs/notifications.md#what-sends-a-notification): incident created, status changed, public comment; maintenance scheduled,
 status changed; announcement created; and, for webhooks, monitor status changes. An internal
 comment, or an update that changes no status, makes no snapshot: nothing is sent.
 """

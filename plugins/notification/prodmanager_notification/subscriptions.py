@@ -1,4 +1,4 @@
-"""Visitors' subscriptions: double opt-in, manage, unsubscribe (docs/notifications.md#visitors).
+"""Visitors' subscriptions: double opt-in, manage, unsubscribe (docs/notifications.md#visitors-subscribing-by-e-mail).
 
 A request to subscribe (or to follow an incident) changes nothing: it queues a mail to the address
 with a signed, expiring link carrying what was asked; following the link (and pressing the button

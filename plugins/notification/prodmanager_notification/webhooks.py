@@ -1,5 +1,5 @@
 """Webhooks: ProdManager's signed JSON payload, or a chat's incoming-webhook format (Slack, Microsoft
-Teams, Discord), POSTed through the same outbox as mails (docs/notifications.md#webhooks).
+Teams, Discord), POSTed through the same outbox as mails (docs/notifications.md#webhooks-and-chat).
 
 The JSON flavour is signed: ``X-ProdManager-Signature: t=<unix time>,v1=<hex>`` where ``<hex>`` is
 HMAC-SHA256 with the subscriber's secret over ``<t>.<raw body>``. A receiver recomputes it over the

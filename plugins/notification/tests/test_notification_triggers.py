@@ -1,4 +1,4 @@
-"""What sends a notification (product.md §8), to whom (filters, follows), and what it says."""
+"""What sends a notification (docs/notifications.md#what-sends-a-notification), to whom (filters, follows), and what it says."""
 
 import datetime as dt
 
