@@ -61,6 +61,9 @@ CLAIMS = {
   "add_timeline_api": 'config.add_timeline_api("widget")',
   "add_timeline_html": 'config.add_timeline_html("widget")',
   "add_job": 'config.add_job("count-parts", print, every=60)',
+  "add_token_permission": 'config.add_token_permission("parts_api", "manage parts")',
+  "add_footer_link": 'config.add_footer_link("parts", "nav.parts", "/parts")',
+  "add_detail_panel": 'config.add_detail_panel("widget", "parts", lambda request, row: "")',
 }
 
 
@@ -146,6 +149,36 @@ def test_distinct_claims_do_not_conflict(core_config, write_plugin):
   core_config.include("parts_b")
   core_config.commit()
   assert app_state(core_config.registry).navigation.names()[:2] == ["parts-b", "parts-a"]
+
+
+def test_footer_links_detail_panels_and_token_permissions_are_registered(core_config, write_plugin):
+  write_plugin("widget", "", module=WIDGET_PLUGIN)
+  write_plugin(
+    "parts_extras",
+    'config.add_footer_link("parts-b", "nav.b", "/b", order=20)\n'
+    'config.add_footer_link("parts-a", "nav.a", "/a", order=10)\n'
+    'config.add_detail_panel("widget", "late", lambda request, row: "L", order=50)\n'
+    'config.add_detail_panel("widget", "early", lambda request, row: "E", order=5)\n'
+    'config.add_token_permission("parts_api", "manage parts")',
+  )
+  core_config.include("widget")
+  core_config.include("parts_extras")
+  core_config.commit()
+  state = app_state(core_config.registry)
+  assert state.footer_links.names() == ["parts-a", "parts-b"]
+  assert [panel.name for panel in state.detail_panels.of("widget")] == ["early", "late"]
+  assert state.detail_panels.of("scope") == []
+  from prodmanager.tokens import known_permissions
+
+  assert "parts_api" in known_permissions(core_config.registry) and "widget_api" in known_permissions(
+    core_config.registry
+  )
+
+
+def test_a_token_permission_name_is_checked(core_config, write_plugin):
+  write_plugin("bad_permission", 'config.add_token_permission("Parts API")')
+  with pytest.raises(PyramidConfigurationError, match="must be lower case letters"):
+    core_config.include("bad_permission")
 
 
 INTROSPECTED = {
