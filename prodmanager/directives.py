@@ -101,6 +101,8 @@ class Dependent:
 
   label: str
   counter: Callable[..., int]
+  title: str = ""  # translation key of the children's name (``nav.incident``); ``label`` when empty
+  href: Callable[..., str] | None = None  # ``href(request, ident)``: the page listing the children
 
 
 class Dependents:
@@ -304,9 +306,15 @@ def document_aggregate(config, type_name: str, aggregate: Aggregate) -> None:
       component["required"].append("links")
 
 
-def add_dependent(config, type_name: str, label: str, counter: Callable) -> None:
-  """Forbid deleting a ``type_name`` row while ``counter(dbsession, id)`` counts children (``label``)."""
-  dependent = Dependent(label, counter)
+def add_dependent(
+  config, type_name: str, label: str, counter: Callable, *, title: str = "", href: Callable | None = None
+) -> None:
+  """Forbid deleting a ``type_name`` row while ``counter(dbsession, id)`` counts children (``label``).
+
+  ``title`` (a translation key) names the children on the refusal page, and ``href(request, id)``
+  links to the page that lists them, so that the operator can move or delete them.
+  """
+  dependent = Dependent(label, counter, title, href)
   register(
     config,
     ("prodmanager.dependent", type_name, label),

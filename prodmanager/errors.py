@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pyramid.httpexceptions import HTTPException
 
-from .i18n import Catalogues, format_message
+from .i18n import ENGLISH_LOADED, Catalogues, format_message
 
 
 @cache
@@ -20,27 +20,40 @@ def _core_english() -> dict[str, str]:
   return catalogues.messages["en"]
 
 
+def _english(key: str) -> str | None:
+  """The English text of ``key``: the core's catalogue, else any English catalogue loaded in this
+  process (a plugin's labels, ``incident.singular``), so that plain-string messages read well."""
+  return _core_english().get(key) or ENGLISH_LOADED.get(key)
+
+
 class Message(str):
   """A message of the i18n catalogues (``Message("api.token.expired")``), for errors raised where no
   request is at hand (services, the token checks).
 
   The error views translate it into the request's language; as a plain string (logs, the CLI,
-  tests) it reads in English, from the core's catalogue.
+  tests) it reads in English. An argument may itself be a message (a field's label,
+  ``Message("validation.not_before", other=Message("fields.start_date"))``): it is translated too.
   """
 
   key: str
   arguments: dict
 
   def __new__(cls, key: str, **arguments):
-    english = _core_english().get(key)
-    text = super().__new__(cls, format_message(english, key, arguments))
+    english = _english(key)
+    text = super().__new__(cls, format_message(english, key, {k: str(v) for k, v in arguments.items()}))
     text.key = key
     text.arguments = arguments
     return text
 
   def translate(self, translate) -> str:
     """This message through ``translate`` (``request._``)."""
-    return translate(self.key, **self.arguments)
+    return translate(self.key, **{name: localize(translate, value) for name, value in self.arguments.items()})
+
+
+def reason(error: Exception):
+  """The message a ``ValueError`` carries: its :class:`Message` when it has one (translated later)."""
+  first = error.args[0] if error.args else ""
+  return first if isinstance(first, Message) else str(error)
 
 
 def localize(translate, value):

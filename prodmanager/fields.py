@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from .errors import Message
 from .text import check_text
 
 MAX_NAME = 255
@@ -24,7 +25,7 @@ _ISO_Z = re.compile(r"Z$")
 # calendars and lifetimes add, without an OverflowError.
 MIN_DATE = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 MAX_DATE = dt.datetime(9999, 12, 30, 23, 59, 59, tzinfo=dt.UTC)
-DATE_RANGE_MESSAGE = "must be between 1970-01-01T00:00 and 9999-12-30T23:59 (UTC)"
+DATE_RANGE_MESSAGE = Message("validation.date_range")
 
 
 def parse_datetime(raw: Any) -> dt.datetime:
@@ -44,9 +45,7 @@ def parse_datetime(raw: Any) -> dt.datetime:
       try:
         value = dt.datetime.fromisoformat(_ISO_Z.sub("+00:00", text))
       except ValueError:
-        raise ValueError(
-          "expected a date such as 2024-05-01T13:45 (UTC) or ISO 8601 with an offset"
-        ) from None
+        raise ValueError(Message("validation.date")) from None
   if value.tzinfo is None:
     value = value.replace(tzinfo=dt.UTC)
   try:
@@ -71,10 +70,18 @@ class Field:
   required: bool = False
   label: str = ""
   attribute: str = ""  # model attribute when it differs from the field name (``scope`` -> ``scope_id``)
+  help: str = ""  # translation key of a help text shown under the form input
+  create_help: str = ""  # the same, on the create form only (what an empty value means there)
+  default: Any = None  # the value a create form starts with (the service decides what is stored)
 
   @property
   def attr(self) -> str:
     return self.attribute or self.name
+
+  def label_message(self) -> Message:
+    """The field's label (``fields.<name>`` unless ``label`` names another key), translated where
+    it is shown: messages name fields by it ("must not be before Scheduled start")."""
+    return Message(self.label or f"fields.{self.name}")
 
   def parse(self, raw: Any, service) -> Any:
     """Turn a raw form or JSON value into the stored value; every field kind overrides it."""
@@ -95,12 +102,12 @@ class Text(Field):
 
   def parse(self, raw, service):
     if not isinstance(raw, str | int | float) or isinstance(raw, bool):
-      raise ValueError("expected a text value")
+      raise ValueError(Message("validation.text"))
     value = check_text(str(raw).strip(), self.multiline)
     if len(value) > self.max_length:
-      raise ValueError(f"must be at most {self.max_length} characters long")
+      raise ValueError(Message("validation.max_length", max=self.max_length))
     if len(value) < self.min_length:
-      raise ValueError(f"must be at least {self.min_length} characters long")
+      raise ValueError(Message("validation.min_length", min=self.min_length))
     return value
 
   def empty_value(self):
@@ -115,16 +122,16 @@ class Url(Field):
 
   def parse(self, raw, service):
     if not isinstance(raw, str):
-      raise ValueError("expected a URL")
+      raise ValueError(Message("validation.url_type"))
     value = check_text(raw.strip())
     if "\t" in value or "\n" in value:
       # urlparse drops them silently, so the check below would pass on a URL stored with them.
-      raise ValueError("must not contain tabs or line breaks")
+      raise ValueError(Message("validation.url_whitespace"))
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-      raise ValueError("expected an http:// or https:// URL")
+      raise ValueError(Message("validation.url"))
     if len(value) > self.max_length:
-      raise ValueError(f"must be at most {self.max_length} characters long")
+      raise ValueError(Message("validation.max_length", max=self.max_length))
     return value
 
 
@@ -136,7 +143,7 @@ class Choice(Field):
   def parse(self, raw, service):
     values = [member.value for member in self.enum]
     if not isinstance(raw, str) or raw.strip().lower() not in values:
-      raise ValueError(f"must be one of: {', '.join(values)}")
+      raise ValueError(Message("validation.choice", choices=", ".join(values)))
     return self.enum(raw.strip().lower())
 
 
@@ -148,15 +155,15 @@ class Reference(Field):
 
   def parse(self, raw, service):
     if isinstance(raw, bool):
-      raise ValueError("expected an integer id")
+      raise ValueError(Message("validation.integer_id"))
     try:
       ident = int(str(raw).strip())
     except ValueError:
-      raise ValueError("expected an integer id") from None
+      raise ValueError(Message("validation.integer_id")) from None
     if ident < 1 or ident > 2**63 - 1:
-      raise ValueError("expected a positive integer id")
+      raise ValueError(Message("validation.positive_id"))
     if service.db.get(self.model, ident) is None:
-      raise ValueError(f"no {self.name} with id {ident}")
+      raise ValueError(Message("validation.unknown_reference", field=self.label_message(), ident=ident))
     return ident
 
 
@@ -176,7 +183,7 @@ class Boolean(Field):
       return True
     if lowered in ("false", "f", "0", "no", "n", "off"):
       return False
-    raise ValueError("expected true or false")
+    raise ValueError(Message("validation.boolean"))
 
   def empty_value(self):
     return False

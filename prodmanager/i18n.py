@@ -15,6 +15,9 @@ from .settings import LANGUAGES
 from .state import app_state
 
 FALLBACK = "en"
+# Every English message loaded by any application of this process: the plain-string form of a
+# :class:`prodmanager.errors.Message` raised where no request is at hand reads from it.
+ENGLISH_LOADED: dict[str, str] = {}
 
 
 def flatten(mapping: dict, prefix: str = "") -> dict[str, str]:
@@ -39,7 +42,10 @@ class Catalogues:
       path = directory / f"{lang}.yaml"
       if path.exists():
         with path.open(encoding="utf-8") as stream:
-          self.messages[lang].update(flatten(yaml.safe_load(stream) or {}))
+          messages = flatten(yaml.safe_load(stream) or {})
+        self.messages[lang].update(messages)
+        if lang == FALLBACK:
+          ENGLISH_LOADED.update(messages)
 
   def translate(self, lang: str, key: str, **kwargs) -> str:
     text = self.messages.get(lang, {}).get(key)

@@ -36,6 +36,7 @@ which refuses while dependents remain.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from sqlalchemy import ForeignKey, Index, func, select
 from sqlalchemy.orm import declared_attr, joinedload, mapped_column, relationship
@@ -146,7 +147,9 @@ class Membership:
     config = caller_config(config)
     for axis in self.names:
       column = getattr(model, self.column_name(axis))
-      config.add_dependent(axis, label, row_counter(model, column))
+      config.add_dependent(
+        axis, label, row_counter(model, column), title=f"nav.{type_name}", href=page_href(type_name, axis)
+      )
       if count is not None:
         by = getattr(model, count.by) if count.by else None
         config.add_aggregate(
@@ -217,6 +220,15 @@ def count_schema(by=None) -> dict:
     return count
   values = enum_values(by)
   return {"type": "object", "required": values, "properties": dict.fromkeys(values, count)}
+
+
+def page_href(type_name: str, axis: str) -> Callable:
+  """The member type's HTML list filtered on one parent row (the refused delete links to it)."""
+
+  def href(request, ident) -> str:
+    return f"/{type_name}?{urlencode({axis: ident})}"
+
+  return href
 
 
 def list_href(type_name: str, axis: str) -> Callable:

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from .errors import Conflict, NotAllowed, ValidationFailed
+from .errors import Conflict, Message, NotAllowed, ValidationFailed, reason
 from .fields import DateTime as DateTimeField
 from .fields import Field, format_datetime, parse_datetime
 from .settings import is_decimal
@@ -40,16 +40,16 @@ class Filter:
     if self.kind == "enum":
       values = [member.value for member in self.enum]
       if raw.lower() not in values:
-        raise ValueError(f"must be one of: {', '.join(values)}")
+        raise ValueError(Message("validation.choice", choices=", ".join(values)))
       return self.enum(raw.lower())
     if self.kind == "int":
       if not is_decimal(raw) or len(raw) > 18:
-        raise ValueError("expected a positive integer id")
+        raise ValueError(Message("validation.positive_id"))
       return int(raw)
     if self.kind in ("after", "before"):
       return parse_datetime(raw)
     if len(raw) > 255:
-      raise ValueError("must be at most 255 characters long")
+      raise ValueError(Message("validation.max_length", max=255))
     return check_text(raw)
 
   def clause(self, values: list):
@@ -88,11 +88,12 @@ def parse_int_param(params, name: str, default: int, minimum: int, maximum: int)
     return default
   raw = raw.strip()
   if not is_decimal(raw.lstrip("-")) or len(raw) > 12:
-    raise ValidationFailed("Invalid list parameters", {name: ["expected an integer"]})
+    raise ValidationFailed(Message("validation.list_parameters"), {name: [Message("validation.integer")]})
   value = int(raw)
   if not minimum <= value <= maximum:
     raise ValidationFailed(
-      "Invalid list parameters", {name: [f"expected an integer between {minimum} and {maximum}"]}
+      Message("validation.list_parameters"),
+      {name: [Message("validation.integer_between", minimum=minimum, maximum=maximum)]},
     )
   return value
 
@@ -142,12 +143,12 @@ class ResourceService:
       if not raw_values:
         continue
       if len(raw_values) > MAX_FILTER_VALUES:
-        reasons[flt.name] = [f"at most {MAX_FILTER_VALUES} values are accepted"]
+        reasons[flt.name] = [Message("validation.too_many_values", limit=MAX_FILTER_VALUES)]
         continue
       try:
         values = [flt.parse(raw) for raw in raw_values]
       except ValueError as error:
-        reasons[flt.name] = [str(error)]
+        reasons[flt.name] = [reason(error)]
         continue
       applied[flt.name] = raw_values
       clauses.append(flt.clause(values))
@@ -155,9 +156,9 @@ class ResourceService:
     try:
       check_text(query)
     except ValueError as error:
-      query_error = str(error)
+      query_error = reason(error)
     if len(query) > 255:
-      reasons["q"] = ["must be at most 255 characters long"]
+      reasons["q"] = [Message("validation.max_length", max=255)]
     elif query_error:
       reasons["q"] = [query_error]
     elif query:
@@ -168,9 +169,9 @@ class ResourceService:
       )
     sort = params.get("sort") or self.default_sort
     if sort not in self.sort_orders():
-      reasons["sort"] = [f"must be one of: {', '.join(self.sort_names())}"]
+      reasons["sort"] = [Message("validation.choice", choices=", ".join(self.sort_names()))]
     if reasons:
-      raise ValidationFailed("Invalid list parameters", reasons)
+      raise ValidationFailed(Message("validation.list_parameters"), reasons)
     return clauses, {"applied": applied, "sort": sort}
 
   def list(self, params, default_per_page: int = DEFAULT_PER_PAGE) -> tuple[Page, dict]:
@@ -207,27 +208,54 @@ class ResourceService:
 
   # -- writing ---------------------------------------------------------------------------------
 
+  def type_label(self) -> Message | str:
+    """The type's name in messages: ``<type>.singular`` of the plugin's catalogue, or the type's
+    name when the plugin has none."""
+    key = f"{self.type_name}.singular"
+    if key in app_state(self.request.registry).catalogues.messages["en"]:
+      return Message(key)
+    return self.type_name
+
+  def failure_message(self, row) -> Message:
+    """ "Incident creation failed" / "Incident update failed", translated where it is shown."""
+    return Message(
+      "validation.update_failed" if row is not None else "validation.creation_failed", type=self.type_label()
+    )
+
+  def field_label(self, name: str) -> Message:
+    """The label of field ``name``, for messages that name another field."""
+    for field in self.fields:
+      if field.name == name:
+        return field.label_message()
+    return Message(f"fields.{name}")
+
   def validate(self, data: dict, row=None) -> dict:
-    """Parse the fields present in ``data``; on create (no ``row``) required fields must be there."""
+    """Parse the fields present in ``data``; on create (no ``row``) required fields must be there.
+
+    Every error of the data is reported at once: the cross-field rules of :meth:`check` run on the
+    fields that are valid even when others are not, so that a missing choice does not hide a date
+    in the wrong order until the next attempt.
+    """
     values, reasons = {}, {}
     for field in self.fields:
       present = field.name in data
       raw = data.get(field.name)
       if not present or field.empty(raw):
         if row is None and field.required:
-          reasons[field.name] = ["this field is required"]
+          reasons[field.name] = [Message("validation.required")]
         elif present and row is not None and field.required:
-          reasons[field.name] = ["this field cannot be emptied"]
+          reasons[field.name] = [Message("validation.cannot_be_emptied")]
         elif present or row is None:
           values[field.name] = field.empty_value()
         continue
       try:
         values[field.name] = field.parse(raw, self)
       except ValueError as error:
-        reasons[field.name] = [str(error)]
-    if not reasons:
-      reasons = self.check(values, row)
-    message = f"{self.type_name.capitalize()} {'update' if row else 'creation'} failed"
+        reasons[field.name] = [reason(error)]
+    for name, messages in self.check(values, row).items():
+      if name not in reasons:  # a field whose value is refused is not compared with others
+        reasons[name] = messages
+    message = self.failure_message(row)
     if reasons:
       raise ValidationFailed(message, reasons)
     conflicts = self.check_unique(values, row)
@@ -253,7 +281,7 @@ class ResourceService:
 
     start_value, end_value = current(start), current(end)
     if start_value is not None and end_value is not None and end_value < start_value:
-      return {end: [f"must not be before {start}"]}
+      return {end: [Message("validation.not_before", other=self.field_label(start))]}
     return {}
 
   def check_unique(self, values: dict, row) -> dict:
@@ -265,7 +293,9 @@ class ResourceService:
         if row is not None:
           statement = statement.where(self.model.id != row.id)
         if self.db.scalar(statement.limit(1)) is not None:
-          reasons[column] = [f"a {self.type_name} with this {column} already exists"]
+          reasons[column] = [
+            Message("validation.unique", type=self.type_label(), field=self.field_label(column))
+          ]
     return reasons
 
   def attribute(self, name: str) -> str:
@@ -303,14 +333,21 @@ class ResourceService:
     return changes
 
   def delete(self, row) -> None:
-    reasons = {}
+    """Delete ``row``, or refuse (403) while dependents remain: the error lists them
+    (``reasons``, and ``blockers``: ``(title, count, href)`` for the page's links)."""
+    reasons, blockers = {}, []
     for dependent in app_state(self.request.registry).dependents.of(self.type_name):
       count = dependent.counter(self.db, row.id)
       if count:
         label = dependent.label
-        reasons[label] = [f"this {self.type_name} still has {count} {label}; delete or move them first"]
+        title = Message(dependent.title) if dependent.title else label
+        reasons[label] = [Message("validation.still_has", count=count, title=title)]
+        href = dependent.href(self.request, row.id) if dependent.href else None
+        blockers.append((title, count, href))
     if reasons:
-      raise NotAllowed(f"{self.type_name.capitalize()} deletion refused: it still has children", reasons)
+      error = NotAllowed(Message("validation.deletion_refused", type=self.type_label()), reasons)
+      error.blockers = blockers
+      raise error
     self.db.delete(row)
     self.flush()
 
@@ -320,8 +357,8 @@ class ResourceService:
         self.db.flush()
     except IntegrityError:
       raise Conflict(
-        f"{self.type_name.capitalize()} conflicts with existing data",
-        {self.type_name: ["a unique value is already used or a reference is missing"]},
+        Message("validation.conflicts", type=self.type_label()),
+        {self.type_name: [Message("validation.conflict")]},
       ) from None
 
   def keep_unchanged_dates(self, values: dict, stored: dict) -> None:

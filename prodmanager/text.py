@@ -14,6 +14,8 @@ before these checks existed, or by hand in the database, never breaks them.
 
 import re
 
+from .errors import Message
+
 # Unicode's control characters (C0, DEL, C1), lone surrogates and the two non-characters that no
 # XML document may hold; tab and line feed (and carriage return in multi-line texts) excepted.
 _REFUSED_LINE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
@@ -38,8 +40,8 @@ def check_text(value: str, multiline: bool = False) -> str:
   """Return ``value``, or raise ``ValueError`` naming the first refused character (U+0000 style)."""
   found = refused_character(value, multiline)
   if found is not None:
-    kind = "invalid characters" if "\ud800" <= found <= "\udfff" else "control characters"
-    raise ValueError(f"must not contain {kind} (found U+{ord(found):04X})")
+    kind = "invalid_characters" if "\ud800" <= found <= "\udfff" else "control_characters"
+    raise ValueError(Message(f"validation.{kind}", character=f"U+{ord(found):04X}"))
   return value
 
 

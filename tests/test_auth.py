@@ -147,9 +147,13 @@ def test_logout(webapp, operator):
   assert [form["action"] for form in page.html.select("form.logout-form")] == ["/logout"]
   create = page.html.select_one("a.button-primary")
   assert (urlparse(create["href"]).path, create.get_text(strip=True)) == ("/scope/create", "Create")
-  response = webapp.post("/logout", {"csrf_token": operator()}, status=303)
+  response = webapp.post("/logout", {"csrf_token": operator()}, headers={"Accept-Language": "fr"}, status=303)
   assert response.location == "http://localhost/"
   assert "auth" not in session_state(webapp)
+  # The next page says so, once, in the reader's language.
+  home = response.follow()
+  assert home.html.select_one(".flashes").get_text(strip=True) == "Vous êtes déconnecté."
+  assert webapp.get("/").html.select_one(".flashes") is None
   page = webapp.get("/scope")
   assert page.html.select("form.logout-form") == []
   assert "/scope/create" not in link_paths(page)

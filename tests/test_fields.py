@@ -216,7 +216,7 @@ def test_reference_needs_an_existing_row(dbsession, make):
   field = Reference("scope", model=Scope, attribute="scope_id")
   assert field.parse(scope.id, service) == scope.id
   assert field.parse(f" {scope.id} ", service) == scope.id
-  assert refusal(field, scope.id + 1000, service) == f"no scope with id {scope.id + 1000}"
+  assert refusal(field, scope.id + 1000, service) == f"no Scope with id {scope.id + 1000}"
 
 
 @pytest.mark.one_backend

@@ -32,7 +32,7 @@ def test_group_name_rules(scopes, make):
   make.scope(name="Paris DC")
   with pytest.raises(Conflict) as caught:
     scopes.create({"name": "Paris DC"})
-  assert caught.value.reasons == {"name": ["a scope with this name already exists"]}
+  assert caught.value.reasons == {"name": ["this Name is already used by another Scope"]}
 
 
 def test_group_description_is_markdown_stored_empty(scopes, make):

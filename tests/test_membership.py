@@ -129,9 +129,7 @@ def test_registered_dependents_refuse_deleting_a_parent(webapp, make, token_head
   paris = make.scope(name="Paris DC")
   make.monitor(name="Web site", scope=paris)
   response = webapp.delete(f"/api/scope/{paris.id}", headers=token_headers, status=403)
-  assert response.json["reasons"] == {
-    "monitors": ["this scope still has 1 monitors; delete or move them first"]
-  }
+  assert response.json["reasons"] == {"monitors": ["Monitors: 1 still attached; delete or move them first"]}
   assert make.count(Scope) == 1
 
 

@@ -221,17 +221,17 @@ def test_check_unique_is_a_conflict_except_with_the_row_itself(scopes, make):
   paris = make.scope(name="Paris DC")
   lyon = make.scope(name="Lyon DC")
   assert scopes.check_unique({"name": "Paris DC"}, None) == {
-    "name": ["a scope with this name already exists"]
+    "name": ["this Name is already used by another Scope"]
   }
   assert scopes.check_unique({"name": "Paris DC"}, paris) == {}
   assert scopes.check_unique({"name": "Paris DC"}, lyon) == {
-    "name": ["a scope with this name already exists"]
+    "name": ["this Name is already used by another Scope"]
   }
   assert scopes.check_unique({"name": "Nantes"}, None) == {}
   with pytest.raises(Conflict) as caught:
     scopes.create({"name": "Paris DC"})
   assert caught.value.status == 409
-  assert caught.value.reasons == {"name": ["a scope with this name already exists"]}
+  assert caught.value.reasons == {"name": ["this Name is already used by another Scope"]}
 
 
 def test_create_update_delete_through_a_real_type(scopes, make, dbsession):
@@ -258,7 +258,7 @@ def test_delete_is_refused_while_dependents_remain(scopes, make):
   with pytest.raises(NotAllowed) as caught:
     scopes.delete(paris)
   assert caught.value.status == 403
-  assert any("still has 2" in reason for reasons in caught.value.reasons.values() for reason in reasons)
+  assert any("2 still attached" in reason for reasons in caught.value.reasons.values() for reason in reasons)
 
 
 def test_check_date_order_uses_the_stored_value_of_a_missing_date(dbsession, registry, make):
@@ -267,13 +267,13 @@ def test_check_date_order_uses_the_stored_value_of_a_missing_date(dbsession, reg
   service = service_of(MaintenanceService, dbsession, registry)
   start, end = dt.datetime(2024, 5, 1, tzinfo=dt.UTC), dt.datetime(2024, 5, 2, tzinfo=dt.UTC)
   assert service.check_date_order({"a": start, "b": end}, None, "a", "b") == {}
-  assert service.check_date_order({"a": end, "b": start}, None, "a", "b") == {"b": ["must not be before a"]}
+  assert service.check_date_order({"a": end, "b": start}, None, "a", "b") == {"b": ["must not be before A"]}
   assert service.check_date_order({"a": start, "b": start}, None, "a", "b") == {}
   assert service.check_date_order({"a": end}, None, "a", "b") == {}
   row = SimpleNamespace(a=start, b=end)
   assert service.check_date_order({"b": start - dt.timedelta(minutes=1)}, row, "a", "b") == {
-    "b": ["must not be before a"]
+    "b": ["must not be before A"]
   }
   assert service.check_date_order({"a": end + dt.timedelta(minutes=1)}, row, "a", "b") == {
-    "b": ["must not be before a"]
+    "b": ["must not be before A"]
   }

@@ -13,7 +13,8 @@ from .document import ApiView
 
 def traverse_for(registry, path: str) -> str | None:
   """``/api/scope/{id}/update`` traverses ``/scope/{id}``; ``/api/scope`` traverses ``/scope``;
-  ``/scope/{id}/badge.json`` (outside ``/api``) traverses ``/scope/{id}`` too."""
+  ``/scope/{id}/badge.json`` (outside ``/api``) and ``/api/incident/{id}/events/{event_id}``
+  traverse ``/scope/{id}`` and ``/incident/{id}`` too."""
   segments = path.strip("/").split("/")
   if segments[0] == "api":
     segments = segments[1:]
@@ -22,7 +23,9 @@ def traverse_for(registry, path: str) -> str | None:
     return None
   placeholders = [index for index, segment in enumerate(segments) if segment.startswith("{")]
   if placeholders:
-    return "/" + "/".join(segments[: placeholders[-1] + 1])
+    # Up to the row (``/scope/{id}``): what is named below it (``events/{event_id}``) is the
+    # view's to find, from the route's match.
+    return "/" + "/".join(segments[: placeholders[0] + 1])
   return "/" + segments[0]
 
 

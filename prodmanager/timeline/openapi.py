@@ -10,10 +10,16 @@ def event_schema() -> dict:
     "type": "object",
     "required": ["creation_date", "content", "internal", "type"],
     "properties": {
+      "id": {"type": "integer", "description": "the event's id (to edit or delete a comment)"},
       "creation_date": {"type": "string", "description": "YYYY-MM-DDTHH:MM (UTC)"},
       "content": {"type": "string"},
       "internal": {"type": "boolean"},
       "type": {"type": "string", "enum": [member.value for member in EventType]},
+      "status": {
+        "type": ["string", "null"],
+        "description": "the status the row moved to with this event (a status change, or a comment "
+        "posted with one); null otherwise",
+      },
     },
   }
 
@@ -22,31 +28,56 @@ def event_schema() -> dict:
 COMMENT = {"type": "string", "minLength": 1, "maxLength": MAX_TEXT, "pattern": r"\S"}
 
 
-def timeline_fragment(type_name: str, schema: str) -> dict:
-  tag = [type_name]
-  id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
+STATUS_HELP = (
+  "optional: the new status, changed with the comment in one step (milestone dates follow, as on "
+  "an update); the comment then tells the status change in the public timeline. Empty or the "
+  "current status: a comment only"
+)
+
+
+def comment_body(statuses: list[str], required: bool) -> dict:
+  """The body of a comment (``required``) or of a comment's edit; ``statuses`` the values the
+  comment may set (none for an edit)."""
   form = {
     "type": "object",
-    "required": ["comment"],
     "additionalProperties": True,
     "properties": {"comment": COMMENT, "internal": {"type": "string"}},
   }
   json_body = {
     "type": "object",
-    "required": ["comment"],
     "additionalProperties": True,
-    "properties": {
-      "comment": COMMENT,
-      "internal": {"type": ["boolean", "string", "null"]},
-    },
+    "properties": {"comment": COMMENT, "internal": {"type": ["boolean", "string", "null"]}},
   }
-  body = {
+  if statuses:
+    form["properties"]["status"] = {"type": "string", "enum": [*statuses, ""], "description": STATUS_HELP}
+    json_body["properties"]["status"] = {
+      "type": ["string", "null"],
+      "enum": [*statuses, "", None],
+      "description": STATUS_HELP,
+    }
+  if required:
+    form["required"] = json_body["required"] = ["comment"]
+  return {
     "required": True,
     "content": {
       content_type: {"schema": json_body if content_type == "application/json" else form}
       for content_type in WRITE_CONTENT_TYPES
     },
   }
+
+
+def timeline_fragment(type_name: str, schema: str, statuses: list[str] | None = None) -> dict:
+  """The comment, events and comment edit/delete endpoints of ``type_name``; ``statuses`` are the
+  values of its status field, which a comment may set in the same request."""
+  tag = [type_name]
+  id_param = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}]
+  event_param = {
+    "name": "event_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+  }
+  body = comment_body(statuses or [], required=True)
   event_ref = {"$ref": "#/components/schemas/Event"}
   return {
     "paths": {
@@ -56,7 +87,8 @@ def timeline_fragment(type_name: str, schema: str) -> dict:
           "tags": tag,
           "operationId": f"comment_{type_name}",
           "requestBody": body,
-          "summary": f"Comment a {type_name} (0.22 compat: answers 200 with the {type_name}); public unless internal",
+          "summary": f"Comment a {type_name} (0.22 compat: answers 200 with the {type_name}); public unless "
+          "internal; with a status, posts an update in one step (new status and its message)",
           "responses": {
             "200": {
               "description": f"the {type_name}",
@@ -98,11 +130,30 @@ def timeline_fragment(type_name: str, schema: str) -> dict:
           "tags": tag,
           "operationId": f"create_{type_name}_event",
           "requestBody": body,
-          "summary": "Add a comment (REST); public unless internal",
+          "summary": "Add a comment (REST); public unless internal; with a status, posts an update in one step",
           "responses": {
             "201": {"description": "the comment", "content": {"application/json": {"schema": event_ref}}},
             **error_responses(*ERROR_CODES),
           },
+        },
+      },
+      f"/api/{type_name}/{{id}}/events/{{event_id}}": {
+        "parameters": [*id_param, event_param],
+        "patch": {
+          "tags": tag,
+          "operationId": f"edit_{type_name}_comment",
+          "requestBody": comment_body([], required=False),
+          "summary": "Edit a comment (its text, whether it is internal); an internal update event records the edit",
+          "responses": {
+            "200": {"description": "the comment", "content": {"application/json": {"schema": event_ref}}},
+            **error_responses(*ERROR_CODES),
+          },
+        },
+        "delete": {
+          "tags": tag,
+          "operationId": f"delete_{type_name}_comment",
+          "summary": "Delete a comment; an internal update event keeps its text",
+          "responses": {"204": {"description": "deleted"}, **error_responses(*ERROR_CODES)},
         },
       },
     },

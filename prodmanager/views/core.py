@@ -54,7 +54,9 @@ def login(request):
 
 
 def logout(request):
+  """End the session, and say so on the next page (the new, anonymous session carries the message)."""
   headers = forget(request)
+  request.session.flash(("success", request._("auth.logged_out")))
   return HTTPSeeOther("/", headers=headers)
 
 

@@ -135,7 +135,7 @@ def not_found(exc, request):
     return json_error(
       request,
       405,
-      f"Method {request.method} is not allowed on {request.path}",
+      Message("api.errors.method_not_allowed", method=request.method, path=request.path),
       {
         "method": [
           Message("api.request.method_not_allowed_use", method=request.method, allowed=", ".join(allowed))
@@ -158,7 +158,7 @@ def not_found_reasons(request) -> dict:
   if wants_json(request) and container and request.view_name:
     name = context.resource_type.name
     return {name: [Message("api.errors.unknown_id", type=name, ident=request.view_name)]}
-  return {"resource": [f"nothing at {request.path}"]}
+  return {"resource": [Message("api.request.nothing_at", path=request.path)]}
 
 
 @forbidden_view_config()
@@ -175,15 +175,12 @@ def forbidden(exc, request):
     if request.method == "GET":
       return HTTPSeeOther(f"/login?{urlencode({'next': request.path_qs})}")
     return error_response(request, 403, request._("errors.forbidden"))
+  permission = exc.result.permission if hasattr(exc.result, "permission") else "forbidden"
   return error_response(
     request,
     403,
-    "Not allowed",
-    {
-      "permission": [
-        f"your credentials do not allow this ({exc.result.permission if hasattr(exc.result, 'permission') else 'forbidden'})"
-      ]
-    },
+    Message("api.errors.not_allowed"),
+    {"permission": [Message("api.request.credentials", permission=permission)]},
   )
 
 
@@ -193,7 +190,7 @@ def bad_csrf(exc, request):
     request,
     400,
     request._("errors.csrf"),
-    {"csrf_token": ["missing or invalid CSRF token; reload the page and try again"]},
+    {"csrf_token": [Message("api.request.csrf")]},
   )
 
 
@@ -203,7 +200,7 @@ def method_not_allowed(exc, request):
   return error_response(
     request,
     405,
-    f"Method {request.method} is not allowed on {request.path}",
+    Message("api.errors.method_not_allowed", method=request.method, path=request.path),
     headers={"Allow": ", ".join(allowed)} if allowed else None,
   )
 
@@ -318,7 +315,7 @@ def response_validation_error(exc, request):
     "response does not match the OpenAPI document on %s %s: %s", request.method, request.path, exc.errors
   )
   return error_response(
-    request, 500, "Internal error", {"server": ["the response did not match the API document"]}
+    request, 500, Message("api.errors.internal"), {"server": [Message("api.request.response_mismatch")]}
   )
 
 
@@ -350,7 +347,7 @@ def database_unavailable(exc, request):
 def server_error(exc, request):
   log.exception("unexpected error on %s %s", request.method, request.path)
   return error_response(
-    request, 500, "Internal error", {"server": ["an unexpected error happened; it was logged"]}
+    request, 500, Message("api.errors.internal"), {"server": [Message("api.request.unexpected")]}
   )
 
 

@@ -16,7 +16,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
 from ..actions import deferred_config, register, resource_type_named
-from ..errors import AppError, ValidationFailed
+from ..errors import AppError, ValidationFailed, localize
 from ..fields import Boolean, Choice, DateTime, Reference, Text, Url
 from ..resources import Root
 from ..services import Page
@@ -88,10 +88,15 @@ def form_data(request, service_class) -> dict:
   return data
 
 
-def form_widgets(request, service_class, values: dict, errors: dict) -> list[dict]:
-  """Describe the inputs of a form from the field declarations (the template draws them)."""
+def form_widgets(request, service_class, values: dict, errors: dict, creating: bool = False) -> list[dict]:
+  """Describe the inputs of a form from the field declarations (the template draws them).
+
+  A field's ``help`` (a translation key) is shown under it; on a create form, a field declared
+  with ``create_help`` shows that one instead ("empty: now").
+  """
   widgets = []
   for field in service_class.fields:
+    help_key = (field.create_help if creating else "") or field.help
     widget = {
       "name": field.name,
       "label": request._(field.label or f"fields.{field.name}"),
@@ -99,6 +104,7 @@ def form_widgets(request, service_class, values: dict, errors: dict) -> list[dic
       "value": widget_value(values.get(field.name), instance_zone(request)),
       "errors": errors.get(field.name, []),
       "options": None,
+      "help": request._(help_key) if help_key else "",
     }
     if isinstance(field, Text):
       widget["type"] = "textarea" if field.multiline else "text"
@@ -169,7 +175,7 @@ class ResourceViews:
     try:
       page, state = self.service.list(self.request.GET)
     except ValidationFailed as error:
-      errors = error.reasons
+      errors = localize(self._, error.reasons)
       page, state = Page([], 1, 0, 0), {"applied": {}}
       self.request.response.status = 400
     extras = self.service.aggregates(page.items)
@@ -192,25 +198,38 @@ class ResourceViews:
       Markup(panel.render(self.request, row))
       for panel in app_state(self.request.registry).detail_panels.of(self.resource_type.name)
     ]
-    return self.base(
+    values = self.base(
       row=row,
       extra=extra,
       title=row.name,
       detail_context=self.page_values.detail_values(row),
       detail_panels=[panel for panel in panels if panel],
     )
+    timeline = getattr(self.service, "timeline_values", None)  # a TimelineService
+    if timeline is not None:
+      values["timeline"] = timeline(row, extra.get("events", []))
+    return values
 
   def form(self, values: dict, errors: dict | None = None, message: str | None = None, row=None):
+    """The create or update form; ``errors`` (per field) and ``message`` are translated here, and
+    a reason about no field of the form (a conflict) is shown with the message at the top."""
+    errors = localize(self._, errors or {})
+    message = localize(self._, message)
+    names = {field.name for field in self.service.fields}
+    others = [text for key, texts in errors.items() if key not in names for text in texts]
     return self.base(
       row=row,
-      widgets=form_widgets(self.request, self.service, values, errors or {}),
-      message=message,
+      widgets=form_widgets(self.request, self.service, values, errors, row is None),
+      message=[message, *others] if message and others else message,
       action=self.request.path,
       title=self._("actions.update" if row else "actions.create") + " — " + self._(self.resource_type.title),
     )
 
   def create_form(self):
-    return self.form({key: value for key, value in self.request.GET.items()})
+    """The create form: the fields' defaults (a new incident is ``active``), then the query's values."""
+    values = {field.name: field.default for field in self.service.fields if field.default is not None}
+    values.update(self.request.GET.items())
+    return self.form(values)
 
   def create(self):
     try:
@@ -243,9 +262,12 @@ class ResourceViews:
       "action_url": self.request.resource_url(self.context, "delete"),
       "cancel_url": self.request.resource_url(self.context),
       "error": None,
+      "blockers": [],
     }
 
   def delete(self):
+    """Delete after the confirmation; a refusal shows what blocks it, with links to those rows,
+    and no Delete button (it would be refused again)."""
     row = self.context.row
     name = row.name
     try:
@@ -253,7 +275,16 @@ class ResourceViews:
     except AppError as error:
       self.request.response.status = error.status
       values = self.delete_form()
-      values["error"] = error.message + ": " + "; ".join(m for ms in error.reasons.values() for m in ms)
+      values["error"] = localize(self._, error.message)
+      values["blockers"] = [
+        {"title": localize(self._, title), "count": count, "href": href}
+        for title, count, href in getattr(error, "blockers", [])
+      ]
+      if not values["blockers"]:
+        values["error"] = [
+          values["error"],
+          *(text for texts in localize(self._, error.reasons).values() for text in texts),
+        ]
       return values
     self.request.session.flash(("success", self._("flash.deleted", name=name)))
     return HTTPSeeOther(self.request.resource_url(self.context.__parent__).rstrip("/"))

@@ -184,7 +184,7 @@ def test_scopes_and_services_with_announcements_cannot_be_deleted(webapp, token_
   for kind, ident in (("scope", world.lyon.id), ("service", world.network.id)):
     response = webapp.delete(f"/api/{kind}/{ident}", headers=token_headers, status=403)
     assert response.json["reasons"] == {
-      "announcements": [f"this {kind} still has 1 announcements; delete or move them first"]
+      "announcements": [f"Announcements: 1 still attached; delete or move them first"]
     }
     webapp.get(f"/api/{kind}/{ident}", status=200)
   assert world.count(Announcement) == 1
@@ -199,7 +199,7 @@ def test_create_ending_before_it_starts_is_400_naming_end_date(webapp, token_hea
   response = send(webapp, encoding, "/api/announcement/create", body, headers=token_headers, status=400)
   assert response.json == {
     "message": "Announcement creation failed",
-    "reasons": {"end_date": ["must not be before start_date"]},
+    "reasons": {"end_date": ["must not be before Start date"]},
   }
   assert world.count(Announcement) == 0
 
@@ -223,7 +223,7 @@ def test_update_ending_before_it_starts_is_400_naming_end_date(
   )
   assert response.json == {
     "message": "Announcement update failed",
-    "reasons": {"end_date": ["must not be before start_date"]},
+    "reasons": {"end_date": ["must not be before Start date"]},
   }
   assert world.table(Announcement) == before
 
@@ -249,17 +249,17 @@ BAD_BODIES = [
   ("json", {"level": "urgent"}, "level", "must be one of: high, medium, low"),
   ("form", {"level": "urgent"}, "level", "must be one of: high, medium, low"),
   ("json", {"level": 1}, "level", "expected a value of type string"),
-  ("json", {"scope": 9999}, "scope", "no scope with id 9999"),
+  ("json", {"scope": 9999}, "scope", "no Scope with id 9999"),
   ("form", {"scope": "abc"}, "scope", "expected an integer id"),
   ("json", {"scope": "0"}, "scope", "expected a positive integer id"),
-  ("form", {"service": "9999"}, "service", "no service with id 9999"),
+  ("form", {"service": "9999"}, "service", "no Service with id 9999"),
   ("json", {"service": -3}, "service", "expected a positive integer id"),
   ("json", {"start_date": "tomorrow"}, "start_date", "expected a date such as"),
   ("form", {"start_date": "2030-13-01T10:00"}, "start_date", "expected a date such as"),
   ("json", {"start_date": 1714557600}, "start_date", "expected a value of type string"),
   ("json", {"end_date": "31/05/2030"}, "end_date", "expected a date such as"),
   ("form", {"end_date": "2030-05-31T25:00"}, "end_date", "expected a date such as"),
-  ("json", {"end_date": "2030-04-30T10:00"}, "end_date", "must not be before start_date"),
+  ("json", {"end_date": "2030-04-30T10:00"}, "end_date", "must not be before Start date"),
 ]
 
 

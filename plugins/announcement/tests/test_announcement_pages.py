@@ -254,7 +254,7 @@ def test_create_form_shows_every_field_error_and_writes_nothing(webapp, operator
   assert field_errors(page, "name") == "must be at least 4 characters long"
   assert field_errors(page, "level") == "must be one of: high, medium, low"
   assert field_errors(page, "scope") == "this field is required"
-  assert field_errors(page, "service") == "no service with id 9999"
+  assert field_errors(page, "service") == "no Service with id 9999"
   assert field_errors(page, "start_date").startswith("expected a date such as")
   assert field_errors(page, "end_date") == field_errors(page, "description") == ""
   assert form_of(page)["name"].value == "abc"
@@ -272,7 +272,7 @@ def test_create_form_ending_before_it_starts_names_end_date(webapp, operator, wo
     "end_date": "2030-05-01T10:00",
   }
   page = webapp.post("/announcement/create", values, status=400)
-  assert field_errors(page, "end_date") == "must not be before start_date"
+  assert field_errors(page, "end_date") == "must not be before Start date"
   assert field_errors(page, "start_date") == ""
   assert form_of(page)["end_date"].value == "2030-05-01T10:00"  # nothing typed is lost
   assert world.count(Announcement) == 0
@@ -315,7 +315,7 @@ def test_update_form_moving_the_start_after_the_end_changes_nothing(webapp, oper
   page = webapp.post(
     f"/announcement/{row.id}/update", {"csrf_token": operator(), "start_date": "2030-06-01T00:00"}, status=400
   )
-  assert field_errors(page, "end_date") == "must not be before start_date"
+  assert field_errors(page, "end_date") == "must not be before Start date"
   assert world.table(Announcement) == before
 
 

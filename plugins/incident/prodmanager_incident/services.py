@@ -21,7 +21,7 @@ import datetime as dt
 
 from prodmanager.db import enum_rank, utcnow
 from prodmanager.domain_events import emit
-from prodmanager.errors import ValidationFailed
+from prodmanager.errors import Message, ValidationFailed
 from prodmanager.fields import MAX_TEXT, Choice, DateTime, Text, Url, format_datetime
 from prodmanager.membership import MemberService
 from prodmanager.services import Filter
@@ -76,11 +76,11 @@ class IncidentService(TimelineService, MemberService):
     Text("name", required=True, min_length=4, max_length=255),
     Text("description", max_length=MAX_TEXT, multiline=True),
     Choice("severity", required=True, enum=IncidentSeverity, prefix="severity"),
-    Choice("status", enum=IncidentStatus, prefix="incident_status"),
+    Choice("status", enum=IncidentStatus, prefix="incident_status", default=IncidentStatus.ACTIVE),
     *PAIR.fields(),
     Text("external_reference", max_length=255),
     Url("external_link"),
-    DateTime("start_impact_date"),
+    DateTime("start_impact_date", create_help="incident.start_impact_now"),
     DateTime("investigation_date"),
     DateTime("stable_date"),
     DateTime("resolve_date"),
@@ -113,6 +113,14 @@ class IncidentService(TimelineService, MemberService):
     }
 
   # -- milestones ------------------------------------------------------------------------------
+
+  def check(self, values: dict, row) -> dict:
+    """The resolution must not come before the start of the impact (also checked, once the
+    milestones are derived, in :meth:`apply_milestones`). An update moving the incident back below
+    resolved clears the resolution date: nothing to compare then."""
+    if row is not None and (values.get("status") or row.status) is not IncidentStatus.RESOLVED:
+      return {}
+    return self.check_date_order(values, row, "start_impact_date", "resolve_date")
 
   def prepare_create(self, row, values: dict) -> None:
     values["status"] = values.get("status") or IncidentStatus.ACTIVE
@@ -155,9 +163,11 @@ class IncidentService(TimelineService, MemberService):
     start = values.get("start_impact_date", stored["start_impact_date"])
     resolved = values.get("resolve_date", stored["resolve_date"])
     if resolved is not None and resolved < start:
+      # A resolution date given with the request is refused by check(), with the other errors;
+      # this one is derived (resolved now, with an impact said to start later).
       raise ValidationFailed(
-        f"Incident {'update' if old_status else 'creation'} failed",
-        {"resolve_date": ["must not be before the start of the impact (start_impact_date)"]},
+        self.failure_message(old_status),
+        {"resolve_date": [Message("validation.not_before", other=self.field_label("start_impact_date"))]},
       )
 
   # -- timeline and domain events --------------------------------------------------------------

@@ -258,9 +258,9 @@ BAD_BODIES = [
   ("form", {"severity": "blocker"}, "severity", "must be one of: critical, high, moderate, low, minor"),
   ("json", {"status": "closed"}, "status", "must be one of: active, investigating, stable, resolved"),
   ("form", {"status": "closed"}, "status", "must be one of: active, investigating, stable, resolved"),
-  ("json", {"scope": 9999}, "scope", "no scope with id 9999"),
+  ("json", {"scope": 9999}, "scope", "no Scope with id 9999"),
   ("form", {"scope": "abc"}, "scope", "expected an integer id"),
-  ("form", {"service": "9999"}, "service", "no service with id 9999"),
+  ("form", {"service": "9999"}, "service", "no Service with id 9999"),
   ("json", {"service": "0"}, "service", "expected a positive integer id"),
   ("json", {"start_impact_date": "yesterday"}, "start_impact_date", "expected a date"),
   ("form", {"start_impact_date": "2024-13-01T10:00"}, "start_impact_date", "expected a date"),
@@ -271,7 +271,7 @@ BAD_BODIES = [
     "json",
     {"resolve_date": "2024-05-01T10:29"},
     "resolve_date",
-    "must not be before the start of the impact",
+    "must not be before Start of impact",
   ),
 ]
 
@@ -406,7 +406,7 @@ def test_a_scope_or_service_with_incidents_cannot_be_deleted(webapp, token_heade
   world.incident("Child", scope=world.lyon, service=world.network)
   response = webapp.delete(f"/api/{kind}/{target.id}", headers=token_headers, status=403)
   assert response.json["reasons"] == {
-    "incidents": [f"this {kind} still has 1 incidents; delete or move them first"]
+    "incidents": [f"Incidents: 1 still attached; delete or move them first"]
   }
   webapp.post(f"/api/{kind}/{target.id}/delete", headers=token_headers, status=403)
   assert webapp.get(f"/api/{kind}/{target.id}").json["incidents_count"] == 1

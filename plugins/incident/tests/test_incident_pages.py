@@ -160,7 +160,7 @@ def test_create_form_shows_every_field_error(webapp, operator, world, form_of):
   assert field_errors(page, "severity") == "must be one of: critical, high, moderate, low, minor"
   assert field_errors(page, "status") == "must be one of: active, investigating, stable, resolved"
   assert field_errors(page, "scope") == "this field is required"
-  assert field_errors(page, "service") == "no service with id 9999"
+  assert field_errors(page, "service") == "no Service with id 9999"
   assert field_errors(page, "external_link") == "expected an http:// or https:// URL"
   assert field_errors(page, "start_impact_date").startswith("expected a date")
   assert field_errors(page, "resolve_date").startswith("expected a date")
@@ -222,9 +222,7 @@ def test_update_form_error_changes_nothing(webapp, operator, world):
     {"csrf_token": operator(), "status": "resolved", "resolve_date": "2024-05-01T11:00"},
     status=400,
   )
-  assert (
-    field_errors(page, "resolve_date") == "must not be before the start of the impact (start_impact_date)"
-  )
+  assert field_errors(page, "resolve_date") == "must not be before Start of impact"
   assert world.table(Incident) == before and world.incident_events() == []
 
 
@@ -260,7 +258,14 @@ def test_a_scope_with_incidents_cannot_be_deleted_from_its_page(webapp, operator
   page = webapp.get(f"/scope/{world.lyon.id}/delete")
   form = next(form for form in page.forms.values() if form.action.endswith("/delete"))
   page = form.submit(status=403)
-  assert "still has 1 incidents" in page.text
+  # What blocks the deletion, with a link to it, and no Delete button to press again.
+  assert "Scope deletion refused" in page.html.select_one(".alert-error").get_text()
+  links = [
+    (link.get_text(strip=True), link["href"]) for link in page.html.select(".delete-blockers a[href*='?']")
+  ]
+  assert links == [("Incidents (1)", f"/incident?scope={world.lyon.id}")]
+  assert page.html.select("form.confirm-delete") == []
+  assert webapp.get(links[0][1]).html.select_one("main").get_text().count("Child") >= 1
   assert world.db.get(Scope, world.lyon.id) is not None and world.count(Incident) == 1
 
 

@@ -127,8 +127,13 @@ def test_comment_rest_path_answers_201_with_the_event(webapp, token_headers, wor
     f"/api/incident/{incident.id}/events", {"comment": "REST *comment*"}, headers=token_headers, status=201
   )
   body = response.json
-  assert set(body) == {"creation_date", "content", "internal", "type"}
-  assert (body["type"], body["content"], body["internal"]) == ("comment", "REST *comment*", False)
+  assert set(body) == {"id", "creation_date", "content", "internal", "type", "status"}
+  assert (body["type"], body["content"], body["internal"], body["status"]) == (
+    "comment",
+    "REST *comment*",
+    False,
+    None,
+  )
   assert len(body["creation_date"]) == len("2024-05-01T10:30")
   assert world.incident_events(incident.id) == [("comment", "REST *comment*", False)]
   listed = webapp.get(f"/api/incident/{incident.id}/events").json["items"]
@@ -177,7 +182,7 @@ def test_comment_form_of_the_detail_page(webapp, operator, world, form_of):
   page = response.follow()
   assert "Your comment was added." in page.text
   assert (
-    page.html.select_one("#timeline .timeline-internal .markdown").get_text(strip=True)
+    page.html.select_one("#timeline .timeline-body-internal .markdown").get_text(strip=True)
     == "Seen from the page"
   )
 

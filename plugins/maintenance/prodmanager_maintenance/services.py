@@ -27,7 +27,9 @@ class MaintenanceService(TimelineService, MemberService):
     Text("description", max_length=MAX_TEXT, multiline=True),
     Text("external_reference", max_length=255),
     Url("external_link"),
-    Choice("status", enum=MaintenanceStatus, prefix="maintenance_status"),
+    Choice(
+      "status", enum=MaintenanceStatus, prefix="maintenance_status", default=MaintenanceStatus.SCHEDULED
+    ),
     Choice("service_status", required=True, enum=ServiceStatus, prefix="service_status"),
     *PAIR.fields(),
     DateTime("scheduled_start_date", required=True),

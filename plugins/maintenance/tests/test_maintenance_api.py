@@ -154,7 +154,7 @@ def test_create_with_the_end_before_the_start_is_400(webapp, token_headers, worl
     response = webapp.post_json(path, body, headers=token_headers, status=400)
     assert response.json == {
       "message": "Maintenance creation failed",
-      "reasons": {"scheduled_end_date": ["must not be before scheduled_start_date"]},
+      "reasons": {"scheduled_end_date": ["must not be before Scheduled start"]},
     }
   assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
 
@@ -181,7 +181,7 @@ def test_update_of_one_date_is_checked_against_the_stored_other(
   for method in ("post_json", "patch_json"):
     path = f"/api/maintenance/{ident}" + ("/update" if method == "post_json" else "")
     response = getattr(webapp, method)(path, body, headers=token_headers, status=400)
-    assert response.json["reasons"] == {field: ["must not be before scheduled_start_date"]}
+    assert response.json["reasons"] == {field: ["must not be before Scheduled start"]}
   [row] = world.table(Maintenance)
   assert (minute(row.scheduled_start_date), minute(row.scheduled_end_date)) == (
     full["scheduled_start_date"],
@@ -203,7 +203,7 @@ def test_update_moving_both_dates_together_is_accepted(webapp, token_headers, wo
 def test_the_actual_end_cannot_be_before_the_actual_start(webapp, token_headers, world, full, window):
   body = {**full, "start_date": minute(window[0]), "end_date": minute(window[0] - dt.timedelta(hours=1))}
   response = webapp.post_json("/api/maintenance/create", body, headers=token_headers, status=400)
-  assert response.json["reasons"] == {"end_date": ["must not be before start_date"]}
+  assert response.json["reasons"] == {"end_date": ["must not be before Start date"]}
   assert world.count(Maintenance) == 0
 
 
@@ -232,9 +232,9 @@ BAD_BODIES = [
   ("form", {"service_status": "broken"}, "service_status", "must be one of: up, degraded, down"),
   ("json", {"service_status": None}, "service_status", "expected a value of type string"),
   ("form", {"service_status": ""}, "service_status", "must be one of: up, degraded, down"),
-  ("json", {"scope": 9999}, "scope", "no scope with id 9999"),
+  ("json", {"scope": 9999}, "scope", "no Scope with id 9999"),
   ("form", {"scope": "abc"}, "scope", "expected an integer id"),
-  ("form", {"service": "9999"}, "service", "no service with id 9999"),
+  ("form", {"service": "9999"}, "service", "no Service with id 9999"),
   ("json", {"service": "0"}, "service", "expected a positive integer id"),
   ("json", {"scheduled_start_date": "tomorrow"}, "scheduled_start_date", "expected a date"),
   ("form", {"scheduled_start_date": "2024-13-01T10:00"}, "scheduled_start_date", "expected a date"),

@@ -279,7 +279,7 @@ def test_form_errors_are_shown_next_to_the_fields_and_nothing_is_written(webapp,
   form = form_of(page)
   form["name"] = "Long enough"
   page = form.submit(status=400)
-  assert "must not be before scheduled_start_date" in field_errors(page, "scheduled_end_date")
+  assert "must not be before Scheduled start" in field_errors(page, "scheduled_end_date")
   assert world.count(Maintenance) == 0 and world.count(MaintenanceEvent) == 0
 
 
@@ -288,7 +288,7 @@ def test_update_form_checks_the_window_too(webapp, operator, world):
   form = form_of(webapp.get(f"/maintenance/{row.id}/update"))
   form["scheduled_end_date"] = (row.scheduled_start_date - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
   page = form.submit(status=400)
-  assert "must not be before scheduled_start_date" in field_errors(page, "scheduled_end_date")
+  assert "must not be before Scheduled start" in field_errors(page, "scheduled_end_date")
   assert (
     world.table(Maintenance)[0].scheduled_end_date == row.scheduled_end_date
     and world.count(MaintenanceEvent) == 0
@@ -413,7 +413,7 @@ def test_a_scope_or_service_with_maintenances_cannot_be_deleted(webapp, token_he
   world.maintenance("Keeps it", "succeed", world.lyon, world.network)
   response = webapp.delete(f"/api/{axis}/{target.id}", headers=token_headers, status=403)
   assert response.json["reasons"]["maintenances"] == [
-    f"this {axis} still has 1 maintenances; delete or move them first"
+    f"Maintenances: 1 still attached; delete or move them first"
   ]
   page = form_of(webapp.get(f"/{axis}/{target.id}/delete")).submit(status=403)
   assert "maintenances" in page.text

@@ -233,3 +233,35 @@ def test_domain_events_of_the_web_forms(webapp, operator, world, window, domain_
     ("maintenance.status_changed", {"old": "scheduled", "new": "canceled"}),
     ("maintenance.commented", {"internal": False, "event_id": world.table(MaintenanceEvent)[-1].id}),
   ]
+
+
+# -- one-step updates (docs/user-guide.md#the-timeline) ------------------------------------------------
+
+
+def test_an_update_starts_the_maintenance_with_its_message(webapp, operator, world, new_client):
+  row = world.maintenance("Router upgrade")
+  page = webapp.get(f"/maintenance/{row.id}")
+  form = form_of(page, "/comment")
+  assert form["status"].value == "scheduled"
+  form["status"] = "in-progress"
+  form["comment"] = "The work has **started**."
+  assert "Your update was posted." in form.submit(status=303).follow().text
+  stored = world.maintenance_events(row.id)
+  assert [(kind, internal) for kind, internal, _ in stored] == [("update", True), ("comment", False)]
+  assert webapp.get(f"/api/maintenance/{row.id}").json["start_date"] is not None
+  visitor = new_client().get(f"/maintenance/{row.id}")
+  items = visitor.html.select("#timeline ol.timeline-updates > li")
+  # (Added directly, the maintenance has no creation event: the update is its only entry.)
+  assert [item.select_one(".timeline-status").get_text(strip=True) for item in items] == ["In progress"]
+  assert items[0].select_one(".markdown strong").get_text() == "started"
+
+
+def test_an_internal_comment_is_a_labelled_block(webapp, operator, world):
+  row = world.maintenance("Router upgrade")
+  world.maintenance_event(row, "Ticket NOC-42", internal=True)
+  item = webapp.get(f"/maintenance/{row.id}").html.select_one("#timeline li.is-internal")
+  block = item.select_one(".timeline-body-internal")
+  assert block.select_one(".timeline-internal-label").get_text(strip=True) == (
+    "Internal comment — visible to operators only"
+  )
+  assert block.select_one(".markdown").get_text(strip=True) == "Ticket NOC-42"

@@ -178,7 +178,7 @@ def test_create_form_shows_every_field_error(webapp, operator, world):
   page = webapp.post("/monitor/create", values, status=400)
   assert field_errors(page, "name") == "must be at least 4 characters long"
   assert field_errors(page, "scope") == "this field is required"
-  assert field_errors(page, "service") == "no service with id 9999"
+  assert field_errors(page, "service") == "no Service with id 9999"
   assert field_errors(page, "status") == "must be one of: ok, warning, alert"
   assert field_errors(page, "external_link") == "expected an http:// or https:// URL"
   assert field_errors(page, "integration") == ""
@@ -221,7 +221,7 @@ def test_update_form_error_changes_nothing(webapp, operator, world):
     {"csrf_token": operator(), "status": "alert", "scope": "9999"},
     status=400,
   )
-  assert field_errors(page, "scope") == "no scope with id 9999"
+  assert field_errors(page, "scope") == "no Scope with id 9999"
   assert world.table(Monitor) == before and world.monitor_history() == []
 
 

@@ -111,7 +111,7 @@ def test_api_delete_with_monitors_is_refused(
   response = method(f"/api/{group}/" + path.format(id=item.id), headers=token_headers, status=403)
   assert response.json == {
     "message": f"{group.capitalize()} deletion refused: it still has children",
-    "reasons": {"monitors": [f"this {group} still has 1 monitors; delete or move them first"]},
+    "reasons": {"monitors": ["Monitors: 1 still attached; delete or move them first"]},
   }
   assert make.count(model) == 1 and make.count(Monitor) == 1
 

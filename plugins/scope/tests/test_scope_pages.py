@@ -225,7 +225,9 @@ def test_delete_with_monitors_is_refused(webapp, operator, group, make, model, i
   page = webapp.post(f"/{group}/{item.id}/delete", {"csrf_token": operator()}, status=403)
   error = page.html.select_one(".alert-error").get_text(" ", strip=True)
   assert f"{group.capitalize()} deletion refused" in error
-  assert f"this {group} still has 1 monitors; delete or move them first" in error
+  blockers = [(link.get_text(strip=True), link["href"]) for link in page.html.select(".delete-blockers li a")]
+  assert blockers == [("Monitors (1)", f"/monitor?{group}={item.id}")]
+  assert page.html.select("form.confirm-delete") == []  # no Delete button to be refused again
   assert make.count(model) == 1 and make.count(Monitor) == 1
 
 

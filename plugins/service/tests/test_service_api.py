@@ -27,14 +27,10 @@ def test_service_deletion_waits_for_all_its_monitors(webapp, token_headers, api,
     for scope in (paris, lyon)
   ]
   refused = webapp.post(f"/api/service/{compute['id']}/delete", headers=token_headers, status=403)
-  assert refused.json["reasons"] == {
-    "monitors": ["this service still has 2 monitors; delete or move them first"]
-  }
+  assert refused.json["reasons"] == {"monitors": ["Monitors: 2 still attached; delete or move them first"]}
   webapp.post(f"/api/monitor/{monitors[0]['id']}/delete", headers=token_headers)
   refused = webapp.post(f"/api/service/{compute['id']}/delete", headers=token_headers, status=403)
-  assert refused.json["reasons"] == {
-    "monitors": ["this service still has 1 monitors; delete or move them first"]
-  }
+  assert refused.json["reasons"] == {"monitors": ["Monitors: 1 still attached; delete or move them first"]}
   # Moving the last monitor to another service frees this one.
   network = api("service", name="Network")
   webapp.post_json(

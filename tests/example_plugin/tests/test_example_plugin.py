@@ -196,7 +196,7 @@ def test_a_used_name_is_a_409_conflict(webapp, token_headers, dbsession, service
     headers=token_headers,
     status=409,
   ).json
-  assert error["reasons"]["name"] == ["a runbook with this name already exists"]
+  assert error["reasons"]["name"] == ["this Name is already used by another Runbook"]
   assert count_runbooks(dbsession) == 1
 
 
@@ -211,7 +211,7 @@ def test_writes_need_the_runbook_permission(webapp, make_token, dbsession, servi
 def test_a_service_with_runbooks_cannot_be_deleted(webapp, token_headers, dbsession, service, runbook):
   service_id = service.id
   error = webapp.post(f"/api/service/{service_id}/delete", headers=token_headers, status=403).json
-  assert error["reasons"] == {"runbooks": ["this service still has 1 runbooks; delete or move them first"]}
+  assert error["reasons"] == {"runbooks": ["runbooks: 1 still attached; delete or move them first"]}
   webapp.delete(f"/api/service/{service_id}", headers=token_headers, status=403)
   assert dbsession.scalar(select(func.count()).select_from(Service).where(Service.id == service_id)) == 1
   # Once its runbooks are gone, the service can go.
@@ -222,7 +222,10 @@ def test_a_service_with_runbooks_cannot_be_deleted(webapp, token_headers, dbsess
 
 def test_the_service_delete_page_explains_why_it_is_refused(webapp, operator, dbsession, service, runbook):
   response = webapp.post(f"/service/{service.id}/delete", {"csrf_token": operator()}, status=403)
-  assert "this service still has 1 runbooks" in response.text
+  # A dependent declared without a title or a page is named by its label, without a link.
+  assert [item.get_text(strip=True) for item in response.html.select(".delete-blockers li")] == [
+    "runbooks (1)"
+  ]
   assert dbsession.scalar(select(func.count()).select_from(Service)) == 1
 
 
