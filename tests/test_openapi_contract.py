@@ -299,6 +299,20 @@ def test_every_documented_operation_is_exercised(webapp, document, registry, mak
         )
       api.call("get", f"{item}/events", 200, url=f"{url}/events")
       api.call("get", f"{item}/events", 404, url=f"{url}/events".replace(str(ids[name]), "999999"))
+      # A comment edited, then deleted.
+      event = f"{item}/events/{{event_id}}"
+      comment = webapp.post_json(f"{url}/events", {"comment": "to edit"}, headers=token_headers).json["id"]
+      target = f"{url}/events/{comment}"
+      api.call("patch", event, 200, url=target, json={"comment": "edited"}, headers=token_headers)
+      api.call("patch", event, 400, url=target, json={"comment": ""}, headers=token_headers)
+      api.call("patch", event, 401, url=target, json={"comment": "x"})
+      api.call("patch", event, 403, url=target, json={"comment": "x"}, headers=no_permission)
+      api.call("patch", event, 404, url=f"{url}/events/999999", json={"comment": "x"}, headers=token_headers)
+      api.call("patch", event, 415, url=target, params="x", content_type="text/plain", headers=token_headers)
+      api.call("delete", event, 401, url=target)
+      api.call("delete", event, 403, url=target, headers=no_permission)
+      api.call("delete", event, 204, url=target, headers=token_headers)
+      api.call("delete", event, 404, url=target, headers=token_headers)
 
   # Badges of the page and of the types that have one, while the rows exist.
   api.call("get", "/badge.json", 200)

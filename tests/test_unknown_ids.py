@@ -35,7 +35,7 @@ def test_every_id_operation_of_the_document_answers_a_json_404(webapp, registry,
   operations = id_operations(document)
   assert len(operations) > 30  # every resource type's item paths, timelines, calendars, badges, tokens
   for method, path in operations:
-    url = path.replace("{id}", str(UNKNOWN)).replace("{jti}", f"jti-{UNKNOWN}")
+    url = path.replace("{id}", str(UNKNOWN)).replace("{jti}", f"jti-{UNKNOWN}").replace("{event_id}", "1")
     headers = {**token_headers, "X-ProdManager-Secret": TEST_SECRET}
     kwargs = {"headers": headers, "status": "*"}
     if method in ("post", "put", "patch"):

@@ -184,7 +184,7 @@ def test_scopes_and_services_with_announcements_cannot_be_deleted(webapp, token_
   for kind, ident in (("scope", world.lyon.id), ("service", world.network.id)):
     response = webapp.delete(f"/api/{kind}/{ident}", headers=token_headers, status=403)
     assert response.json["reasons"] == {
-      "announcements": [f"Announcements: 1 still attached; delete or move them first"]
+      "announcements": ["Announcements: 1 still attached; delete or move them first"]
     }
     webapp.get(f"/api/{kind}/{ident}", status=200)
   assert world.count(Announcement) == 1

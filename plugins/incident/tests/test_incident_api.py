@@ -405,9 +405,7 @@ def test_a_scope_or_service_with_incidents_cannot_be_deleted(webapp, token_heade
   target = world.lyon if kind == "scope" else world.network
   world.incident("Child", scope=world.lyon, service=world.network)
   response = webapp.delete(f"/api/{kind}/{target.id}", headers=token_headers, status=403)
-  assert response.json["reasons"] == {
-    "incidents": [f"Incidents: 1 still attached; delete or move them first"]
-  }
+  assert response.json["reasons"] == {"incidents": ["Incidents: 1 still attached; delete or move them first"]}
   webapp.post(f"/api/{kind}/{target.id}/delete", headers=token_headers, status=403)
   assert webapp.get(f"/api/{kind}/{target.id}").json["incidents_count"] == 1
   assert world.count(Incident) == 1

@@ -413,10 +413,11 @@ def test_a_scope_or_service_with_maintenances_cannot_be_deleted(webapp, token_he
   world.maintenance("Keeps it", "succeed", world.lyon, world.network)
   response = webapp.delete(f"/api/{axis}/{target.id}", headers=token_headers, status=403)
   assert response.json["reasons"]["maintenances"] == [
-    f"Maintenances: 1 still attached; delete or move them first"
+    "Maintenances: 1 still attached; delete or move them first"
   ]
   page = form_of(webapp.get(f"/{axis}/{target.id}/delete")).submit(status=403)
-  assert "maintenances" in page.text
+  link = page.html.select_one(".delete-blockers a[href^='/maintenance?']")
+  assert (link.get_text(strip=True), link["href"]) == ("Maintenances (1)", f"/maintenance?{axis}={target.id}")
   webapp.get(f"/api/{axis}/{target.id}", status=200)
   assert world.count(Maintenance) == 1
 

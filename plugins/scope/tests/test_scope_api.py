@@ -253,7 +253,7 @@ def test_api_used_name_is_409(webapp, token_headers, group, make, make_row, mode
   response = webapp.post(
     f"/api/{group}/" + path.format(id=item.id), {"name": "Lyon DC2"}, headers=token_headers, status=409
   )
-  assert response.json["reasons"] == {"name": [f"a {group} with this name already exists"]}
+  assert response.json["reasons"] == {"name": [f"this Name is already used by another {group.capitalize()}"]}
   assert make.table(model) == before
 
 

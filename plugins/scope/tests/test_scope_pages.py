@@ -177,7 +177,7 @@ def test_create_form_shows_field_errors(webapp, operator, group, make, model, va
 def test_create_form_refuses_a_used_name(webapp, operator, group, make, model, item):
   before = make.table(model)
   page = webapp.post(f"/{group}/create", {"csrf_token": operator(), "name": "Paris DC1"}, status=409)
-  assert field_errors(page, "name") == f"a {group} with this name already exists"
+  assert field_errors(page, "name") == f"this Name is already used by another {group.capitalize()}"
   assert make.table(model) == before
 
 
@@ -196,7 +196,7 @@ def test_update_form_is_prefilled_and_saves(webapp, operator, group, make, model
   [
     ({"name": ""}, "name", "this field cannot be emptied", 400),
     ({"name": "ab"}, "name", "must be at least 3 characters long", 400),
-    ({"name": "Lyon DC2"}, "name", "with this name already exists", 409),
+    ({"name": "Lyon DC2"}, "name", "this Name is already used by another", 409),
   ],
 )
 def test_update_form_shows_field_errors(
