@@ -117,9 +117,25 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
   )
   statement = statement.where(*PAIR.where(Incident, scope=scope_id, service=service_id))
   entries = []
-  for event, name in request.dbsession.execute(statement):
+  rows = request.dbsession.execute(statement).all()
+  # A status change posted with its message is one entry: the comment, which tells the change too.
+  told = {
+    (event.parent_id, event.creation_date, event.new_status)
+    for event, _name in rows
+    if event.type is EventType.COMMENT and event.new_status
+  }
+  for event, name in rows:
     link = f"{request.application_url}/incident/{event.parent_id}"
-    if event.type is EventType.COMMENT:
+    if event.type is EventType.UPDATE and (event.parent_id, event.creation_date, event.new_status) in told:
+      continue
+    if event.type is EventType.COMMENT and event.new_status:
+      change = _(
+        "incident.status_change",
+        old=_(f"incident_status.{event.old_status}"),
+        new=_(f"incident_status.{event.new_status}"),
+      )
+      title, content = f"{name} — {change}", f"{change}\n\n{event.content}"
+    elif event.type is EventType.COMMENT:
       title, content = _("incident.history_comment", name=name), event.content
     else:
       status = [event.old_status, event.new_status]

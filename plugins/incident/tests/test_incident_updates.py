@@ -5,6 +5,7 @@
 import datetime as dt
 import json
 
+import feedparser
 import pytest
 
 from prodmanager_incident.models import Incident, IncidentEvent
@@ -324,3 +325,12 @@ def test_every_error_of_the_form_comes_back_at_once_in_the_readers_language(
   alert = page.html.select_one(".alert-error").get_text(" ", strip=True)
   assert alert == ("Incident creation failed" if language == "en" else "Échec de la création (Incident)")
   assert world.count(Incident) == 0
+
+
+def test_the_history_feed_has_one_entry_per_update_posted_in_one_step(webapp, token_headers, world):
+  incident = world.incident("Storage down")
+  body = {"comment": "We are on it.", "status": "investigating"}
+  webapp.post_json(f"/api/incident/{incident.id}/events", body, headers=token_headers, status=201)
+  feed = feedparser.parse(webapp.get("/history.atom").body)
+  assert [entry.title for entry in feed.entries] == ["Storage down — Status: Active → Investigating"]
+  assert feed.entries[0].content[0].value == "<p>Status: Active → Investigating</p>\n<p>We are on it.</p>"

@@ -180,17 +180,28 @@ def history_source(request, scope_id, service_id, limit) -> list[HistoryEntry]:
     )
     .order_by(MaintenanceEvent.creation_date.desc(), MaintenanceEvent.id.desc())
   )
-  for event, name in db.execute(events.limit(limit)):
-    if event.type is EventType.COMMENT:
+  rows = db.execute(events.limit(limit)).all()
+  # A status change posted with its message is one entry: the comment, which tells the change too.
+  told = {
+    (event.parent_id, event.creation_date, event.new_status)
+    for event, _name in rows
+    if event.type is EventType.COMMENT and event.new_status
+  }
+  for event, name in rows:
+    if event.type is EventType.UPDATE and (event.parent_id, event.creation_date, event.new_status) in told:
+      continue
+    old, new = event.old_status, event.new_status
+    if event.type is EventType.COMMENT and not new:
       title, content = _("maintenance.history.update", name=name), event.content
     else:
-      old, new = event.old_status, event.new_status
       title = _("maintenance.history.status", name=name, status=_(f"maintenance_status.{new}"))
       content = _(
         "maintenance.history.status_text",
         old=_(f"maintenance_status.{old}"),
         new=_(f"maintenance_status.{new}"),
       )
+      if event.type is EventType.COMMENT:
+        content = f"{content}\n\n{event.content}"
     entries.append(
       HistoryEntry(
         id=f"maintenance-{event.parent_id}-event-{event.id}",

@@ -284,6 +284,15 @@ class Statuspage:
     whether subscribers are notified of such an event (docs/api.md#statuspage-compatible-json).
     """
     parsed = [entry for entry in (parse_event(event, default_body) for event in events) if entry]
+    # A status change posted with its message is one update: the comment's, with the new status.
+    told = {
+      (event.creation_date, event.new_status) for event, _, _ in parsed if event.type is EventType.COMMENT
+    }
+    parsed = [
+      entry
+      for entry in parsed
+      if not (entry[0].type is EventType.UPDATE and (entry[0].creation_date, entry[0].new_status) in told)
+    ]
     status = initial_status(parsed, current_status)
     component = self.component_map().get((row.scope_id, row.service_id))
     ident = f"{prefix}-{row.id}"
@@ -292,6 +301,8 @@ class Statuspage:
     for event, change, body in parsed:
       if event.type is EventType.CREATE:
         status = change[1] or status
+      elif event.type is EventType.COMMENT and event.new_status:
+        status = event.new_status
       elif event.type is EventType.UPDATE:
         old, status = change
         body = f"Status changed from {old} to {status}." if old else f"Status changed to {status}."

@@ -540,3 +540,14 @@ def test_odd_timelines_never_break_the_payload(world, v2):
     ("completed", "Status changed from scheduled to canceled."),  # canceled for a while: completed
     ("scheduled", "This maintenance has been scheduled."),
   ]
+
+
+def test_a_status_change_posted_with_its_message_is_one_incident_update(world, v2, webapp, token_headers):
+  world.monitor("Paris DC", "Compute")
+  row = world.incident("Paris DC", "Compute", severity="high")
+  body = {"comment": "We are looking at the login servers.", "status": "investigating"}
+  webapp.post_json(f"/api/incident/{row.id}/events", body, headers=token_headers, status=201)
+  (incident,) = v2("incidents.json")["incidents"]
+  updates = [(update["status"], update["body"]) for update in incident["incident_updates"]]
+  assert updates[0] == ("investigating", "We are looking at the login servers.")
+  assert not any(text.startswith("Status changed") for _, text in updates)
