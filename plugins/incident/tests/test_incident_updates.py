@@ -334,3 +334,22 @@ def test_the_history_feed_has_one_entry_per_update_posted_in_one_step(webapp, to
   feed = feedparser.parse(webapp.get("/history.atom").body)
   assert [entry.title for entry in feed.entries] == ["Storage down — Status: Active → Investigating"]
   assert feed.entries[0].content[0].value == "<p>Status: Active → Investigating</p>\n<p>We are on it.</p>"
+
+
+def test_a_refused_delete_reads_in_french(webapp, operator, world):
+  world.incident("Child", scope=world.lyon)
+  headers = {"Accept-Language": "fr"}
+  page = webapp.post(
+    f"/scope/{world.lyon.id}/delete", {"csrf_token": operator()}, headers=headers, status=403
+  )
+  alert = page.html.select_one(".alert-error").get_text(" ", strip=True)
+  assert alert == "Suppression refusée (Périmètre) : des éléments y sont encore rattachés"
+  blockers = page.html.select_one(".delete-blockers")
+  assert blockers.select_one("p").get_text(strip=True).startswith("Déplacez ou supprimez")
+  assert [link.get_text(strip=True) for link in blockers.select("li a")] == ["Incidents (1)"]
+  api = webapp.delete(
+    f"/api/scope/{world.lyon.id}", headers={**headers, "X-CSRF-Token": operator()}, status=403
+  )
+  assert api.json["reasons"] == {
+    "incidents": ["Incidents : encore 1 rattaché(s) ; supprimez-les ou déplacez-les d'abord"]
+  }
