@@ -9,7 +9,8 @@ less than the API checks), needed credentials the run did not have, or were rate
 
 Each operation on one row (``/{id}``, ``/{jti}``) gets a row of its own, created through the API
 before the run and handed to schemathesis as that operation's path parameter: a delete then removes
-only its own row, never the one another operation is tested on. The rows every create refers to (a
+only its own row, never the one another operation is tested on. An operation on a comment
+(``/{id}/events/{event_id}``) gets a comment of its own on that row too. The rows every create refers to (a
 scope and a service) and fixed, ordered dates are handed the same way, since the document cannot say
 "the end after the start" or "a scope that exists".
 """
@@ -133,8 +134,12 @@ def write_config(folder: Path, token: str, bound: dict, rows: list[tuple[str, st
   lines += [f'"body.{field}" = {json.dumps(value)}' for field, value in bound.items()]
   lines.append(f'"body.secret" = "{TEST_SECRET}"')
   blocks = [
-    (f"include-name = {json.dumps(name)}", {f"path.{key}": value}, headers_of(name))
-    for name, key, value in rows
+    (
+      f"include-name = {json.dumps(name)}",
+      {f"path.{key}": value for key, value in parameters.items()},
+      headers_of(name),
+    )
+    for name, parameters in rows
   ]
   blocks += [
     (f"include-name = {json.dumps(name)}", values, headers_of(name)) for name, values in FIXED.items()
@@ -196,7 +201,12 @@ def test_schemathesis_finds_no_server_error_and_tests_every_operation(server, tm
         ]["jti"]
       else:
         value = call(server, f"/api/{resource}", create_body(document, resource, name, bound), auth)["id"]
-      rows.append((f"{method.upper()} {path}", key, value))
+      parameters = {key: value}
+      if "{event_id}" in path:
+        # A comment of its own on that row, to edit or delete.
+        comment = call(server, f"/api/{resource}/{value}/events", {"comment": name}, auth)
+        parameters["event_id"] = comment["id"]
+      rows.append((f"{method.upper()} {path}", parameters))
   assert rows, "the document has no operation on one row: the pattern above is out of date"
   config = write_config(tmp_path, token, bound, rows)
   run = subprocess.run(

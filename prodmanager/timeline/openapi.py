@@ -35,18 +35,24 @@ STATUS_HELP = (
 )
 
 
+# The words a form's ``internal`` may say (prodmanager.fields.Boolean), for the edit's body.
+BOOLEAN_WORDS = ["true", "t", "1", "yes", "y", "on", "false", "f", "0", "no", "n", "off", ""]
+
+
 def comment_body(statuses: list[str], required: bool) -> dict:
-  """The body of a comment (``required``) or of a comment's edit; ``statuses`` the values the
-  comment may set (none for an edit)."""
+  """The body of a comment (``required``) or of a comment's edit (``internal`` documented as
+  strictly as the service reads it); ``statuses`` the values the comment may set (none for an edit)."""
+  internal_form = {"type": "string"} if required else {"type": "string", "enum": BOOLEAN_WORDS}
+  internal_json = {"type": ["boolean", "string", "null"]} if required else {"type": ["boolean", "null"]}
   form = {
     "type": "object",
     "additionalProperties": True,
-    "properties": {"comment": COMMENT, "internal": {"type": "string"}},
+    "properties": {"comment": COMMENT, "internal": internal_form},
   }
   json_body = {
     "type": "object",
     "additionalProperties": True,
-    "properties": {"comment": COMMENT, "internal": {"type": ["boolean", "string", "null"]}},
+    "properties": {"comment": COMMENT, "internal": internal_json},
   }
   if statuses:
     form["properties"]["status"] = {"type": "string", "enum": [*statuses, ""], "description": STATUS_HELP}
