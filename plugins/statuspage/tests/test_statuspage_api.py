@@ -543,8 +543,8 @@ def test_odd_timelines_never_break_the_payload(world, v2):
 
 
 def test_a_status_change_posted_with_its_message_is_one_incident_update(world, v2, webapp, token_headers):
-  world.monitor("Paris DC", "Compute")
-  row = world.incident("Paris DC", "Compute", severity="high")
+  world.monitor(since=at())
+  row = world.incident(severity="high")
   body = {"comment": "We are looking at the login servers.", "status": "investigating"}
   webapp.post_json(f"/api/incident/{row.id}/events", body, headers=token_headers, status=201)
   (incident,) = v2("incidents.json")["incidents"]
