@@ -209,3 +209,21 @@ def test_no_maximum_lifetime_by_default(webapp, dbsession):
   assert record_of(dbsession, claims_of(token)["jti"]).expires_at == (start + dt.timedelta(days=366)).replace(
     tzinfo=dt.UTC
   )
+
+
+def test_two_replicas_seeing_a_0_22_token_first_record_it_once(registry, connection, dbsession):
+  """Both find no record and insert one: the unique jti keeps the first, the second reads it."""
+  from prodmanager.state import app_state
+  from prodmanager.tokens import record_legacy
+
+  claims = claims_of(mint_022(["scope_api"]))
+  factory = app_state(registry).db_session_factory
+  first, second = factory(), factory()
+  try:
+    one = record_legacy(first, claims)
+    other = record_legacy(second, claims)
+  finally:
+    first.close()
+    second.close()
+  assert one.id == other.id
+  assert record_of(dbsession, claims["jti"]).created_by == "0.22"
