@@ -30,6 +30,7 @@ CORE_INCLUDES = (
   "prodmanager.views.core",  # login/logout, tokens, health, about, robots.txt
   "prodmanager.metrics",  # /metrics (Prometheus) and the request metrics tween
   "prodmanager.ratelimit",  # API and login rate limits (Redis or in-process counters)
+  "prodmanager.cache",  # cached anonymous answers under the content version (Redis, file or process)
   "prodmanager.views.html",  # the standard HTML pages of resource types, home page
   "prodmanager.timeline",  # event timelines of the types that have one: comment API and form
   "prodmanager.history",  # public Atom/RSS history feeds, fed by the plugins' sources
@@ -58,6 +59,12 @@ def make_config(settings: dict, environ: dict[str, str] | None = None) -> Config
   # its default stands in meanwhile.
   core_errors: list[str] = []
   settings = {**settings, **read_settings(settings, environ, errors=core_errors)}
+  validation = settings["prodmanager.response_validation"]
+  # Response validation is a development aid (a third of an API read's time): on in development and
+  # tests, off in production unless PM_RESPONSE_VALIDATION says so. Requests are always validated.
+  if validation is None:
+    validation = settings["prodmanager.mode"] != "production"
+  settings["pyramid_openapi3.enable_response_validation"] = validation
   config = Configurator(settings=settings, root_factory=root_factory)
   for name in CORE_INCLUDES:
     config.include(name)
@@ -67,6 +74,7 @@ def make_config(settings: dict, environ: dict[str, str] | None = None) -> Config
   config.add_tween("prodmanager.tweens.query_text_tween_factory", under=EXCVIEW)
   # The others are added innermost first: tests/test_include_chain.py shows the chain and why.
   config.add_tween("prodmanager.tweens.etag_tween_factory")
+  config.add_tween("prodmanager.cache.cache_tween_factory")  # above the session, security and validation
   config.add_tween("prodmanager.tweens.head_as_get_tween_factory")
   config.add_tween("prodmanager.request_checks.request_checks_tween_factory")
   config.add_tween("prodmanager.tweens.body_limit_tween_factory")

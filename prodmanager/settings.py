@@ -48,6 +48,13 @@ def parse_bool(value: str) -> bool:
   raise ValueError("expected a boolean (true/t/1/yes/on or false/f/0/no/off)")
 
 
+def parse_optional_bool(value: str) -> bool | None:
+  """A boolean, or None (the mode decides) when empty."""
+  if str(value).strip() == "":
+    return None
+  return parse_bool(value)
+
+
 def parse_int(minimum: int, maximum: int):
   def parse(value: str) -> int:
     try:
@@ -337,6 +344,20 @@ SETTINGS: tuple[Setting, ...] = (
   ),
   Setting(
     "metrics_token", "PM_METRICS_TOKEN", "", parse_metrics_token, "bearer token required by /metrics when set"
+  ),
+  Setting(
+    "cache_max_age",
+    "PM_CACHE_MAX_AGE",
+    "60",
+    parse_int(0, 86_400),
+    "seconds an anonymous answer is kept at most (writes replace it at once); 0 turns the cache off",
+  ),
+  Setting(
+    "response_validation",
+    "PM_RESPONSE_VALIDATION",
+    "",
+    parse_optional_bool,
+    "validate API responses against the OpenAPI document; empty means on in development, off in production",
   ),
   # prodmanager serve (waitress): bounds on what one client can hold (slowloris) or send.
   Setting(

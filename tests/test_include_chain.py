@@ -30,6 +30,7 @@ def test_core_include_chain():
     "prodmanager.views.core",
     "prodmanager.metrics",
     "prodmanager.ratelimit",
+    "prodmanager.cache",
     "prodmanager.views.html",
     "prodmanager.timeline",
     "prodmanager.history",
@@ -50,7 +51,8 @@ def test_tween_chain(registry):
   """Outermost first: request metrics (every answer timed and counted), the public address (before
   anything builds a URL), headers on every response (errors included), the failsafe that answers
   through the error views what escapes them, the size limit before any work, the checks of the
-  path, query and form (UTF-8, parameter counts), HEAD handled as GET, the ETag of the final body, the transaction, the
+  path, query and form (UTF-8, parameter counts), HEAD handled as GET, the cache of anonymous answers (above the transaction, session,
+  security policy and validation: a hit costs none of them), the ETag of the final body, the transaction, the
   rate limits (inside it: a token's identity may be read from the database; above the rest: errors
   get the X-RateLimit headers too), response validation, exception views, and the
   query text check and the token check under them so that their refusals become JSON 400 and 401."""
@@ -63,6 +65,7 @@ def test_tween_chain(registry):
     "prodmanager.tweens.body_limit_tween_factory",
     "prodmanager.request_checks.request_checks_tween_factory",
     "prodmanager.tweens.head_as_get_tween_factory",
+    "prodmanager.cache.cache_tween_factory",
     "prodmanager.tweens.etag_tween_factory",
     "pyramid_tm.tm_tween_factory",
     "prodmanager.ratelimit.ratelimit_tween_factory",

@@ -6,6 +6,7 @@ import enum
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from prodmanager.cache import changes_at
 from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
 from prodmanager.membership import Membership
 from prodmanager_scope.models import Scope
@@ -38,7 +39,9 @@ class Announcement(PAIR.columns(), Base):
   def state(self, now: dt.datetime) -> str:
     """``upcoming``, ``ongoing`` (start <= now <= end) or ``ended``."""
     if now < self.start_date:
+      changes_at(self.start_date)  # a cached page showing it upcoming expires when it starts
       return "upcoming"
     if now > self.end_date:
       return "ended"
+    changes_at(self.end_date)
     return "ongoing"

@@ -2,9 +2,10 @@
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from prodmanager.api import error_responses, filter_parameters
+from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
 from prodmanager.panels import list_panel
 
@@ -64,6 +65,15 @@ def ongoing_panel(request, scope=None, service=None) -> str:
   statement = service_.ongoing(select(Announcement).options(*PAIR.eager(Announcement)), now).order_by(
     *AnnouncementService.sort_orders()[AnnouncementService.default_sort]
   )
+  # The panel changes when an announcement starts or an ongoing one ends: a cached page expires then.
+  next_start = select(func.min(Announcement.start_date)).where(Announcement.start_date > now)
+  next_end = service_.ongoing(select(func.min(Announcement.end_date)), now)
+  starts, ends = request.dbsession.execute(
+    select(next_start.scalar_subquery(), next_end.scalar_subquery())
+  ).one()
+  for moment in (starts, ends):
+    if moment is not None:
+      changes_at(moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC), request)
   return list_panel(
     request,
     name="announcements",

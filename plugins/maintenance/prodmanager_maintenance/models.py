@@ -6,6 +6,7 @@ import enum
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from prodmanager.cache import changes_at
 from prodmanager.db import Base, UTCDateTime, enum_column, utcnow
 from prodmanager.membership import Membership
 from prodmanager.timeline import EventColumns
@@ -60,7 +61,11 @@ class Maintenance(PAIR.columns(), Base):
   @property
   def overdue(self) -> bool:
     """Still scheduled although its scheduled window has ended (flagged on the pages)."""
-    return self.status is MaintenanceStatus.SCHEDULED and self.scheduled_end_date < utcnow()
+    if self.status is not MaintenanceStatus.SCHEDULED:
+      return False
+    # A cached page showing it on time expires when its window ends.
+    changes_at(self.scheduled_end_date)
+    return self.scheduled_end_date < utcnow()
 
 
 class MaintenanceEvent(EventColumns, Base):

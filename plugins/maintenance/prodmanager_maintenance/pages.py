@@ -1,5 +1,6 @@
 """What the maintenance pages show besides the fields: the milestones of its window."""
 
+from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
 from prodmanager.views.pages import PageValues
 
@@ -9,6 +10,8 @@ class MaintenancePages(PageValues):
     """The horizontal milestones: scheduled window, then the actual start and end."""
     _ = self.request._
     moment = utcnow()
+    for when in (row.scheduled_start_date, row.scheduled_end_date):
+      changes_at(when, self.request)  # a milestone reached changes the page
     return {
       "milestones": [
         (_("fields.scheduled_start_date"), row.scheduled_start_date, row.scheduled_start_date <= moment),

@@ -1,0 +1,534 @@
+"""Cached public reads (architecture.md, "Reads at scale"; docs/performance.md).
+
+Anonymous ``GET``/``HEAD`` answers (pages, ``/api`` reads, ``/api/v2``, feeds, calendars, badges)
+are kept, gzip-compressed, under a key made of the **content version** and of what the answer
+depends on (scheme, host, path and query, language). The content version is a token replaced after
+every committed write of any session the core hands out (web, API, CLI, worker, integrations: an
+``after_commit`` hook on :func:`prodmanager.db` 's session factory), so an answer rendered before a
+write is never served after it: its key names an old version.
+
+Where the version lives decides who sees a write at once:
+
+* with Redis (``PM_REDIS_URI``), in Redis: every process and replica reads it on each request (one
+  ``GET``), and the answers are shared through Redis too;
+* without, in a small file of the instance folder, mapped in memory by every process of the host
+  (the ``serve`` workers, the CLI, the worker), and answers are kept in each process;
+* when the instance folder cannot be written, in the process.
+
+A request is anonymous when it carries neither the session cookie nor an API credential
+(``Authorization``, ``X-PRIVATE-TOKEN``); an operator's requests never read nor write the cache.
+Only what every anonymous reader sees is kept: a ``200`` that sets no cookie, is not marked
+``no-store``/``private`` and has one of the public content types. Content that changes with time
+(an announcement starting in ten minutes, a maintenance becoming overdue) calls :func:`changes_at`
+while it renders; the answer expires then, and at the latest after ``PM_CACHE_MAX_AGE`` seconds.
+
+ETags are derived from the version (weak: one tag for the gzip and identity bodies), so a
+conditional request costs the version and entry lookups, not a render. Answers that are not cached
+are gzip-compressed too when the client accepts it and they are worth it.
+"""
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import logging
+import mmap
+import os
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from contextvars import ContextVar
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pyramid.response import Response
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .db import request_connection
+from .metrics import ROUTE_ENVIRON_KEY, route_template
+from .state import app_state
+from .version import __version__
+
+log = logging.getLogger(__name__)
+
+SESSION_KEY = "prodmanager.content_version"
+WROTE_KEY = "prodmanager.content_version.wrote"
+EXPIRES_KEY = "prodmanager.cache.expires"
+SKIP_KEY = "prodmanager.cache.skip"
+CACHED_TYPES = frozenset(
+  (
+    "text/html",
+    "application/json",
+    "application/atom+xml",
+    "application/rss+xml",
+    "application/xml",
+    "text/calendar",
+    "image/svg+xml",
+    "text/css",
+    "text/plain",
+  )
+)
+COMPRESSED_TYPES = CACHED_TYPES | {"application/javascript", "text/javascript"}
+# Not worth a gzip header and the CPU below this size.
+MIN_COMPRESS_BYTES = 512
+# Paths whose answer must reflect this instant (probes, metrics) or a login flow.
+UNCACHED_PREFIXES = ("/health", "/metrics", "/login", "/logout", "/static/", "/vendor/")
+KEPT_HEADERS = frozenset(("content-type", "cache-control", "link", "x-total-count", "content-disposition"))
+DROPPED_HEADERS = frozenset(("content-length", "content-encoding", "etag", "date", "vary", "set-cookie"))
+VARY = "Accept-Encoding, Accept-Language, Cookie"
+REDIS_TIMEOUT_SECONDS = 0.5
+MEMORY_BUDGET_BYTES = 32 * 1024 * 1024
+
+
+# The WSGI environ of the anonymous answer being rendered on this thread, when it may be cached.
+rendering: ContextVar[dict | None] = ContextVar("prodmanager_cache_rendering", default=None)
+
+
+def changes_at(moment: dt.datetime | None, request=None) -> None:
+  """Declare that the answer being rendered changes at ``moment`` (a future time): it expires then.
+
+  Models, views and panels call it for content that time alone changes: an upcoming announcement
+  starts, a scheduled maintenance becomes overdue. Past moments and None are ignored; without a
+  ``request``, the answer being rendered on this thread is meant (none outside a cacheable render).
+  """
+  environ = request.environ if request is not None else rendering.get()
+  if moment is None or environ is None:
+    return
+  stamp = moment.timestamp()
+  if stamp <= time.time():
+    return
+  environ[EXPIRES_KEY] = min(environ.get(EXPIRES_KEY, stamp), stamp)
+
+
+def do_not_cache(request) -> None:
+  """Keep the answer being rendered out of the cache (it depends on more than its URL)."""
+  request.environ[SKIP_KEY] = True
+
+
+class BackendError(Exception):
+  pass
+
+
+# -- content versions ---------------------------------------------------------------------------
+
+
+class MemoryVersion:
+  """The version of one process: writes of other processes are not seen."""
+
+  name = "in-process"
+
+  def __init__(self):
+    self.value = secrets.token_hex(8)
+
+  def current(self) -> str:
+    return self.value
+
+  def bump(self) -> None:
+    self.value = secrets.token_hex(8)
+
+
+class FileVersion:
+  """A 16-character token in a file, mapped in memory: every process of the host reads it for free.
+
+  The file is created on first use (not when the configuration is read: a command refused for a
+  bad setting leaves no instance folder behind); if it cannot be, the process keeps its own version.
+  """
+
+  SIZE = 16
+
+  def __init__(self, path: Path):
+    self.path = path
+    self.name = f"file {path}"
+    self.map = None
+    self.fallback = None
+    self.lock = threading.Lock()
+
+  def _open(self):
+    with self.lock:
+      if self.map is not None or self.fallback is not None:
+        return
+      try:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+          if os.fstat(descriptor).st_size < self.SIZE:
+            os.pwrite(descriptor, secrets.token_hex(self.SIZE // 2).encode(), 0)
+          self.map = mmap.mmap(descriptor, self.SIZE, access=mmap.ACCESS_WRITE)
+        finally:
+          os.close(descriptor)
+      except OSError as error:
+        log.warning("content version kept in the process (%s): other processes' writes are not seen", error)
+        self.fallback = MemoryVersion()
+
+  def current(self) -> str:
+    if self.map is None:
+      self._open()
+      if self.fallback is not None:
+        return self.fallback.current()
+    return self.map[: self.SIZE].decode("ascii", "replace")
+
+  def bump(self) -> None:
+    if self.map is None:
+      self._open()
+      if self.fallback is not None:
+        return self.fallback.bump()
+    # One 16-byte store into the shared page: readers see the old token or the new one.
+    self.map[: self.SIZE] = secrets.token_hex(self.SIZE // 2).encode()
+    return None
+
+
+class RedisVersion:
+  """The version in Redis, shared by every process and replica using the same server."""
+
+  def __init__(self, client, key: str, where: str, errors: tuple):
+    self.client, self.key, self.errors = client, key, errors
+    self.name = where
+
+  def current(self) -> str:
+    try:
+      value = self.client.get(self.key)
+    except self.errors as error:
+      raise BackendError(str(error)) from error
+    if value is None:
+      # First use (or Redis lost its data): a fresh version, which nothing was stored under.
+      value = secrets.token_hex(8).encode()
+      try:
+        if not self.client.set(self.key, value, nx=True):
+          value = self.client.get(self.key) or value
+      except self.errors as error:
+        raise BackendError(str(error)) from error
+    return value.decode()
+
+  def bump(self) -> None:
+    try:
+      self.client.set(self.key, secrets.token_hex(8))
+    except self.errors as error:
+      raise BackendError(str(error)) from error
+
+
+# -- stores of answers --------------------------------------------------------------------------
+
+
+class Entry:
+  """One cached answer: headers, gzip body, when it expires, its ETag and its metrics route."""
+
+  __slots__ = ("body", "etag", "expires", "headers", "route", "size")
+
+  def __init__(self, headers: list, body: bytes, expires: float, etag: str, route: str, size: int):
+    self.headers, self.body, self.expires, self.etag, self.route, self.size = (
+      headers,
+      body,
+      expires,
+      etag,
+      route,
+      size,
+    )
+
+  def encode(self) -> bytes:
+    meta = {"h": self.headers, "x": self.expires, "e": self.etag, "r": self.route, "s": self.size}
+    return json.dumps(meta).encode() + b"\n" + self.body
+
+  @classmethod
+  def decode(cls, data: bytes) -> "Entry":
+    meta, _, body = data.partition(b"\n")
+    meta = json.loads(meta)
+    return cls([tuple(pair) for pair in meta["h"]], body, meta["x"], meta["e"], meta["r"], meta["s"])
+
+
+class MemoryStore:
+  """Answers kept in this process, least recently used dropped beyond the memory budget."""
+
+  def __init__(self, budget: int = MEMORY_BUDGET_BYTES):
+    self.budget, self.used = budget, 0
+    self.entries: OrderedDict[str, Entry] = OrderedDict()
+    self.lock = threading.Lock()
+
+  def get(self, key: str) -> Entry | None:
+    with self.lock:
+      entry = self.entries.get(key)
+      if entry is None:
+        return None
+      if entry.expires <= time.time():
+        self._drop(key)
+        return None
+      self.entries.move_to_end(key)
+      return entry
+
+  def set(self, key: str, entry: Entry) -> None:
+    with self.lock:
+      if key in self.entries:
+        self._drop(key)
+      self.entries[key] = entry
+      self.used += len(entry.body) + 512
+      while self.used > self.budget and self.entries:
+        self._drop(next(iter(self.entries)))
+
+  def _drop(self, key: str) -> None:
+    entry = self.entries.pop(key)
+    self.used -= len(entry.body) + 512
+
+
+class RedisStore:
+  """Answers in Redis (shared by the replicas), with a copy in the process for repeated reads."""
+
+  def __init__(self, client, prefix: str, errors: tuple):
+    self.client, self.prefix, self.errors = client, prefix, errors
+    self.local = MemoryStore(MEMORY_BUDGET_BYTES // 2)
+
+  def get(self, key: str) -> Entry | None:
+    entry = self.local.get(key)
+    if entry is not None:
+      return entry
+    try:
+      data = self.client.get(self.prefix + key)
+    except self.errors as error:
+      raise BackendError(str(error)) from error
+    if data is None:
+      return None
+    entry = Entry.decode(data)
+    if entry.expires <= time.time():
+      return None
+    self.local.set(key, entry)
+    return entry
+
+  def set(self, key: str, entry: Entry) -> None:
+    self.local.set(key, entry)
+    ttl = max(1, int(entry.expires - time.time()) + 1)
+    try:
+      self.client.set(self.prefix + key, entry.encode(), ex=ttl)
+    except self.errors as error:
+      raise BackendError(str(error)) from error
+
+
+# -- the cache ----------------------------------------------------------------------------------
+
+
+class ResponseCache:
+  """The application's content version and store (``app_state(registry).cache``)."""
+
+  def __init__(self, version, store, max_age: int, prefix: str):
+    self.version, self.store, self.max_age, self.prefix = version, store, max_age, prefix
+
+  def bump(self) -> None:
+    try:
+      self.version.bump()
+    except BackendError as error:
+      # The write is committed; readers of a stale version expire with max_age at the latest.
+      log.warning("content version not bumped (%s): cached answers expire within %d s", error, self.max_age)
+
+
+def redis_client(uri: str):
+  import redis
+  from redis.backoff import NoBackoff
+  from redis.retry import Retry
+
+  client = redis.Redis.from_url(
+    uri,
+    socket_timeout=REDIS_TIMEOUT_SECONDS,
+    socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+    retry=Retry(NoBackoff(), 0),
+    retry_on_timeout=False,
+  )
+  parsed = urlparse(uri)
+  where = parsed.path if parsed.scheme == "unix" else f"{parsed.hostname}:{parsed.port or 6379}{parsed.path}"
+  return client, f"Redis at {where}", (redis.RedisError, OSError)
+
+
+def make_cache(settings) -> ResponseCache:
+  # INI only (several test applications share one Redis under their own prefix).
+  prefix = settings.get("prodmanager.cache_key_prefix") or "pm:cache:"
+  # A release renders differently: its answers never mix with another's (rolling upgrades).
+  store_prefix = f"{prefix}{__version__}:"
+  max_age = settings["prodmanager.cache_max_age"]
+  uri = settings["prodmanager.redis_uri"]
+  if uri:
+    client, where, errors = redis_client(uri)
+    return ResponseCache(
+      RedisVersion(client, prefix + "version", where, errors),
+      RedisStore(client, store_prefix, errors),
+      max_age,
+      store_prefix,
+    )
+  version = FileVersion(Path(settings["prodmanager.instance_path"]) / "content-version")
+  return ResponseCache(version, MemoryStore(), max_age, store_prefix)
+
+
+def _wrote(session, *_args) -> None:
+  session.info[WROTE_KEY] = True
+
+
+def _orm_execute(state) -> None:
+  if state.is_insert or state.is_update or state.is_delete:
+    state.session.info[WROTE_KEY] = True
+
+
+def _after_commit(session) -> None:
+  if session.info.pop(WROTE_KEY, False):
+    cache = session.info.get(SESSION_KEY)
+    if cache is not None:
+      cache.bump()
+
+
+def _after_rollback(session) -> None:
+  if not session.in_nested_transaction():
+    session.info.pop(WROTE_KEY, None)
+
+
+# Every Session: only those of an application with a cache (SESSION_KEY in their info) bump it.
+event.listen(Session, "after_flush", _wrote)
+event.listen(Session, "do_orm_execute", _orm_execute)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_rollback", _after_rollback)
+
+
+def accepts_gzip(request) -> bool:
+  return "gzip" in request.environ.get("HTTP_ACCEPT_ENCODING", "")
+
+
+def compress(body: bytes) -> bytes:
+  return gzip.compress(body, compresslevel=6, mtime=0)
+
+
+def anonymous(request, cookie_name: str) -> bool:
+  environ = request.environ
+  if "HTTP_AUTHORIZATION" in environ or "HTTP_X_PRIVATE_TOKEN" in environ:
+    return False
+  cookies = environ.get("HTTP_COOKIE", "")
+  return not cookies or cookie_name not in request.cookies
+
+
+def cacheable_response(request, response) -> bool:
+  if response.status_code != 200 or request.environ.get(SKIP_KEY):
+    return False
+  if "Set-Cookie" in response.headers or response.content_type not in CACHED_TYPES:
+    return False
+  if response.content_encoding or response.app_iter is None or hasattr(response, "_app_iter_file"):
+    return False
+  control = response.headers.get("Cache-Control", "")
+  return "no-store" not in control and "private" not in control
+
+
+def gzip_response(request, response) -> None:
+  """Compress an answer that is not cached, when the client accepts it and it is worth it."""
+  if not accepts_gzip(request) or response.content_encoding or response.status_code < 200:
+    return
+  if response.content_type not in COMPRESSED_TYPES or hasattr(response, "_app_iter_file"):
+    return
+  body = response.body
+  if len(body) < MIN_COMPRESS_BYTES:
+    return
+  response.body = compress(body)
+  response.content_encoding = "gzip"
+  response.vary = merge_vary(response.vary, "Accept-Encoding")
+
+
+def merge_vary(current, extra: str) -> tuple:
+  values = list(current or ())
+  for value in extra.split(", "):
+    if value not in values:
+      values.append(value)
+  return tuple(values)
+
+
+def cache_tween_factory(handler, registry):
+  """Answer anonymous reads from the cache, fill it, and gzip what it does not hold."""
+  settings = registry.settings
+  cookie_name = settings["prodmanager.session_cookie_name"]
+  cache: ResponseCache | None = app_state(registry).cache
+  limited = settings["prodmanager.api_ratelimit_enabled"]
+
+  def answer(request, entry: Entry) -> Response:
+    request.environ[ROUTE_ENVIRON_KEY] = entry.route
+    if entry.etag[3:-1] in request.if_none_match:
+      response = Response(status=304, headerlist=[("ETag", entry.etag), ("Vary", VARY)])
+      return response
+    response = Response(headerlist=[*entry.headers, ("ETag", entry.etag), ("Vary", VARY)])
+    if accepts_gzip(request):
+      response.body = entry.body
+      response.content_encoding = "gzip"
+    else:
+      response.body = gzip.decompress(entry.body)
+    return response
+
+  def store(request, response, key: str, version: str) -> None:
+    expires = min(time.time() + cache.max_age, request.environ.get(EXPIRES_KEY, float("inf")))
+    body = response.body
+    headers = [(name, value) for name, value in response.headerlist if name.lower() in KEPT_HEADERS]
+    if not any(name.lower() == "cache-control" for name, _ in headers):
+      # Browsers and proxies keep the answer but ask again each time: a 304 is cheap.
+      headers.append(("Cache-Control", "no-cache"))
+      response.cache_control = "no-cache"
+    etag = f'W/"{version}-{key.rpartition(":")[2][:12]}-{int(time.time() * 1000) % 10**10}"'
+    route = route_template(request, 200)
+    entry = Entry(headers, compress(body), expires, etag, route, len(body))
+    try:
+      cache.store.set(key, entry)
+    except BackendError as error:
+      log.warning("cache store unavailable (%s): answer not cached", error)
+    response.etag = etag.removeprefix("W/").strip('"')
+    response.headers["ETag"] = etag
+    response.conditional_response = True
+    response.vary = merge_vary(response.vary, VARY)
+
+  def tween(request):
+    if request.path_info == "/health" and not request.query_string and request.method in ("GET", "HEAD"):
+      # The liveness probe: the process answers. It needs no session, transaction or validation, and
+      # orchestrators and load balancers call it more than anything else.
+      request.environ[ROUTE_ENVIRON_KEY] = "/health"
+      return Response("OK", content_type="text/plain", charset="utf-8")
+    if (
+      cache is None
+      or cache.max_age <= 0
+      or request.method not in ("GET", "HEAD")
+      or request.path_info.startswith(UNCACHED_PREFIXES)
+      or request_connection.get() is not None  # a test's rolled-back transaction: see the docstring
+      or not anonymous(request, cookie_name)
+      or (limited and request.path_info.startswith("/api"))  # each read counts against the limit
+    ):
+      response = handler(request)
+      gzip_response(request, response)
+      return response
+    environ = request.environ
+    raw = "\0".join(
+      (
+        request.scheme,
+        environ.get("HTTP_HOST", ""),
+        environ.get("PATH_INFO", ""),
+        environ.get("QUERY_STRING", ""),
+        request.lang,
+      )
+    )
+    digest = hashlib.blake2b(raw.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+    try:
+      version = cache.version.current()
+      key = f"{version}:{digest}"
+      entry = cache.store.get(key)
+    except BackendError as error:
+      log.warning("cache unavailable (%s): answering without it", error)
+      response = handler(request)
+      gzip_response(request, response)
+      return response
+    if entry is not None:
+      return answer(request, entry)
+    reset = rendering.set(environ)
+    try:
+      response = handler(request)
+    finally:
+      rendering.reset(reset)
+    if cacheable_response(request, response):
+      store(request, response, key, version)
+    gzip_response(request, response)
+    return response
+
+  return tween
+
+
+def includeme(config):
+  """Create the application's cache and hand it to every session of the session factory."""
+  state = app_state(config.registry)
+  cache = make_cache(config.get_settings())
+  state.cache = cache
+  factory = state.db_session_factory
+  factory.configure(info={**factory.kw.get("info", {}), SESSION_KEY: cache})

@@ -1,0 +1,340 @@
+"""Cached public reads (prodmanager.cache): what anonymous readers get, and that no write is missed.
+
+The in-process tests use an application on a database file of their own, without the rolled-back
+connection of the other tests (whose requests the cache leaves alone: their factories write rows
+that no commit announces). The coherence test runs two ``prodmanager serve`` processes on one
+database and one Redis.
+"""
+
+import datetime as dt
+import gzip
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from prodmanager.commands import CommandContext
+from prodmanager.state import app_state
+from prodmanager.testing import (
+  REDIS_TEST_URI,
+  TEST_SECRET,
+  _postgres_database,
+  _postgres_unavailable,
+  _redis_unavailable,
+  make_app,
+  make_client,
+  missing_service,
+  prodmanager_command,
+  running_server,
+)
+
+pytestmark = pytest.mark.one_backend
+
+
+@pytest.fixture
+def cached_app(tmp_path, enabled_plugins):
+  from prodmanager.migrate import upgrade
+
+  uri = f"sqlite:///{tmp_path / 'cache.sqlite'}"
+  upgrade(uri)
+  app = make_app(
+    settings={
+      "database_uri": uri,
+      "secret_key": TEST_SECRET,
+      "instance_path": str(tmp_path / "instance"),
+      "plugins": " ".join(enabled_plugins),
+    }
+  )
+  yield app
+  app_state(app.registry).db_engine.dispose()
+
+
+def admin_client(app):
+  client = make_client(app)
+  page = client.get("/login")
+  client.post(
+    "/login", {"secret": TEST_SECRET, "csrf_token": page.html.find("input", {"name": "csrf_token"})["value"]}
+  )
+  return client
+
+
+def rename_behind_the_cache(app, scope_id: int, name: str) -> None:
+  """A change the application does not make (no session of its own): the cache cannot know it."""
+  with app_state(app.registry).db_engine.begin() as connection:
+    connection.execute(text("UPDATE scope SET name = :name WHERE id = :id"), {"name": name, "id": scope_id})
+
+
+def create_scope(app, name: str) -> tuple[int, dict]:
+  client = make_client(app)
+  permissions = [f"{kind}_api" for kind in ("scope", "service", "announcement")]
+  token = client.post(
+    "/api/token/create",
+    {
+      "secret": TEST_SECRET,
+      "name": "cachetest",
+      "description": "cache test token",
+      "permissions": permissions,
+    },
+  )
+  headers = {"Authorization": f"Bearer {token.json}"}
+  response = client.post_json("/api/scope", {"name": name, "description": ""}, headers=headers, status=201)
+  return response.json["id"], headers
+
+
+def test_anonymous_reads_are_cached_until_a_write(cached_app):
+  anonymous = make_client(cached_app)
+  scope_id, headers = create_scope(cached_app, "Cached region")
+  first = anonymous.get(f"/scope/{scope_id}")
+  assert "Cached region" in first.text
+  rename_behind_the_cache(cached_app, scope_id, "Renamed behind")
+  # Served from the cache: the change made outside the application is not seen...
+  assert "Cached region" in anonymous.get(f"/scope/{scope_id}").text
+  assert anonymous.get(f"/api/scope/{scope_id}").json["name"] in ("Cached region", "Renamed behind")
+  # ...until the application commits a write, whatever it is and whoever makes it.
+  make_client(cached_app).post_json(
+    "/api/scope", {"name": "Another", "description": ""}, headers=headers, status=201
+  )
+  assert "Renamed behind" in anonymous.get(f"/scope/{scope_id}").text
+  assert anonymous.get(f"/api/scope/{scope_id}").json["name"] == "Renamed behind"
+
+
+def test_a_cli_write_bumps_the_version(cached_app):
+  from prodmanager_scope.models import Scope
+
+  anonymous = make_client(cached_app)
+  scope_id, _ = create_scope(cached_app, "Before CLI")
+  assert "Before CLI" in anonymous.get(f"/scope/{scope_id}").text
+  version = app_state(cached_app.registry).cache.version.current()
+  with CommandContext(cached_app.registry).session() as session:
+    session.get(Scope, scope_id).name = "After CLI"
+  assert app_state(cached_app.registry).cache.version.current() != version
+  assert "After CLI" in anonymous.get(f"/scope/{scope_id}").text
+
+
+def test_a_read_only_transaction_keeps_the_version(cached_app):
+  cache = app_state(cached_app.registry).cache
+  make_client(cached_app).get("/")
+  version = cache.version.current()
+  make_client(cached_app).get("/incident")
+  make_client(cached_app).get("/api/scope")
+  assert cache.version.current() == version
+
+
+def test_operators_neither_read_nor_fill_the_cache(cached_app):
+  admin = admin_client(cached_app)
+  scope_id, _ = create_scope(cached_app, "Seen by all")
+  # The operator's page (logout form, edit links) is never stored for anonymous readers...
+  operator_page = admin.get(f"/scope/{scope_id}")
+  assert 'action="/logout"' in operator_page.text
+  anonymous_page = make_client(cached_app).get(f"/scope/{scope_id}")
+  assert 'action="/logout"' not in anonymous_page.text
+  # ...and an anonymous answer in the cache is never given to the operator.
+  rename_behind_the_cache(cached_app, scope_id, "Operators see this")
+  assert "Operators see this" in admin.get(f"/scope/{scope_id}").text
+  assert "Seen by all" in make_client(cached_app).get(f"/scope/{scope_id}").text
+
+
+def test_etag_and_304(cached_app):
+  client = make_client(cached_app)
+  first = client.get("/")
+  etag = first.headers["ETag"]
+  assert etag.startswith('W/"')
+  assert first.headers["Cache-Control"] == "no-cache"
+  assert "Cookie" in first.headers["Vary"]
+  again = client.get("/", headers={"If-None-Match": etag}, status=304)
+  assert again.body == b""
+  create_scope(cached_app, "Changes the tag")
+  changed = client.get("/", headers={"If-None-Match": etag}, status=200)
+  assert changed.headers["ETag"] != etag
+
+
+def raw_get(app, path: str, **headers):
+  """The answer exactly as it leaves the application (webtest would decode a gzip body)."""
+  from webob import Request
+
+  return Request.blank(path, headers=headers).get_response(app)
+
+
+def test_gzip_when_accepted(cached_app):
+  plain = raw_get(cached_app, "/incident")
+  assert plain.content_encoding is None
+  for _ in range(2):  # the answer that fills the cache, then the cached one
+    compressed = raw_get(cached_app, "/incident", **{"Accept-Encoding": "gzip, deflate"})
+    assert compressed.content_encoding == "gzip"
+    assert gzip.decompress(compressed.body) == plain.body
+    assert len(compressed.body) < len(plain.body) / 2
+  assert raw_get(cached_app, "/incident").content_encoding is None
+  # Answers the cache does not hold are compressed too: an operator's page.
+  admin = admin_client(cached_app)
+  cookie = "; ".join(f"{name}={value}" for name, value in admin.cookies.items())
+  page = raw_get(cached_app, "/incident", **{"Accept-Encoding": "gzip", "Cookie": cookie})
+  assert page.content_encoding == "gzip"
+  assert 'action="/logout"' in gzip.decompress(page.body).decode()
+
+
+def test_language_and_host_are_part_of_the_key(cached_app):
+  client = make_client(cached_app)
+  english = client.get("/incident", headers={"Accept-Language": "en"})
+  french = client.get("/incident", headers={"Accept-Language": "fr"})
+  assert english.text != french.text
+  assert client.get("/incident", headers={"Accept-Language": "en"}).text == english.text
+  other = client.get("/history.atom", extra_environ={"HTTP_HOST": "status.example.org"})
+  assert "status.example.org" in other.text
+  assert "status.example.org" not in client.get("/history.atom").text
+
+
+def test_time_dependent_answers_expire_when_their_time_comes(cached_app):
+  """An upcoming announcement makes the dashboard expire at its start, not after the maximum age."""
+  admin = admin_client(cached_app)
+  scope_id, headers = create_scope(cached_app, "Announced")
+  service = admin.post_json(
+    "/api/service", {"name": "Svc", "description": ""}, headers=headers, status=201
+  ).json
+  start = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=10)
+  body = {
+    "name": "Planned network change",
+    "level": "low",
+    "scope": scope_id,
+    "service": service["id"],
+    "start_date": start.isoformat(),
+    "end_date": (start + dt.timedelta(hours=1)).isoformat(),
+  }
+  response = make_client(cached_app).post_json("/api/announcement", body, headers=headers, expect_errors=True)
+  assert response.status_int == 201, response.text
+  cache = app_state(cached_app.registry).cache
+  make_client(cached_app).get("/")
+  expiries = [entry.expires for entry in cache.store.entries.values()]
+  assert expiries and min(expiries) == pytest.approx(start.timestamp())
+
+
+def test_liveness_probe_answers_without_the_stack(cached_app):
+  client = make_client(cached_app)
+  response = client.get("/health")
+  assert (response.text, response.content_type) == ("OK", "text/plain")
+  assert response.headers["X-Content-Type-Options"] == "nosniff"
+  assert client.head("/health").status_int == 200
+  metrics = client.get("/metrics").text
+  assert 'prodmanager_http_requests_total{method="GET",route="/health",status="200"}' in metrics
+
+
+def test_cache_off(tmp_path, enabled_plugins):
+  from prodmanager.migrate import upgrade
+
+  uri = f"sqlite:///{tmp_path / 'off.sqlite'}"
+  upgrade(uri)
+  app = make_app(
+    settings={
+      "database_uri": uri,
+      "secret_key": TEST_SECRET,
+      "instance_path": str(tmp_path / "instance"),
+      "plugins": " ".join(enabled_plugins),
+      "cache_max_age": "0",
+    }
+  )
+  scope_id, _ = create_scope(app, "Uncached")
+  client = make_client(app)
+  assert "Uncached" in client.get(f"/scope/{scope_id}").text
+  rename_behind_the_cache(app, scope_id, "Seen at once")
+  assert "Seen at once" in client.get(f"/scope/{scope_id}").text
+  app_state(app.registry).db_engine.dispose()
+
+
+# -- two server processes, one database, one Redis ---------------------------------------------------
+
+
+def call(url: str, headers: dict | None = None, body: dict | None = None, method: str | None = None):
+  data = json.dumps(body).encode() if body is not None else None
+  request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+  if data is not None:
+    request.add_header("Content-Type", "application/json")
+  try:
+    with urllib.request.urlopen(request, timeout=30) as response:
+      return response.status, response.read().decode()
+  except urllib.error.HTTPError as error:
+    return error.code, error.read().decode()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared_database(request, tmp_path):
+  if request.param == "sqlite":
+    yield f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    return
+  reason = _postgres_unavailable()
+  if reason:
+    missing_service(reason)
+  with _postgres_database("cache") as uri:
+    yield uri
+
+
+@pytest.mark.slow
+def test_two_processes_never_serve_stale_content(tmp_path, enabled_plugins, shared_database):
+  reason = _redis_unavailable()
+  if reason:
+    missing_service(reason)
+  prefix = f"pmtest:cache:{uuid.uuid4().hex[:8]}:"
+  servers = []
+  for name in ("first", "second"):
+    folder = tmp_path / name
+    folder.mkdir()
+    # The key prefix is an INI-only setting; each server has an instance folder (and so a version
+    # file) of its own: only Redis connects them.
+    (folder / "development.ini").write_text(
+      f"[app:main]\nuse = egg:prodmanager\nprodmanager.cache_key_prefix = {prefix}\n"
+    )
+    servers.append(
+      (
+        folder,
+        {
+          "PM_INSTANCE_PATH": str(folder / "instance"),
+          "PM_DATABASE_URI": shared_database,
+          "PM_SECRET_KEY": TEST_SECRET,
+          "PM_PLUGINS": " ".join(enabled_plugins),
+          "PM_REDIS_URI": REDIS_TEST_URI,
+        },
+      )
+    )
+  (first_folder, first_env), (second_folder, second_env) = servers
+  with running_server(first_folder, first_env) as first, running_server(second_folder, second_env) as second:
+    token = subprocess.run(
+      [
+        prodmanager_command(),
+        "token",
+        "create",
+        "--name",
+        "coherence",
+        "--description",
+        "cache coherence test",
+      ]
+      + ["--permission", "scope_api"],
+      env={**os.environ, **first_env},
+      cwd=first_folder,
+      capture_output=True,
+      text=True,
+      check=True,
+    ).stdout.strip()
+    bearer = {"Authorization": f"Bearer {token}"}
+    status, body = call(f"{first}/api/scope", bearer, {"name": "Coherent 0", "description": ""})
+    assert status == 201, body
+    scope_id = json.loads(body)["id"]
+    for round_ in range(1, 6):
+      # Both servers have the current answer in their cache...
+      for server in (first, second):
+        assert f"Coherent {round_ - 1}<" in call(f"{server}/scope/{scope_id}")[1]
+        assert json.loads(call(f"{server}/api/scope/{scope_id}")[1])["name"] == f"Coherent {round_ - 1}"
+      # (from the cache: the tag of the answer is the one its conditional request gets a 304 for)
+      with urllib.request.urlopen(f"{second}/scope/{scope_id}", timeout=30) as response:
+        etag = response.headers["ETag"]
+      assert call(f"{second}/scope/{scope_id}", {"If-None-Match": etag})[0] == 304
+      # ...a write through one server, then a read through the other sees it at once.
+      writer, reader = (first, second) if round_ % 2 else (second, first)
+      status, body = call(
+        f"{writer}/api/scope/{scope_id}", bearer, {"name": f"Coherent {round_}"}, method="PATCH"
+      )
+      assert status == 200, body
+      assert f"Coherent {round_}<" in call(f"{reader}/scope/{scope_id}")[1]
+      assert json.loads(call(f"{reader}/api/scope/{scope_id}")[1])["name"] == f"Coherent {round_}"
