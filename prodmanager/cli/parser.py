@@ -49,7 +49,14 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     "--port", type=int, help=f"port to listen on (default: $PORT, the INI's [server:main], {DEFAULT_PORT})"
   )
   serve.add_argument(
-    "--threads", type=int, help=f"worker threads (default: the INI's [server:main], {DEFAULT_THREADS})"
+    "--threads",
+    type=int,
+    help=f"threads per process (default: $THREADS, the INI's [server:main], {DEFAULT_THREADS})",
+  )
+  serve.add_argument(
+    "--workers",
+    type=int,
+    help="processes sharing the port (default: $WORKERS, else the number of CPUs in production, 1 in development)",
   )
   serve.set_defaults(handler=cmd_serve)
 

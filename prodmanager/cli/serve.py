@@ -1,10 +1,23 @@
-"""``prodmanager serve``: the application served by waitress (migrated first in standalone mode)."""
+"""``prodmanager serve``: the application served by waitress (migrated first in standalone mode).
+
+With several workers (``--workers``, ``WORKERS``; the number of CPUs by default in production, one
+in development) the command binds the listening sockets, then forks one waitress process per worker
+on them: the kernel hands each new connection to one of the processes, so a Python application uses
+every core (one process's threads share one core, the GIL). The first process keeps supervising:
+a worker that dies is started again, and stopping the command stops them all (docs/install.md).
+"""
 
 import logging
 import os
+import signal
+import socket
+import sys
+import threading
+import time
 
 import waitress
 from sqlalchemy.exc import OperationalError
+from waitress.adjustments import Adjustments
 
 from .. import main as make_app
 from ..legacy.detect import LegacyDatabase, explain, legacy_revisions
@@ -19,6 +32,18 @@ log = logging.getLogger(__package__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_THREADS = 8
+# A worker that exits within this many seconds of its start is failing, not crashing once: the
+# command stops instead of starting it again and again.
+EARLY_EXIT_SECONDS = 10
+
+# The index of this process among the workers (0 when there is a single process). Only worker 0
+# runs what must run once per ``serve`` command (the background worker thread of standalone mode).
+worker_index = 0
+
+
+def is_primary_worker() -> bool:
+  """Whether this process is the first (or only) worker of ``prodmanager serve``."""
+  return worker_index == 0
 
 
 def listen_address(args, server: dict[str, str]) -> dict:
@@ -60,6 +85,134 @@ def waitress_options(settings: dict) -> dict:
   }
 
 
+def worker_count(args, settings: dict) -> int:
+  """``--workers``, else 0.22's ``WORKERS`` variable, else the CPUs in production and 1 in development."""
+  value = args.workers if args.workers is not None else os.environ.get("WORKERS")
+  if value in (None, ""):
+    return (os.cpu_count() or 1) if settings["prodmanager.mode"] == "production" else 1
+  try:
+    count = int(value)
+  except ValueError:
+    raise ConfigurationError(f"WORKERS={value!r}: expected a whole number of processes") from None
+  if count < 1:
+    raise ConfigurationError(f"{count} workers: at least one process is needed")
+  return count
+
+
+def thread_count(args, server: dict) -> int:
+  """``--threads``, else 0.22's ``THREADS`` variable, else the INI's ``[server:main]``, else 8."""
+  if args.threads:
+    return args.threads
+  value, where = os.environ.get("THREADS"), "THREADS"
+  if not value:
+    value, where = server.get("threads", DEFAULT_THREADS), "[server:main] threads"
+  try:
+    count = int(value)
+  except ValueError:
+    raise ConfigurationError(f"{where} = {value!r}: expected an integer") from None
+  if count < 1:
+    raise ConfigurationError(f"{where} = {count}: at least one thread is needed")
+  return count
+
+
+def bind_sockets(options: dict) -> list[socket.socket]:
+  """The listening sockets of ``host``/``port`` or ``listen``, bound before the workers are forked."""
+  where = {key: options[key] for key in ("listen", "host", "port") if key in options}
+  sockets = []
+  for family, kind, protocol, address in Adjustments(**where).listen:
+    sock = socket.socket(family, kind, protocol)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+      sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    sock.bind(address)
+    sock.listen(1024)
+    sockets.append(sock)
+  return sockets
+
+
+def build_app(env: Environment, report: bool):
+  app = make_app({}, **env.ini)
+  if report:
+    # The core's settings and the plugins' (add_setting), where each value comes from.
+    for line in settings_report(app.registry):
+      log.info("setting %s", line)
+  return app
+
+
+def run_worker(index: int, env: Environment, sockets: list, options: dict, parent: int) -> None:
+  """One forked worker: its own application (engine, pools, caches), waitress on the shared sockets."""
+  global worker_index
+  worker_index = index
+  for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+    signal.signal(signum, signal.SIG_DFL)
+
+  def watch_parent():
+    # Orphaned workers would keep the port: leave when the supervising process is gone.
+    while os.getppid() == parent:
+      time.sleep(1)
+    os._exit(0)
+
+  threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
+  try:
+    app = build_app(env, report=index == 0)
+    waitress.serve(app, ident="ProdManager", sockets=sockets, **options)
+  except BaseException:  # noqa: BLE001 - a forked child must never return into the parent's code
+    log.exception("worker %d failed", index)
+    os._exit(1)
+  os._exit(0)
+
+
+def supervise(env: Environment, sockets: list, options: dict, count: int) -> int:
+  """Fork ``count`` workers, start again those that die, stop them all on SIGTERM/SIGINT."""
+  parent = os.getpid()
+  children: dict[int, tuple[int, float]] = {}  # pid -> (index, start time)
+  stopping = False
+
+  def start(index: int) -> None:
+    pid = os.fork()
+    if pid == 0:
+      run_worker(index, env, sockets, options, parent)
+    children[pid] = (index, time.monotonic())
+
+  def stop(signum, _frame):
+    nonlocal stopping
+    stopping = True
+    for pid in list(children):
+      try:
+        os.kill(pid, signal.SIGTERM)
+      except ProcessLookupError:
+        pass
+
+  signal.signal(signal.SIGTERM, stop)
+  signal.signal(signal.SIGINT, stop)
+  for index in range(count):
+    start(index)
+  status = 0
+  while children:
+    try:
+      pid, code = os.wait()
+    except ChildProcessError:
+      break
+    except InterruptedError:
+      continue
+    if pid not in children:
+      continue
+    index, started = children.pop(pid)
+    if stopping:
+      continue
+    exit_code = os.waitstatus_to_exitcode(code)
+    if time.monotonic() - started < EARLY_EXIT_SECONDS and exit_code != 0:
+      log.error("worker %d exited with %d right after its start: stopping", index, exit_code)
+      status = exit_code if exit_code > 0 else 1
+      stop(signal.SIGTERM, None)
+      continue
+    log.warning("worker %d (pid %d) exited with %d: starting it again", index, pid, exit_code)
+    start(index)
+  for sock in sockets:
+    sock.close()
+  return status
+
+
 def cmd_serve(args, env: Environment) -> int:
   if env.settings["prodmanager.standalone"]:
     # Single-container mode: the database is created and migrated before serving, and a 0.22
@@ -76,18 +229,23 @@ def cmd_serve(args, env: Environment) -> int:
       at = ()
     if legacy_revisions(at):
       raise LegacyDatabase(explain(at))
-  app = make_app({}, **env.ini)
-  # The core's settings and the plugins' (add_setting), where each value comes from.
-  for line in settings_report(app.registry):
-    log.info("setting %s", line)
   server = env.server_section()
   options = listen_address(args, server)
-  try:
-    options["threads"] = args.threads or int(server.get("threads", DEFAULT_THREADS))
-  except ValueError:
-    raise ConfigurationError(f"[server:main] threads = {server['threads']!r}: expected an integer") from None
+  threads = thread_count(args, server)
+  workers = worker_count(args, env.settings)
   options.update(waitress_options(env.settings))
   where = options.get("listen") or f"{options['host']}:{options['port']}"
-  log.info("Serving on http://%s with %d threads", where.replace(" ", ", http://"), options["threads"])
-  waitress.serve(app, ident="ProdManager", **options)
-  return 0
+  where = where.replace(" ", ", http://")
+  if workers == 1:
+    app = build_app(env, report=True)
+    log.info("Serving on http://%s with %d threads", where, threads)
+    waitress.serve(app, ident="ProdManager", threads=threads, **options)
+    return 0
+  sockets = bind_sockets(options)
+  for key in ("listen", "host", "port"):
+    options.pop(key, None)
+  log.info("Serving on http://%s with %d processes of %d threads", where, workers, threads)
+  # The workers are forked from here: nothing above opened a database connection they would share.
+  sys.stdout.flush()
+  sys.stderr.flush()
+  return supervise(env, sockets, {**options, "threads": threads}, workers)

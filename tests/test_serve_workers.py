@@ -1,0 +1,126 @@
+"""``prodmanager serve`` with several processes on one port (--workers, WORKERS, THREADS)."""
+
+import argparse
+import json
+import os
+import signal
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from prodmanager.cli.serve import thread_count, worker_count
+from prodmanager.settings import ConfigurationError
+from prodmanager.testing import TEST_SECRET, running_server
+
+pytestmark = pytest.mark.one_backend
+
+
+def options(**values):
+  return argparse.Namespace(**{"workers": None, "threads": None, **values})
+
+
+def test_worker_count(monkeypatch):
+  monkeypatch.delenv("WORKERS", raising=False)
+  assert worker_count(options(), {"prodmanager.mode": "development"}) == 1
+  assert worker_count(options(), {"prodmanager.mode": "production"}) == (os.cpu_count() or 1)
+  monkeypatch.setenv("WORKERS", "3")
+  assert worker_count(options(), {"prodmanager.mode": "development"}) == 3
+  assert worker_count(options(workers=2), {"prodmanager.mode": "production"}) == 2
+  monkeypatch.setenv("WORKERS", "many")
+  with pytest.raises(ConfigurationError, match="WORKERS='many'"):
+    worker_count(options(), {"prodmanager.mode": "production"})
+  with pytest.raises(ConfigurationError, match="at least one"):
+    worker_count(options(workers=0), {"prodmanager.mode": "production"})
+
+
+def test_thread_count(monkeypatch):
+  monkeypatch.delenv("THREADS", raising=False)
+  assert thread_count(options(), {}) == 8
+  assert thread_count(options(), {"threads": "4"}) == 4
+  monkeypatch.setenv("THREADS", "6")
+  assert thread_count(options(), {"threads": "4"}) == 6
+  assert thread_count(options(threads=2), {"threads": "4"}) == 2
+  monkeypatch.setenv("THREADS", "x")
+  with pytest.raises(ConfigurationError, match="THREADS = 'x'"):
+    thread_count(options(), {})
+
+
+def server_processes(port: int) -> tuple[int, list[int]]:
+  """The supervising ``serve`` process listening on ``port`` and its worker processes."""
+  for entry in Path("/proc").iterdir():
+    if not entry.name.isdigit():
+      continue
+    try:
+      command = (entry / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+      continue
+    if b"serve" in command and str(port).encode() in command:
+      pid = int(entry.name)
+      children = (entry / "task" / entry.name / "children").read_text().split()
+      return pid, sorted(int(child) for child in children)
+  raise AssertionError(f"no serve process on port {port}")
+
+
+def call(url: str, headers: dict | None = None, body: dict | None = None):
+  data = json.dumps(body).encode() if body is not None else None
+  request = urllib.request.Request(url, data=data, headers=headers or {})
+  if data is not None:
+    request.add_header("Content-Type", "application/json")
+  try:
+    with urllib.request.urlopen(request, timeout=30) as response:
+      return response.status, response.read().decode()
+  except urllib.error.HTTPError as error:
+    return error.code, error.read().decode()
+
+
+@pytest.mark.slow
+def test_several_processes_share_the_port_and_the_content_version(tmp_path, enabled_plugins):
+  env = {
+    "PM_INSTANCE_PATH": str(tmp_path / "instance"),
+    "PM_SECRET_KEY": TEST_SECRET,
+    "PM_PLUGINS": " ".join(enabled_plugins),
+    "WORKERS": "2",
+    "THREADS": "2",
+  }
+  with running_server(tmp_path, env) as url:
+    port = int(url.rpartition(":")[2])
+    parent, workers = server_processes(port)
+    assert len(workers) == 2
+    log = next(tmp_path.glob("server-*.log")).read_text()
+    assert "with 2 processes of 2 threads" in log
+    # A write answered by one process is seen by every process at once (the shared version file):
+    # each request opens a connection, which either process may accept.
+    status, token = call(
+      f"{url}/api/token/create",
+      body={
+        "secret": TEST_SECRET,
+        "name": "twoworkers",
+        "description": "two processes test",
+        "permissions": ["scope_api"],
+      },
+    )
+    assert status == 200, token
+    bearer = {"Authorization": f"Bearer {json.loads(token)}"}
+    for number in range(6):
+      status, body = call(f"{url}/api/scope", bearer, {"name": f"Region {number}", "description": ""})
+      assert status == 201, body
+      for _ in range(4):
+        assert f"Region {number}<" in call(f"{url}/scope")[1]
+    # A worker that dies is replaced; the port keeps answering.
+    os.kill(workers[0], signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while True:
+      replaced = server_processes(port)[1]
+      if len(replaced) == 2 and workers[0] not in replaced:
+        break
+      assert time.monotonic() < deadline, f"worker not replaced: {replaced}"
+      time.sleep(0.5)
+    assert call(f"{url}/health") == (200, "OK")
+  # Stopping the command stops its workers.
+  deadline = time.monotonic() + 30
+  while any(Path(f"/proc/{pid}").exists() for pid in [parent, *replaced]):
+    assert time.monotonic() < deadline, "workers left running"
+    time.sleep(0.5)
