@@ -410,11 +410,36 @@ def cacheable_response(request, response) -> bool:
   return "no-store" not in control and "private" not in control
 
 
+# Static files compressed once per process: (path, ETag) -> gzip body.
+_static_bodies: dict[tuple, bytes] = {}
+STATIC_COMPRESS_MAX_BYTES = 2 * 1024 * 1024
+
+
+def static_headers(request, response) -> None:
+  """A fingerprinted static URL (``?v=``, prodmanager.rendering.ContentFingerprint) never changes."""
+  if response.status_code == 200 and "v=" in request.query_string:
+    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+
+
 def gzip_response(request, response) -> None:
   """Compress an answer that is not cached, when the client accepts it and it is worth it."""
-  if not accepts_gzip(request) or response.content_encoding or response.status_code < 200:
+  if not accepts_gzip(request) or response.content_encoding or response.status_code != 200:
     return
-  if response.content_type not in COMPRESSED_TYPES or hasattr(response, "_app_iter_file"):
+  if response.content_type not in COMPRESSED_TYPES:
+    return
+  if hasattr(response, "_app_iter_file"):
+    # A static file: compressed once, then served from memory.
+    length = response.content_length or 0
+    if not MIN_COMPRESS_BYTES <= length <= STATIC_COMPRESS_MAX_BYTES:
+      return
+    key = (request.path_info, response.etag, length)
+    compressed = _static_bodies.get(key)
+    if compressed is None:
+      compressed = _static_bodies[key] = compress(response.body)
+    response.app_iter = [compressed]
+    response.content_length = len(compressed)
+    response.content_encoding = "gzip"
+    response.vary = merge_vary(response.vary, "Accept-Encoding")
     return
   body = response.body
   if len(body) < MIN_COMPRESS_BYTES:
@@ -459,7 +484,7 @@ def cache_tween_factory(handler, registry):
     if not any(name.lower() == "cache-control" for name, _ in headers):
       # Browsers and proxies keep the answer but ask again each time: a 304 is cheap.
       headers.append(("Cache-Control", "no-cache"))
-      response.cache_control = "no-cache"
+      response.headers["Cache-Control"] = "no-cache"
     etag = f'W/"{version}-{key.rpartition(":")[2][:12]}-{int(time.time() * 1000) % 10**10}"'
     route = route_template(request, 200)
     entry = Entry(headers, compress(body), expires, etag, route, len(body))
@@ -488,6 +513,8 @@ def cache_tween_factory(handler, registry):
       or (limited and request.path_info.startswith("/api"))  # each read counts against the limit
     ):
       response = handler(request)
+      if request.path_info.startswith(("/static/", "/vendor/")):
+        static_headers(request, response)
       gzip_response(request, response)
       return response
     environ = request.environ

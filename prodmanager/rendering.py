@@ -5,12 +5,17 @@ Globals: ``_`` (translate), ``lang``, ``site_name``, ``nav_entries``, ``is_logge
 """
 
 import datetime as dt
+import hashlib
 import json
+import threading
 import zoneinfo
+from pathlib import Path
 
 from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
+from pyramid.path import AssetResolver
+from pyramid.static import QueryStringCacheBuster
 
 from .markdown import render_markdown
 from .settings import stylesheet_url
@@ -67,6 +72,32 @@ def from_json(text: str | None):
     return {}
 
 
+# The query parameter of fingerprinted static URLs; a URL that has it is cached for a year.
+FINGERPRINT_PARAM = "v"
+
+
+class ContentFingerprint(QueryStringCacheBuster):
+  """``/static/css/app.css?v=<hash of the file>``: a changed file gets a new URL, so browsers may keep
+  each one for ever (``Cache-Control: immutable``, set by prodmanager.cache) and never see a stale one."""
+
+  def __init__(self, asset_spec: str):
+    super().__init__(FINGERPRINT_PARAM)
+    self.root = Path(AssetResolver().resolve(asset_spec).abspath())
+    self.tokens: dict[str, str] = {}
+    self.lock = threading.Lock()
+
+  def tokenize(self, request, subpath, kw):
+    token = self.tokens.get(subpath)
+    if token is None:
+      try:
+        token = hashlib.blake2b((self.root / subpath).read_bytes(), digest_size=6).hexdigest()
+      except OSError:
+        token = __version__  # a missing file answers 404 anyway
+      with self.lock:
+        self.tokens[subpath] = token
+    return token
+
+
 def includeme(config):
   config.include("pyramid_jinja2")
   config.get_settings().setdefault("jinja2.filters", "fromjson = prodmanager.rendering:from_json")
@@ -74,3 +105,4 @@ def includeme(config):
   config.add_jinja2_search_path("prodmanager:templates", name=".jinja2")
   config.add_subscriber(add_globals, BeforeRender)
   config.add_static_view("static", "prodmanager:static", cache_max_age=3600)
+  config.add_cache_buster("prodmanager:static/", ContentFingerprint("prodmanager:static/"))

@@ -338,3 +338,17 @@ def test_two_processes_never_serve_stale_content(tmp_path, enabled_plugins, shar
       assert status == 200, body
       assert f"Coherent {round_}<" in call(f"{reader}/scope/{scope_id}")[1]
       assert json.loads(call(f"{reader}/api/scope/{scope_id}")[1])["name"] == f"Coherent {round_}"
+
+
+def test_static_files_are_fingerprinted_compressed_and_kept_for_a_year(cached_app):
+  import re
+
+  page = raw_get(cached_app, "/")
+  stylesheet = re.search(r'href="http://localhost(/static/css/app\.css\?v=[0-9a-f]+)"', page.text).group(1)
+  for _ in range(2):  # compressed once, then from memory
+    response = raw_get(cached_app, stylesheet, **{"Accept-Encoding": "gzip"})
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    assert response.content_encoding == "gzip"
+    assert gzip.decompress(response.body) == raw_get(cached_app, "/static/css/app.css").body
+  # Without the fingerprint the file may change under the same URL: an hour only.
+  assert raw_get(cached_app, "/static/css/app.css").headers["Cache-Control"] == "max-age=3600"

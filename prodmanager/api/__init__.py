@@ -12,6 +12,7 @@ The modules of this package, each holding one thing:
 - :mod:`.spec`: the finished document written and served, and the Swagger UI explorer.
 """
 
+from ..rendering import ContentFingerprint
 from ..state import app_state
 from .crud import add_crud_api, crud_fragment
 from .crud_views import serialize_rows
@@ -75,5 +76,6 @@ def includeme(config):
   config.add_directive("add_crud_api", add_crud_api)
   # Not under /static: that static view is registered first and would shadow this one.
   config.add_static_view("vendor/swagger-ui", "swagger_ui:static", cache_max_age=86400)
+  config.add_cache_buster("swagger_ui:static/", ContentFingerprint("swagger_ui:static/"))
   config.add_route("api.explorer", "/api")
   config.add_view(explorer_view, route_name="api.explorer", renderer="prodmanager:templates/pages/api.jinja2")
