@@ -1,4 +1,4 @@
-"""Cached public reads (architecture.md, "Reads at scale"; docs/performance.md).
+"""Cached public reads (docs/performance.md#what-makes-public-reads-cheap).
 
 Anonymous ``GET``/``HEAD`` answers (pages, ``/api`` reads, ``/api/v2``, feeds, calendars, badges)
 are kept, gzip-compressed, under a key made of the **content version** and of what the answer
