@@ -606,13 +606,16 @@ def running_server(
   command: str | None = None,
   timeout: float = SERVER_STARTUP_TIMEOUT,
   drop: tuple[str, ...] = (),
+  arguments: list[str] | None = None,
+  port: int | None = None,
 ):
   """``prodmanager serve`` as a subprocess on a free port, in ``folder`` (no INI file there: only the
   given PM_* variables and the defaults); yields its base URL once /health answers, stops it after.
 
   ``command`` is another ``prodmanager`` executable (an installed wheel's), ``drop`` more variables of
-  this process to keep from it (``PYTHONPATH``...)."""
-  port = free_port()
+  this process to keep from it (``PYTHONPATH``...). ``arguments`` replace ``serve --host 127.0.0.1
+  --port <port>`` (the container's entrypoint, given its address in ``env``: then pass ``port``)."""
+  port = port or free_port()
   environ = {
     key: value
     for key, value in os.environ.items()
@@ -623,7 +626,10 @@ def running_server(
   log_path = folder / f"server-{port}.log"
   with open(log_path, "wb") as log:
     server = subprocess.Popen(
-      [command or prodmanager_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+      [
+        command or prodmanager_command(),
+        *(["serve", "--host", "127.0.0.1", "--port", str(port)] if arguments is None else arguments),
+      ],
       cwd=folder,
       env=environ,
       stdout=log,
