@@ -18,9 +18,11 @@ RUN set -- . \
 # Stage 2: the runtime, without the sources, the build tools or pip's cache.
 FROM ${PYTHON_IMAGE}
 
-# As 0.22's image: the instance folder is /app/instance, the server listens on $SERVER:$PORT.
+# As 0.22's image: the instance folder is /app/instance, the server listens on $SERVER:$PORT with
+# $WORKERS processes (0.22's default, 2; the CPU count a container sees is often the host's).
 ENV SERVER=0.0.0.0 \
   PORT=8080 \
+  WORKERS=2 \
   PM_MODE=production \
   PM_INSTANCE_PATH=/app/instance \
   PYTHONUNBUFFERED=1

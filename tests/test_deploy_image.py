@@ -123,6 +123,8 @@ def test_the_image_keeps_022s_user_volume_port_and_variables():
   assert keywords["WORKDIR"] == "/app"
   env = env_of(runtime)
   assert env["SERVER"] == "0.0.0.0" and env["PORT"] == "8080"
+  # 0.22's default number of processes, not the host's CPU count that a container sees.
+  assert env["WORKERS"] == "2"
   assert env["PM_INSTANCE_PATH"] == VOLUME
   # Env-only configuration: no INI file in the image, production mode refuses the default secret.
   assert env["PM_MODE"] == "production"
