@@ -274,6 +274,10 @@ def test_the_entrypoint_runs_prodmanager_commands_and_022s(tmp_path):
   assert result.returncode == 0, result.stderr
   assert "0.22's 'make database-upgrade' is 'migrate --upgrade-0.22' now" in result.stderr
   assert (volume / "prodmanager.sqlite").is_file()
+  # The worker container's command (Compose, Kubernetes), here its jobs once.
+  worker = entrypoint("worker", "--once", env=env, cwd=tmp_path)
+  assert worker.returncode == 0, worker.stderr
+  assert "worker: stopped" in worker.stderr
   plugins = entrypoint("plugins", env=env, cwd=tmp_path)
   assert plugins.returncode == 0, plugins.stderr
   assert "scope" in plugins.stdout
