@@ -80,6 +80,8 @@ DROPPED_HEADERS = frozenset(("content-length", "content-encoding", "etag", "date
 VARY = "Accept-Encoding, Accept-Language, Cookie"
 REDIS_TIMEOUT_SECONDS = 0.5
 MEMORY_BUDGET_BYTES = 32 * 1024 * 1024
+# How long a reader waits for the render of the same answer by another thread.
+RENDER_WAIT_SECONDS = 10
 
 
 # The WSGI environ of the anonymous answer being rendered on this thread, when it may be cached.
@@ -463,6 +465,8 @@ def cache_tween_factory(handler, registry):
   cookie_name = settings["prodmanager.session_cookie_name"]
   cache: ResponseCache | None = app_state(registry).cache
   limited = settings["prodmanager.api_ratelimit_enabled"]
+  renders: dict[str, threading.Event] = {}  # key -> set when its render is done
+  renders_lock = threading.Lock()
 
   def answer(request, entry: Entry) -> Response:
     request.environ[ROUTE_ENVIRON_KEY] = entry.route
@@ -539,13 +543,31 @@ def cache_tween_factory(handler, registry):
       return response
     if entry is not None:
       return answer(request, entry)
+    # One render per answer at a time in this process: right after a write every reader misses at
+    # once, and N threads rendering the same page would each take N times longer. The others wait
+    # for the first one's answer (and render themselves if it was not kept, or takes too long).
+    with renders_lock:
+      leader = key not in renders
+      done = renders.setdefault(key, threading.Event())
+    if not leader:
+      done.wait(RENDER_WAIT_SECONDS)
+      try:
+        entry = cache.store.get(key)
+      except BackendError:
+        entry = None
+      if entry is not None:
+        return answer(request, entry)
     reset = rendering.set(environ)
     try:
       response = handler(request)
+      if cacheable_response(request, response):
+        store(request, response, key, version)
     finally:
       rendering.reset(reset)
-    if cacheable_response(request, response):
-      store(request, response, key, version)
+      if leader:
+        with renders_lock:
+          renders.pop(key, None)
+        done.set()
     gzip_response(request, response)
     return response
 
