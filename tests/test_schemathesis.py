@@ -237,6 +237,10 @@ def test_schemathesis_finds_no_server_error_and_tests_every_operation(server, tm
       # fail with "AST constructor recursion depth mismatch", a runtime error of the tool.
       "--workers",
       "1",
+      # too_slow measures how fast the machine generates data, not the API: on a loaded CI machine it
+      # failed a run whose requests were all answered correctly.
+      "--suppress-health-check",
+      "too_slow",
     ],
     capture_output=True,
     text=True,
