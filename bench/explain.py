@@ -24,7 +24,11 @@ from run import URLS, database_uri  # noqa: E402 - bench/ is a folder of scripts
 
 WATCHED = ("incident", "incident_event", "maintenance", "maintenance_event", "monitor_status_change")
 EXTRA_URLS = ["/service/1", "/monitor", "/announcement", "/maintenance/{maintenance}", "/history.rss"]
-EXTRA_URLS += ["/api/maintenance?per_page=50", "/api/v2/incidents.json", "/api/v2/scheduled-maintenances.json"]
+EXTRA_URLS += [
+  "/api/maintenance?per_page=50",
+  "/api/v2/incidents.json",
+  "/api/v2/scheduled-maintenances.json",
+]
 EXTRA_URLS += ["/maintenance/calendar.ics"]
 
 
@@ -40,7 +44,11 @@ def main(argv=None) -> int:
   from prodmanager.state import app_state
 
   app = make_wsgi_app(
-    {"prodmanager.database_uri": uri, "prodmanager.cache_max_age": "0", "prodmanager.response_validation": "false"},
+    {
+      "prodmanager.database_uri": uri,
+      "prodmanager.cache_max_age": "0",
+      "prodmanager.response_validation": "false",
+    },
     environ={},
   )
   engine = app_state(app.registry).db_engine

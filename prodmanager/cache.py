@@ -216,7 +216,7 @@ class RedisVersion:
 class Entry:
   """One cached answer: headers, gzip body, when it expires, its ETag and its metrics route."""
 
-  __slots__ = ("body", "etag", "expires", "headers", "route", "size")
+  __slots__ = ("body", "etag", "expires", "headers", "plain", "route", "size")
 
   def __init__(self, headers: list, body: bytes, expires: float, etag: str, route: str, size: int):
     self.headers, self.body, self.expires, self.etag, self.route, self.size = (
@@ -227,6 +227,7 @@ class Entry:
       route,
       size,
     )
+    self.plain = None  # the identity body, decompressed once for clients that do not accept gzip
 
   def encode(self) -> bytes:
     meta = {"h": self.headers, "x": self.expires, "e": self.etag, "r": self.route, "s": self.size}
@@ -478,7 +479,9 @@ def cache_tween_factory(handler, registry):
       response.body = entry.body
       response.content_encoding = "gzip"
     else:
-      response.body = gzip.decompress(entry.body)
+      if entry.plain is None:
+        entry.plain = gzip.decompress(entry.body)
+      response.body = entry.plain
     return response
 
   def store(request, response, key: str, version: str) -> None:
