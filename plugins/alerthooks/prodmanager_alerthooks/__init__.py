@@ -5,7 +5,11 @@ plugin_info = {"id": "alerthooks", "requires": ["monitor"]}
 
 def label_name(value: str) -> None:
   # Prometheus' label name rule, which Grafana's labels follow too.
-  if not value or not (value[0].isalpha() or value[0] == "_") or not all(c.isalnum() or c == "_" for c in value):
+  if (
+    not value
+    or not (value[0].isalpha() or value[0] == "_")
+    or not all(c.isalnum() or c == "_" for c in value)
+  ):
     raise ValueError("expected a label name (letters, digits and _, not starting with a digit)")
 
 

@@ -4,7 +4,7 @@ monitors, refused without monitor_api, 400 on a malformed body."""
 
 import pytest
 
-from payloads import ALERTMANAGER, GRAFANA, notification
+from prodmanager_alerthooks.testing import ALERTMANAGER, GRAFANA, notification
 
 HOOKS = {"alertmanager": ALERTMANAGER, "grafana": GRAFANA}
 
@@ -20,7 +20,9 @@ def post(webapp, hook_token):
 
   def send(kind, body, status=200, headers=None, app=None):
     client = app or webapp
-    return client.post_json(f"/api/hooks/{kind}", body, headers=hook_token if headers is None else headers, status=status).json
+    return client.post_json(
+      f"/api/hooks/{kind}", body, headers=hook_token if headers is None else headers, status=status
+    ).json
 
   return send
 
@@ -38,14 +40,28 @@ def test_firing_sets_alert_then_resolved_sets_ok(kind, post, make):
   monitor = make.monitor(name="API latency", external_reference="api-latency")
   answer = post(kind, notification(HOOKS[kind], firing("api-latency", severity="critical")))
   assert answer == {
-    "updated": [{"id": monitor.id, "name": "API latency", "external_reference": "api-latency", "old": "ok", "new": "alert"}],
+    "updated": [
+      {
+        "id": monitor.id,
+        "name": "API latency",
+        "external_reference": "api-latency",
+        "old": "ok",
+        "new": "alert",
+      }
+    ],
     "unchanged": [],
     "unknown": [],
     "unlabelled": 0,
   }
   answer = post(kind, notification(HOOKS[kind], resolved("api-latency", severity="critical")))
   assert answer["updated"] == [
-    {"id": monitor.id, "name": "API latency", "external_reference": "api-latency", "old": "alert", "new": "ok"}
+    {
+      "id": monitor.id,
+      "name": "API latency",
+      "external_reference": "api-latency",
+      "old": "alert",
+      "new": "ok",
+    }
   ]
   assert make.monitor_history() == [(monitor.id, "ok", "alert"), (monitor.id, "alert", "ok")]
   assert make.row(type(monitor), monitor.id).status.value == "ok"
@@ -53,8 +69,16 @@ def test_firing_sets_alert_then_resolved_sets_ok(kind, post, make):
 
 @pytest.mark.parametrize(
   ("severity", "status"),
-  [("critical", "alert"), ("error", "alert"), ("CRITICAL", "alert"), ("page", "alert"), (None, "alert"),
-   ("warning", "warning"), ("warn", "warning"), ("info", "warning")],
+  [
+    ("critical", "alert"),
+    ("error", "alert"),
+    ("CRITICAL", "alert"),
+    ("page", "alert"),
+    (None, "alert"),
+    ("warning", "warning"),
+    ("warn", "warning"),
+    ("info", "warning"),
+  ],
 )
 def test_severity_label_maps_firing_alerts(severity, status, post, make):
   monitor = make.monitor(external_reference="disk")
@@ -70,7 +94,9 @@ def test_the_same_notification_twice_changes_nothing(post, make):
   second = post("grafana", body)
   assert [entry["new"] for entry in first["updated"]] == ["warning"]
   assert second["updated"] == []
-  assert second["unchanged"] == [{"id": monitor.id, "name": "Monitor", "external_reference": "queue", "status": "warning"}]
+  assert second["unchanged"] == [
+    {"id": monitor.id, "name": "Monitor", "external_reference": "queue", "status": "warning"}
+  ]
   assert make.monitor_history() == [(monitor.id, "ok", "warning")]  # one row for one real change
 
 
@@ -110,7 +136,9 @@ def test_only_unknown_monitors_is_a_200_writing_nothing(post, make):
 def test_labels_named_by_the_settings(build_app, make_token, post, make):
   app = build_app(**{"alerthooks.monitor_label": "alertname", "alerthooks.severity_label": "level"})
   monitor = make.monitor(external_reference="HighLatency")
-  body = notification(ALERTMANAGER, ("firing", {"alertname": "HighLatency", "level": "warning", "severity": "critical"}))
+  body = notification(
+    ALERTMANAGER, ("firing", {"alertname": "HighLatency", "level": "warning", "severity": "critical"})
+  )
   answer = post("alertmanager", body, app=app)
   assert [(entry["id"], entry["new"]) for entry in answer["updated"]] == [(monitor.id, "warning")]
 
@@ -142,18 +170,31 @@ def test_no_token_401_and_token_without_monitor_api_403(kind, post, make, make_t
     {"alerts": [{"status": "firing", "labels": {"prodmanager_monitor": 3}}]},
     [],
   ],
-  ids=["no alerts", "alerts not a list", "no status", "unknown status", "label not a string", "not an object"],
+  ids=[
+    "no alerts",
+    "alerts not a list",
+    "no status",
+    "unknown status",
+    "label not a string",
+    "not an object",
+  ],
 )
 def test_malformed_notification_400(kind, body, post, make):
   monitor = make.monitor(external_reference="api")
   answer = post(kind, body, status=400)
-  assert answer["message"]
+  # The reason names the part of the payload at fault.
+  assert list(answer["reasons"]) == (["body"] if isinstance(body, list) else ["alerts"])
   assert make.row(type(monitor), monitor.id).status.value == "ok"
 
 
 def test_not_json_400(webapp, hook_token):
-  response = webapp.post("/api/hooks/alertmanager", "alerts=1", headers={**hook_token, "Content-Type": "application/json"}, status=400)
-  assert response.json["message"]
+  response = webapp.post(
+    "/api/hooks/alertmanager",
+    "alerts=1",
+    headers={**hook_token, "Content-Type": "application/json"},
+    status=400,
+  )
+  assert response.json["reasons"] == {"body": ["the body is not valid application/json"]}
 
 
 def test_hooks_documented_in_the_openapi_document(webapp):

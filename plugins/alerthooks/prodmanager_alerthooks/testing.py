@@ -1,4 +1,4 @@
-"""Notifications as their senders document them, with labels set by the tests.
+"""Test data of the alerthooks plugin: notifications as their senders document them, with labels set by the tests.
 
 ALERTMANAGER: the webhook_config payload of version 4 (prometheus.io/docs/alerting/latest/
 configuration/#webhook_config), with values as a running Alertmanager fills them in. GRAFANA: the
