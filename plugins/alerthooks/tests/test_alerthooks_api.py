@@ -4,6 +4,8 @@ monitors, refused without monitor_api, 400 on a malformed body."""
 
 import pytest
 
+from prodmanager.domain_events import DomainEvent, Subscriber
+from prodmanager.state import app_state
 from prodmanager_alerthooks.testing import ALERTMANAGER, GRAFANA, notification
 
 HOOKS = {"alertmanager": ALERTMANAGER, "grafana": GRAFANA}
@@ -98,6 +100,27 @@ def test_the_same_notification_twice_changes_nothing(post, make):
     {"id": monitor.id, "name": "Monitor", "external_reference": "queue", "status": "warning"}
   ]
   assert make.monitor_history() == [(monitor.id, "ok", "warning")]  # one row for one real change
+
+
+@pytest.fixture
+def status_events(registry):
+  """The monitor.status_changed events delivered during the test (after each request's commit)."""
+  events = []
+  subscriber = Subscriber("test-alerthooks", events.append, frozenset({"monitor.status_changed"}))
+  app_state(registry).subscribers.add(subscriber)
+  yield events
+  app_state(registry).subscribers.remove(subscriber)
+
+
+def test_a_change_emits_monitor_status_changed_once(post, make, status_events):
+  monitor = make.monitor(external_reference="cache")
+  body = notification(ALERTMANAGER, firing("cache", severity="error"))
+  post("alertmanager", body)
+  post("alertmanager", body)
+  assert [(event.name, event.id, event.data["old"], event.data["new"]) for event in status_events] == [
+    ("monitor.status_changed", monitor.id, "ok", "alert")
+  ]
+  assert all(isinstance(event, DomainEvent) for event in status_events)
 
 
 def test_a_monitor_takes_the_worst_status_of_its_alerts(post, make):
