@@ -136,8 +136,21 @@ def write_pending(registry, session: Session) -> None:
   if mail_settings(registry.settings).enabled:
     channels.append(Channel.EMAIL)
   url = None
-  for event in events[done:]:
+  batch = events[done:]
+  # A one-step update (a status posted with its message) emits the status change and the comment:
+  # the comment's notification carries both, so its status change sends nothing of its own.
+  told_by_comment = {
+    (event.type_name, event.id)
+    for event in batch
+    if event.name.endswith(".commented")
+    and event.name in snapshots.TRIGGERS
+    and "status" in event.data
+    and not event.data.get("internal", True)
+  }
+  for event in batch:
     if event.name not in snapshots.TRIGGERS:
+      continue
+    if event.name.endswith(".status_changed") and (event.type_name, event.id) in told_by_comment:
       continue
     url = url or base_url(registry)
     snapshot = snapshots.take(registry, session, event, url)

@@ -81,6 +81,8 @@ def take(registry, session: Session, event: DomainEvent, base_url: str) -> dict 
   }
   if "old" in event.data:
     snapshot["old_status"], snapshot["new_status"] = event.data["old"], event.data["new"]
+  elif "status" in event.data:  # a comment posted with a status change (one step)
+    snapshot["old_status"], snapshot["new_status"] = (enum_value(value) for value in event.data["status"])
   if kind == "incident":
     snapshot.update(
       status=enum_value(row.status),

@@ -39,6 +39,35 @@ def test_incident_triggers_and_labels(webapp, token_headers, world, smtp, delive
   assert "We are on it" in mails[2].text and "We are on it" in mails[2].html
 
 
+def test_a_status_posted_with_its_message_sends_one_notification(
+  webapp, token_headers, world, smtp, deliver, make
+):
+  make.subscriber("all@example.com")
+  created = incident(webapp, token_headers, world)
+  deliver()
+  smtp.take()
+  webapp.post(
+    f"/api/incident/{created['id']}/comment",
+    {"comment": "Failover in progress", "status": "investigating"},
+    headers=token_headers,
+  )
+  deliver()
+  mails = smtp.take()
+  assert [mail.subject for mail in mails] == ["[ProdManager] Database down - Updated incident"]
+  assert "Failover in progress" in mails[0].text
+  assert "Investigating" in mails[0].text and "was Active" in mails[0].text
+  # An internal message with a public status change: the change is told, the message is not.
+  webapp.post(
+    f"/api/incident/{created['id']}/comment",
+    {"comment": "root cause: disk", "status": "stable", "internal": "true"},
+    headers=token_headers,
+  )
+  deliver()
+  mails = smtp.take()
+  assert [mail.subject for mail in mails] == ["[ProdManager] Database down - Updated incident"]
+  assert "root cause" not in mails[0].text and "Stable" in mails[0].text
+
+
 def test_internal_comments_and_updates_without_a_status_change_send_nothing(
   webapp, token_headers, world, smtp, deliver, make
 ):
