@@ -48,10 +48,25 @@ class Catalogues:
           ENGLISH_LOADED.update(messages)
 
   def translate(self, lang: str, key: str, **kwargs) -> str:
+    """The message of ``key``; with a ``count`` (or ``total``) argument, its singular form
+    ``<key>_one`` when the catalogue has one and the number is singular in ``lang``."""
+    number = kwargs.get("count", kwargs.get("total"))
+    if isinstance(number, int) and is_singular(lang, number):
+      text = self._lookup(lang, f"{key}_one")
+      if text is not None:
+        return format_message(text, key, kwargs)
+    return format_message(self._lookup(lang, key), key, kwargs)
+
+  def _lookup(self, lang: str, key: str) -> str | None:
     text = self.messages.get(lang, {}).get(key)
     if text is None:
       text = self.messages[FALLBACK].get(key)
-    return format_message(text, key, kwargs)
+    return text
+
+
+def is_singular(lang: str, number: int) -> bool:
+  """English says "0 items" and "1 item"; French "0 élément" and "1 élément" (CLDR: 0 and 1 are "one")."""
+  return number in (0, 1) if lang == "fr" else number == 1
 
 
 def format_message(text: str | None, key: str, arguments: dict) -> str:
@@ -66,8 +81,15 @@ def format_message(text: str | None, key: str, arguments: dict) -> str:
   return text
 
 
+LANGUAGE_COOKIE = "pm_lang"
+
+
 def negotiate_language(request) -> str:
-  """The browser's preferred supported language, else the configured default (``PM_LANG``)."""
+  """The language chosen with the switcher (the ``pm_lang`` cookie), else the browser's preferred
+  supported language, else the configured default (``PM_LANG``)."""
+  chosen = request.cookies.get(LANGUAGE_COOKIE)
+  if chosen in LANGUAGES:
+    return chosen
   default = request.registry.settings["prodmanager.lang"]
   header = request.accept_language
   if header:

@@ -137,6 +137,23 @@ def stylesheet_url(value: str) -> str:
   return f"/static/{value}" if is_relative_stylesheet(value) else value
 
 
+IMAGE_SUFFIXES = (".png", ".svg", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".avif")
+
+
+def parse_logo(value: str) -> str:
+  """Empty (the product's icon), an http(s) URL, or an absolute path: an image file on this machine
+  (served at ``/site-logo``) or else a path of this site (``/static/...``, a proxy's)."""
+  if not value:
+    return ""
+  if urlparse(value).scheme in ("http", "https"):
+    return value
+  if not value.startswith("/") or any(character.isspace() for character in value):
+    raise ValueError("expected an http(s) URL or an absolute path (an image file, or a path of this site)")
+  if Path(value).is_file() and Path(value).suffix.lower() not in IMAGE_SUFFIXES:
+    raise ValueError(f"expected an image file ({', '.join(IMAGE_SUFFIXES)}), not {Path(value).name}")
+  return value
+
+
 def parse_secret(value: str) -> str:
   if len(value) < 4:
     raise ValueError("the secret must be at least 4 characters long")
@@ -251,6 +268,13 @@ SETTINGS: tuple[Setting, ...] = (
     "",
     parse_site_name,
     "name of the site in pages, feeds and summary.json; empty means ProdManager",
+  ),
+  Setting(
+    "site_logo",
+    "PM_SITE_LOGO",
+    "",
+    parse_logo,
+    "logo shown before the site name: an http(s) URL, an image file, or a path of this site",
   ),
   Setting(
     "public_url",

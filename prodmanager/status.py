@@ -29,6 +29,8 @@ SEVERITY = ("ok", "warning", "alert")
 # a word of the status vocabulary (docs/user-guide.md#the-status-banner), whichever plugin contributes it.
 UNDER_WORK = "maintenance"
 LEVELS = (*SEVERITY, UNDER_WORK)
+# The banner's word when no contributor sees anything (no monitor, no incident, no work).
+NOTHING_OBSERVED = "none"
 
 
 def roll_up(levels: set[str]) -> str:
@@ -78,11 +80,16 @@ class StatusContributors:
     return len(self.entries)
 
 
-def overall_status(request, scope=None, service=None) -> str:
+def observed_levels(request, scope=None, service=None) -> set[str]:
+  """Every level the contributors see (empty: nothing is watched and nothing is happening)."""
   levels: set[str] = set()
   for entry in app_state(request.registry).status_contributors:
     levels |= set(entry.contributor(request, scope=scope, service=service))
-  return roll_up(levels)
+  return levels
+
+
+def overall_status(request, scope=None, service=None) -> str:
+  return roll_up(observed_levels(request, scope, service))
 
 
 def pair_levels(request) -> dict[Pair, set[Level]]:
@@ -97,10 +104,12 @@ def pair_levels(request) -> dict[Pair, set[Level]]:
 
 
 def banner_panel(request, scope=None, service=None) -> str:
-  """The status banner, first on the dashboard and on scope/service pages."""
+  """The status banner, first on the dashboard and on scope/service pages. With nothing watched
+  (no monitor) and nothing happening it says so, rather than "All systems operational"."""
+  levels = observed_levels(request, scope, service)
   return render(
     "prodmanager:templates/panels/banner.jinja2",
-    {"status": overall_status(request, scope, service), "scope": scope, "service": service},
+    {"status": roll_up(levels) if levels else NOTHING_OBSERVED, "scope": scope, "service": service},
     request=request,
   )
 

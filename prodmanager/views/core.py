@@ -2,11 +2,12 @@
 
 import datetime as dt
 import logging
+import mimetypes
 from pathlib import Path
 from urllib.parse import urlparse
 
 from pyramid.csrf import get_csrf_token
-from pyramid.httpexceptions import HTTPNoContent, HTTPSeeOther
+from pyramid.httpexceptions import HTTPNoContent, HTTPNotFound, HTTPSeeOther
 from pyramid.response import FileResponse, Response
 from pyramid.security import NO_PERMISSION_REQUIRED, forget, remember
 from sqlalchemy import text
@@ -14,8 +15,12 @@ from sqlalchemy import text
 from .. import tokens
 from ..api import set_pagination_headers
 from ..errors import Message, ValidationFailed
+from ..i18n import LANGUAGE_COOKIE
+from ..rendering import AUTO_RELOAD_COOKIE
 from ..resources import Root
 from ..security import check_secret, token_administrator
+from ..settings import LANGUAGES
+from ..site import logo_file
 from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
 from ..state import app_state
 from ..version import __version__
@@ -68,6 +73,41 @@ def favicon(request):
   """``/favicon.ico``: browsers ask for it on every page whatever the HTML links to."""
   path = Path(__file__).resolve().parent.parent / "static" / "img" / "favicon.ico"
   return FileResponse(str(path), request=request, content_type="image/x-icon", cache_max_age=86400)
+
+
+def site_logo_file(request):
+  """``/site-logo``: the image file named by ``PM_SITE_LOGO``."""
+  path = logo_file(request.registry)
+  if path is None:
+    raise HTTPNotFound()
+  content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+  return FileResponse(str(path), request=request, content_type=content_type, cache_max_age=3600)
+
+
+PREFERENCE_MAX_AGE = 365 * 24 * 3600
+
+
+def preferences(request):
+  """``/preferences?lang=fr`` or ``?auto_reload=on|off``, then back to ``next``: the language switcher
+  and the auto-reload toggle of the footer, remembered in cookies (plain links: no JavaScript)."""
+  response = HTTPSeeOther(safe_next(request, request.GET.get("next")))
+  lang = request.GET.get("lang")
+  auto_reload = request.GET.get("auto_reload")
+  if lang is None and auto_reload is None:
+    raise ValidationFailed(Message("preferences.invalid"), {"lang": [Message("preferences.choose")]})
+  options = {"max_age": PREFERENCE_MAX_AGE, "path": "/", "samesite": "Lax", "httponly": True}
+  if lang is not None:
+    if lang not in LANGUAGES:
+      raise ValidationFailed(Message("preferences.invalid"), {"lang": [Message("preferences.languages")]})
+    response.set_cookie(LANGUAGE_COOKIE, lang, **options)
+  if auto_reload is not None:
+    if auto_reload not in ("on", "off"):
+      raise ValidationFailed(Message("preferences.invalid"), {"auto_reload": [Message("preferences.on_off")]})
+    if auto_reload == "on":
+      response.set_cookie(AUTO_RELOAD_COOKIE, "on", **options)
+    else:
+      response.delete_cookie(AUTO_RELOAD_COOKIE, path="/")
+  return response
 
 
 def robots(request):
@@ -207,6 +247,10 @@ def includeme(config):
   config.add_view(about, context=Root, name="about", renderer="prodmanager:templates/pages/about.jinja2")
   config.add_view(robots, context=Root, name="robots.txt", permission=NO_PERMISSION_REQUIRED)
   config.add_view(favicon, context=Root, name="favicon.ico", permission=NO_PERMISSION_REQUIRED)
+  config.add_view(site_logo_file, context=Root, name="site-logo", permission=NO_PERMISSION_REQUIRED)
+  config.add_view(
+    preferences, context=Root, name="preferences", request_method="GET", permission=NO_PERMISSION_REQUIRED
+  )
   config.add_api_view(token_create, "/api/token/create", "POST", permission=NO_PERMISSION_REQUIRED)
   config.add_api_view(token_whoami, "/api/token/whoami", "GET", permission=NO_PERMISSION_REQUIRED)
   # Administrators only: security.token_administrator checks the session or the secret header itself.

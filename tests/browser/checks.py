@@ -64,8 +64,9 @@ TEXTS_SCRIPT = """
 """
 
 AXE_SCRIPT = """
-async () => {
-  const results = await axe.run(document, {resultTypes: ['violations']});
+async (exclude) => {
+  const context = exclude.length ? {exclude: exclude.map((selector) => [selector])} : document;
+  const results = await axe.run(context, {resultTypes: ['violations']});
   return results.violations.map((v) => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' — ' + n.failureSummary.split('\\n').slice(1, 3).join(' ')),
@@ -151,14 +152,19 @@ class BrowserPage:
   def overflow(self, allowed: tuple[str, ...] = ()) -> list[str]:
     return self.page.evaluate(OVERFLOW_SCRIPT, list(allowed))
 
-  def axe_violations(self, disabled: tuple[str, ...] = ()) -> list[dict]:
+  def axe_violations(self, disabled: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> list[dict]:
+    """axe-core's violations on the page (``exclude``: selectors of parts that are not ours)."""
     if not self.page.evaluate("typeof window.axe !== 'undefined'"):
       self.page.add_script_tag(content=self.axe_source)
-    violations = self.page.evaluate(AXE_SCRIPT)
+    violations = self.page.evaluate(AXE_SCRIPT, list(exclude))
     return [violation for violation in violations if violation["id"] not in disabled]
 
   def check(
-    self, axe: bool = True, overflow_allowed: tuple[str, ...] = (), axe_disabled: tuple[str, ...] = ()
+    self,
+    axe: bool = True,
+    overflow_allowed: tuple[str, ...] = (),
+    axe_disabled: tuple[str, ...] = (),
+    axe_exclude: tuple[str, ...] = (),
   ):
     """Assert every page-wide property; the message names the page and what is wrong."""
     where = f"{self.page.url} ({self.viewport}, {self.lang})"
@@ -173,7 +179,7 @@ class BrowserPage:
       if cut:
         problems.append("horizontal overflow: " + "; ".join(cut))
     if axe:
-      violations = self.axe_violations(axe_disabled)
+      violations = self.axe_violations(axe_disabled, axe_exclude)
       if violations:
         problems.append(
           "axe violations: "

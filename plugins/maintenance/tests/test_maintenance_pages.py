@@ -183,10 +183,11 @@ def test_detail_page(webapp, token_headers, world, full):
     )
     for item in page.html.select("ol.milestones li")
   ]
+  # In time order: started early (now, by in-progress), before the window scheduled for tomorrow.
   assert milestones == [
-    ("Scheduled start", False, True),  # tomorrow
+    ("Actual start", True, True),
+    ("Scheduled start", False, True),
     ("Scheduled end", False, True),
-    ("Actual start", True, True),  # filled by in-progress
     ("Actual end", False, False),
   ]
 

@@ -15,6 +15,9 @@ def includeme(config):
 
   config.add_translations("prodmanager_monitor:translations")
   config.add_badge_tones("monitor_status", {"ok": "green", "warning": "orange", "alert": "red"})
+  config.add_badge_tones(
+    "component", {"ok": "green", "maintenance": "blue", "warning": "orange", "partial": "red", "alert": "red"}
+  )
   config.add_resource_type(
     "monitor",
     MonitorService,

@@ -8,6 +8,7 @@ from prodmanager.membership import Count
 from prodmanager.panels import PANEL_LIMIT, group_params, restrict
 from prodmanager.status import Level
 
+from .components import components_panel
 from .models import PAIR, Monitor
 from .services import STATUSES, MonitorService
 
@@ -76,6 +77,7 @@ def includeme(config):
   )
   PAIR.register(config, "monitor", Monitor, label="monitors", count=count)
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")
+  config.add_dashboard_panel("components", components_panel, order=5)
   config.add_dashboard_panel("monitors", monitors_panel, order=10)
   config.add_status_contributor(monitor_levels, pairs=monitor_pair_levels)
   config.add_badge("monitor", lambda request, row: row.status.value)

@@ -1,0 +1,131 @@
+"""The dashboard's components: the scopes with their services, each with its status colour.
+
+Under the status banner, as hosted status pages show them: on the dashboard every scope (collapsed, its
+worst status on its summary line) with the services it has monitors for; on a scope's
+page its services, on a service's page its scopes. A pair's status is the roll-up of the core's
+status contributors for that pair (``prodmanager.status.pair_levels``: monitors, ongoing incidents,
+maintenances in progress); a scope or pair with nothing watched says "no monitors" instead of
+"operational". Four queries whatever the amount of data, plus one per status contributor.
+
+``bars`` in the template context is the slot of the 90-day availability bar: ``{(scope_id,
+service_id): Markup}``, empty until a plugin provides availability.
+"""
+
+from dataclasses import dataclass, field
+
+from pyramid.renderers import render
+from sqlalchemy import func, select
+
+from prodmanager.status import pair_levels, roll_up
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
+
+from .models import Monitor
+
+# The component statuses, best first; their badge colours are declared in __init__.py.
+COMPONENT_STATUSES = ("ok", "maintenance", "warning", "partial", "alert")
+NONE = "none"
+
+
+@dataclass
+class Component:
+  """One (scope, service) pair as a component, or a scope as a group of them."""
+
+  id: int
+  name: str
+  status: str
+  monitors: int = 0
+  href: str = ""
+  pair: tuple[int, int] | None = None
+  children: list["Component"] = field(default_factory=list)
+
+
+def component_status(levels) -> str:
+  """``none`` when nothing is seen, else the roll-up; ``partial`` when only part is down."""
+  if not levels:
+    return NONE
+  level = roll_up({entry.level for entry in levels})
+  if level == "alert" and all(entry.partial for entry in levels if entry.level == "alert"):
+    return "partial"
+  return level
+
+
+def group_status(children: list[Component]) -> str:
+  seen = [child.status for child in children if child.status != NONE]
+  if not seen:
+    return NONE
+  return max(seen, key=COMPONENT_STATUSES.index)
+
+
+def components_panel(request, scope=None, service=None) -> str:
+  db = request.dbsession
+  counts = select(Monitor.scope_id, Monitor.service_id, func.count()).group_by(
+    Monitor.scope_id, Monitor.service_id
+  )
+  if scope is not None:
+    counts = counts.where(Monitor.scope_id == scope.id)
+  if service is not None:
+    counts = counts.where(Monitor.service_id == service.id)
+  monitors = {(scope_id, service_id): number for scope_id, service_id, number in db.execute(counts)}
+  levels = {
+    pair: found
+    for pair, found in pair_levels(request).items()
+    if (scope is None or pair[0] == scope.id) and (service is None or pair[1] == service.id)
+  }
+  pairs = set(monitors) | set(levels)
+  scope_ids = {pair[0] for pair in pairs} | ({scope.id} if scope is not None else set())
+  scope_query = select(Scope.id, Scope.name).order_by(Scope.name, Scope.id)
+  if scope is not None or service is not None:
+    scope_query = scope_query.where(Scope.id.in_(scope_ids))
+  scopes = list(db.execute(scope_query))
+  service_ids = {pair[1] for pair in pairs}
+  service_names = {
+    row.id: row.name
+    for row in db.execute(select(Service.id, Service.name).where(Service.id.in_(service_ids)))
+  }
+  if not scopes:
+    return ""
+
+  groups = []
+  for scope_id, scope_name in scopes:
+    children = [
+      Component(
+        service_id,
+        service_names.get(service_id, ""),
+        component_status(levels.get((scope_id, service_id), set())),
+        monitors.get((scope_id, service_id), 0),
+        f"/monitor?scope={scope_id}&service={service_id}",
+        (scope_id, service_id),
+      )
+      for (pair_scope, service_id) in pairs
+      if pair_scope == scope_id
+    ]
+    children.sort(key=lambda child: (child.name.lower(), child.id))
+    groups.append(
+      Component(
+        scope_id,
+        scope_name,
+        group_status(children),
+        sum(child.monitors for child in children),
+        f"/scope/{scope_id}",
+        children=children,
+      )
+    )
+
+  if scope is not None:
+    # A scope's page: its services, flat.
+    flat = groups[0].children if groups else []
+  elif service is not None:
+    # A service's page: the scopes that have it, flat (each group holds this one service).
+    flat = [child for group in groups for child in group.children]
+    for child, group in zip(flat, [g for g in groups if g.children], strict=True):
+      child.name = group.name
+  else:
+    flat = None
+  if flat is not None and not flat:
+    return ""
+  return render(
+    "prodmanager_monitor:templates/components.jinja2",
+    {"groups": groups, "flat": flat, "bars": {}},
+    request=request,
+  )
