@@ -19,9 +19,9 @@ from ..i18n import LANGUAGE_COOKIE
 from ..rendering import AUTO_RELOAD_COOKIE
 from ..resources import Root
 from ..security import check_secret, token_administrator
+from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
 from ..settings import LANGUAGES
 from ..site import logo_file
-from ..services import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE, Page, parse_int_param
 from ..state import app_state
 from ..version import __version__
 
