@@ -87,7 +87,7 @@ def test_panel_comes_after_the_banner_and_the_monitor_badges(webapp, world, boun
     "banner" if "banner" in (element.get("class") or []) else element.get("aria-labelledby")
     for element in main.select(".banner, section.panel")
   ]
-  assert order[:3] == ["banner", "panel-monitors", "panel-announcements"]
+  assert order[:4] == ["banner", "panel-components", "panel-monitors", "panel-announcements"]
 
 
 def test_dashboard_panel_is_hidden_when_nothing_is_ongoing(webapp, world):

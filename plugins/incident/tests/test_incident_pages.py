@@ -307,7 +307,7 @@ def test_dashboard_shows_the_ongoing_incidents(webapp, world):
   # The resolved incident is reached through the past incidents link.
   past = panel(page, "incidents-past")
   link = past.select_one("a")
-  assert link["href"] == "/incident?status=resolved" and link.get_text() == "See the 1 resolved incidents"
+  assert link["href"] == "/incident?status=resolved" and link.get_text() == "See the resolved incident"
   assert [name.get_text() for name in webapp.get(link["href"]).html.select("tbody tr td:first-child")] == [
     "Resolved one"
   ]
@@ -366,8 +366,9 @@ def test_scope_and_service_pages_show_their_own_incidents(webapp, world, kind):
 @pytest.mark.parametrize(
   ("incidents", "banner"),
   [
-    ([], "ok"),
-    ([("resolved", "critical")], "ok"),
+    # Nothing watched and nothing ongoing: the banner says there is no monitor, not "operational".
+    ([], "none"),
+    ([("resolved", "critical")], "none"),
     ([("active", "low")], "warning"),
     ([("stable", "moderate"), ("investigating", "minor")], "warning"),
     ([("stable", "high")], "alert"),

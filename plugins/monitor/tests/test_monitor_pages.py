@@ -128,8 +128,12 @@ def test_detail_page(webapp, token_headers, world):
   assert markdown.select_one("strong").get_text() == "load"
   assert markdown.select("script, img") == [] and page.html.select("[onerror]") == []
   assert "alert('xss')" not in page.text
-  history = [item.get_text(" ", strip=True) for item in page.html.select("ol.timeline li")]
-  assert [entry.split(" — ")[1] for entry in history] == ["Warning → Alert", "Warning"]
+  history = [
+    [badge.get_text() for badge in item.select(".badges .badge")] for item in page.html.select("ol.timeline li")
+  ]
+  assert history == [["Warning", "Alert"], ["Warning"]]
+  # The date sits above the badges, off the timeline's line.
+  assert all(item.select_one(".timeline-meta time") for item in page.html.select("ol.timeline li"))
 
 
 def test_detail_of_unknown_monitor_is_404(webapp, world):
@@ -259,7 +263,10 @@ def test_forms_without_csrf_token_are_refused(webapp, operator, world, action):
 
 
 def test_dashboard_shows_the_worst_status_and_badges(webapp, world):
-  assert "All systems operational" in webapp.get("/").text
+  # Nothing watched yet: the banner says so rather than "All systems operational".
+  empty = webapp.get("/")
+  assert empty.html.select_one(".banner")["class"] == ["banner", "banner-none"]
+  assert "No monitors here yet" in empty.text and "All systems operational" not in empty.text
   world.monitor("One", "ok")
   world.monitor("Two", "warning")
   world.monitor("Three", "warning")
@@ -267,3 +274,5 @@ def test_dashboard_shows_the_worst_status_and_badges(webapp, world):
   assert page.html.select_one(".banner").get_text(" ", strip=True) == "Some systems are degraded"
   badges = {link["href"]: link.get_text(" ", strip=True) for link in page.html.select(".badges a")}
   assert badges == {"/monitor?status=warning": "Warning 2", "/monitor?status=ok": "OK 1"}
+  # The count is inside the badge, and the whole badge is the link.
+  assert [link.select_one(".badge .badge-count").get_text() for link in page.html.select(".badges a")] == ["2", "1"]

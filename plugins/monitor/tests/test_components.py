@@ -1,0 +1,70 @@
+"""The components under the status banner: scopes with their services and their status colour."""
+
+
+def groups_of(page):
+  return {
+    group.select_one("summary .component-name").get_text(): (
+      group.select_one("summary .component-status").get_text(strip=True),
+      {
+        item.select_one(".component-name").get_text(): item.select_one(".component-status").get_text(
+          strip=True
+        )
+        for item in group.select(".component")
+      },
+    )
+    for group in page.html.select("details.component-group")
+  }
+
+
+def test_dashboard_lists_scopes_with_their_services(webapp, world):
+  world.monitor("Paris compute", "ok", scope=world.paris, service=world.compute)
+  world.monitor("Paris network 1", "alert", scope=world.paris, service=world.network)
+  world.monitor("Paris network 2", "ok", scope=world.paris, service=world.network)
+  world.monitor("Lyon compute", "warning", scope=world.lyon, service=world.compute)
+  page = webapp.get("/")
+  groups = groups_of(page)
+  assert groups["Paris DC"] == ("Partial outage", {"Compute": "Operational", "Network": "Partial outage"})
+  assert groups["Lyon DC"] == ("Degraded", {"Compute": "Degraded"})
+  # Collapsible without JavaScript; the pair links to its monitors.
+  paris = page.html.select("details.component-group")[[*groups].index("Paris DC")]
+  assert (
+    paris.select_one(".component a")["href"] == f"/monitor?scope={world.paris.id}&service={world.compute.id}"
+  )
+  # The panel comes right under the banner.
+  main = page.html.select_one("main")
+  assert [element.get("aria-labelledby") or "banner" for element in main.select(".banner, section.panel")][
+    :2
+  ] == [
+    "banner",
+    "panel-components",
+  ]
+
+
+def test_a_scope_without_monitors_says_so(webapp, world):
+  world.monitor("Paris compute", "ok", scope=world.paris, service=world.compute)
+  groups = groups_of(webapp.get("/"))
+  assert groups["Lyon DC"] == ("No monitors", {})
+  lyon = webapp.get(f"/scope/{world.lyon.id}")
+  assert lyon.html.select_one(".banner")["class"] == ["banner", "banner-none"]
+  assert "All systems operational" not in lyon.text
+
+
+def test_scope_and_service_pages_list_the_other_axis(webapp, world):
+  world.monitor("Paris compute", "ok", scope=world.paris, service=world.compute)
+  world.monitor("Lyon compute", "alert", scope=world.lyon, service=world.compute)
+  paris = webapp.get(f"/scope/{world.paris.id}")
+  assert [item.get_text(" ", strip=True) for item in paris.html.select(".panel-components .component")] == [
+    "Compute Operational"
+  ]
+  compute = webapp.get(f"/service/{world.compute.id}")
+  assert [item.get_text(" ", strip=True) for item in compute.html.select(".panel-components .component")] == [
+    "Lyon DC Outage",
+    "Paris DC Operational",
+  ]
+
+
+def test_components_in_french(webapp, world):
+  world.monitor("Paris compute", "warning", scope=world.paris, service=world.compute)
+  page = webapp.get("/", headers={"Accept-Language": "fr"})
+  assert page.html.select_one("#panel-components").get_text() == "Composants"
+  assert groups_of(page)["Paris DC"][0] == "Dégradé"
