@@ -371,7 +371,9 @@ def test_scope_and_service_pages_show_their_own_maintenances(webapp, world):
   world.db.add(storage)
   world.db.flush()
   page = webapp.get(f"/service/{storage.id}")
-  assert page.html.select("[class*=panel-maintenances]") == [] and "maintenance.ics" not in str(page.html.select_one("main"))
+  assert page.html.select("[class*=panel-maintenances]") == [] and "maintenance.ics" not in str(
+    page.html.select_one("main")
+  )
 
 
 def test_a_maintenance_never_hides_an_outage(webapp, world):

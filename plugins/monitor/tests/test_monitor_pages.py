@@ -129,7 +129,8 @@ def test_detail_page(webapp, token_headers, world):
   assert markdown.select("script, img") == [] and page.html.select("[onerror]") == []
   assert "alert('xss')" not in page.text
   history = [
-    [badge.get_text() for badge in item.select(".badges .badge")] for item in page.html.select("ol.timeline li")
+    [badge.get_text() for badge in item.select(".badges .badge")]
+    for item in page.html.select("ol.timeline li")
   ]
   assert history == [["Warning", "Alert"], ["Warning"]]
   # The date sits above the badges, off the timeline's line.
@@ -275,4 +276,7 @@ def test_dashboard_shows_the_worst_status_and_badges(webapp, world):
   badges = {link["href"]: link.get_text(" ", strip=True) for link in page.html.select(".badges a")}
   assert badges == {"/monitor?status=warning": "Warning 2", "/monitor?status=ok": "OK 1"}
   # The count is inside the badge, and the whole badge is the link.
-  assert [link.select_one(".badge .badge-count").get_text() for link in page.html.select(".badges a")] == ["2", "1"]
+  assert [link.select_one(".badge .badge-count").get_text() for link in page.html.select(".badges a")] == [
+    "2",
+    "1",
+  ]
