@@ -48,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from .db import request_connection
 from .metrics import ROUTE_ENVIRON_KEY, route_template
+from .rendering import AUTO_RELOAD_COOKIE
 from .state import app_state
 from .version import __version__
 
@@ -531,7 +532,9 @@ def cache_tween_factory(handler, registry):
         environ.get("HTTP_HOST", ""),
         environ.get("PATH_INFO", ""),
         environ.get("QUERY_STRING", ""),
-        request.lang,
+        request.lang,  # the Accept-Language header or the language switcher's cookie
+        # The footer's auto-reload toggle (a cookie) changes the page: one entry per state.
+        "reload" if request.cookies.get(AUTO_RELOAD_COOKIE) == "on" else "",
       )
     )
     digest = hashlib.blake2b(raw.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()

@@ -77,3 +77,41 @@ def test_the_header_holds_one_line_from_1024_px(browser_page, lang, width):
     assert max(tops) - min(tops) <= 4, f"header items on several lines at {width} px ({lang}): {tops}"
   finally:
     page.page.set_viewport_size({"width": 1366, "height": 900})
+
+
+def test_language_switcher_and_auto_reload_in_the_browser(browser, site, axe_source):
+  """The footer's preferences are plain links (no JavaScript); their cookies change the pages, cached
+  or not, and auto-reload keeps the scroll position."""
+  from .checks import BrowserPage
+
+  context = browser.new_context(base_url=site, viewport={"width": 1366, "height": 700}, locale="en-GB")
+  try:
+    page = BrowserPage(context.new_page(), lang="en", viewport="desktop", axe_source=axe_source)
+    page.goto("/")
+    page.goto("/")  # now from the cache
+    page.page.locator(".language-switcher a[lang=fr]").click()
+    page.page.wait_for_load_state("load")
+    assert page.page.locator("html").get_attribute("lang") == "fr"
+    page.goto("/incident")
+    assert page.page.locator("html").get_attribute("lang") == "fr"
+    page.page.locator(".language-switcher a[lang=en]").click()
+    page.page.wait_for_load_state("load")
+    assert page.page.locator("html").get_attribute("lang") == "en"
+    page.goto("/")
+    assert page.page.locator("body").get_attribute("data-auto-reload") is None
+    page.page.locator(".auto-reload-toggle").click()
+    page.page.wait_for_load_state("load")
+    assert page.page.locator("body").get_attribute("data-auto-reload") == "60"
+    # The reload puts the page back where it was (the timer is not waited for: it is the same code).
+    page.page.evaluate("window.scrollTo(0, 600)")
+    page.page.evaluate(
+      "sessionStorage.setItem('pm-scroll:' + location.pathname + location.search, String(window.scrollY))"
+    )
+    page.page.reload(wait_until="load")
+    assert page.page.evaluate("Math.round(window.scrollY)") == 600
+    page.check()
+    page.page.locator(".auto-reload-toggle").click()
+    page.page.wait_for_load_state("load")
+    assert page.page.locator("body").get_attribute("data-auto-reload") is None
+  finally:
+    context.close()
