@@ -138,7 +138,7 @@ class BrowserPage:
 
   def log_in(self, secret: str) -> None:
     self.goto("/login")
-    self.page.fill("#secret", secret)
+    self.page.fill("#login-form [name=secret]", secret)
     self.page.click("#login-form button[type=submit]")
     self.page.wait_for_load_state("load")
     assert self.page.locator("form.logout-form").count() == 1, "logging in did not show the logout button"

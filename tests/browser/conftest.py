@@ -107,9 +107,10 @@ def _pages(browser, site, axe_source):
         bypass_csp=True,
       )
       context.set_default_timeout(15_000)
-      opened[key] = BrowserPage(context.new_page(), lang=lang, viewport=viewport, axe_source=axe_source)
+      page = BrowserPage(context.new_page(), lang=lang, viewport=viewport, axe_source=axe_source)
       if operator:
-        opened[key].log_in(TEST_SECRET)
+        page.log_in(TEST_SECRET)
+      opened[key] = page
     return opened[key]
 
   yield open_page

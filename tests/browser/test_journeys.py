@@ -68,7 +68,8 @@ def test_operator_journey(browser_page, _pages, viewport, scheme, lang):
   page.goto("/incident/create")
   page.check()
   form = page.page.locator("main form")
-  # Submitting the empty form shows the errors next to the fields, in the page's language.
+  # Submitting the empty form answers 400 with the errors next to the fields, in the page's language.
+  page.expected_status = 400
   form.locator("button[type=submit]").click()
   page.page.wait_for_load_state("load")
   errors = page.page.locator(".field-error, .form-errors").all_inner_texts()
@@ -76,6 +77,7 @@ def test_operator_journey(browser_page, _pages, viewport, scheme, lang):
   if lang == "fr":
     assert not english_words(" ".join(errors)), f"untranslated English in French errors: {errors}"
   page.check()
+  page.expected_status = 200
   form = page.page.locator("main form")
   form.locator("[name=name]").fill(name)
   form.locator("[name=severity]").select_option("high")
@@ -94,7 +96,7 @@ def test_operator_journey(browser_page, _pages, viewport, scheme, lang):
     page.page.locator("main form button[type=submit]").click()
     page.page.wait_for_load_state("load")
     assert page.page.url == detail_url
-    assert page.page.locator(f".badges .badge-incident_status-{status}").count() == 1
+    assert page.page.locator(f"dl.properties .badge-incident_status-{status}").count() == 1
   page.check()
   # An internal comment, seen by operators only.
   comment = page.page.locator("#comment-form")
@@ -109,7 +111,7 @@ def test_operator_journey(browser_page, _pages, viewport, scheme, lang):
   anonymous.goto(detail_url.replace(page.page.url.split("/incident")[0], ""))
   anonymous.check()
   assert anonymous.page.locator("h1").inner_text().strip() == name
-  assert anonymous.page.locator(".badges .badge-incident_status-resolved").count() == 1
+  assert anonymous.page.locator("dl.properties .badge-incident_status-resolved").count() == 1
   assert anonymous.page.get_by_text("saturated connection pool").count() == 0
   assert anonymous.page.locator("#comment-form, .page-header a[href$='/delete']").count() == 0
   # Delete, confirmed on its own page.
