@@ -2,7 +2,7 @@
 
 Globals: ``_`` (translate), ``lang``, ``site_name``, ``nav_entries``, ``is_logged_in``, ``csrf_token()``,
 ``custom_css``, ``app_version``, ``format_datetime(dt)``, ``markdown(text)``, ``flash_messages``,
-``site_logo``, ``preferences`` (``auto_reload``, ``return_to``), ``subscribe_url``, ``calendar_url``.
+``site_logo``, ``preferences`` (``auto_reload``, ``return_to``), ``calendar_url``.
 """
 
 import datetime as dt
@@ -15,7 +15,6 @@ from pathlib import Path
 from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
-from pyramid.interfaces import IRoutesMapper
 from pyramid.path import AssetResolver
 from pyramid.static import QueryStringCacheBuster
 
@@ -40,10 +39,6 @@ def format_datetime_html(request, value: dt.datetime | None) -> Markup:
 AUTO_RELOAD_COOKIE = "pm_auto_reload"
 
 
-def route_exists(request, name: str) -> bool:
-  return request.registry.getUtility(IRoutesMapper).get_route(name) is not None
-
-
 def add_globals(event: BeforeRender) -> None:
   request = event.get("request")
   if request is None:
@@ -65,9 +60,8 @@ def add_globals(event: BeforeRender) -> None:
     "preferences",
     {"auto_reload": request.cookies.get(AUTO_RELOAD_COOKIE) == "on", "return_to": request.path_qs},
   )
-  # The follow links of the footer: e-mail subscriptions once the notification plugin serves them,
-  # the maintenance calendar with the maintenance plugin.
-  event.setdefault("subscribe_url", "/notification" if route_exists(request, "notification") else "")
+  # The follow links of the footer: the maintenance calendar with the maintenance plugin (the
+  # notification plugin adds its own Subscribe link, add_footer_link).
   types = app_state(request.registry).resource_types
   event.setdefault("calendar_url", "/maintenance.ics" if types.get("maintenance") is not None else "")
   if "flash_messages" not in event:
