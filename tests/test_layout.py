@@ -24,7 +24,7 @@ def test_layout_elements(webapp, registry, path):
   assert re.search(r'<html lang="en">', text)
   assert '<meta charset="utf-8">' in text
   assert re.search(r'<meta name="viewport" content="width=device-width, initial-scale=1">', text)
-  stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+app\.css)">', text)
+  stylesheet = re.search(r'<link rel="stylesheet" href="([^"]+app\.css(?:\?[^"]*)?)">', text)
   assert stylesheet
   assert webapp.get(stylesheet.group(1).replace("http://localhost", "")).content_type == "text/css"
   assert re.search(r"<title>[^<]+</title>", text)
