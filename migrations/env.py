@@ -35,6 +35,7 @@ def import_models():
   importlib.import_module("prodmanager.tokens")
   importlib.import_module("prodmanager.migrate")  # BranchRecord
   importlib.import_module("prodmanager.legacy.models")
+  importlib.import_module("prodmanager.runs")  # WorkerSchedule, IntegrationRun, IntegrationCheck
   for plugin in installed_plugins().values():
     if plugin.error:
       continue  # prodmanager.migrate.version_locations warned about it already

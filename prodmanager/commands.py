@@ -33,7 +33,9 @@ from .actions import register
 from .state import app_state
 
 # The core's own commands (prodmanager.cli), which no plugin may take.
-CORE_COMMANDS = frozenset({"serve", "migrate", "import", "demo", "plugins", "token", "worker", "help"})
+CORE_COMMANDS = frozenset(
+  {"serve", "migrate", "import", "demo", "plugins", "token", "worker", "integrations", "help"}
+)
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 
 

@@ -216,6 +216,15 @@ def parse_site_name(value: str) -> str:
   return value
 
 
+INTEGRATION_SUFFIX = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def parse_integration_suffix(value: str) -> str:
+  if value and not INTEGRATION_SUFFIX.match(value):
+    raise ValueError("expected letters, digits, '.', '_' or '-' (at most 64 characters), or nothing")
+  return value
+
+
 def parse_plugins(value: str) -> list[str] | None:
   """``*`` (all installed plugins) gives None; otherwise a list of plugin ids."""
   names = value.replace(",", " ").split()
@@ -382,6 +391,49 @@ SETTINGS: tuple[Setting, ...] = (
     "",
     parse_optional_bool,
     "validate API responses against the OpenAPI document; empty means on in development, off in production",
+  ),
+  # The worker and the pull integrations (prodmanager.integrations, prodmanager.runs).
+  Setting(
+    "serve_worker",
+    "PM_SERVE_WORKER",
+    "",
+    parse_optional_bool,
+    "run the worker (jobs, integrations) in a thread of prodmanager serve; empty means when standalone",
+  ),
+  Setting(
+    "integration_suffix",
+    "PM_INTEGRATION_SUFFIX",
+    "",
+    parse_integration_suffix,
+    "integrations process the monitors named <integration>_<suffix> instead of <integration>",
+  ),
+  Setting(
+    "integration_run_timeout",
+    "PM_INTEGRATION_RUN_TIMEOUT",
+    "300",
+    parse_int(1, 86400),
+    "seconds an integration run may last; monitors not checked by then count as failed",
+  ),
+  Setting(
+    "integration_concurrency",
+    "PM_INTEGRATION_CONCURRENCY",
+    "8",
+    parse_int(1, 64),
+    "monitors an integration checks at once",
+  ),
+  Setting(
+    "integration_stale_after",
+    "PM_INTEGRATION_STALE_AFTER",
+    "3",
+    parse_int(1, 1000),
+    "failed checks in a row after which a monitor's page says 'no data since'",
+  ),
+  Setting(
+    "integration_run_retention_days",
+    "PM_INTEGRATION_RUN_RETENTION_DAYS",
+    "7",
+    parse_int(1, 366),
+    "days the records of integration runs are kept",
   ),
   # prodmanager serve (waitress): bounds on what one client can hold (slowloris) or send.
   Setting(

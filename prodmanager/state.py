@@ -45,6 +45,7 @@ class AppState:
   demo_loaders: Any  # DemoLoaders (prodmanager.demo: add_demo_data)
   cli_commands: Any  # CliCommands (prodmanager.commands: add_cli_command)
   jobs: Any  # Jobs (prodmanager.jobs: add_job)
+  integrations: Any  # Integrations (prodmanager.integrations: add_integration, add_integration_target)
   metrics: Any  # Metrics (prodmanager.metrics)
   ratelimit: Any  # RateLimiter (prodmanager.ratelimit)
   history_sources: Any  # HistorySources (prodmanager.history: add_history_source)

@@ -7,6 +7,7 @@ from ..commands import add_subparsers
 from ..version import __version__
 from .database import cmd_demo, cmd_import, cmd_migrate
 from .environment import DEFAULT_CONFIG
+from .integrations import add_integration_commands
 from .plugins import cmd_plugins
 from .serve import DEFAULT_HOST, DEFAULT_PORT, DEFAULT_THREADS, cmd_serve
 from .tokens import add_token_commands
@@ -118,14 +119,16 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
   worker = commands.add_parser(
     "worker",
     parents=[common],
-    help="run the plugins' periodic jobs until stopped",
-    description="Run the periodic jobs of the enabled plugins (add_job): each when the worker "
-    "starts, then at its interval, until SIGTERM or SIGINT.",
+    help="run the plugins' periodic jobs and integrations until stopped",
+    description="Run the periodic jobs (add_job) and pull integrations (add_integration) of the "
+    "enabled plugins: each when the worker starts, then at its interval, until SIGTERM or SIGINT; "
+    "replicas share locks so that each runs once per interval.",
   )
   worker.add_argument(
     "--once", action="store_true", help="run the due jobs once and exit (status 1 when one failed)"
   )
   worker.set_defaults(handler=cmd_worker)
+  add_integration_commands(commands, common)
   if registry is not None:
     add_subparsers(commands, common, registry)
   return parser

@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from waitress.adjustments import Adjustments
 
 from .. import main as make_app
+from ..jobs import serve_runs_worker, start_background_worker
 from ..legacy.detect import LegacyDatabase, explain, legacy_revisions
 from ..migrate import current
 from ..settings import ConfigurationError, settings_report
@@ -139,6 +140,16 @@ def build_app(env: Environment, report: bool):
   return app
 
 
+def start_serve_worker(app, settings: dict):
+  """The one place where ``serve`` starts the background worker (jobs and integrations, a daemon
+  thread): in the primary process only, when ``PM_SERVE_WORKER`` (by default: standalone mode)
+  asks for it. Returns the event that stops it, or None."""
+  if not (is_primary_worker() and serve_runs_worker(settings)):
+    return None
+  _thread, stop = start_background_worker(app.registry)
+  return stop
+
+
 def run_worker(index: int, env: Environment, sockets: list, options: dict, parent: int) -> None:
   """One forked worker: its own application (engine, pools, caches), waitress on the shared sockets."""
   global worker_index
@@ -155,6 +166,7 @@ def run_worker(index: int, env: Environment, sockets: list, options: dict, paren
   threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
   try:
     app = build_app(env, report=index == 0)
+    start_serve_worker(app, env.settings)
     waitress.serve(app, ident="ProdManager", sockets=sockets, **options)
   except BaseException:  # noqa: BLE001 - a forked child must never return into the parent's code
     log.exception("worker %d failed", index)
@@ -239,7 +251,12 @@ def cmd_serve(args, env: Environment) -> int:
   if workers == 1:
     app = build_app(env, report=True)
     log.info("Serving on http://%s with %d threads", where, threads)
-    waitress.serve(app, ident="ProdManager", threads=threads, **options)
+    stop = start_serve_worker(app, env.settings)
+    try:
+      waitress.serve(app, ident="ProdManager", threads=threads, **options)
+    finally:
+      if stop is not None:
+        stop.set()
     return 0
   sockets = bind_sockets(options)
   for key in ("listen", "host", "port"):

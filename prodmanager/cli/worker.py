@@ -1,10 +1,11 @@
-"""``prodmanager worker``: the periodic jobs of the enabled plugins (``add_job``), run until stopped."""
+"""``prodmanager worker``: the periodic jobs (``add_job``) and scheduled integrations (``add_integration``)
+of the enabled plugins, run until stopped."""
 
 import logging
 import signal
 import threading
 
-from ..jobs import run_worker
+from ..jobs import JobRunner, run_worker
 from ..state import app_state
 from .environment import Environment
 
@@ -27,9 +28,10 @@ def cmd_worker(args, env: Environment) -> int:
 
   previous = {number: signal.signal(number, request_stop) for number in (signal.SIGTERM, signal.SIGINT)}
   try:
-    names = ", ".join(job.name for job in state.jobs) or "none"
-    log.info("worker: %d job(s): %s", len(state.jobs), names)
-    failures = run_worker(registry, stop, once=args.once)
+    runner = JobRunner(registry)
+    names = ", ".join(job.name for job in runner.jobs) or "none"
+    log.info("worker: %d job(s): %s", len(runner.jobs), names)
+    failures = run_worker(registry, stop, once=args.once, runner=runner)
   finally:
     for number, handler in previous.items():
       signal.signal(number, handler)

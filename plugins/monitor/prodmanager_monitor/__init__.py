@@ -9,6 +9,7 @@ plugin_info = {
 
 def includeme(config):
   from . import demo, views
+  from .integration import MonitorTarget
   from .models import Monitor
   from .pages import MonitorPages
   from .services import MonitorService
@@ -33,3 +34,5 @@ def includeme(config):
   config.add_navigation("monitor", "nav.monitor", "/monitor", icon="pulse", order=30)
   views.includeme(config)
   config.add_demo_data(demo.load, model=Monitor, label="monitors", order=30)
+  # The pull integrations (add_integration) read and set the monitors through it.
+  config.add_integration_target(MonitorTarget())

@@ -10,7 +10,22 @@ from prodmanager.urls import api_url
 
 from .models import PAIR, STATUSES, Monitor, MonitorStatus, MonitorStatusChange
 
-__all__ = ["STATUSES", "MonitorService"]
+__all__ = ["STATUSES", "MonitorService", "record_status_change"]
+
+
+def record_status_change(session, row, old, new, *, source: str = "") -> None:
+  """Record one status change of ``row`` in its history (``old`` None: its first status), and emit
+  ``monitor.status_changed`` (``old``, ``new``, ``source``: the integration, or "" for an edit)."""
+  session.add(MonitorStatusChange(monitor_id=row.id, old_status=old, new_status=new))
+  emit(
+    session,
+    "monitor.status_changed",
+    "monitor",
+    row.id,
+    old=old.value if old is not None else None,
+    new=new.value,
+    source=source,
+  )
 
 
 class MonitorService(MemberService):
@@ -51,12 +66,10 @@ class MonitorService(MemberService):
   def after_change(self, row, changes) -> None:
     # Every status change is recorded, including the initial status, for uptime figures.
     if changes is None:
-      self.db.add(MonitorStatusChange(monitor_id=row.id, old_status=None, new_status=row.status))
+      record_status_change(self.db, row, None, row.status)
     elif "status" in changes:
       old, new = changes["status"]
-      self.db.add(MonitorStatusChange(monitor_id=row.id, old_status=old, new_status=new))
-      # Delivered after commit (notifications, chat): whichever path changed the status.
-      emit(self.db, "monitor.status_changed", self.type_name, row.id, old=old.value, new=new.value)
+      record_status_change(self.db, row, old, new)
     if changes is None or set(PAIR.names) & set(changes):
       # Refresh the relationships used by the JSON links and the pages after the ids changed.
       self.db.flush()

@@ -1,0 +1,41 @@
+"""``/integrations``: the operators' page of the pull integrations and their recent runs."""
+
+from ..runs import last_run_by_integration, latest_runs
+from ..state import app_state
+
+RECENT_RUNS = 50
+
+
+def integrations_page(request):
+  settings = request.registry.settings
+  last = last_run_by_integration(request.dbsession)
+  integrations = [
+    {
+      "name": integration.name,
+      "description": integration.description,
+      "matched": integration.matched_name(settings),
+      "interval": integration.interval(settings),
+      "last": last.get(integration.name),
+    }
+    for integration in app_state(request.registry).integrations
+  ]
+  return {
+    "integrations": integrations,
+    "runs": latest_runs(request.dbsession, RECENT_RUNS),
+    "suffix": settings["prodmanager.integration_suffix"],
+    "stale_after": settings["prodmanager.integration_stale_after"],
+  }
+
+
+def includeme(config):
+  from ..resources import Root
+
+  config.add_view(
+    integrations_page,
+    context=Root,
+    name="integrations",
+    request_method="GET",
+    # Operators only: error lines may name internal hosts.
+    permission="view_internal",
+    renderer="prodmanager:templates/pages/integrations.jinja2",
+  )
