@@ -31,10 +31,12 @@ ALREADY_PRESENT = "demo data already present"
 
 @dataclass
 class DemoContext:
-  """What loaders share: the session of the loading transaction and the objects created so far."""
+  """What loaders share: the session of the loading transaction, the objects created so far, and
+  the application's parsed settings."""
 
   session: Session
   objects: dict[str, list] = field(default_factory=dict)
+  settings: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -97,7 +99,7 @@ def load_demo(settings: dict, environ: dict[str, str] | None = None) -> str:
         return "no demo data: no enabled plugin provides any"
       if any(session.scalar(select(entry.model).limit(1)) is not None for entry in loaders):
         return ALREADY_PRESENT
-      context = DemoContext(session)
+      context = DemoContext(session, settings=registry.settings)
       counts = [(entry.label, entry.loader(context)) for entry in loaders]
   finally:
     session.close()

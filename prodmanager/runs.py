@@ -213,7 +213,9 @@ def _run(registry, integration: Integration, timeout: float, started: dt.datetim
   outcome = RunOutcome(integration.name, last_started_at=started)
   with write_session(registry) as session:
     watched = target.watched(session, context.matched) if target is not None else []
-    run = IntegrationRun(integration=integration.name, matched=context.matched, started_at=started)
+    run = IntegrationRun(
+      integration=integration.name, matched=context.matched, started_at=started, seen=len(watched)
+    )
     session.add(run)
     session.flush()
     outcome.run_id = run.id
@@ -221,6 +223,27 @@ def _run(registry, integration: Integration, timeout: float, started: dt.datetim
   log.info(
     "integration %s: run %d on %d monitor(s) (%s)", integration.name, run.id, len(watched), context.matched
   )
+  try:
+    record_results(registry, integration, target, context, watched, timeout, outcome)
+  except Exception as error:
+    # The database failed while writing (the checks' own failures never get here): the run's record
+    # must not stay "running".
+    log.exception("integration %s: run %d could not be recorded", integration.name, outcome.run_id)
+    outcome.outcome = "failed"
+    with write_session(registry) as session:
+      run = session.get(IntegrationRun, outcome.run_id)
+      if run is not None:
+        run.ended_at, run.outcome = utc_now(), "failed"
+        run.errors = json.dumps(
+          [f"the results could not be written: {describe_error(error)}"[:MAX_ERROR_LENGTH]]
+        )
+    raise
+  log.info("integration %s: run %d %s", integration.name, outcome.run_id, outcome.summary())
+  return outcome
+
+
+def record_results(registry, integration, target, context, watched, timeout, outcome: RunOutcome) -> None:
+  """Collect the answers (outside any transaction), then write them and complete the run's record."""
   answers = collect_answers(registry, integration, context, watched, timeout) if watched else {}
   timed_out = any(isinstance(answer, RunTimeout) for answer in answers.values())
   now = utc_now()
@@ -256,8 +279,6 @@ def _run(registry, integration: Integration, timeout: float, started: dt.datetim
     run.errors = json.dumps(outcome.errors)
     retention = dt.timedelta(days=registry.settings["prodmanager.integration_run_retention_days"])
     session.execute(delete(IntegrationRun).where(IntegrationRun.started_at < now - retention))
-  log.info("integration %s: run %d %s", integration.name, outcome.run_id, outcome.summary())
-  return outcome
 
 
 class RunTimeout(Exception):

@@ -15,7 +15,7 @@ from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
 
-LOADED = "demo data loaded: 9 scopes, 8 services, 72 monitors, 4 incidents, 3 maintenances, 2 announcements"
+LOADED = "demo data loaded: 9 scopes, 8 services, 73 monitors, 4 incidents, 3 maintenances, 2 announcements"
 SCOPES = {
   f"{region} DC0{zone}": f"{region} datacenter - zone 0{zone}"
   for region in ("France", "West-US", "Japan")
@@ -80,8 +80,17 @@ def test_load_demo_fills_an_empty_database(settings, db):
   assert {row.name: row.description for row in db.scalars(select(Service))} == SERVICES
   scopes = {row.id: row.name for row in db.scalars(select(Scope))}
   services = {row.id: row.name for row in db.scalars(select(Service))}
-  monitors = list(db.scalars(select(Monitor)))
-  assert len(monitors) == 72
+  everything = list(db.scalars(select(Monitor)))
+  assert len(everything) == 73
+  # One monitor fed by the http integration: the server's own /health (make run serves on 8080).
+  (health,) = [row for row in everything if row.integration == "http"]
+  assert (health.name, health.external_link, health.status.value) == (
+    "ProdManager health",
+    "http://127.0.0.1:8080/health",
+    "ok",
+  )
+  assert health.external_reference == "status=200&keyword=OK"
+  monitors = [row for row in everything if row.integration is None]
   # One monitor per (scope, service) pair, named after both.
   assert {(row.scope_id, row.service_id) for row in monitors} == {(a, b) for a in scopes for b in services}
   for row in monitors:
@@ -96,7 +105,7 @@ def test_load_demo_fills_an_empty_database(settings, db):
   history = {
     row.monitor_id: (row.old_status, row.new_status) for row in db.scalars(select(MonitorStatusChange))
   }
-  assert history == {row.id: (None, row.status) for row in monitors}
+  assert history == {row.id: (None, row.status) for row in everything}
 
 
 def test_load_demo_twice_writes_nothing(settings, db):
@@ -105,7 +114,7 @@ def test_load_demo_twice_writes_nothing(settings, db):
   statuses = dict(db.execute(select(Monitor.name, Monitor.status)).all())
 
   assert load_demo(settings, environ={}) == ALREADY_PRESENT == "demo data already present"
-  assert counts(db) == before == {"scope": 9, "service": 8, "monitor": 72, "monitor_status_change": 72}
+  assert counts(db) == before == {"scope": 9, "service": 8, "monitor": 73, "monitor_status_change": 73}
   db.rollback()
   assert dict(db.execute(select(Monitor.name, Monitor.status)).all()) == statuses
 

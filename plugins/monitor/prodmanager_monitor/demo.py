@@ -1,4 +1,5 @@
-"""Demo monitors: one per (scope, service) pair, with a mostly green but reproducible status."""
+"""Demo monitors: one per (scope, service) pair, with a mostly green but reproducible status, and
+one fed by the http integration: this server's own /health."""
 
 import random
 
@@ -7,6 +8,24 @@ from .models import Monitor, MonitorStatus, MonitorStatusChange
 # Weights of the statuses; the generator is seeded so that the demo is the same every time.
 STATUS_WEIGHTS = {MonitorStatus.OK: 100, MonitorStatus.WARNING: 10, MonitorStatus.ALERT: 5}
 SEED = 22
+# Where `make run` serves (PM_PUBLIC_URL, when set, says where the server really is).
+DEFAULT_BASE_URL = "http://127.0.0.1:8080"
+HEALTH_MONITOR = "ProdManager health"
+
+
+def health_monitor(context, scope, service) -> Monitor:
+  """A monitor of this server's /health that the http integration (when enabled) sets."""
+  base = (context.settings.get("prodmanager.public_url") or DEFAULT_BASE_URL).rstrip("/")
+  return Monitor(
+    name=HEALTH_MONITOR,
+    description="This server's liveness probe, checked by the http integration at each of its runs.",
+    status=MonitorStatus.OK,
+    integration="http",
+    external_link=f"{base}/health",
+    external_reference="status=200&keyword=OK",
+    scope_id=scope.id,
+    service_id=service.id,
+  )
 
 
 def load(context) -> int:
@@ -26,6 +45,9 @@ def load(context) -> int:
           service_id=service.id,
         )
       )
+  scopes, services = context.objects.get("scope", []), context.objects.get("service", [])
+  if scopes and services:
+    monitors.append(health_monitor(context, scopes[0], services[0]))
   context.session.add_all(monitors)
   context.session.flush()
   # The initial status is part of the history, as for monitors created through the API.

@@ -14,18 +14,12 @@ __all__ = ["STATUSES", "MonitorService", "record_status_change"]
 
 
 def record_status_change(session, row, old, new, *, source: str = "") -> None:
-  """Record one status change of ``row`` in its history (``old`` None: its first status), and emit
-  ``monitor.status_changed`` (``old``, ``new``, ``source``: the integration, or "" for an edit)."""
+  """Record one status of ``row`` in its history (``old`` None: its first status); a change (``old``
+  set) also emits ``monitor.status_changed`` (``old``, ``new``, ``source``: the integration that
+  made it, or "" for an operator's edit)."""
   session.add(MonitorStatusChange(monitor_id=row.id, old_status=old, new_status=new))
-  emit(
-    session,
-    "monitor.status_changed",
-    "monitor",
-    row.id,
-    old=old.value if old is not None else None,
-    new=new.value,
-    source=source,
-  )
+  if old is not None:
+    emit(session, "monitor.status_changed", "monitor", row.id, old=old.value, new=new.value, source=source)
 
 
 class MonitorService(MemberService):
