@@ -377,7 +377,8 @@ def test_upgrade_in_place_converts_every_field_of_every_row(legacy_uri):
   assert ("incident_event", 7, "update event content is not 0.22's JSON: kept as written") in report.notes
   # Our chain goes on from there: the database is at our heads, migrating again changes nothing.
   heads = current(legacy_uri)
-  assert "f137dd84b5a0" not in heads and "0005_legacy_upgrade" in heads
+  # (The core's head: 0005_legacy_upgrade or a later core revision, such as 0006_integration_run.)
+  assert "f137dd84b5a0" not in heads and any(head.startswith(("0005_", "0006_")) for head in heads)
   upgrade(legacy_uri)
   assert current(legacy_uri) == heads
 
