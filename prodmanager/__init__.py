@@ -37,7 +37,7 @@ CORE_INCLUDES = (
   "prodmanager.badges",  # status badges (SVG) and their shields.io JSON twins
   "prodmanager.commands",  # add_cli_command: the plugins' `prodmanager <name>` subcommands
   "prodmanager.jobs",  # add_job: periodic jobs run by `prodmanager worker`
-  "prodmanager.integrations",  # add_integration: pull integrations, their runs page and metrics
+  "prodmanager.integration_setup",  # add_integration: pull integrations, their runs page and metrics
 )
 
 

@@ -16,7 +16,7 @@ Where the version lives decides who sees a write at once:
 * when the instance folder cannot be written, in the process.
 
 A request is anonymous when it carries neither the session cookie nor an API credential
-(``Authorization``, ``X-PRIVATE-TOKEN``); an operator's requests never read nor write the cache.
+(``Authorization``, ``X-PRIVATE-TOKEN``, ``X-ProdManager-Secret``); an operator's requests never read nor write the cache.
 Only what every anonymous reader sees is kept: a ``200`` that sets no cookie, is not marked
 ``no-store``/``private`` and has one of the public content types. Content that changes with time
 (an announcement starting in ten minutes, a maintenance becoming overdue) calls :func:`changes_at`
@@ -50,6 +50,7 @@ from .db import request_connection
 from .metrics import ROUTE_ENVIRON_KEY, route_template
 from .rendering import AUTO_RELOAD_COOKIE
 from .state import app_state
+from .tokens import SECRET_HEADER
 from .version import __version__
 
 log = logging.getLogger(__name__)
@@ -395,9 +396,18 @@ def compress(body: bytes) -> bytes:
   return gzip.compress(body, compresslevel=6, mtime=0)
 
 
+# Every way a request can carry a credential: an API token (two headers) or the administrator
+# secret. A request with any of them is an operator's or a script's: it neither reads nor fills.
+CREDENTIAL_ENVIRON_KEYS = (
+  "HTTP_AUTHORIZATION",
+  "HTTP_X_PRIVATE_TOKEN",
+  "HTTP_" + SECRET_HEADER.upper().replace("-", "_"),
+)
+
+
 def anonymous(request, cookie_name: str) -> bool:
   environ = request.environ
-  if "HTTP_AUTHORIZATION" in environ or "HTTP_X_PRIVATE_TOKEN" in environ:
+  if any(key in environ for key in CREDENTIAL_ENVIRON_KEYS):
     return False
   cookies = environ.get("HTTP_COOKIE", "")
   return not cookies or cookie_name not in request.cookies

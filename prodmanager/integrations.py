@@ -254,15 +254,3 @@ def integration_context(registry, integration: Integration, state: Any = None) -
 
 def utc_now() -> dt.datetime:
   return dt.datetime.now(dt.UTC)
-
-
-def includeme(config):
-  # The runner's tables (prodmanager.runs) are part of the schema whenever the core is.
-  from . import runs  # noqa: F401
-  from .run_metrics import IntegrationRunCollector
-
-  app_state(config.registry).integrations = Integrations()
-  config.add_directive("add_integration", add_integration)
-  config.add_directive("add_integration_target", add_integration_target)
-  app_state(config.registry).metrics.registry.register(IntegrationRunCollector(config.registry))
-  config.include("prodmanager.views.integrations")

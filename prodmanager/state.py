@@ -53,6 +53,9 @@ class AppState:
   openapi: (
     Any  # OpenApi (prodmanager.api: add_openapi_fragment, add_api_view, add_crud_api, the served document)
   )
+  query_parameters: (
+    Any  # dict[(pattern, method), frozenset[str]] (prodmanager.api.pagination: a Link's parameters)
+  )
   plugins: Any  # list[Plugin] (prodmanager.make_config: the enabled plugins, in load order)
 
   def __repr__(self) -> str:

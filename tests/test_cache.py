@@ -139,6 +139,26 @@ def test_operators_neither_read_nor_fill_the_cache(cached_app):
   assert "Seen by all" in make_client(cached_app).get(f"/scope/{scope_id}").text
 
 
+@pytest.mark.parametrize(
+  "credential",
+  [{"X-ProdManager-Secret": TEST_SECRET}, {"Authorization": "Bearer x"}, {"X-PRIVATE-TOKEN": "x"}],
+  ids=["secret", "bearer", "private-token"],
+)
+def test_a_request_with_a_credential_neither_reads_nor_fills_the_cache(cached_app, credential):
+  scope_id, _ = create_scope(cached_app, "Seen by all")
+  anonymous = make_client(cached_app)
+  assert anonymous.get(f"/api/scope/{scope_id}").json["name"] == "Seen by all"
+  rename_behind_the_cache(cached_app, scope_id, "Seen by scripts")
+  # A script's request is answered from the database, not from the anonymous entry...
+  answer = make_client(cached_app).get(f"/api/scope/{scope_id}", headers=credential, expect_errors=True)
+  if answer.status_int == 200:
+    assert answer.json["name"] == "Seen by scripts"
+  # ...and what the administrator secret lists is never stored for anonymous readers.
+  make_client(cached_app).get("/api/token", headers={"X-ProdManager-Secret": TEST_SECRET}, status=200)
+  assert make_client(cached_app).get("/api/token", expect_errors=True).status_int == 401
+  assert anonymous.get(f"/api/scope/{scope_id}").json["name"] == "Seen by all"
+
+
 def test_etag_and_304(cached_app):
   client = make_client(cached_app)
   first = client.get("/")

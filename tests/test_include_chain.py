@@ -37,7 +37,7 @@ def test_core_include_chain():
     "prodmanager.badges",
     "prodmanager.commands",
     "prodmanager.jobs",
-    "prodmanager.integrations",
+    "prodmanager.integration_setup",
   )
 
 

@@ -18,6 +18,8 @@ EXPECTED = {
     ".badge-service_status-down",
     ".badge-monitor_status-alert",
     ".badge-announcement_level-high",
+    ".badge-component-alert",
+    ".badge-component-partial",
   },
   "orange": {
     ".badge-severity-moderate",
@@ -25,6 +27,7 @@ EXPECTED = {
     ".badge-service_status-degraded",
     ".badge-monitor_status-warning",
     ".badge-overdue",
+    ".badge-component-warning",
   },
   "yellow": {
     ".badge-severity-low",
@@ -32,13 +35,19 @@ EXPECTED = {
     ".badge-maintenance_status-in-progress",
     ".badge-announcement_level-medium",
   },
-  "blue": {".badge-severity-minor", ".badge-maintenance_status-scheduled", ".badge-announcement_level-low"},
+  "blue": {
+    ".badge-severity-minor",
+    ".badge-maintenance_status-scheduled",
+    ".badge-announcement_level-low",
+    ".badge-component-maintenance",
+  },
   "green": {
     ".badge-incident_status-resolved",
     ".badge-maintenance_status-succeed",
     ".badge-service_status-up",
     ".badge-monitor_status-ok",
     ".badge-announcement_state-ongoing",
+    ".badge-component-ok",
   },
 }
 

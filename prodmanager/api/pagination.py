@@ -14,7 +14,10 @@ def query_parameter_names(request) -> frozenset[str]:
   route = getattr(request, "matched_route", None)
   if route is None:
     return frozenset()
-  known = request.registry.setdefault("api.query_parameters", {})
+  state = app_state(request.registry)
+  known = getattr(state, "query_parameters", None)
+  if known is None:
+    known = state.query_parameters = {}
   key = (route.pattern, request.method.lower())
   if key not in known:
     document = app_state(request.registry).openapi.document.document

@@ -107,6 +107,7 @@ def loop(registry, selected) -> int:
 
 
 def cmd_integrations_list(args, env: Environment) -> int:
+  # Imported when the command runs: building the application imports the whole core.
   from .. import make_config
 
   registry = make_config(env.ini).registry

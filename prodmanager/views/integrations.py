@@ -28,6 +28,7 @@ def integrations_page(request):
 
 
 def includeme(config):
+  # The resource tree is imported when the views are added, as the other view modules do.
   from ..resources import Root
 
   config.add_view(

@@ -8,7 +8,7 @@ application on the same migrated database, as the notification plugin's tests do
 import pytest
 
 # Imported fixtures are registered again for this folder, with caches of their own.
-from prodmanager.testing import factories, registry, wsgi_app  # noqa: F401
+from prodmanager.testing import app_settings, factories, registry, wsgi_app  # noqa: F401
 
 
 @pytest.fixture(scope="session")

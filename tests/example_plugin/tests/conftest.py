@@ -12,7 +12,7 @@ its own list, or takes every installed plugin that is enabled by default.)
 import pytest
 
 # Imported fixtures are registered again for this folder, with caches of their own.
-from prodmanager.testing import app_settings, registry, wsgi_app  # noqa: F401
+from prodmanager.testing import app_settings, factories, registry, wsgi_app  # noqa: F401
 
 
 @pytest.fixture(scope="session")
