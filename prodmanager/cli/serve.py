@@ -33,8 +33,9 @@ log = logging.getLogger(__package__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 DEFAULT_THREADS = 8
-# A worker that exits within this many seconds of its start is failing, not crashing once: the
-# command stops instead of starting it again and again.
+# A worker that fails (exits with an error of its own) within this many seconds of its start is
+# failing, not crashing once: the command stops instead of starting it again and again. A worker
+# killed by a signal (the OOM killer, an operator's kill) is started again however young it was.
 EARLY_EXIT_SECONDS = 10
 
 # The index of this process among the workers (0 when there is a single process). Only worker 0
@@ -213,7 +214,7 @@ def supervise(env: Environment, sockets: list, options: dict, count: int) -> int
     if stopping:
       continue
     exit_code = os.waitstatus_to_exitcode(code)
-    if time.monotonic() - started < EARLY_EXIT_SECONDS and exit_code != 0:
+    if time.monotonic() - started < EARLY_EXIT_SECONDS and exit_code > 0:
       log.error("worker %d exited with %d right after its start: stopping", index, exit_code)
       status = exit_code if exit_code > 0 else 1
       stop(signal.SIGTERM, None)
