@@ -187,40 +187,17 @@ def includeme(config):
   config.add_view(
     unsubscribe_request, route_name="notification.unsubscribe_request", request_method="POST", **public
   )
-  config.add_view(
-    confirm_form,
-    route_name="notification.confirm",
-    request_method="GET",
-    renderer=TEMPLATES + "confirm.jinja2",
-    **public,
+  # The pages behind a signed link: a form on GET, its action on POST (the manage action redirects).
+  signed_pages = (
+    ("notification.confirm", confirm_form, confirm, "confirm.jinja2"),
+    ("notification.manage", manage_page, manage, "manage.jinja2"),
+    ("notification.unsubscribe", unsubscribe_form, unsubscribe, "unsubscribe.jinja2"),
   )
-  config.add_view(
-    confirm,
-    route_name="notification.confirm",
-    request_method="POST",
-    renderer=TEMPLATES + "confirm.jinja2",
-    **public,
-  )
-  config.add_view(
-    manage_page,
-    route_name="notification.manage",
-    request_method="GET",
-    renderer=TEMPLATES + "manage.jinja2",
-    **public,
-  )
-  config.add_view(manage, route_name="notification.manage", request_method="POST", **public)
-  config.add_view(
-    unsubscribe_form,
-    route_name="notification.unsubscribe",
-    request_method="GET",
-    renderer=TEMPLATES + "unsubscribe.jinja2",
-    **public,
-  )
-  config.add_view(
-    unsubscribe,
-    route_name="notification.unsubscribe",
-    request_method="POST",
-    renderer=TEMPLATES + "unsubscribe.jinja2",
-    require_csrf=False,
-    **public,
-  )
+  for route, form, action, template in signed_pages:
+    renderer = TEMPLATES + template
+    config.add_view(form, route_name=route, request_method="GET", renderer=renderer, **public)
+    posted = {} if action is manage else {"renderer": renderer}
+    # One-click unsubscribe (RFC 8058) is posted by mail clients, which carry no CSRF token.
+    if action is unsubscribe:
+      posted["require_csrf"] = False
+    config.add_view(action, route_name=route, request_method="POST", **posted, **public)
