@@ -19,12 +19,13 @@ The contract, which the runner (:mod:`prodmanager.runs`) keeps for every integra
 * **What it answers.** ``check(context, monitor)`` is called once per monitor (in a thread pool of
   ``PM_INTEGRATION_CONCURRENCY`` threads), or ``check_all(context, monitors)`` once per run with every
   monitor (one API call for all of them) returning ``{monitor.id: answer}``. An answer is a status
-  (``"ok"``, ``"warning"``, ``"alert"``), a :class:`Verdict` (a status and a short reason), ``None``
+  (``"ok"``, ``"warning"``, ``"alert"``), a :class:`Verdict` (a status, a short reason and
+  optionally the monitor's ``external_link``, such as the remote monitor's page), ``None``
   (nothing to say about this monitor: it keeps its status, as Jenkins folders do), or an exception:
   raised by ``check``, or an :class:`Exception` instance as a value of ``check_all``'s answer, or
   raised by ``check_all`` for every monitor at once. Monitors ``check_all`` leaves out are skipped.
 * **What the runner writes.** A monitor is written only when its status changes (one row in its
-  status history per real change); a failure is logged and counted, never aborts the run, and the
+  status history per real change), or its external link when a verdict's ``link`` differs from it; a failure is logged and counted, never aborts the run, and the
   monitor keeps its status; after ``PM_INTEGRATION_STALE_AFTER`` failures in a row its page says
   "no data since …" instead of showing a stale status. The run ends at ``PM_INTEGRATION_RUN_TIMEOUT``:
   the monitors whose check has not answered by then count as failed. Each run is recorded
@@ -73,10 +74,12 @@ class Watched:
 
 @dataclass(frozen=True)
 class Verdict:
-  """A check's answer: ``status`` (ok, warning or alert) and a short ``reason`` for the logs."""
+  """A check's answer: ``status`` (ok, warning or alert), a short ``reason`` for the logs and, when
+  not None, the ``link`` the monitor's ``external_link`` should be (the remote monitor's page)."""
 
   status: str
   reason: str = ""
+  link: str | None = None
 
   def __post_init__(self):
     if self.status not in STATUSES:
@@ -92,6 +95,10 @@ class IntegrationTarget(Protocol):
   def set_status(self, session, ident: int, status: str, *, source: str) -> bool:
     """Set monitor ``ident``'s status if it differs (recording the change in its history);
     returns whether it changed. A monitor deleted meanwhile raises ``LookupError``."""
+
+  def set_link(self, session, ident: int, link: str, *, source: str) -> bool:
+    """Set monitor ``ident``'s ``external_link`` if it differs; returns whether it changed. A monitor
+    deleted meanwhile raises ``LookupError``."""
 
   def describe(self, session, ident: int) -> str:
     """The monitor's name, for the run's errors."""

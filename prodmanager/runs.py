@@ -377,6 +377,16 @@ def write_answer(session, target, integration, matched, monitor: Watched, answer
             verdict.status,
             f" ({verdict.reason})" if verdict.reason else "",
           )
+        # Compared with the snapshot first: an unchanged link costs no query.
+        if verdict.link is not None and verdict.link != monitor.external_link:
+          if target.set_link(session, monitor.id, verdict.link, source=matched):
+            log.info(
+              "integration %s: monitor %r (#%d) link -> %s",
+              integration.name,
+              monitor.name,
+              monitor.id,
+              verdict.link,
+            )
   except LookupError:
     # Deleted while the checks ran: nothing to write, nothing failed.
     outcome.skipped += 1

@@ -144,6 +144,34 @@ def test_check_all_answers_for_every_monitor_at_once(registry, dbsession, make, 
   assert statuses(dbsession, *rows) == ["alert", "ok", "ok"]
 
 
+def test_a_verdict_link_sets_the_external_link_only_when_it_differs(registry, dbsession, make, probe):
+  links = {"Linked": "https://app.example.test/monitors/1", "Plain": None}
+  integration = probe(check=lambda context, monitor: Verdict("ok", link=links[monitor.name]))
+  linked = make.monitor(name="Linked", integration="probe", external_link="https://old.example.test/1")
+  plain = make.monitor(name="Plain", integration="probe", external_link="https://kept.example.test/")
+  writes = []
+  target = app_state(registry).integrations.target
+  original = target.set_link
+
+  def counting(session, ident, link, *, source):
+    writes.append((ident, link, source))
+    return original(session, ident, link, source=source)
+
+  target.set_link = counting
+  try:
+    before = len(make.monitor_history())
+    first = run_integration(registry, integration, force=True)
+    second = run_integration(registry, integration, force=True)
+  finally:
+    del target.set_link
+  assert (first.changed, second.changed, len(make.monitor_history()) - before) == (0, 0, 0)
+  dbsession.expire_all()
+  assert dbsession.get(Monitor, linked.id).external_link == "https://app.example.test/monitors/1"
+  assert dbsession.get(Monitor, plain.id).external_link == "https://kept.example.test/"
+  # Written once: the second run's snapshot already had the link.
+  assert writes == [(linked.id, "https://app.example.test/monitors/1", "probe")]
+
+
 def test_a_batch_that_raises_fails_every_monitor(registry, dbsession, make, probe):
   def check_all(context, monitors):
     raise PermissionError("403 Forbidden: bad API key")

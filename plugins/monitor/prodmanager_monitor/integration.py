@@ -1,5 +1,6 @@
 """The monitors as the pull integrations see them (``config.add_integration_target``): listed by
-their ``integration`` value, their status set with its history row only when it changes."""
+their ``integration`` value, their status set with its history row only when it changes, their
+external link when a check gives another one."""
 
 from sqlalchemy import select
 
@@ -38,6 +39,16 @@ class MonitorTarget:
     old, row.status = row.status, new
     session.flush()
     record_status_change(session, row, old, new, source=source)
+    return True
+
+  def set_link(self, session, ident: int, link: str, *, source: str) -> bool:
+    row = session.get(Monitor, ident)
+    if row is None or row.integration != source:
+      raise LookupError(ident)
+    if row.external_link == link:
+      return False
+    row.external_link = link
+    session.flush()
     return True
 
   def describe(self, session, ident: int) -> str:
