@@ -125,6 +125,9 @@ class NavEntry:
   href: str
   icon: str
   order: int
+  # Shown to logged-in operators only (their pages: integration runs, drafts...); never in the
+  # pages anonymous visitors get, which are the cached ones.
+  operator: bool = False
 
 
 @dataclass
@@ -326,9 +329,12 @@ def add_dependent(
   )
 
 
-def add_navigation(config, name: str, title: str, href: str, icon: str = "", order: int = 100) -> None:
-  """Add a link to the site navigation (sorted by ``order``, then ``name``)."""
-  entry = NavEntry(name, title, href, icon or name, order)
+def add_navigation(
+  config, name: str, title: str, href: str, icon: str = "", order: int = 100, *, operator: bool = False
+) -> None:
+  """Add a link to the site navigation (sorted by ``order``, then ``name``); with ``operator``, it
+  is shown to logged-in operators only (the operator navigation, after the public entries)."""
+  entry = NavEntry(name, title, href, icon or name, order, operator)
   register(
     config,
     ("prodmanager.navigation", name),
@@ -337,6 +343,7 @@ def add_navigation(config, name: str, title: str, href: str, icon: str = "", ord
     title=name,
     href=href,
     order=order,
+    operator=operator,
   )
 
 

@@ -110,11 +110,34 @@ def freshness(session: Session, settings, monitor_id: int, integration: str | No
   it; ``stale`` once it failed ``PM_INTEGRATION_STALE_AFTER`` times in a row."""
   if not integration:
     return None
-  row = session.get(IntegrationCheck, monitor_id)
-  if row is None or row.integration != integration:
+  return freshness_of(settings, integration, session.get(IntegrationCheck, monitor_id))
+
+
+def freshness_of(settings, integration: str | None, row: IntegrationCheck | None) -> Freshness | None:
+  """The freshness that ``row`` (a monitor's check record, or None) gives a monitor whose
+  integration value is ``integration``: None when that integration does not check it."""
+  if not integration or row is None or row.integration != integration:
     return None
   stale = row.failures >= settings["prodmanager.integration_stale_after"]
   return Freshness(row.integration, row.failures, row.last_data_at, row.last_error, stale)
+
+
+def freshness_many(session: Session, settings, monitors) -> dict[int, Freshness]:
+  """:func:`freshness` of many monitors (objects with ``id`` and ``integration``) in one query:
+  the API lists use it, so that a page of monitors costs the same queries whatever its length."""
+  monitors = list(monitors)
+  if not monitors:
+    return {}
+  # One query for any page of monitors, also when none of them has an integration: the count of
+  # queries of a list does not depend on its rows.
+  wanted = {monitor.id: monitor.integration for monitor in monitors if monitor.integration}
+  rows = session.scalars(select(IntegrationCheck).where(IntegrationCheck.monitor_id.in_(sorted(wanted))))
+  found = {}
+  for row in rows:
+    fresh = freshness_of(settings, wanted[row.monitor_id], row)
+    if fresh is not None:
+      found[row.monitor_id] = fresh
+  return found
 
 
 @contextmanager

@@ -55,6 +55,14 @@ def test_current_navigation_entry_is_marked(webapp):
   assert not re.search(r'<a href="/service" aria-current', nav)
 
 
+def test_operator_navigation_entries_are_shown_to_operators_only(webapp, new_client, operator):
+  nav = re.search(r'<nav class="site-nav".*?</nav>', webapp.get("/scope").text, re.S).group(0)
+  assert re.search(r'<li class="nav-operator">\s*<a href="/integrations">', nav)
+  assert nav.index('href="/scope"') < nav.index('href="/integrations"')  # after the public entries
+  visitor = new_client().get("/scope").text
+  assert 'href="/integrations"' not in visitor and "nav-operator" not in visitor
+
+
 def test_login_link_for_visitors_logout_form_for_operators(webapp, operator):
   text = webapp.get("/scope").text
   assert 'action="/logout"' in text

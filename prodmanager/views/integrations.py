@@ -40,3 +40,7 @@ def includeme(config):
     permission="view_internal",
     renderer="prodmanager:templates/pages/integrations.jinja2",
   )
+  # In the operator navigation: error lines and hosts are for operators only, like the page.
+  config.add_navigation(
+    "integrations", "nav.integrations", "/integrations", icon="chart", order=200, operator=True
+  )

@@ -3,8 +3,9 @@
 from sqlalchemy import select
 
 from prodmanager.domain_events import emit
-from prodmanager.fields import MAX_TEXT, Choice, Text, Url
+from prodmanager.fields import MAX_TEXT, Choice, Text, Url, format_datetime
 from prodmanager.membership import MemberService
+from prodmanager.runs import freshness_many
 from prodmanager.services import Filter
 from prodmanager.urls import api_url
 
@@ -78,7 +79,18 @@ class MonitorService(MemberService):
     )
     return list(self.db.scalars(statement))
 
+  def aggregates(self, rows: list) -> dict[int, dict]:
+    # Whether each monitor's integration still gets data for it (the "no data since" of its page):
+    # one query for the whole page of rows.
+    result = super().aggregates(rows)
+    fresh = freshness_many(self.db, self.request.registry.settings, rows)
+    for row in rows:
+      result[row.id]["freshness"] = fresh.get(row.id)
+    return result
+
   def serialize(self, row, extra: dict) -> dict:
+    fresh = extra.get("freshness")
+    stale = fresh is not None and fresh.stale
     return {
       "id": row.id,
       "name": row.name,
@@ -88,6 +100,8 @@ class MonitorService(MemberService):
       "external_reference": row.external_reference,
       "external_link": row.external_link,
       "status": row.status.value,
+      "stale": stale,
+      "stale_since": format_datetime(fresh.last_data_at) if stale else None,
       "links": {
         "self": api_url(self.request, "monitor", row.id),
         **PAIR.links(self.request, row),

@@ -53,6 +53,8 @@ def expected_monitor(ident: int, scope: int, service: int, name: str, **values) 
     "external_reference": None,
     "external_link": None,
     "status": "ok",
+    "stale": False,
+    "stale_since": None,
     **values,
     "links": {
       "self": f"{API}/monitor/{ident}",
