@@ -1,4 +1,4 @@
-"""``stale`` and ``stale_since`` in the monitor JSON (docs/api.md, docs/integrations.md#no-data-since):
+"""``stale`` and ``stale_since`` in the monitor JSON (docs/api.md, docs/integrations.md#what-a-run-does):
 the same source as the monitor page's "no data since …" (the integration's check records of
 prodmanager.runs), at a constant number of queries in lists."""
 
