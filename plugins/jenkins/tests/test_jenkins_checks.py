@@ -10,7 +10,7 @@ from jenkins_fake import PREFIX, TOKEN, USERNAME, jenkins_settings
 from prodmanager.runs import IntegrationRun, run_integration
 from prodmanager.settings import ConfigurationError
 from prodmanager.state import app_state
-from prodmanager.testing import make_app
+from prodmanager.testing import TEST_SECRET, make_app
 from prodmanager_monitor.models import Monitor
 
 JOB_TREE = "_class,url,lastCompletedBuild[number,result,url]"
@@ -319,3 +319,33 @@ def test_the_token_is_never_shown(app_settings, enabled_plugins):
     assert "JENKINS_TOKEN" in report and "11aa22bb33cc" not in report
   finally:
     app_state(app.registry).db_engine.dispose()
+
+
+def test_a_monitor_created_through_the_api_is_set_by_the_next_run_and_shown_to_operators(
+  jenkins_client, jenkins_registry, make, make_token, jenkins_server
+):
+  scope, service = make.scope(name="Production"), make.service(name="CI")
+  created = jenkins_client.post_json(
+    "/api/monitor",
+    {
+      "name": "Production deploy",
+      "scope": scope.id,
+      "service": service.id,
+      "integration": "jenkins",
+      "external_reference": "team/backend/deploy prod",
+      "external_link": f"{jenkins_server.url}/job/team/job/backend/job/deploy%20prod/",
+    },
+    headers=make_token(["monitor_api"]),
+    status=201,
+  ).json
+  assert created["status"] == "ok"
+  outcome = run_jenkins(jenkins_registry)
+  assert (outcome.seen, outcome.changed) == (1, 1)
+  assert jenkins_client.get(f"/api/monitor/{created['id']}").json["status"] == "alert"
+  page = jenkins_client.get(f"/monitor/{created['id']}")
+  assert "Production deploy" in page.text
+  login = jenkins_client.get("/login").forms["login-form"]
+  login["secret"] = TEST_SECRET
+  login.submit(status=303)
+  runs = jenkins_client.get("/integrations")
+  assert "jenkins" in runs.text and "last completed build of each monitor" in runs.text
