@@ -6,8 +6,9 @@ A monitor's ``external_reference`` is the job's full name, its folders and its n
 ``<JENKINS_URL>/job/team/job/backend/job/deploy/api/json`` (each name URL-quoted) with a ``tree``
 asking only for what the mapping needs: the job's class and its last completed build.
 
-The mapping (0.22's): SUCCESS is ``ok``, UNSTABLE ``warning``, FAILURE ``alert``; ABORTED,
-NOT_BUILT or no completed build yet say nothing (the monitor keeps its status). A folder, a job
+The mapping (0.22's): SUCCESS is ``ok``, UNSTABLE ``warning``, FAILURE ``alert``, and the monitor's
+``external_link`` becomes the job's page; ABORTED, NOT_BUILT or no completed build yet say nothing
+(the monitor keeps its status). A folder, a job
 that does not exist, refused credentials, an unreachable or failing Jenkins are failures: the
 runner logs and counts them, the monitor keeps its status, never an ``alert`` (a Jenkins that does
 not answer says nothing about the job's builds).
@@ -53,15 +54,15 @@ class Jenkins:
   username: str
 
 
-def job_api_path(reference: str) -> str:
-  """The JSON API path of the job ``folder/sub/job``: ``/job/folder/job/sub/job/job/api/json``."""
+def job_path(reference: str) -> str:
+  """The path of the job ``folder/sub/job`` under JENKINS_URL: ``/job/folder/job/sub/job/job/``."""
   names = reference.strip().strip("/").split("/")
   if not all(name.strip() for name in names):
     raise ValueError(
       f"external_reference {reference!r}: expected the job's full name, its folders and its name "
       "separated by / (team/backend/deploy)"
     )
-  return "".join(f"/job/{quote(name, safe='')}" for name in names) + "/api/json"
+  return "".join(f"/job/{quote(name, safe='')}" for name in names) + "/"
 
 
 def open_client(context) -> Jenkins:
@@ -152,7 +153,8 @@ def check(context, monitor):
   if not reference:
     return None
   jenkins: Jenkins = context.state
-  job = fetch(jenkins, job_api_path(reference), JOB_TREE, f"job {reference!r}")
+  path = job_path(reference)
+  job = fetch(jenkins, f"{path}api/json", JOB_TREE, f"job {reference!r}")
   if job is None:
     raise JenkinsError(f"no job {reference!r} in Jenkins (HTTP 404)")
   kind = job.get("_class", "")
@@ -169,4 +171,6 @@ def check(context, monitor):
     # ABORTED, NOT_BUILT: the build says nothing about the job's health (0.22 kept the status too).
     log.info("jenkins: job %r build #%s ended %s: status kept", reference, build.get("number"), result)
     return None
-  return Verdict(status, f"build #{build.get('number')} {result}")
+  # The job's page as 0.22 linked it: under JENKINS_URL (Jenkins's own "url" is its configured
+  # root URL, which may be unset or differ from the address this installation reaches it at).
+  return Verdict(status, f"build #{build.get('number')} {result}", link=f"{jenkins.url}{path}")

@@ -61,6 +61,27 @@ def test_a_job_path_is_read_at_its_folders_url_with_the_credentials(jenkins_regi
   ]
 
 
+def test_the_monitor_links_to_the_job_page_under_jenkins_url(
+  jenkins_registry, dbsession, make, jenkins_server
+):
+  row = make.monitor(
+    name="Deploy",
+    integration="jenkins",
+    external_reference="team/backend/deploy prod",
+    external_link="https://old-ci.example.com/job/deploy/",
+  )
+  kept = jenkins_monitor(make, "fresh")
+  run_jenkins(jenkins_registry)
+  dbsession.expire_all()
+  page = f"{jenkins_server.url}/job/team/job/backend/job/deploy%20prod/"
+  assert dbsession.get(Monitor, row.id).external_link == page
+  # No completed build: nothing is said about the job, its link included.
+  assert dbsession.get(Monitor, kept.id).external_link is None
+  second = run_jenkins(jenkins_registry)
+  dbsession.expire_all()
+  assert (second.changed, dbsession.get(Monitor, row.id).external_link) == (0, page)
+
+
 @pytest.mark.parametrize("reference", ["stopped", "skipped", "fresh"])
 def test_aborted_not_built_and_never_completed_jobs_keep_the_status(
   jenkins_registry, dbsession, make, jenkins_server, reference
@@ -333,7 +354,6 @@ def test_a_monitor_created_through_the_api_is_set_by_the_next_run_and_shown_to_o
       "service": service.id,
       "integration": "jenkins",
       "external_reference": "team/backend/deploy prod",
-      "external_link": f"{jenkins_server.url}/job/team/job/backend/job/deploy%20prod/",
     },
     headers=make_token(["monitor_api"]),
     status=201,
@@ -341,7 +361,11 @@ def test_a_monitor_created_through_the_api_is_set_by_the_next_run_and_shown_to_o
   assert created["status"] == "ok"
   outcome = run_jenkins(jenkins_registry)
   assert (outcome.seen, outcome.changed) == (1, 1)
-  assert jenkins_client.get(f"/api/monitor/{created['id']}").json["status"] == "alert"
+  shown = jenkins_client.get(f"/api/monitor/{created['id']}").json
+  assert (shown["status"], shown["external_link"]) == (
+    "alert",
+    f"{jenkins_server.url}/job/team/job/backend/job/deploy%20prod/",
+  )
   page = jenkins_client.get(f"/monitor/{created['id']}")
   assert "Production deploy" in page.text
   login = jenkins_client.get("/login").forms["login-form"]
