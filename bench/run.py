@@ -247,6 +247,18 @@ def write_probe(
     stop.wait(0.2)
 
 
+def health_probe(server: Server, stop: threading.Event, timings: list):
+  """``GET /health`` every 100 ms while the mixed load runs: slow renders must not starve it."""
+  while not stop.is_set():
+    started = time.perf_counter()
+    try:
+      urllib.request.urlopen(server.base + "/health", timeout=30).read()
+    except (urllib.error.URLError, OSError):
+      pass
+    timings.append((time.perf_counter() - started) * 1000)
+    stop.wait(0.1)
+
+
 def mixed(server: Server, paths: list[str], duration: int) -> dict:
   token = create_token(server.env)
   body = json.dumps(
@@ -258,21 +270,33 @@ def mixed(server: Server, paths: list[str], duration: int) -> dict:
   script.close()
   stop, timings, statuses = threading.Event(), [], []
   probe = threading.Thread(target=write_probe, args=(server, token, body.encode(), stop, timings, statuses))
+  health = []
+  health_thread = threading.Thread(target=health_probe, args=(server, stop, health))
   probe.start()
+  health_thread.start()
   try:
     result = wrk(server.base + "/", duration, connections=64, script=script.name)
   finally:
     stop.set()
     probe.join()
+    health_thread.join()
     os.unlink(script.name)
   result["write_p50"] = statistics.median(timings) if timings else None
+  result["health_p50"] = statistics.median(health) if health else None
+  result["health_max"] = max(health) if health else None
   result["write_statuses"] = sorted(set(statuses))
   result["rss"] = server.rss()
   return result
 
 
 def run(
-  backend: str, size: str, duration: int, serve_args: list[str], extra_env: dict, skip_mixed: bool
+  backend: str,
+  size: str,
+  duration: int,
+  serve_args: list[str],
+  extra_env: dict,
+  skip_mixed: bool,
+  only_mixed: bool,
 ) -> dict:
   uri = database_uri(backend, size)
   print(f"== {backend} {size}: {generate(uri, size)}", flush=True)
@@ -282,7 +306,7 @@ def run(
     incident = (listing if isinstance(listing, list) else listing["items"])[0]["id"]
     ids = {"incident": incident, "scope": 1}
     rows = {}
-    for template in URLS:
+    for template in [] if only_mixed else URLS:
       path = template.format(**ids)
       # One request first, timed apart: the render that fills the cache (the figures below are
       # those of the readers that follow it, until the next write).
@@ -321,7 +345,7 @@ def report(results: dict, args, started: dt.datetime) -> str:
     f"- Server: `prodmanager serve --config production.ini {' '.join(args.serve_args)}` (PM_MODE=production)"
     + (f", environment {args.env}" if args.env else ""),
     f"- Load: `wrk -t2 -c16 -d{args.duration}s --latency` per URL; mixed run: 64 connections, 5 % "
-    "`POST /api/incident`, plus one probe creating an incident every 200 ms (its p50 is the write latency).",
+    "`POST /api/incident`, plus one probe creating an incident every 200 ms (its p50 is the write latency) and one asking for `/health` every 100 ms.",
     "",
   ]
   for (backend, size), result in results.items():
@@ -336,10 +360,11 @@ def report(results: dict, args, started: dt.datetime) -> str:
         f"| `{template}` | {fmt(row['rps'])} | {fmt(row['p50'], 2)} | {fmt(row['p99'], 2)} | {row['non2xx']} "
         f"| {fmt(row.get('first'))} |"
       )
-    health = result["rows"]["/health"]["rps"]
-    summary = result["rows"]["/api/v2/summary.json"]["rps"]
-    home = result["rows"]["/"]["rps"]
+    rows = result["rows"]
+    health = rows["/health"]["rps"] if rows else 0
     if health:
+      summary = rows["/api/v2/summary.json"]["rps"]
+      home = rows["/"]["rps"]
       lines += [
         "",
         f"`/` ÷ `/health`: {home / health:.2f}; `/api/v2/summary.json` ÷ `/health`: {summary / health:.2f}.",
@@ -351,7 +376,8 @@ def report(results: dict, args, started: dt.datetime) -> str:
         f"Mixed (64 clients, 5 % writes): {fmt(mixed_run['rps'])} requests/s, p50 {fmt(mixed_run['p50'], 1)} ms, "
         f"p99 {fmt(mixed_run['p99'], 1)} ms, {mixed_run['requests']:,} requests of which "
         f"{mixed_run.get('writes', 0):,} writes, {mixed_run.get('errors5xx', 0)} 5xx; "
-        f"create incident p50 {fmt(mixed_run['write_p50'], 1)} ms (statuses {mixed_run['write_statuses']}).",
+        f"create incident p50 {fmt(mixed_run['write_p50'], 1)} ms (statuses {mixed_run['write_statuses']}); "
+        f"`/health` meanwhile p50 {fmt(mixed_run.get('health_p50'), 1)} ms, slowest {fmt(mixed_run.get('health_max'), 1)} ms.",
         "",
         "RSS per server process after the mixed run: "
         + ", ".join(f"pid {pid}: {rss} MB (peak {peak} MB)" for pid, rss, peak in mixed_run["rss"])
@@ -367,6 +393,7 @@ def main(argv=None) -> int:
   parser.add_argument("--backends", default="sqlite,postgresql", help="comma-separated: sqlite, postgresql")
   parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
   parser.add_argument("--no-mixed", action="store_true", help="skip the mixed run")
+  parser.add_argument("--only-mixed", action="store_true", help="the mixed run only (no run per URL)")
   parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the server, repeatable")
   parser.add_argument("--output", help="results file (default: bench/results/<date>-<machine>.md)")
   parser.add_argument("serve_args", nargs="*", help="extra `prodmanager serve` arguments (after --)")
@@ -379,7 +406,9 @@ def main(argv=None) -> int:
   results = {}
   for backend in args.backends.split(","):
     for size in args.sizes.split(","):
-      results[(backend, size)] = run(backend, size, args.duration, args.serve_args, extra_env, args.no_mixed)
+      results[(backend, size)] = run(
+        backend, size, args.duration, args.serve_args, extra_env, args.no_mixed, args.only_mixed
+      )
   text = report(results, args, started)
   output = Path(args.output) if args.output else HERE / "results" / f"{started:%Y-%m-%d}-{platform.node()}.md"
   output.parent.mkdir(exist_ok=True)

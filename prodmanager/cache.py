@@ -84,6 +84,10 @@ REDIS_TIMEOUT_SECONDS = 0.5
 MEMORY_BUDGET_BYTES = 32 * 1024 * 1024
 # How long a reader waits for the render of the same answer by another thread.
 RENDER_WAIT_SECONDS = 10
+# Renders of cacheable answers running at once in a process. They are CPU work under one GIL: more
+# at once only makes each take longer, and every other thread (a write, /health) waits for the GIL
+# behind them. Two keep the CPU busy while one waits for the database.
+RENDERS_AT_ONCE = 2
 
 
 # The WSGI environ of the anonymous answer being rendered on this thread, when it may be cached.
@@ -479,6 +483,7 @@ def cache_tween_factory(handler, registry):
   limited = settings["prodmanager.api_ratelimit_enabled"]
   renders: dict[str, threading.Event] = {}  # key -> set when its render is done
   renders_lock = threading.Lock()
+  render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
 
   def answer(request, entry: Entry) -> Response:
     request.environ[ROUTE_ENVIRON_KEY] = entry.route
@@ -575,7 +580,8 @@ def cache_tween_factory(handler, registry):
         return answer(request, entry)
     reset = rendering.set(environ)
     try:
-      response = handler(request)
+      with render_slots:
+        response = handler(request)
       if cacheable_response(request, response):
         store(request, response, key, version)
     finally:

@@ -26,6 +26,7 @@ from ..migrate import current
 from ..settings import ConfigurationError, settings_report
 from ..tweens import MAX_BODY_BYTES
 from .database import load_demo, migrate_database
+from .dispatcher import ReservingDispatcher
 from .environment import Environment
 
 log = logging.getLogger(__package__)
@@ -132,6 +133,20 @@ def bind_sockets(options: dict) -> list[socket.socket]:
   return sockets
 
 
+def reserved_threads(threads: int) -> int:
+  """Threads of a process kept for ``/health`` and writes (prodmanager.cli.dispatcher): a quarter."""
+  return threads // 4
+
+
+def serve_app(app, options: dict) -> None:
+  """waitress on ``options`` (``threads`` included), with threads kept for the probe and writes."""
+  threads = options["threads"]
+  dispatcher = ReservingDispatcher(reserved_threads(threads))
+  dispatcher.set_thread_count(threads)
+  # create_server's hook for a dispatcher of one's own (waitress is pinned to 3.x in setup.cfg).
+  waitress.serve(app, ident="ProdManager", _dispatcher=dispatcher, **options)
+
+
 def build_app(env: Environment, report: bool):
   app = make_app({}, **env.ini)
   if report:
@@ -168,7 +183,7 @@ def run_worker(index: int, env: Environment, sockets: list, options: dict, paren
   try:
     app = build_app(env, report=index == 0)
     start_serve_worker(app, env.settings)
-    waitress.serve(app, ident="ProdManager", sockets=sockets, **options)
+    serve_app(app, {**options, "sockets": sockets})
   except BaseException:  # noqa: BLE001 - a forked child must never return into the parent's code
     log.exception("worker %d failed", index)
     os._exit(1)
@@ -254,7 +269,7 @@ def cmd_serve(args, env: Environment) -> int:
     log.info("Serving on http://%s with %d threads", where, threads)
     stop = start_serve_worker(app, env.settings)
     try:
-      waitress.serve(app, ident="ProdManager", threads=threads, **options)
+      serve_app(app, {**options, "threads": threads})
     finally:
       if stop is not None:
         stop.set()
