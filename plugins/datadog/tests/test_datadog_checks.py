@@ -5,8 +5,11 @@ and timeouts, writes only on change, paging, the suffix rule and the command lin
 
 import pytest
 
-from prodmanager.runs import run_integration
+from prodmanager.runs import IntegrationRun, run_integration
+from prodmanager.settings import ConfigurationError
 from prodmanager.state import app_state
+from prodmanager.testing import make_app
+from prodmanager_datadog import checks
 from prodmanager_monitor.models import Monitor
 
 
@@ -90,3 +93,216 @@ def test_unknown_ids_and_references_that_are_not_ids_fail_only_their_monitor(
     "/api/v1/monitor/1003",
     "/api/v1/monitor/999999",
   ]
+
+
+def test_the_keys_go_in_datadogs_headers_and_refused_keys_fail_the_run(
+  datadog_registry, dbsession, make, datadog_api, monkeypatch
+):
+  rows = [watched(make, reference, name=f"Monitor {reference}") for reference in ("1002", "1003")]
+  monkeypatch.setitem(datadog_registry.settings, "prodmanager.datadog.application_key", "revoked")
+  outcome = run_datadog(datadog_registry)
+  assert (outcome.outcome, outcome.failed, outcome.changed) == ("failed", 2, 0)
+  assert [reload(dbsession, row).status.value for row in rows] == ["ok", "ok"]
+  assert outcome.errors == [
+    f"Monitor {reference} (#{row.id}): DatadogError: Datadog refused the API or application key "
+    "(HTTP 403: Forbidden)"
+    for reference, row in zip(("1002", "1003"), rows, strict=True)
+  ]
+  # One refused call is enough: the other monitor's id is not asked for.
+  assert len(datadog_api.requests) == 1
+  run = dbsession.get(IntegrationRun, outcome.run_id)
+  assert run.outcome == "failed" and "refused the API or application key" in run.error_lines[0]
+
+
+@pytest.mark.parametrize(
+  ("missing", "message"),
+  [
+    (["api_key"], "DD_API_KEY not set"),
+    (["application_key"], "DD_APPLICATION_KEY not set"),
+    (["api_key", "application_key"], "DD_API_KEY and DD_APPLICATION_KEY not set"),
+  ],
+)
+def test_missing_keys_are_a_configuration_error_in_the_run_record(
+  datadog_registry, dbsession, make, datadog_api, monkeypatch, missing, message
+):
+  for key in missing:
+    monkeypatch.setitem(datadog_registry.settings, f"prodmanager.datadog.{key}", "")
+  row = watched(make, "1003")
+  outcome = run_datadog(datadog_registry)
+  assert (outcome.outcome, outcome.failed) == ("failed", 1)
+  assert reload(dbsession, row).status.value == "ok"
+  run = dbsession.get(IntegrationRun, outcome.run_id)
+  assert run.error_lines == [
+    f"Checkout (#{row.id}): DatadogConfigurationError: {message}: the datadog integration cannot "
+    "read the Datadog monitors"
+  ]
+  assert datadog_api.requests == []
+
+
+@pytest.mark.parametrize(
+  ("mode", "message"),
+  [
+    ("error", "DatadogError: Datadog answered HTTP 500: Internal Server Error"),
+    ("slow", "DatadogError: no answer from Datadog within 1 s (DD_TIMEOUT)"),
+  ],
+)
+def test_a_server_error_or_no_answer_fails_the_run_and_keeps_the_statuses(
+  datadog_registry, dbsession, make, datadog_api, mode, message
+):
+  datadog_api.mode = mode
+  row = watched(make, "1003", status="warning")
+  outcome = run_datadog(datadog_registry)
+  assert (outcome.outcome, outcome.failed, outcome.changed) == ("failed", 1, 0)
+  assert outcome.errors == [f"Checkout (#{row.id}): {message}"]
+  assert reload(dbsession, row).status.value == "warning"
+  # No retry within the run: the next run is the retry.
+  assert len(datadog_api.requests) == 1
+
+
+def test_a_monitor_is_written_only_when_its_state_changes(datadog_registry, dbsession, make, datadog_api):
+  row = watched(make, "1003")
+  before = len(make.monitor_history())
+  outcomes = [run_datadog(datadog_registry) for _ in range(3)]
+  assert [outcome.changed for outcome in outcomes] == [1, 0, 0]
+  datadog_api.states[1003] = "OK"
+  assert run_datadog(datadog_registry).changed == 1
+  datadog_api.states[1003] = "No Data"
+  assert run_datadog(datadog_registry).changed == 0
+  assert make.monitor_history()[before:] == [(row.id, "ok", "alert"), (row.id, "alert", "ok")]
+  assert reload(dbsession, row).status.value == "ok"
+
+
+def test_many_monitors_are_read_page_by_page_until_all_are_found(
+  datadog_registry, dbsession, make, datadog_api, monkeypatch
+):
+  monkeypatch.setattr(checks, "PAGE_SIZE", 10)
+  # Pages of 10 by id: 1001..1008, 2000, 2001 | 2002..2011 | 2012..2021 | 2022..2031 | 2032..2034.
+  references = ["1003", "1002", "1004", *(str(ident) for ident in range(2000, 2010)), "2016"]
+  rows = {reference: watched(make, reference, name=f"Monitor {reference}") for reference in references}
+  outcome = run_datadog(datadog_registry)
+  assert (outcome.outcome, outcome.seen, outcome.failed, outcome.skipped) == ("ok", 14, 0, 1)
+  assert [(path, query) for _host, path, query in datadog_api.requests] == [
+    ("/api/v1/monitor", {"page": str(page), "page_size": "10"}) for page in range(3)
+  ]
+  alerting = {reference for reference, row in rows.items() if reload(dbsession, row).status.value == "alert"}
+  assert alerting == {"1003", "2002", "2009", "2016"}
+  assert reload(dbsession, rows["1002"]).status.value == "warning"
+  assert reload(dbsession, rows["2001"]).external_link == "https://app.datadoghq.eu/monitors/2001"
+
+
+def test_an_id_missing_from_every_page_fails_its_monitor(
+  datadog_registry, dbsession, make, datadog_api, monkeypatch
+):
+  monkeypatch.setattr(checks, "PAGE_SIZE", 10)
+  references = [str(ident) for ident in range(2000, 2011)] + ["5000"]
+  rows = {reference: watched(make, reference, name=f"Monitor {reference}") for reference in references}
+  outcome = run_datadog(datadog_registry)
+  assert (outcome.outcome, outcome.failed) == ("partial", 1)
+  assert outcome.errors == [
+    f"Monitor 5000 (#{rows['5000'].id}): LookupError: no Datadog monitor 5000 "
+    "(unknown id, or not readable with these keys)"
+  ]
+  # Every page was read (43 monitors): the fifth, shorter than a page, is the last.
+  pages = [query["page"] for _host, _path, query in datadog_api.requests]
+  assert pages == ["0", "1", "2", "3", "4"]
+
+
+def test_the_suffix_rule_serves_datadog_suffixed_monitors(
+  datadog_registry, dbsession, make, datadog_api, monkeypatch
+):
+  plain = watched(make, "1003", name="First account")
+  suffixed = watched(make, "1003", name="Second account", integration="datadog_eu")
+  monkeypatch.setitem(datadog_registry.settings, "prodmanager.integration_suffix", "eu")
+  outcome = run_datadog(datadog_registry)
+  assert (outcome.seen, outcome.changed) == (1, 1)
+  assert (reload(dbsession, plain).status.value, reload(dbsession, suffixed).status.value) == ("ok", "alert")
+  assert dbsession.get(IntegrationRun, outcome.run_id).matched == "datadog_eu"
+
+
+def test_the_calls_go_through_the_configured_proxy(
+  datadog_registry, dbsession, make, datadog_api, monkeypatch
+):
+  monkeypatch.setitem(
+    datadog_registry.settings, "prodmanager.datadog.api_url", "http://api.datadoghq.invalid"
+  )
+  monkeypatch.setitem(datadog_registry.settings, "prodmanager.datadog.proxy", datadog_api.url)
+  row = watched(make, "1003")
+  assert run_datadog(datadog_registry).changed == 1
+  assert reload(dbsession, row).status.value == "alert"
+  assert datadog_api.requests == [("api.datadoghq.invalid", "/api/v1/monitor/1003", {})]
+
+
+def test_without_an_api_url_the_client_calls_the_sites_api(datadog_registry):
+  integration = app_state(datadog_registry).integrations["datadog"]
+  settings = {
+    **datadog_registry.settings,
+    "prodmanager.datadog.api_url": "",
+    "prodmanager.datadog.site": "us5.datadoghq.com",
+  }
+
+  class Context:
+    pass
+
+  context = Context()
+  context.settings = settings
+  client = checks.open_client(context)
+  try:
+    assert client.configuration.host == "https://api.us5.datadoghq.com"
+  finally:
+    checks.close_client(client)
+  assert integration.settings == (
+    "prodmanager.datadog.api_key",
+    "prodmanager.datadog.application_key",
+    "prodmanager.datadog.site",
+    "prodmanager.datadog.monitor_hostname",
+    "prodmanager.datadog.api_url",
+    "prodmanager.datadog.proxy",
+    "prodmanager.datadog.timeout",
+  )
+
+
+@pytest.mark.parametrize(
+  ("variable", "value", "message"),
+  [
+    ("DD_SITE", "https://datadoghq.eu", "DD_SITE='https://datadoghq.eu': expected a Datadog site"),
+    (
+      "DD_MONITOR_HOSTNAME",
+      "app.datadoghq.eu/x",
+      "DD_MONITOR_HOSTNAME='app.datadoghq.eu/x': expected a host name",
+    ),
+    ("DD_API_URL", "api.datadoghq.eu", "DD_API_URL='api.datadoghq.eu': expected the API's base URL"),
+    ("DD_PROXY_HTTPS", "socks5://proxy:1080", "DD_PROXY_HTTPS='socks5://proxy:1080': expected a proxy URL"),
+    ("DD_TIMEOUT", "0", "DD_TIMEOUT='0': expected a number of seconds between 0 and 300"),
+    (
+      "PM_DATADOG_INTERVAL",
+      "5",
+      "PM_DATADOG_INTERVAL='5': expected 0 (not scheduled) or 10 to 604800 seconds",
+    ),
+  ],
+)
+def test_bad_settings_stop_startup_naming_the_variable(
+  app_settings, enabled_plugins, variable, value, message
+):
+  with pytest.raises(ConfigurationError) as raised:
+    make_app(sorted({*enabled_plugins, "datadog"}), app_settings, environ={variable: value})
+  assert message in str(raised.value)
+
+
+def test_0_22_variables_configure_the_integration(app_settings, enabled_plugins):
+  environ = {
+    "DD_API_KEY": "api-key-022",
+    "DD_APPLICATION_KEY": "app-key-022",
+    "DD_SITE": "datadoghq.eu",
+    "PM_DATADOG_INTERVAL": "120",
+  }
+  app = make_app(sorted({*enabled_plugins, "datadog"}), app_settings, environ=environ)
+  try:
+    settings = app.registry.settings
+    assert settings["prodmanager.datadog.api_key"] == "api-key-022"
+    assert settings["prodmanager.datadog.application_key"] == "app-key-022"
+    assert settings["prodmanager.datadog.site"] == "datadoghq.eu"
+    # 0.22's default: the links' host is DD_SITE when DD_MONITOR_HOSTNAME is not set.
+    assert checks.monitor_link(settings, 42) == "https://datadoghq.eu/monitors/42"
+    assert app_state(app.registry).integrations["datadog"].interval(settings) == 120
+  finally:
+    app_state(app.registry).db_engine.dispose()
