@@ -8,14 +8,17 @@ maintenances in progress); a scope or pair with nothing watched says "no monitor
 "operational". Four queries whatever the amount of data, plus one per status contributor.
 
 ``bars`` in the template context is the slot of the 90-day availability bar: ``{(scope_id,
-service_id): Markup}``, empty until a plugin provides availability.
+service_id): Markup}``, filled by the plugin that registered itself with :func:`add_component_bars`
+(the availability plugin), empty without one.
 """
 
 from dataclasses import dataclass, field
 
 from pyramid.renderers import render
 from sqlalchemy import func, select
+from zope.interface import Interface
 
+from prodmanager.actions import callable_name, register
 from prodmanager.status import pair_levels, roll_up
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -38,6 +41,31 @@ class Component:
   href: str = ""
   pair: tuple[int, int] | None = None
   children: list["Component"] = field(default_factory=list)
+
+
+class IComponentBars(Interface):
+  """The registered provider of the components' bars (see :func:`add_component_bars`)."""
+
+
+def add_component_bars(config, provider) -> None:
+  """Fill the bar slot of the components: ``provider(request, pairs, scope=None, service=None)``
+  returns ``{(scope_id, service_id): Markup}`` for the pairs shown (``pairs`` maps each one to its
+  name, ``<scope> · <service>``), in a fixed number of queries. One provider per application: a
+  second one is a configuration conflict."""
+  register(
+    config,
+    ("prodmanager_monitor.component_bars",),
+    lambda: config.registry.registerUtility(provider, IComponentBars),
+    what="component bars",
+    title=callable_name(provider),
+  )
+
+
+def component_bars(request, pairs: dict, scope=None, service=None) -> dict:
+  provider = request.registry.queryUtility(IComponentBars)
+  if provider is None or not pairs:
+    return {}
+  return provider(request, pairs, scope=scope, service=service)
 
 
 def component_status(levels) -> str:
@@ -112,6 +140,13 @@ def components_panel(request, scope=None, service=None) -> str:
       )
     )
 
+  scope_names = dict(scopes)
+  # The pairs with monitors have a bar (the others are only seen through incidents or maintenances).
+  names = {
+    pair: f"{scope_names.get(pair[0], '')} · {service_names.get(pair[1], '')}"
+    for pair in pairs
+    if monitors.get(pair)
+  }
   if scope is not None:
     # A scope's page: its services, flat.
     flat = groups[0].children if groups else []
@@ -126,6 +161,6 @@ def components_panel(request, scope=None, service=None) -> str:
     return ""
   return render(
     "prodmanager_monitor:templates/components.jinja2",
-    {"groups": groups, "flat": flat, "bars": {}},
+    {"groups": groups, "flat": flat, "bars": component_bars(request, names, scope=scope, service=service)},
     request=request,
   )

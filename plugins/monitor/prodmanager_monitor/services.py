@@ -91,7 +91,7 @@ class MonitorService(MemberService):
   def serialize(self, row, extra: dict) -> dict:
     fresh = extra.get("freshness")
     stale = fresh is not None and fresh.stale
-    return {
+    data = {
       "id": row.id,
       "name": row.name,
       "description": row.description or "",
@@ -107,3 +107,5 @@ class MonitorService(MemberService):
         **PAIR.links(self.request, row),
       },
     }
+    # What other plugins add to monitors (add_aggregate with a schema), such as their availability.
+    return self.with_aggregates(row, extra, data)

@@ -1,0 +1,207 @@
+"""Reading the roll-ups: uptime percentages and the days of the 90-day bars, per monitor and summed
+over the monitors of a scope, a service or a (scope, service) pair.
+
+Each read is one grouped query over the stored days (at most 90 per monitor), whatever the number
+of rows asked for; nothing here reads the status history. Figures are time-weighted: a scope's
+uptime is the up time of all its monitors divided by their measured time.
+
+Uptime = (ok + warning) ÷ (ok + warning + alert) over the measured time, which leaves maintenance
+windows and the time without data out: a warning is "up but degraded" (as Statuspage and Uptime
+Kuma count it), it colours the day's bar but does not lower the percentage. Periods are UTC days,
+today included: 7 d is today and the 6 days before. 24 h is today's measured time plus the share of
+yesterday's that falls within the last 24 hours (yesterday's figures pro rata).
+
+A page showing figures changes at the next UTC midnight even without a write (the days move on):
+the read declares it (:func:`prodmanager.cache.changes_at`).
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select
+
+from prodmanager.cache import changes_at
+from prodmanager.db import utcnow
+from prodmanager_monitor.models import STATUSES, Monitor
+
+from .models import AvailabilityDay
+from .rollup import DAY, HORIZON_DAYS, day_start, first_kept_day, utc_day
+
+PERIODS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
+DAY_SECONDS = 86_400
+
+
+def percent(up: float, measured: float) -> float | None:
+  """Up time as a percentage with 2 decimals, rounded down: 99.999 % is not shown as 100 %."""
+  if measured <= 0:
+    return None
+  return int(up * 10_000 // measured) / 100
+
+
+@dataclass(frozen=True)
+class DayBar:
+  """One day of a bar: its status (``ok``, ``warning``, ``alert``, ``maintenance`` or ``none``),
+  uptime percentage (None without measured time) and seconds."""
+
+  date: dt.date
+  status: str
+  uptime: float | None
+  ok: int = 0
+  warning: int = 0
+  alert: int = 0
+  maintenance: int = 0
+
+  def as_json(self) -> dict:
+    return {
+      "date": self.date.isoformat(),
+      "status": self.status,
+      "uptime": self.uptime,
+      "seconds": {
+        "ok": self.ok,
+        "warning": self.warning,
+        "alert": self.alert,
+        "maintenance": self.maintenance,
+      },
+    }
+
+
+def key_columns(axis: str) -> tuple:
+  """The columns a read groups by: a monitor, a scope, a service or a (scope, service) pair."""
+  return {
+    "monitor": (AvailabilityDay.monitor_id,),
+    "scope": (Monitor.scope_id,),
+    "service": (Monitor.service_id,),
+    "pair": (Monitor.scope_id, Monitor.service_id),
+  }[axis]
+
+
+def restricted(statement, axis: str, ids):
+  """``statement`` over the roll-ups, joined to the monitors when grouping by their parents, and
+  restricted to ``ids`` (None: every row; for pairs, ``(scope id | None, service id | None)``)."""
+  if axis != "monitor":
+    statement = statement.join(Monitor, Monitor.id == AvailabilityDay.monitor_id)
+  if axis == "pair":
+    scope_id, service_id = ids or (None, None)
+    if scope_id is not None:
+      statement = statement.where(Monitor.scope_id == scope_id)
+    if service_id is not None:
+      statement = statement.where(Monitor.service_id == service_id)
+    return statement
+  if ids is not None:
+    statement = statement.where(key_columns(axis)[0].in_(list(ids)))
+  return statement
+
+
+def _key(row, size: int):
+  return tuple(row[:size]) if size > 1 else row[0]
+
+
+def next_midnight(now: dt.datetime) -> dt.datetime:
+  return day_start(utc_day(now)) + DAY
+
+
+def uptimes(db, axis: str, ids, now: dt.datetime | None = None) -> dict:
+  """``{key: {"24h": %, "7d": %, "30d": %, "90d": %}}`` (None where nothing was measured)."""
+  now = now or utcnow()
+  changes_at(next_midnight(now))
+  today = utc_day(now)
+  up = AvailabilityDay.ok_seconds + AvailabilityDay.warning_seconds
+  measured = up + AvailabilityDay.alert_seconds
+
+  def since(days: int):
+    first = today - dt.timedelta(days=days - 1)
+    return (
+      func.sum(case((AvailabilityDay.day >= first, up), else_=0)),
+      func.sum(case((AvailabilityDay.day >= first, measured), else_=0)),
+    )
+
+  yesterday = today - DAY
+  columns = key_columns(axis)
+  statement = select(
+    *columns,
+    func.sum(case((AvailabilityDay.day == today, up), else_=0)),
+    func.sum(case((AvailabilityDay.day == today, measured), else_=0)),
+    func.sum(case((AvailabilityDay.day == yesterday, up), else_=0)),
+    func.sum(case((AvailabilityDay.day == yesterday, measured), else_=0)),
+    *since(7),
+    *since(30),
+    *since(HORIZON_DAYS),
+  ).where(AvailabilityDay.day >= first_kept_day(today))
+  statement = restricted(statement, axis, ids).group_by(*columns)
+  # The share of yesterday that the last 24 hours cover.
+  share = 1 - (now - day_start(today)).total_seconds() / DAY_SECONDS
+  size = len(columns)
+  result = {}
+  for row in (tuple(row) for row in db.execute(statement)):
+    key = _key(row, size)
+    t_up, t_measured, y_up, y_measured, w_up, w_measured, m_up, m_measured, q_up, q_measured = (
+      int(value or 0) for value in row[size:]
+    )
+    result[key] = {
+      "24h": percent(t_up + share * y_up, t_measured + share * y_measured),
+      "7d": percent(w_up, w_measured),
+      "30d": percent(m_up, m_measured),
+      "90d": percent(q_up, q_measured),
+    }
+  return result
+
+
+def empty_uptime() -> dict:
+  return dict.fromkeys(PERIODS)
+
+
+def day_status(worst: int | None, maintenance: int) -> str:
+  if worst is not None:
+    return STATUSES[worst]
+  return "maintenance" if maintenance else "none"
+
+
+def bars(db, axis: str, ids, now: dt.datetime | None = None) -> dict:
+  """``{key: [DayBar, ...]}``: the :data:`HORIZON_DAYS` days of each key, oldest first, the days
+  without data included (status ``none``)."""
+  now = now or utcnow()
+  changes_at(next_midnight(now))
+  today = utc_day(now)
+  first = first_kept_day(today)
+  columns = key_columns(axis)
+  statement = select(
+    *columns,
+    AvailabilityDay.day,
+    func.sum(AvailabilityDay.ok_seconds),
+    func.sum(AvailabilityDay.warning_seconds),
+    func.sum(AvailabilityDay.alert_seconds),
+    func.sum(AvailabilityDay.maintenance_seconds),
+    func.max(AvailabilityDay.worst),
+  ).where(and_(AvailabilityDay.day >= first, AvailabilityDay.day <= today))
+  statement = restricted(statement, axis, ids).group_by(*columns, AvailabilityDay.day)
+  size = len(columns)
+  found: dict = {}
+  for row in (tuple(row) for row in db.execute(statement)):
+    key = _key(row, size)
+    day, ok, warning, alert, maintenance, worst = row[size:]
+    ok, warning, alert, maintenance = (int(value or 0) for value in (ok, warning, alert, maintenance))
+    found.setdefault(key, {})[day] = DayBar(
+      day,
+      day_status(worst, maintenance),
+      percent(ok + warning, ok + warning + alert),
+      ok,
+      warning,
+      alert,
+      maintenance,
+    )
+  return {key: series(days, first, today) for key, days in found.items()}
+
+
+def series(days: dict, first: dt.date, today: dt.date) -> list[DayBar]:
+  result = []
+  day = first
+  while day <= today:
+    result.append(days.get(day) or DayBar(day, "none", None))
+    day += DAY
+  return result
+
+
+def no_data(now: dt.datetime | None = None) -> list[DayBar]:
+  """The bar of something without any roll-up: every day without data."""
+  today = utc_day(now or utcnow())
+  return series({}, first_kept_day(today), today)
