@@ -33,9 +33,11 @@ DAY_SECONDS = 86_400
 
 def percent(up: float, measured: float) -> float | None:
   """Up time as a percentage with 2 decimals, rounded down: 99.999 % is not shown as 100 %."""
+  # Whole seconds: the floor of an exact ratio (a float ratio of equal sums can fall just below 1).
+  up, measured = round(up), round(measured)
   if measured <= 0:
     return None
-  return int(up * 10_000 // measured) / 100
+  return min(up, measured) * 10_000 // measured / 100
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 (uptime percentages, with a link to the days), the days endpoints, the bars of the monitor, scope
 and service pages and of the dashboard's components."""
 
+from markupsafe import Markup
 from pyramid.renderers import render
 from sqlalchemy import select
 
@@ -104,10 +105,12 @@ def pair_bars(request, pairs: dict, scope=None, service=None) -> dict:
   found = bars(request.dbsession, "pair", restriction)
   uptime = uptimes(request.dbsession, "pair", restriction)
   return {
-    pair: render(
-      "prodmanager_availability:templates/component_bar.jinja2",
-      template_values(request, found.get(pair) or no_data(), uptime.get(pair) or empty_uptime(), name),
-      request=request,
+    pair: Markup(
+      render(
+        "prodmanager_availability:templates/component_bar.jinja2",
+        template_values(request, found.get(pair) or no_data(), uptime.get(pair) or empty_uptime(), name),
+        request=request,
+      )
     )
     for pair, name in pairs.items()
   }
