@@ -231,21 +231,53 @@ def generate(database_uri: str, size: str, seed: int = 11) -> str:
     maintenance_rows = []
     for batch in batched(maintenances()):
       connection.execute(insert(Maintenance.__table__), batch)
-      maintenance_rows.extend((row["id"], row["creation_date"]) for row in batch)
-    events = (
-      {
+      maintenance_rows.extend(
+        (
+          row["id"],
+          row["creation_date"],
+          row["status"],
+          row["scheduled_start_date"],
+          row["scheduled_end_date"],
+        )
+        for row in batch
+      )
+
+    def maintenance_event(parent, at, kind, content, old=None, new=None):
+      return {
         "parent_id": parent,
-        "creation_date": created,
-        "type": "create",
-        "content": diff({"status": [None, "scheduled"]}),
+        "creation_date": at,
+        "type": kind,
+        "content": content,
         "internal": True,
         "author": "bench",
-        "old_status": None,
-        "new_status": "scheduled",
+        "old_status": old,
+        "new_status": new,
       }
-      for parent, created in maintenance_rows
-    )
-    for batch in batched(events):
+
+    def maintenance_events():
+      # The creation, then the status changes the services record (internal update events, whose
+      # status columns the feeds and the Statuspage payloads publish).
+      for parent, created, status, start, end in maintenance_rows:
+        yield maintenance_event(
+          parent, created, "create", diff({"status": [None, "scheduled"]}), None, "scheduled"
+        )
+        if status == "canceled":
+          yield maintenance_event(
+            parent,
+            start - dt.timedelta(days=1),
+            "update",
+            diff({"status": ["scheduled", status]}),
+            "scheduled",
+            status,
+          )
+        elif status != "scheduled":
+          change = {"start_date": [None, start.isoformat()], "status": ["scheduled", "in-progress"]}
+          yield maintenance_event(parent, start, "update", diff(change), "scheduled", "in-progress")
+          if status != "in-progress":
+            change = {"end_date": [None, end.isoformat()], "status": ["in-progress", status]}
+            yield maintenance_event(parent, end, "update", diff(change), "in-progress", status)
+
+    for batch in batched(maintenance_events()):
       connection.execute(insert(MaintenanceEvent.__table__), batch)
   if engine.dialect.name == "postgresql":
     # Explicit ids were inserted: move the sequences past them, and give the planner statistics.

@@ -47,6 +47,8 @@ class Incident(PAIR.columns(), Base):
     # The default order (start of impact, newest first) and the scope/service pages' panels.
     PAIR.index("incident"),
     Index("ix_incident_status_start_impact", "status", "start_impact_date"),
+    # The newest creation (the Statuspage page's last update) and the "-creation_date" order.
+    Index("ix_incident_creation_date", "creation_date"),
   )
 
   id: Mapped[int] = mapped_column(primary_key=True)

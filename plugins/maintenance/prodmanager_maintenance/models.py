@@ -3,7 +3,7 @@
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prodmanager.cache import changes_at
@@ -41,7 +41,11 @@ PAST = (MaintenanceStatus.SUCCEED, MaintenanceStatus.FAILED, MaintenanceStatus.C
 
 class Maintenance(PAIR.columns(), Base):
   __tablename__ = "maintenance"
-  __table_args__ = (PAIR.index("maintenance"),)
+  __table_args__ = (
+    PAIR.index("maintenance"),
+    # The history feeds (newest scheduled first) and the Statuspage page's last update.
+    Index("ix_maintenance_creation_date", "creation_date"),
+  )
 
   id: Mapped[int] = mapped_column(primary_key=True)
   name: Mapped[str] = mapped_column(String(255), index=True)
@@ -72,5 +76,9 @@ class MaintenanceEvent(EventColumns, Base):
   """One event of a maintenance's timeline; deleted with the maintenance."""
 
   __tablename__ = "maintenance_event"
+  __table_args__ = (
+    Index("ix_maintenance_event_parent_date", "parent_id", "creation_date"),
+    Index("ix_maintenance_event_creation_date", "creation_date"),  # the history feeds, newest first
+  )
 
-  parent_id: Mapped[int] = mapped_column(ForeignKey("maintenance.id", ondelete="CASCADE"), index=True)
+  parent_id: Mapped[int] = mapped_column(ForeignKey("maintenance.id", ondelete="CASCADE"))

@@ -46,7 +46,10 @@ class MonitorStatusChange(Base):
   """One status change of a monitor: the source of uptime figures."""
 
   __tablename__ = "monitor_status_change"
-  __table_args__ = (Index("ix_monitor_status_change_monitor_at", "monitor_id", "changed_at"),)
+  __table_args__ = (
+    Index("ix_monitor_status_change_monitor_at", "monitor_id", "changed_at"),
+    Index("ix_monitor_status_change_changed_at", "changed_at"),  # the newest change of all
+  )
 
   id: Mapped[int] = mapped_column(primary_key=True)
   monitor_id: Mapped[int] = mapped_column(ForeignKey("monitor.id", ondelete="CASCADE"))
