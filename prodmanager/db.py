@@ -88,6 +88,17 @@ def enum_rank(column, enum_class: type[enum.Enum]):
   return case(*[(column == member, rank) for rank, member in enumerate(enum_class)], else_=len(enum_class))
 
 
+def capped_count(statement, key, cap: int):
+  """A statement counting the rows of ``statement`` (a select, its order dropped) up to ``cap + 1``:
+  a result above ``cap`` means "more than ``cap``". The rows are taken in ``key`` order (the primary
+  key), so that the count reads an index and stops after ``cap + 1`` rows instead of reading the
+  whole table (docs/performance.md#query-plans)."""
+  from sqlalchemy import func, select
+
+  rows = statement.with_only_columns(key).order_by(None).order_by(key).limit(cap + 1).subquery()
+  return select(func.count()).select_from(rows)
+
+
 def name_column() -> String:
   return String(255)
 

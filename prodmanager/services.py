@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from .db import capped_count
 from .errors import Conflict, Message, NotAllowed, ValidationFailed, reason
 from .fields import DateTime as DateTimeField
 from .fields import Field, format_datetime, parse_datetime
@@ -22,6 +23,9 @@ from .text import check_text
 MAX_PAGE = 10_000_000
 MAX_PER_PAGE = 50
 DEFAULT_PER_PAGE = 20
+# The HTML lists count at most this many rows past the start of the page shown ("Page 1 of 50+"):
+# an exact total reads every matching row, whose number only grows (docs/performance.md#query-plans).
+COUNT_CAP = 1000
 MAX_FILTER_VALUES = 50
 
 
@@ -66,6 +70,8 @@ class Page:
   page: int
   per_page: int
   total: int
+  # ``total`` is a lower bound: there are more rows than it says (a capped count).
+  capped: bool = False
 
   @property
   def pages(self) -> int:
@@ -174,12 +180,26 @@ class ResourceService:
       raise ValidationFailed(Message("validation.list_parameters"), reasons)
     return clauses, {"applied": applied, "sort": sort}
 
-  def list(self, params, default_per_page: int = DEFAULT_PER_PAGE) -> tuple[Page, dict]:
-    """One page of rows for the query parameters: two queries (count and rows) whatever the page size."""
+  def list(
+    self, params, default_per_page: int = DEFAULT_PER_PAGE, count_cap: int | None = None
+  ) -> tuple[Page, dict]:
+    """One page of rows for the query parameters: two queries (count and rows) whatever the page size.
+
+    The total is exact (the API's ``x-total``, which 0.22's client reads), unless ``count_cap`` is
+    given: then no more than ``count_cap`` rows past the start of the page are counted, and a list
+    that has more is a ``capped`` page whose total is that bound (the HTML lists).
+    """
     page = parse_int_param(params, "page", 1, 1, MAX_PAGE)
     per_page = parse_int_param(params, "per_page", default_per_page, 0, MAX_PER_PAGE)
     clauses, state = self.parse_list_params(params)
-    total = self.db.scalar(select(func.count()).select_from(self.model).where(*clauses))
+    capped = False
+    if count_cap is None:
+      total = self.db.scalar(select(func.count()).select_from(self.model).where(*clauses))
+    else:
+      bound = (page - 1) * per_page + count_cap
+      total = self.db.scalar(capped_count(select(self.model.id).where(*clauses), self.model.id, bound))
+      capped = total > bound
+      total = min(total, bound)
     items = []
     if per_page:
       statement = (
@@ -190,7 +210,7 @@ class ResourceService:
         .offset((page - 1) * per_page)
       )
       items = list(self.db.scalars(self.load_options(statement)))
-    return Page(items, page, per_page, total), state
+    return Page(items, page, per_page, total, capped), state
 
   def weather(self, params) -> dict:
     """``GET /api/weather/<type>``: rows per value of ``weather_field`` (an enum column), every

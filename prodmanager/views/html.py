@@ -19,7 +19,7 @@ from ..actions import deferred_config, register, resource_type_named
 from ..errors import AppError, ValidationFailed, localize
 from ..fields import Boolean, Choice, DateTime, Reference, Text, Url
 from ..resources import Root
-from ..services import Page
+from ..services import COUNT_CAP, Page
 from ..state import app_state
 from .pages import PageValues
 
@@ -37,6 +37,7 @@ class Pager:
     self.page = page.page
     self.pages = page.pages
     self.total = page.total
+    self.capped = page.capped  # more pages than ``pages`` (a capped count): the last one is unknown
     self.prev_url = self.url_for(page.prev_page) if page.prev_page else None
     self.next_url = self.url_for(page.next_page) if page.next_page else None
 
@@ -173,7 +174,7 @@ class ResourceViews:
   def list(self):
     errors = {}
     try:
-      page, state = self.service.list(self.request.GET)
+      page, state = self.service.list(self.request.GET, count_cap=COUNT_CAP)
     except ValidationFailed as error:
       errors = localize(self._, error.reasons)
       page, state = Page([], 1, 0, 0), {"applied": {}}

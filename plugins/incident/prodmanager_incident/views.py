@@ -5,11 +5,13 @@ import json
 from urllib.parse import urlencode
 
 from pyramid.renderers import render
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 
+from prodmanager.db import capped_count
 from prodmanager.history import HistoryEntry
 from prodmanager.membership import Count
 from prodmanager.panels import group_params, list_panel, restrict
+from prodmanager.services import COUNT_CAP
 from prodmanager.status import Level
 from prodmanager.timeline import EventType
 
@@ -44,16 +46,16 @@ def ongoing_panel(request, scope=None, service=None) -> str:
 
 
 def past_panel(request, scope=None, service=None) -> str:
-  """A link to the resolved incidents (with their number); hidden when there is none."""
+  """A link to the resolved incidents (with their number, "1000+" past :data:`COUNT_CAP`: the
+  resolved incidents are nearly all of them, and only grow); hidden when there is none."""
   statement = restrict(
-    select(func.count()).select_from(Incident).where(Incident.status.in_(PAST)),
-    Incident,
-    scope=scope,
-    service=service,
+    select(Incident.id).where(Incident.status.in_(PAST)), Incident, scope=scope, service=service
   )
-  total = request.dbsession.scalar(statement)
+  total = request.dbsession.scalar(capped_count(statement, Incident.id, COUNT_CAP))
   if not total:
     return ""
+  if total > COUNT_CAP:
+    total = f"{COUNT_CAP}+"
   params = [("status", status.value) for status in PAST]
   params += [(axis, str(ident)) for axis, ident in group_params(scope=scope, service=service).items()]
   return render(

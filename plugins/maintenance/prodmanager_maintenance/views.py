@@ -5,13 +5,15 @@ from urllib.parse import urlencode
 
 from openapi_core.deserializing.media_types.util import plain_loads
 from pyramid.renderers import render
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from prodmanager.api import filter_parameters
+from prodmanager.db import capped_count
 from prodmanager.history import HistoryEntry, feed_filters
 from prodmanager.membership import Count
 from prodmanager.panels import group_params, list_panel, restrict
 from prodmanager.resources import Root
+from prodmanager.services import COUNT_CAP
 from prodmanager.status import UNDER_WORK, Level
 from prodmanager.timeline import EventType
 
@@ -91,18 +93,22 @@ def scheduled_panel(request, scope=None, service=None) -> str:
 
 def links_panel(request, scope=None, service=None) -> str:
   """Links to the past maintenances (succeed, failed, canceled) when there are some, and to the
-  calendar feed, restricted like the page; nothing at all when there is no maintenance."""
-  statement = select(Maintenance.status, func.count()).group_by(Maintenance.status)
-  statement = restrict(statement, Maintenance, scope=scope, service=service)
-  counts = dict(request.dbsession.execute(statement).all())
-  if not counts:
+  calendar feed, restricted like the page; nothing at all when there is no maintenance.
+
+  One query: whether there is a maintenance, and the past ones counted up to :data:`COUNT_CAP`
+  ("1000+" beyond: they are nearly all of them, and only grow)."""
+  rows = restrict(select(Maintenance.id), Maintenance, scope=scope, service=service)
+  any_row = rows.order_by(Maintenance.id).limit(1).scalar_subquery()  # read from the primary key
+  past_rows = capped_count(rows.where(Maintenance.status.in_(PAST)), Maintenance.id, COUNT_CAP)
+  found, total = request.dbsession.execute(select(any_row, past_rows.scalar_subquery())).one()
+  if found is None:
     return ""
   restriction = [(axis, str(ident)) for axis, ident in group_params(scope=scope, service=service).items()]
   past = [("status", status) for status in PAST_STATUSES] + restriction
   return render(
     "prodmanager_maintenance:templates/panel_links.jinja2",
     {
-      "past": sum(count for status, count in counts.items() if status in PAST),
+      "past": f"{COUNT_CAP}+" if total > COUNT_CAP else total,
       "past_query": urlencode(past),
       "calendar_query": urlencode(restriction),
     },
