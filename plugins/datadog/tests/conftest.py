@@ -5,6 +5,7 @@ The server answers what ``datadog-api-client`` asks: ``GET /api/v1/monitor/{id}`
 ``GET /api/v1/monitor?page=N&page_size=M`` (monitors by id, ``page`` counted from 0), after
 checking the ``DD-API-KEY`` and ``DD-APPLICATION-KEY`` headers (403 ``{"errors": ["Forbidden"]}``
 otherwise, as Datadog answers). ``server.mode`` makes it fail: ``"error"`` (500) or ``"slow"``.
+As a proxy it answers plain-HTTP requests (their absolute URL) and refuses ``CONNECT`` tunnels.
 """
 
 import json
@@ -88,6 +89,13 @@ class DatadogApi(BaseHTTPRequestHandler):
         return self.answer(200, monitor_json(ident, server.states[ident]))
       return self.answer(404, {"errors": ["Monitor not found"]})
     return self.answer(404, {"errors": ["Not found"]})
+
+  def do_CONNECT(self):  # noqa: N802 - http.server's name
+    # As a proxy, the server refuses tunnels (to the real Datadog): it only records the target.
+    self.server.requests.append(("CONNECT", self.path, {}))
+    self.send_response(403)
+    self.send_header("Content-Length", "0")
+    self.end_headers()
 
   def answer(self, status: int, payload):
     body = json.dumps(payload).encode()

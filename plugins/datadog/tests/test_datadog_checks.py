@@ -232,33 +232,19 @@ def test_the_calls_go_through_the_configured_proxy(
   assert datadog_api.requests == [("api.datadoghq.invalid", "/api/v1/monitor/1003", {})]
 
 
-def test_without_an_api_url_the_client_calls_the_sites_api(datadog_registry):
-  integration = app_state(datadog_registry).integrations["datadog"]
-  settings = {
-    **datadog_registry.settings,
-    "prodmanager.datadog.api_url": "",
-    "prodmanager.datadog.site": "us5.datadoghq.com",
-  }
-
-  class Context:
-    pass
-
-  context = Context()
-  context.settings = settings
-  client = checks.open_client(context)
-  try:
-    assert client.configuration.host == "https://api.us5.datadoghq.com"
-  finally:
-    checks.close_client(client)
-  assert integration.settings == (
-    "prodmanager.datadog.api_key",
-    "prodmanager.datadog.application_key",
-    "prodmanager.datadog.site",
-    "prodmanager.datadog.monitor_hostname",
-    "prodmanager.datadog.api_url",
-    "prodmanager.datadog.proxy",
-    "prodmanager.datadog.timeout",
-  )
+def test_without_an_api_url_the_client_calls_the_api_of_the_site(
+  datadog_registry, dbsession, make, datadog_api, monkeypatch
+):
+  # Through the local proxy, which refuses the tunnel: what the client asked for is recorded.
+  monkeypatch.setitem(datadog_registry.settings, "prodmanager.datadog.api_url", "")
+  monkeypatch.setitem(datadog_registry.settings, "prodmanager.datadog.site", "us5.datadoghq.com")
+  monkeypatch.setitem(datadog_registry.settings, "prodmanager.datadog.proxy", datadog_api.url)
+  row = watched(make, "1003")
+  outcome = run_datadog(datadog_registry)
+  assert datadog_api.requests == [("CONNECT", "api.us5.datadoghq.com:443", {})]
+  assert outcome.outcome == "failed"
+  assert outcome.errors[0].startswith(f"Checkout (#{row.id}): DatadogError: Datadog cannot be reached: ")
+  assert reload(dbsession, row).status.value == "ok"
 
 
 @pytest.mark.parametrize(
