@@ -39,6 +39,8 @@ sys.path.insert(0, str(HERE))
 from generate import generate  # noqa: E402 - bench/ is a folder of scripts, not a package
 
 POSTGRES = os.environ.get("PM_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/")
+# Databases are named <prefix><size>: several checkouts sharing a server keep theirs apart.
+POSTGRES_PREFIX = os.environ.get("PM_BENCH_DATABASE_PREFIX", "pm_bench_")
 URLS = [
   "/",
   "/incident",
@@ -104,7 +106,7 @@ def database_uri(backend: str, size: str) -> str:
     return f"sqlite:///{HERE / 'data' / f'{size}.sqlite'}"
   import psycopg2
 
-  name = f"pm_bench_{size}"
+  name = f"{POSTGRES_PREFIX}{size}"
   connection = psycopg2.connect(POSTGRES + "postgres")
   connection.autocommit = True
   with connection.cursor() as cursor:
@@ -175,6 +177,17 @@ class Server:
       values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
       rows.append((pid, int(values.get("VmRSS", 0)) // 1024, int(values.get("VmHWM", 0)) // 1024))
     return rows
+
+  def cpu_seconds(self) -> float:
+    """CPU time (user and system) the server processes used so far: robust to a shared machine."""
+    total = 0
+    for pid in self.pids():
+      try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+      except OSError:
+        continue
+      total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / os.sysconf("SC_CLK_TCK")
 
   def get_json(self, path: str):
     with urllib.request.urlopen(self.base + path, timeout=30) as response:
@@ -274,13 +287,17 @@ def mixed(server: Server, paths: list[str], duration: int) -> dict:
   health_thread = threading.Thread(target=health_probe, args=(server, stop, health))
   probe.start()
   health_thread.start()
+  cpu = server.cpu_seconds()
   try:
     result = wrk(server.base + "/", duration, connections=64, script=script.name)
+    cpu = server.cpu_seconds() - cpu
   finally:
     stop.set()
     probe.join()
     health_thread.join()
     os.unlink(script.name)
+  served = result["requests"] + len(timings) + len(health)
+  result["cpu_ms_per_request"] = cpu * 1000 / served if served else None
   result["write_p50"] = statistics.median(timings) if timings else None
   result["health_p50"] = statistics.median(health) if health else None
   result["health_max"] = max(health) if health else None
@@ -377,7 +394,8 @@ def report(results: dict, args, started: dt.datetime) -> str:
         f"p99 {fmt(mixed_run['p99'], 1)} ms, {mixed_run['requests']:,} requests of which "
         f"{mixed_run.get('writes', 0):,} writes, {mixed_run.get('errors5xx', 0)} 5xx; "
         f"create incident p50 {fmt(mixed_run['write_p50'], 1)} ms (statuses {mixed_run['write_statuses']}); "
-        f"`/health` meanwhile p50 {fmt(mixed_run.get('health_p50'), 1)} ms, slowest {fmt(mixed_run.get('health_max'), 1)} ms.",
+        f"`/health` meanwhile p50 {fmt(mixed_run.get('health_p50'), 1)} ms, slowest {fmt(mixed_run.get('health_max'), 1)} ms; "
+        f"server CPU {fmt(mixed_run.get('cpu_ms_per_request'), 1)} ms per request.",
         "",
         "RSS per server process after the mixed run: "
         + ", ".join(f"pid {pid}: {rss} MB (peak {peak} MB)" for pid, rss, peak in mixed_run["rss"])

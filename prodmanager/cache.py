@@ -12,7 +12,8 @@ Where the version lives decides who sees a write at once:
 * with Redis (``PM_REDIS_URI``), in Redis: every process and replica reads it on each request (one
   ``GET``), and the answers are shared through Redis too;
 * without, in a small file of the instance folder, mapped in memory by every process of the host
-  (the ``serve`` workers, the CLI, the worker), and answers are kept in each process;
+  (the ``serve`` workers, the CLI, the worker), and answers in files of the instance folder that
+  the processes of the host share (:class:`FileStore`), with a copy in each process;
 * when the instance folder cannot be written, in the process.
 
 A request is anonymous when it carries neither the session cookie nor an API credential
@@ -28,6 +29,7 @@ are gzip-compressed too when the client accepts it and they are worth it.
 """
 
 import datetime as dt
+import fcntl
 import gzip
 import hashlib
 import json
@@ -88,6 +90,10 @@ RENDER_WAIT_SECONDS = 10
 # at once only makes each take longer, and every other thread (a write, /health) waits for the GIL
 # behind them. Two keep the CPU busy while one waits for the database.
 RENDERS_AT_ONCE = 2
+# How often a reader looks whether another process has stored the answer it is rendering.
+CLAIM_POLL_SECONDS = 0.01
+# Files of the shared store are removed once expired, or this long after their version was replaced.
+FILE_CLEAN_SECONDS = 10
 
 
 # The WSGI environ of the anonymous answer being rendered on this thread, when it may be cached.
@@ -278,6 +284,127 @@ class MemoryStore:
     entry = self.entries.pop(key)
     self.used -= len(entry.body) + 512
 
+  # One process: the in-process single flight of the cache tween is all there is to it.
+  def claim(self, key: str) -> bool:
+    return True
+
+  def release(self, key: str) -> None:
+    return None
+
+
+class FileStore:
+  """Answers shared by the processes of one host through files of the instance folder (the ``serve``
+  workers render an answer once, not once each), with a copy in each process for repeated reads.
+
+  The process that renders an answer holds an ``flock`` on the answer's lock file meanwhile
+  (:meth:`claim`): the readers of the other processes wait for its file instead of rendering it
+  too. The kernel drops the lock of a process that dies. When the folder cannot be written, each
+  process keeps its answers (a :class:`MemoryStore`).
+  """
+
+  def __init__(self, folder: Path, max_age: int):
+    self.folder, self.max_age = folder, max_age
+    self.local = MemoryStore(MEMORY_BUDGET_BYTES // 2)
+    self.fallback: MemoryStore | None = None
+    self.ready = False
+    self.locks: dict[str, int] = {}  # key -> descriptor of its locked file, while this process renders it
+    self.lock = threading.Lock()
+    self.cleaned = time.monotonic()
+
+  def _usable(self) -> bool:
+    if not self.ready:
+      with self.lock:
+        if not self.ready and self.fallback is None:
+          try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            probe = self.folder / f".probe-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+            self.ready = True
+          except OSError as error:
+            log.warning("cached answers kept in the process (%s): each process renders its own", error)
+            self.fallback = self.local
+    return self.fallback is None
+
+  def path(self, key: str) -> Path:
+    # Keys are "<version>:<digest>", both hexadecimal.
+    return self.folder / key.replace(":", "-")
+
+  def get(self, key: str) -> Entry | None:
+    entry = self.local.get(key)
+    if entry is not None or not self._usable():
+      return entry
+    try:
+      data = self.path(key).read_bytes()
+      entry = Entry.decode(data)
+    except (OSError, ValueError, KeyError):
+      # Absent, or written by a process stopped half-way (files are renamed into place, so rarely).
+      return None
+    if entry.expires <= time.time():
+      return None
+    self.local.set(key, entry)
+    return entry
+
+  def set(self, key: str, entry: Entry) -> None:
+    self.local.set(key, entry)
+    if not self._usable():
+      return
+    path = self.path(key)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    try:
+      temporary.write_bytes(entry.encode())
+      os.replace(temporary, path)
+    except OSError as error:
+      log.warning("cached answer not shared (%s)", error)
+    if time.monotonic() - self.cleaned > FILE_CLEAN_SECONDS:
+      self.cleaned = time.monotonic()
+      self.clean(key.partition(":")[0])
+
+  def clean(self, version: str) -> None:
+    """Remove expired answers, and those of other versions that nobody reads any more."""
+    now = time.time()
+    try:
+      names = os.listdir(self.folder)
+    except OSError:
+      return
+    for name in names:
+      path = self.folder / name
+      try:
+        age = now - path.stat().st_mtime
+        if age > self.max_age + 1 or (not name.startswith(version) and age > FILE_CLEAN_SECONDS):
+          path.unlink()
+      except OSError:
+        pass  # another process removed it first
+
+  def claim(self, key: str) -> bool:
+    """Whether this process may render ``key``: no other process of the host is rendering it."""
+    if not self._usable():
+      return True
+    try:
+      descriptor = os.open(self.path(key).with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+      return True
+    try:
+      fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+      os.close(descriptor)
+      return False
+    self.locks[key] = descriptor
+    return True
+
+  def release(self, key: str) -> None:
+    descriptor = self.locks.pop(key, None)
+    if descriptor is None:
+      return
+    try:
+      # Removed before it is let go: a process that opens the name afterwards locks a new file,
+      # and finds the answer stored first.
+      self.path(key).with_suffix(".lock").unlink()
+    except OSError:
+      pass
+    fcntl.flock(descriptor, fcntl.LOCK_UN)
+    os.close(descriptor)
+
 
 class RedisStore:
   """Answers in Redis (shared by the replicas), with a copy in the process for repeated reads."""
@@ -309,6 +436,20 @@ class RedisStore:
       self.client.set(self.prefix + key, entry.encode(), ex=ttl)
     except self.errors as error:
       raise BackendError(str(error)) from error
+
+  def claim(self, key: str) -> bool:
+    """Whether this process may render ``key``: no other process or replica is rendering it (a
+    short lock in Redis, which lapses by itself if its holder dies)."""
+    try:
+      return bool(self.client.set(f"{self.prefix}render:{key}", b"1", nx=True, px=RENDER_WAIT_SECONDS * 1000))
+    except self.errors as error:
+      raise BackendError(str(error)) from error
+
+  def release(self, key: str) -> None:
+    try:
+      self.client.delete(f"{self.prefix}render:{key}")
+    except self.errors as error:
+      log.warning("render lock not released (%s): it lapses within %d s", error, RENDER_WAIT_SECONDS)
 
 
 # -- the cache ----------------------------------------------------------------------------------
@@ -360,8 +501,13 @@ def make_cache(settings) -> ResponseCache:
       max_age,
       store_prefix,
     )
-  version = FileVersion(Path(settings["prodmanager.instance_path"]) / "content-version")
-  return ResponseCache(version, MemoryStore(), max_age, store_prefix)
+  instance = Path(settings["prodmanager.instance_path"])
+  version = FileVersion(instance / "content-version")
+  # The release in the folder's name, as in Redis's prefix (answers of another release are not read),
+  # and the database's: a folder that served another database never answers for this one.
+  database = hashlib.blake2b(settings["prodmanager.database_uri"].encode(), digest_size=4).hexdigest()
+  store = FileStore(instance / "cache" / f"{__version__}-{database}", max_age)
+  return ResponseCache(version, store, max_age, store_prefix)
 
 
 def _wrote(session, *_args) -> None:
@@ -520,6 +666,28 @@ def cache_tween_factory(handler, registry):
     response.conditional_response = True
     response.vary = merge_vary(response.vary, VARY)
 
+  def claim_or_wait(key: str) -> tuple[Entry | None, bool]:
+    """(the answer another process rendered, False), or (None, whether this process claimed the
+    render). After RENDER_WAIT_SECONDS without an answer, the reader renders it anyway."""
+    deadline = time.monotonic() + RENDER_WAIT_SECONDS
+    while True:
+      try:
+        claimed = cache.store.claim(key)
+      except BackendError:
+        return None, False
+      try:
+        # Its renderer may have stored it and let go since this reader looked.
+        entry = cache.store.get(key)
+      except BackendError:
+        entry = None
+      if entry is not None or claimed:
+        if entry is not None and claimed:
+          cache.store.release(key)
+        return entry, claimed and entry is None
+      if time.monotonic() >= deadline:
+        return None, False
+      time.sleep(CLAIM_POLL_SECONDS)
+
   def tween(request):
     if request.path_info == "/health" and not request.query_string and request.method in ("GET", "HEAD"):
       # The liveness probe: the process answers. It needs no session, transaction or validation, and
@@ -570,6 +738,7 @@ def cache_tween_factory(handler, registry):
     with renders_lock:
       leader = key not in renders
       done = renders.setdefault(key, threading.Event())
+    claimed = False
     if not leader:
       done.wait(RENDER_WAIT_SECONDS)
       try:
@@ -577,6 +746,14 @@ def cache_tween_factory(handler, registry):
       except BackendError:
         entry = None
       if entry is not None:
+        return answer(request, entry)
+    else:
+      # The same across the processes sharing the store: one of them renders, the others wait.
+      entry, claimed = claim_or_wait(key)
+      if entry is not None:
+        with renders_lock:
+          renders.pop(key, None)
+        done.set()
         return answer(request, entry)
     reset = rendering.set(environ)
     try:
@@ -586,6 +763,8 @@ def cache_tween_factory(handler, registry):
         store(request, response, key, version)
     finally:
       rendering.reset(reset)
+      if claimed:
+        cache.store.release(key)
       if leader:
         with renders_lock:
           renders.pop(key, None)

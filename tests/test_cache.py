@@ -36,13 +36,14 @@ from prodmanager.testing import (
 pytestmark = pytest.mark.one_backend
 
 
-@pytest.fixture
-def cached_app(tmp_path, enabled_plugins):
+def cache_app(tmp_path, enabled_plugins):
+  """An application on the database file and instance folder of ``tmp_path`` (migrated once)."""
   from prodmanager.migrate import upgrade
 
   uri = f"sqlite:///{tmp_path / 'cache.sqlite'}"
-  upgrade(uri)
-  app = make_app(
+  if not (tmp_path / "cache.sqlite").exists():
+    upgrade(uri)
+  return make_app(
     settings={
       "database_uri": uri,
       "secret_key": TEST_SECRET,
@@ -50,6 +51,19 @@ def cached_app(tmp_path, enabled_plugins):
       "plugins": " ".join(enabled_plugins),
     }
   )
+
+
+@pytest.fixture
+def cached_app(tmp_path, enabled_plugins):
+  app = cache_app(tmp_path, enabled_plugins)
+  yield app
+  app_state(app.registry).db_engine.dispose()
+
+
+@pytest.fixture
+def second_process(tmp_path, enabled_plugins, cached_app):
+  """Another application on the same database and instance folder: another ``serve`` worker."""
+  app = cache_app(tmp_path, enabled_plugins)
   yield app
   app_state(app.registry).db_engine.dispose()
 
@@ -228,7 +242,7 @@ def test_time_dependent_answers_expire_when_their_time_comes(cached_app):
   assert response.status_int == 201, response.text
   cache = app_state(cached_app.registry).cache
   make_client(cached_app).get("/")
-  expiries = [entry.expires for entry in cache.store.entries.values()]
+  expiries = [entry.expires for entry in cache.store.local.entries.values()]
   assert expiries and min(expiries) == pytest.approx(start.timestamp())
 
 
@@ -358,6 +372,108 @@ def test_two_processes_never_serve_stale_content(tmp_path, enabled_plugins, shar
       assert status == 200, body
       assert f"Coherent {round_}<" in call(f"{reader}/scope/{scope_id}")[1]
       assert json.loads(call(f"{reader}/api/scope/{scope_id}")[1])["name"] == f"Coherent {round_}"
+
+
+# -- the processes of one host share the answers (FileStore) ----------------------------------------
+
+
+def stored_digest(app) -> str:
+  """The digest part of the key of the only answer in the shared store."""
+  store = app_state(app.registry).cache.store
+  names = [name for name in os.listdir(store.folder) if not name.startswith(".") and "." not in name]
+  assert len(names) == 1, names
+  return names[0].partition("-")[2]
+
+
+def test_the_processes_of_a_host_share_their_answers(cached_app, second_process):
+  scope_id, headers = create_scope(cached_app, "Shared region")
+  assert "Shared region" in make_client(cached_app).get(f"/scope/{scope_id}").text
+  rename_behind_the_cache(cached_app, scope_id, "Renamed behind")
+  # The second process did not render the page: it reads the first one's answer...
+  assert "Shared region" in make_client(second_process).get(f"/scope/{scope_id}").text
+  # ...and a write through either of them is seen by both at once.
+  make_client(second_process).post_json("/api/scope", {"name": "Other", "description": ""}, headers=headers)
+  for app in (cached_app, second_process):
+    assert "Renamed behind" in make_client(app).get(f"/scope/{scope_id}").text
+
+
+def test_a_reader_waits_for_the_process_rendering_its_answer(cached_app, second_process, monkeypatch):
+  import threading
+
+  from prodmanager.cache import Entry, FileStore
+
+  scope_id, headers = create_scope(cached_app, "Rendered once")
+  make_client(cached_app).get(f"/scope/{scope_id}")
+  digest = stored_digest(cached_app)
+  make_client(cached_app).post_json("/api/scope", {"name": "Bump", "description": ""}, headers=headers)
+  version = app_state(cached_app.registry).cache.version.current()
+  key = f"{version}:{digest}"
+  # Another process is rendering the page of the new version: it holds the claim.
+  store = app_state(cached_app.registry).cache.store
+  renderer = FileStore(store.folder, 60)
+  assert renderer.claim(key)
+  waiting = threading.Event()
+  claim = FileStore.claim
+
+  def watched_claim(self, wanted):
+    claimed = claim(self, wanted)
+    if wanted == key and not claimed:
+      waiting.set()
+    return claimed
+
+  monkeypatch.setattr(FileStore, "claim", watched_claim)
+  answers = []
+  reader = threading.Thread(
+    target=lambda: answers.append(make_client(second_process).get(f"/scope/{scope_id}"))
+  )
+  reader.start()
+  assert waiting.wait(10)
+  # The reader did not render the page itself: it is given the other process's answer.
+  marker = Entry(
+    [("Content-Type", "text/html; charset=UTF-8")],
+    gzip.compress(b"<p>the other render</p>"),
+    2e9,
+    'W/"x"',
+    "/scope/{id}",
+    23,
+  )
+  renderer.set(key, marker)
+  renderer.release(key)
+  reader.join(10)
+  assert answers and answers[0].text == "<p>the other render</p>"
+  # A write replaces the version: that answer is never given again, a new render is.
+  rename_behind_the_cache(cached_app, scope_id, "After the write")
+  make_client(cached_app).post_json("/api/scope", {"name": "Bump again", "description": ""}, headers=headers)
+  assert "After the write" in make_client(second_process).get(f"/scope/{scope_id}").text
+
+
+def test_only_one_process_claims_a_render(tmp_path):
+  from prodmanager.cache import Entry, FileStore
+
+  first, second = FileStore(tmp_path / "answers", 60), FileStore(tmp_path / "answers", 60)
+  assert first.claim("v1:abc")
+  assert not second.claim("v1:abc")
+  assert second.claim("v1:def")  # another answer
+  entry = Entry([("Content-Type", "text/plain")], gzip.compress(b"answer"), 2e9, 'W/"e"', "/", 6)
+  first.set("v1:abc", entry)
+  first.release("v1:abc")
+  assert second.get("v1:abc").body == entry.body
+  assert second.claim("v1:abc")
+  second.release("v1:abc")
+  second.release("v1:def")
+
+
+def test_old_answers_are_removed_from_the_shared_folder(tmp_path):
+  from prodmanager.cache import FILE_CLEAN_SECONDS, Entry, FileStore
+
+  store = FileStore(tmp_path / "answers", 60)
+  entry = Entry([("Content-Type", "text/plain")], gzip.compress(b"answer"), 2e9, 'W/"e"', "/", 6)
+  store.set("old:abc", entry)
+  store.set("new:abc", entry)
+  long_ago = dt.datetime.now().timestamp() - FILE_CLEAN_SECONDS - 1
+  os.utime(store.path("old:abc"), (long_ago, long_ago))
+  store.clean("new")
+  assert sorted(os.listdir(store.folder)) == ["new-abc"]
 
 
 def test_static_files_are_fingerprinted_compressed_and_kept_for_a_year(cached_app):
