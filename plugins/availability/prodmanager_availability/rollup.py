@@ -14,7 +14,7 @@ has none), whatever its final status; a maintenance that never started excludes 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 
 from prodmanager.db import utcnow
 from prodmanager_maintenance.models import Maintenance
@@ -136,9 +136,20 @@ def compute_days(
   return days
 
 
+def status_at(session, monitor_id: int, moment: dt.datetime) -> MonitorStatus | None:
+  """The status in force at ``moment``: that of the last change at or before it (None: none yet)."""
+  return session.scalar(
+    select(MonitorStatusChange.new_status)
+    .where(MonitorStatusChange.monitor_id == monitor_id, MonitorStatusChange.changed_at <= moment)
+    .order_by(MonitorStatusChange.changed_at.desc(), MonitorStatusChange.id.desc())
+    .limit(1)
+  )
+
+
 def recompute(session, monitor_id: int, first_day: dt.date, last_day: dt.date | None = None, now=None) -> int:
   """Recompute and store the roll-ups of one monitor's days ``first_day``..``last_day`` (today by
-  default), within the last :data:`HORIZON_DAYS`; returns how many days hold data.
+  default), within the last :data:`HORIZON_DAYS`, and the days since its latest stored day before
+  them; returns how many days hold data.
 
   The monitor's row is locked first (on PostgreSQL), so that a status change and the worker's
   job recomputing the same days one after the other, never interleaved."""
@@ -153,14 +164,23 @@ def recompute(session, monitor_id: int, first_day: dt.date, last_day: dt.date | 
   ).first()
   if pair is None:
     return 0  # deleted meanwhile: its roll-ups went with it
+  # The days between the latest stored day and first_day are stale too (the last one may have been
+  # computed before it ended, a worker may have been stopped for days): they are recomputed with it.
+  previous = session.scalar(
+    select(func.max(AvailabilityDay.day)).where(
+      AvailabilityDay.monitor_id == monitor_id,
+      AvailabilityDay.day < first_day,
+      AvailabilityDay.day >= first_kept_day(today),
+    )
+  )
+  if previous is not None:
+    first_day = previous
+  elif status_at(session, monitor_id, day_start(first_day)) is not None:
+    # A history older than any stored day (the plugin was just installed): every shown day.
+    first_day = first_kept_day(today)
   start, end = day_start(first_day), min(day_start(last_day) + DAY, now)
   order = (MonitorStatusChange.changed_at, MonitorStatusChange.id)
-  initial = session.scalar(
-    select(MonitorStatusChange.new_status)
-    .where(MonitorStatusChange.monitor_id == monitor_id, MonitorStatusChange.changed_at <= start)
-    .order_by(*(column.desc() for column in order))
-    .limit(1)
-  )
+  initial = status_at(session, monitor_id, start)
   changes = session.execute(
     select(MonitorStatusChange.changed_at, MonitorStatusChange.new_status)
     .where(

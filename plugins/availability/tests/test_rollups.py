@@ -110,8 +110,9 @@ def test_a_change_recomputes_its_days_in_the_same_transaction(webapp, token_head
   monitor = make.monitor(name="Checkout", since=day_start(today - 2 * DAY))
   webapp.patch_json(f"/api/monitor/{monitor.id}", {"status": "alert"}, headers=token_headers)
   days = stored(dbsession, monitor)
-  # The change's day is recomputed; the days before it wait for the job.
-  assert list(days) == [today]
+  # The change's day is recomputed, and the days of the history before it that had none stored.
+  assert list(days) == [today - 2 * DAY, today - DAY, today]
+  assert days[today - DAY] == (86_400, 0, 0, 0, 0)
   assert days[today][4] == 2  # an alert that has just begun colours today
 
 
@@ -151,9 +152,22 @@ def test_the_job_fills_the_days_without_changes(registry, make, dbsession, histo
   assert stored(dbsession, never) == {}
   # Older history: only the shown 90 days are computed.
   assert len(stored(dbsession, old)) == 90
-  # A second run extends today only (from the latest stored day).
+  # A second run recomputes yesterday and today (from the latest stored day before today).
   assert refresh(CommandContext(registry)) == 2
   assert len(stored(dbsession, quiet)) == 6
+
+
+def test_a_change_after_a_gap_fills_the_days_in_between(make, dbsession, history, today):
+  monitor = make.monitor()
+  history(monitor, [(day_start(today - 6 * DAY), "ok")])
+  recompute(dbsession, monitor.id, today - 6 * DAY, today - 4 * DAY)
+  assert sorted(stored(dbsession, monitor)) == [today - n * DAY for n in (6, 5, 4)]
+  # A worker stopped for days, then a change today: the days since D-4 are computed with it.
+  history(monitor, [(day_start(today) + dt.timedelta(seconds=1), "alert")], previous="ok")
+  recompute(dbsession, monitor.id, today)
+  days = stored(dbsession, monitor)
+  assert sorted(days) == [today - n * DAY for n in range(6, -1, -1)]
+  assert days[today - 2 * DAY] == (86_400, 0, 0, 0, 0) and days[today][4] == 2
 
 
 def test_compute_days_ignores_a_change_repeated_at_the_same_instant():

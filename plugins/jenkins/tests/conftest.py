@@ -32,13 +32,20 @@ def certificate_authority():
 
 
 @pytest.fixture(scope="session")
-def tls_jenkins_server(certificate_authority):
-  """The fake Jenkins over HTTPS, with a certificate of a CA that nobody trusts (trustme)."""
+def tls_jenkins_session_server(certificate_authority):
   context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
   certificate_authority.issue_cert("127.0.0.1").configure_cert(context)
   server, thread = serve(context, "https")
   yield server
   stop(server, thread)
+
+
+@pytest.fixture
+def tls_jenkins_server(tls_jenkins_session_server):
+  """The fake Jenkins over HTTPS, with a certificate of a CA that nobody trusts (trustme), its jobs
+  as :data:`JOBS` for each test."""
+  tls_jenkins_session_server.jobs = copy.deepcopy(JOBS)
+  return tls_jenkins_session_server
 
 
 @pytest.fixture(scope="module")

@@ -67,6 +67,7 @@ JOBS = {
   "error": special("500"),
   "slow": special("slow"),
   "html": special("html"),
+  "moved": special("redirect"),
 }
 
 
@@ -133,6 +134,8 @@ class JenkinsApi(BaseHTTPRequestHandler):
       return self.answer(500, b"<html>java.lang.NullPointerException</html>", "text/html")
     if behaviour == "slow":
       time.sleep(SLOW_SECONDS)
+    if behaviour == "redirect":
+      return self.answer(302, b"", "text/html", location="https://sso.example.com/login")
     if behaviour == "html":
       return self.answer(200, b"<html>Dashboard [Jenkins]</html>", "text/html")
     url = f"{self.server.url}{path[len(PREFIX) : -len('api/json')]}"
@@ -166,8 +169,10 @@ class JenkinsApi(BaseHTTPRequestHandler):
       ]
     return data
 
-  def answer(self, status: int, body: bytes, content_type: str, authenticate: bool = False):
+  def answer(self, status: int, body: bytes, content_type: str, authenticate: bool = False, location=None):
     self.send_response(status)
+    if location:
+      self.send_header("Location", location)
     self.send_header("Content-Type", content_type)
     self.send_header("X-Jenkins", VERSION)
     if authenticate:

@@ -106,6 +106,10 @@ def test_aborted_not_built_and_never_completed_jobs_keep_the_status(
     ("team//deploy", "ValueError: external_reference 'team//deploy': expected the job's full name"),
     ("error", "JenkinsError: job 'error': HTTP 500"),
     ("html", "JenkinsError: job 'html': the answer is not a JSON object"),
+    (
+      "moved",
+      "JenkinsError: job 'moved': HTTP 302 to https://sso.example.com/login: set JENKINS_URL to the address",
+    ),
   ],
 )
 def test_folders_missing_jobs_and_failing_answers_fail_the_monitor_only(
@@ -373,3 +377,14 @@ def test_a_monitor_created_through_the_api_is_set_by_the_next_run_and_shown_to_o
   login.submit(status=303)
   runs = jenkins_client.get("/integrations")
   assert "jenkins" in runs.text and "last completed build of each monitor" in runs.text
+
+
+def test_the_plugin_is_installed_and_enabled_by_default():
+  from prodmanager.plugins import installed_plugins
+
+  plugin = installed_plugins()["jenkins"]
+  assert (plugin.distribution, plugin.requires, plugin.enabled_by_default) == (
+    "prodmanager-jenkins",
+    ["monitor"],
+    True,
+  )
