@@ -1,0 +1,100 @@
+"""The operators' pages of drafts: ``/drafts`` (publish, dismiss, resolve in one click each), the
+dashboard's banner and the "monitors recovered — resolve?" prompt on incident pages.
+
+Everything here is for logged-in operators: the routes need ``edit`` (the administrator's session),
+and the panels render nothing for anyone else, so that the pages visitors get (the cached ones)
+never mention a draft.
+"""
+
+from markupsafe import Markup
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.renderers import render
+
+from prodmanager_incident.models import IncidentSeverity
+
+from .services import DraftService
+
+TEMPLATES = "prodmanager_alertdrafts:templates/"
+RETURN_TO = {"incident", "drafts"}
+
+
+def drafts_page(request):
+  service = DraftService(request)
+  return {
+    "waiting": service.waiting(),
+    "resolutions": service.proposed_resolutions(),
+    "recent": service.recent(),
+    "severities": [severity.value for severity in IncidentSeverity],
+    "enabled": request.registry.settings["prodmanager.alertdrafts.sources"].enabled,
+  }
+
+
+def publish(request):
+  fields = ("name", "severity", "description")
+  draft, incident = DraftService(request).publish(
+    request.matchdict["id"], {name: request.POST.get(name, "") for name in fields}
+  )
+  request.session.flash(("success", request._("alertdrafts.published", name=incident.name)))
+  return HTTPSeeOther(f"/incident/{incident.id}")
+
+
+def dismiss(request):
+  draft = DraftService(request).dismiss(request.matchdict["id"])
+  request.session.flash(("success", request._("alertdrafts.dismissed", name=draft.name)))
+  return HTTPSeeOther("/drafts")
+
+
+def resolve(request):
+  draft = DraftService(request).resolve(request.matchdict["id"])
+  request.session.flash(("success", request._("alertdrafts.resolved", name=draft.incident.name)))
+  if request.POST.get("return_to") == "incident":
+    return HTTPSeeOther(f"/incident/{draft.incident_id}")
+  return HTTPSeeOther("/drafts")
+
+
+def dashboard_banner(request, **groups):
+  """On the dashboard, for operators only: how many drafts wait and how many incidents may be resolved."""
+  if groups or not request.is_operator:
+    return ""
+  waiting, proposed = DraftService(request).counts()
+  if not waiting and not proposed:
+    return ""
+  return Markup(
+    render(TEMPLATES + "banner.jinja2", {"waiting": waiting, "proposed": proposed}, request=request)
+  )
+
+
+def incident_prompt(request, row):
+  """On an incident's page, for operators only: its draft, and the one-click Resolve once its
+  monitors recovered."""
+  if not request.is_operator:
+    return ""
+  draft = DraftService(request).for_incident(row.id)
+  if draft is None:
+    return ""
+  return Markup(
+    render(TEMPLATES + "incident_panel.jinja2", {"draft": draft, "incident": row}, request=request)
+  )
+
+
+def includeme(config):
+  config.add_route("alertdrafts.list", "/drafts")
+  config.add_route("alertdrafts.publish", "/drafts/{id}/publish")
+  config.add_route("alertdrafts.dismiss", "/drafts/{id}/dismiss")
+  config.add_route("alertdrafts.resolve", "/drafts/{id}/resolve")
+  # Operators only: "edit" on the root is the administrator's (the session); tokens never reach pages.
+  operator = {"permission": "edit"}
+  config.add_view(
+    drafts_page,
+    route_name="alertdrafts.list",
+    request_method="GET",
+    renderer=TEMPLATES + "list.jinja2",
+    **operator,
+  )
+  config.add_view(publish, route_name="alertdrafts.publish", request_method="POST", **operator)
+  config.add_view(dismiss, route_name="alertdrafts.dismiss", request_method="POST", **operator)
+  config.add_view(resolve, route_name="alertdrafts.resolve", request_method="POST", **operator)
+  config.add_navigation("alertdrafts", "nav.alertdrafts", "/drafts", icon="bell", order=210, operator=True)
+  # Right under the status banner (order 0), above the components.
+  config.add_dashboard_panel("alertdrafts", dashboard_banner, order=1)
+  config.add_detail_panel("incident", "alertdrafts", incident_prompt, order=10)
