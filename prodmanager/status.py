@@ -9,14 +9,16 @@ worse than ok, so planned work never hides an outage.
 
 A contributor may also answer for every (scope, service) pair at once: ``pairs(request)`` returns
 ``{(scope_id, service_id): {Level, ...}}`` for the pairs it sees anything on, in a fixed number of
-queries whatever the number of pairs (:func:`pair_levels` merges them). A :class:`Level` is finer
+queries whatever the number of pairs (:func:`pair_levels` merges them); when it also takes
+``scopes=None, services=None`` (collections of ids) it reads the pairs of those only. A :class:`Level` is finer
 than a level word: ``partial`` says only part of what the contributor watches on the pair is at that
 level (some monitors in alert, not all), and ``detail`` carries the contributor's own word for the
 cause (an incident's severity), for consumers that know that plugin's vocabulary (``add_status_contributor``
 in docs/directives.md).
 """
 
-from collections.abc import Callable, Iterator
+import inspect
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 from pyramid.renderers import render
@@ -92,15 +94,52 @@ def overall_status(request, scope=None, service=None) -> str:
   return roll_up(observed_levels(request, scope, service))
 
 
-def pair_levels(request) -> dict[Pair, set[Level]]:
+def restricts(pairs: Callable) -> bool:
+  """Whether a ``pairs`` callable takes the ``scopes``/``services`` restriction (computed once each)."""
+  known = _RESTRICTING.get(pairs)
+  if known is None:
+    try:
+      parameters = inspect.signature(pairs).parameters
+    except (TypeError, ValueError):
+      parameters = {}
+    known = _RESTRICTING[pairs] = "scopes" in parameters and "services" in parameters
+  return known
+
+
+_RESTRICTING: dict[Callable, bool] = {}
+
+
+def pair_levels(
+  request, scopes: Collection[int] | None = None, services: Collection[int] | None = None
+) -> dict[Pair, set[Level]]:
   """The levels of every (scope, service) pair, from the contributors that answer for pairs
-  (one batched call each: a fixed number of queries whatever the number of pairs)."""
+  (one batched call each: a fixed number of queries whatever the number of pairs).
+
+  ``scopes`` and ``services`` (ids), when given, keep the pairs of those scopes and services only:
+  a scope's page needs its own pairs, not every pair of the site. A contributor whose ``pairs``
+  takes them reads those pairs only; the others' answers are filtered here.
+  """
   merged: dict[Pair, set[Level]] = {}
   for entry in app_state(request.registry).status_contributors:
-    if entry.pairs is not None:
-      for pair, levels in entry.pairs(request).items():
+    if entry.pairs is None:
+      continue
+    if restricts(entry.pairs):
+      found = entry.pairs(request, scopes=scopes, services=services)
+    else:
+      found = entry.pairs(request)
+    for pair, levels in found.items():
+      if (scopes is None or pair[0] in scopes) and (services is None or pair[1] in services):
         merged.setdefault(pair, set()).update(levels)
   return merged
+
+
+def restrict_pairs(statement, scope_column, service_column, scopes=None, services=None):
+  """``statement`` restricted to the ``scopes`` and ``services`` of :func:`pair_levels` (None: all)."""
+  if scopes is not None:
+    statement = statement.where(scope_column.in_(list(scopes)))
+  if services is not None:
+    statement = statement.where(service_column.in_(list(services)))
+  return statement
 
 
 def banner_panel(request, scope=None, service=None) -> str:

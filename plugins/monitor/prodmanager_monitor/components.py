@@ -95,11 +95,11 @@ def components_panel(request, scope=None, service=None) -> str:
   if service is not None:
     counts = counts.where(Monitor.service_id == service.id)
   monitors = {(scope_id, service_id): number for scope_id, service_id, number in db.execute(counts)}
-  levels = {
-    pair: found
-    for pair, found in pair_levels(request).items()
-    if (scope is None or pair[0] == scope.id) and (service is None or pair[1] == service.id)
-  }
+  levels = pair_levels(
+    request,
+    scopes=None if scope is None else {scope.id},
+    services=None if service is None else {service.id},
+  )
   pairs = set(monitors) | set(levels)
   scope_ids = {pair[0] for pair in pairs} | ({scope.id} if scope is not None else set())
   scope_query = select(Scope.id, Scope.name).order_by(Scope.name, Scope.id)
@@ -114,6 +114,10 @@ def components_panel(request, scope=None, service=None) -> str:
   if not scopes:
     return ""
 
+  # The services of each scope, gathered once (not every pair looked at for every scope).
+  services_of: dict[int, list[int]] = {}
+  for pair_scope, service_id in pairs:
+    services_of.setdefault(pair_scope, []).append(service_id)
   groups = []
   for scope_id, scope_name in scopes:
     children = [
@@ -125,8 +129,7 @@ def components_panel(request, scope=None, service=None) -> str:
         f"/monitor?scope={scope_id}&service={service_id}",
         (scope_id, service_id),
       )
-      for (pair_scope, service_id) in pairs
-      if pair_scope == scope_id
+      for service_id in services_of.get(scope_id, ())
     ]
     children.sort(key=lambda child: (child.name.lower(), child.id))
     groups.append(

@@ -6,7 +6,7 @@ from webob.multidict import MultiDict
 
 from prodmanager.membership import Count
 from prodmanager.panels import PANEL_LIMIT, group_params, restrict
-from prodmanager.status import Level
+from prodmanager.status import Level, restrict_pairs
 
 from .components import components_panel
 from .models import PAIR, Monitor
@@ -51,12 +51,14 @@ def monitor_levels(request, scope=None, service=None) -> set[str]:
   return {status for status, count in counts.items() if count}
 
 
-def monitor_pair_levels(request) -> dict[tuple[int, int], set[Level]]:
+def monitor_pair_levels(request, scopes=None, services=None) -> dict[tuple[int, int], set[Level]]:
   """Status contributor for every pair at once (one grouped query): each status its monitors have,
-  ``partial`` when only some of the pair's monitors have it."""
+  ``partial`` when only some of the pair's monitors have it; only the pairs of ``scopes`` and
+  ``services`` when given (a scope's page reads its own monitors, not every monitor)."""
   statement = select(Monitor.scope_id, Monitor.service_id, Monitor.status, func.count()).group_by(
     Monitor.scope_id, Monitor.service_id, Monitor.status
   )
+  statement = restrict_pairs(statement, Monitor.scope_id, Monitor.service_id, scopes, services)
   counts: dict[tuple[int, int], dict[str, int]] = {}
   for scope_id, service_id, status, count in request.dbsession.execute(statement):
     counts.setdefault((scope_id, service_id), {})[status.value] = count

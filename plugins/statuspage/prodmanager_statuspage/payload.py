@@ -128,6 +128,10 @@ class Statuspage:
     self.request = request
     self.db = request.dbsession
     self._groups: list[Group] | None = None
+    self._components: dict[tuple[int, int], Component] | None = None
+    # The pairs whose components are read (None: all): a list of incidents or maintenances shows
+    # the components of its rows only, each with its position among its scope's components.
+    self._pairs: set[tuple[int, int]] | None = None
     self._levels: dict[tuple[int, int], set[Level]] = {}
     self.page_id = page_id(request.registry.settings["prodmanager.site_name"])
 
@@ -173,7 +177,13 @@ class Statuspage:
 
     monitors = select(
       Monitor.scope_id, Monitor.service_id, bound(func.min).label("first"), bound(func.max).label("last")
-    ).subquery()
+    )
+    scopes = services = None
+    if self._pairs is not None:
+      scopes = sorted({scope_id for scope_id, _ in self._pairs})
+      services = sorted({service_id for _, service_id in self._pairs})
+      monitors = monitors.where(Monitor.scope_id.in_(scopes), Monitor.service_id.in_(services))
+    monitors = monitors.subquery()
     pair = (monitors.c.scope_id, monitors.c.service_id)
     names = (Scope.name, Scope.description, Service.name, Service.description)
     statement = (
@@ -186,6 +196,8 @@ class Statuspage:
     for scope_id, service_id, scope, scope_text, service, service_text, first, last in self.db.execute(
       statement
     ):
+      if self._pairs is not None and (scope_id, service_id) not in self._pairs:
+        continue
       components[(scope_id, service_id)] = Component(
         scope_id,
         service_id,
@@ -197,7 +209,7 @@ class Statuspage:
         updated_at=last or first or EPOCH,
       )
     # Every pair's levels, also of pairs without monitors: their incidents still weigh on the page.
-    self._levels = pair_levels(self.request)
+    self._levels = pair_levels(self.request, scopes=scopes, services=services)
     groups: dict[int, Group] = {}
     for key, component in components.items():
       component.status = levels_status(self._levels.get(key, ()))
@@ -213,14 +225,37 @@ class Statuspage:
       group.components.sort(key=lambda component: (component.name.lower(), component.service_id))
       for number, component in enumerate(group.components, start=1):
         component.position = number
+    if self._pairs is not None:
+      self.place(components, scopes)
     return ordered
 
+  def place(self, components: dict[tuple[int, int], Component], scopes: list[int]) -> None:
+    """The positions of some components among all those of their scopes, from the scopes' names of
+    services only (one light query), as :meth:`read_groups` gives them when it reads every one."""
+    statement = (
+      select(Monitor.scope_id, Monitor.service_id, Service.name)
+      .join(Service, Service.id == Monitor.service_id)
+      .where(Monitor.scope_id.in_(scopes))
+      .distinct()
+    )
+    by_scope: dict[int, list[tuple[str, int]]] = {}
+    for scope_id, service_id, name in self.db.execute(statement):
+      by_scope.setdefault(scope_id, []).append((name.lower(), service_id))
+    for scope_id, entries in by_scope.items():
+      for number, (_, service_id) in enumerate(sorted(entries), start=1):
+        component = components.get((scope_id, service_id))
+        if component is not None:
+          component.position = number
+
   def component_map(self) -> dict[tuple[int, int], Component]:
-    return {
-      (component.scope_id, component.service_id): component
-      for group in self.groups()
-      for component in group.components
-    }
+    """The components by pair, built once: every listed incident and maintenance looks its own up."""
+    if self._components is None:
+      self._components = {
+        (component.scope_id, component.service_id): component
+        for group in self.groups()
+        for component in group.components
+      }
+    return self._components
 
   def serialize_component(self, component: Component) -> dict:
     return {
@@ -365,8 +400,16 @@ class Statuspage:
       "components": [] if component is None else [self.serialize_component(component)],
     }
 
-  def incidents(self, statement) -> list[dict]:
+  def rows_of(self, statement) -> list:
+    """The rows of a list of incidents or maintenances; unless the components were read already
+    (summary.json), only those of the rows' pairs will be."""
     rows = list(self.db.scalars(statement))
+    if self._groups is None:
+      self._pairs = {(row.scope_id, row.service_id) for row in rows}
+    return rows
+
+  def incidents(self, statement) -> list[dict]:
+    rows = self.rows_of(statement)
     events = self.events_of(IncidentEvent, [row.id for row in rows])
     items = []
     for row in rows:
@@ -399,7 +442,7 @@ class Statuspage:
     return items
 
   def maintenances(self, statement) -> list[dict]:
-    rows = list(self.db.scalars(statement))
+    rows = self.rows_of(statement)
     events = self.events_of(MaintenanceEvent, [row.id for row in rows])
     items = []
     for row in rows:
