@@ -5,8 +5,8 @@ since its last run and extends today's, so that a monitor which stays green for 
 green bar per day. Recomputing a monitor's today also recomputes the days since its latest stored
 day (yesterday, usually computed before it ended), or every shown day when it has none yet but a
 history (a new monitor, or just after the plugin was installed): see
-:func:`prodmanager_availability.rollup.recompute`. Monitors are done in batches, one transaction
-each, so that a status change waits for one batch at most.
+:func:`prodmanager_availability.rollup.recompute`. Monitors are done in batches, a fixed number of
+statements and one transaction each, so that a status change waits for one batch at most.
 """
 
 import logging
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from prodmanager.db import utcnow
 from prodmanager_monitor.models import Monitor
 
-from .rollup import recompute, utc_day
+from .rollup import recompute_many, utc_day
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def refresh(context) -> int:
   measured = 0
   for offset in range(0, len(monitors), BATCH):
     with context.session() as session:
-      for ident in monitors[offset : offset + BATCH]:
-        measured += recompute(session, ident, today, today, now=now) > 0
+      batch = {ident: (today, today) for ident in monitors[offset : offset + BATCH]}
+      measured += sum(1 for days in recompute_many(session, batch, now).values() if days)
   log.debug("availability: %d of %d monitors measured up to %s", measured, len(monitors), now.isoformat())
   return measured

@@ -14,7 +14,7 @@ has none), whatever its final status; a maintenance that never started excludes 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, tuple_
 
 from prodmanager.db import utcnow
 from prodmanager_maintenance.models import Maintenance
@@ -136,95 +136,141 @@ def compute_days(
   return days
 
 
-def status_at(session, monitor_id: int, moment: dt.datetime) -> MonitorStatus | None:
-  """The status in force at ``moment``: that of the last change at or before it (None: none yet)."""
-  return session.scalar(
+def statuses_at(session, ids, moment: dt.datetime) -> dict[int, MonitorStatus | None]:
+  """The status in force at ``moment`` of each monitor: that of its last change at or before it
+  (None: none yet). One statement; each monitor's lookup is one step down its history index."""
+  latest = (
     select(MonitorStatusChange.new_status)
-    .where(MonitorStatusChange.monitor_id == monitor_id, MonitorStatusChange.changed_at <= moment)
+    .where(MonitorStatusChange.monitor_id == Monitor.id, MonitorStatusChange.changed_at <= moment)
     .order_by(MonitorStatusChange.changed_at.desc(), MonitorStatusChange.id.desc())
     .limit(1)
+    .correlate(Monitor)
+    .scalar_subquery()
   )
+  return dict(session.execute(select(Monitor.id, latest).where(Monitor.id.in_(list(ids)))).all())
+
+
+def grouped(ranges: dict, index: int) -> dict:
+  """The monitors of ``ranges`` ({id: (first, last)}) grouped by their first (0) or whole (None) range."""
+  groups: dict = {}
+  for ident, span in ranges.items():
+    groups.setdefault(span if index is None else span[index], []).append(ident)
+  return groups
 
 
 def recompute(session, monitor_id: int, first_day: dt.date, last_day: dt.date | None = None, now=None) -> int:
   """Recompute and store the roll-ups of one monitor's days ``first_day``..``last_day`` (today by
-  default), within the last :data:`HORIZON_DAYS`, and the days since its latest stored day before
-  them; returns how many days hold data.
+  default): :func:`recompute_many` for one monitor; returns how many days hold data."""
+  now = now or utcnow()
+  return recompute_many(session, {monitor_id: (first_day, last_day or utc_day(now))}, now).get(monitor_id, 0)
 
-  The monitor's row is locked first (on PostgreSQL), so that a status change and the worker's
-  job recomputing the same days one after the other, never interleaved."""
+
+def recompute_many(session, ranges: dict[int, tuple[dt.date, dt.date]], now=None) -> dict[int, int]:
+  """Recompute and store the roll-ups of the monitors' days ``{id: (first day, last day)}``, within
+  the last :data:`HORIZON_DAYS`, and for each the days since its latest stored day before them;
+  returns ``{id: days holding data}``. A fixed number of statements whatever the number of monitors.
+
+  The monitors' rows are locked first, in id order (on PostgreSQL), so that a status change and the
+  worker's job recompute the same days one after the other, never interleaved."""
   now = now or utcnow()
   today = utc_day(now)
-  first_day = max(first_day, first_kept_day(today))
-  last_day = min(last_day or today, today)
-  if first_day > last_day:
-    return 0
-  pair = session.execute(
-    select(Monitor.scope_id, Monitor.service_id).where(Monitor.id == monitor_id).with_for_update()
-  ).first()
-  if pair is None:
-    return 0  # deleted meanwhile: its roll-ups went with it
-  # The days between the latest stored day and first_day are stale too (the last one may have been
-  # computed before it ended, a worker may have been stopped for days): they are recomputed with it.
-  previous = session.scalar(
-    select(func.max(AvailabilityDay.day)).where(
-      AvailabilityDay.monitor_id == monitor_id,
-      AvailabilityDay.day < first_day,
-      AvailabilityDay.day >= first_kept_day(today),
+  oldest = first_kept_day(today)
+  ranges = {
+    ident: (max(first, oldest), min(last, today))
+    for ident, (first, last) in ranges.items()
+    if max(first, oldest) <= min(last, today)
+  }
+  if not ranges:
+    return {}
+  pairs = {
+    ident: (scope_id, service_id)
+    for ident, scope_id, service_id in session.execute(
+      select(Monitor.id, Monitor.scope_id, Monitor.service_id)
+      .where(Monitor.id.in_(sorted(ranges)))
+      .order_by(Monitor.id)
+      .with_for_update()
     )
-  )
-  if previous is not None:
-    first_day = previous
-  elif status_at(session, monitor_id, day_start(first_day)) is not None:
+  }
+  # Deleted meanwhile: their roll-ups went with them.
+  ranges = {ident: span for ident, span in ranges.items() if ident in pairs}
+  if not ranges:
+    return {}
+  # The days between the latest stored day and the first day are stale too (the last one may have
+  # been computed before it ended, a worker may have been stopped for days): they are recomputed.
+  for first, ids in grouped(ranges, 0).items():
+    previous = dict(
+      session.execute(
+        select(AvailabilityDay.monitor_id, func.max(AvailabilityDay.day))
+        .where(
+          AvailabilityDay.monitor_id.in_(ids), AvailabilityDay.day < first, AvailabilityDay.day >= oldest
+        )
+        .group_by(AvailabilityDay.monitor_id)
+      ).all()
+    )
+    without = [ident for ident in ids if ident not in previous]
     # A history older than any stored day (the plugin was just installed): every shown day.
-    first_day = first_kept_day(today)
-  start, end = day_start(first_day), min(day_start(last_day) + DAY, now)
-  order = (MonitorStatusChange.changed_at, MonitorStatusChange.id)
-  initial = status_at(session, monitor_id, start)
-  changes = session.execute(
-    select(MonitorStatusChange.changed_at, MonitorStatusChange.new_status)
+    older = statuses_at(session, without, day_start(first)) if without else {}
+    for ident in ids:
+      if ident in previous:
+        ranges[ident] = (previous[ident], ranges[ident][1])
+      elif older.get(ident) is not None:
+        ranges[ident] = (oldest, ranges[ident][1])
+
+  start = day_start(min(first for first, _ in ranges.values()))
+  end = min(day_start(max(last for _, last in ranges.values())) + DAY, now)
+  initial = statuses_at(session, ranges, start)
+  changes: dict[int, list] = {}
+  for ident, when, status in session.execute(
+    select(MonitorStatusChange.monitor_id, MonitorStatusChange.changed_at, MonitorStatusChange.new_status)
     .where(
-      MonitorStatusChange.monitor_id == monitor_id,
+      MonitorStatusChange.monitor_id.in_(list(ranges)),
       MonitorStatusChange.changed_at > start,
       MonitorStatusChange.changed_at < end,
     )
-    .order_by(*order)
-  ).all()
-  windows = [
-    (max(begin, start), min(finish or now, end))
-    for begin, finish in session.execute(
-      select(Maintenance.start_date, Maintenance.end_date).where(
-        Maintenance.scope_id == pair.scope_id,
-        Maintenance.service_id == pair.service_id,
-        Maintenance.start_date.is_not(None),
-        Maintenance.start_date < end,
-        or_(Maintenance.end_date.is_(None), Maintenance.end_date > start),
+    .order_by(MonitorStatusChange.monitor_id, MonitorStatusChange.changed_at, MonitorStatusChange.id)
+  ):
+    changes.setdefault(ident, []).append((when, status))
+  windows: dict[tuple, list] = {}
+  for scope_id, service_id, begin, finish in session.execute(
+    select(Maintenance.scope_id, Maintenance.service_id, Maintenance.start_date, Maintenance.end_date).where(
+      tuple_(Maintenance.scope_id, Maintenance.service_id).in_(sorted(set(pairs[ident] for ident in ranges))),
+      Maintenance.start_date.is_not(None),
+      Maintenance.start_date < end,
+      or_(Maintenance.end_date.is_(None), Maintenance.end_date > start),
+    )
+  ):
+    windows.setdefault((scope_id, service_id), []).append((max(begin, start), min(finish or now, end)))
+
+  rows, counts = [], {}
+  for ident, (first, last) in ranges.items():
+    # The status when this monitor's own first day starts, and its changes after that.
+    status, later = initial.get(ident), []
+    for when, new in changes.get(ident, []):
+      if when <= day_start(first):
+        status = new
+      else:
+        later.append((when, new))
+    days = compute_days(status, later, windows.get(pairs[ident], []), first, last, now)
+    counts[ident] = len(days)
+    rows.extend(
+      {
+        "monitor_id": ident,
+        "day": figures.day,
+        "ok_seconds": round(figures.seconds[MonitorStatus.OK]),
+        "warning_seconds": round(figures.seconds[MonitorStatus.WARNING]),
+        "alert_seconds": round(figures.seconds[MonitorStatus.ALERT]),
+        "maintenance_seconds": round(figures.maintenance),
+        "worst": figures.worst,
+        "computed_until": figures.until,
+      }
+      for figures in days
+    )
+  for (first, last), ids in grouped(ranges, None).items():
+    session.execute(
+      delete(AvailabilityDay).where(
+        AvailabilityDay.monitor_id.in_(ids), AvailabilityDay.day >= first, AvailabilityDay.day <= last
       )
     )
-  ]
-  days = compute_days(initial, [tuple(row) for row in changes], windows, first_day, last_day, now)
-  session.execute(
-    delete(AvailabilityDay).where(
-      AvailabilityDay.monitor_id == monitor_id,
-      AvailabilityDay.day >= first_day,
-      AvailabilityDay.day <= last_day,
-    )
-  )
-  if days:
-    session.execute(
-      insert(AvailabilityDay),
-      [
-        {
-          "monitor_id": monitor_id,
-          "day": figures.day,
-          "ok_seconds": round(figures.seconds[MonitorStatus.OK]),
-          "warning_seconds": round(figures.seconds[MonitorStatus.WARNING]),
-          "alert_seconds": round(figures.seconds[MonitorStatus.ALERT]),
-          "maintenance_seconds": round(figures.maintenance),
-          "worst": figures.worst,
-          "computed_until": figures.until,
-        }
-        for figures in days
-      ],
-    )
-  return len(days)
+  if rows:
+    session.execute(insert(AvailabilityDay), rows)
+  return counts

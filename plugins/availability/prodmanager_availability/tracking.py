@@ -18,7 +18,7 @@ from prodmanager.db import utcnow
 from prodmanager_maintenance.models import Maintenance
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 
-from .rollup import first_kept_day, recompute, utc_day
+from .rollup import first_kept_day, recompute_many, utc_day
 
 # In session.info: {monitor id: (first day, last day)} and {(scope id, service id): (first, last)}.
 MONITORS = "prodmanager.availability.monitors"
@@ -91,11 +91,8 @@ def before_commit(session) -> None:
     for ident, scope_id, service_id in rows:
       first, last = pairs[(scope_id, service_id)]
       note(monitors, ident, first, last)
-  now = utcnow()
-  for ident in sorted(monitors):
-    first, last = monitors[ident]
-    recompute(session, ident, first, last, now=now)
   if monitors:
+    recompute_many(session, monitors, utcnow())
     session.flush()
   # What the recomputation itself flushed is not a change to note.
   session.info.pop(MONITORS, None)

@@ -179,3 +179,16 @@ def test_compute_days_ignores_a_change_repeated_at_the_same_instant():
   assert compute_days(MonitorStatus.OK, once, [], first, last, now) == compute_days(
     MonitorStatus.OK, twice, [], first, last, now
   )
+
+
+def test_the_job_runs_a_fixed_number_of_queries_per_batch(registry, make, history, today, count_queries):
+  counts, monitors = [], []
+  for total in (1, 20):
+    while len(monitors) < total:
+      monitors.append(make.monitor(name=f"Monitor {len(monitors):02d}"))
+      history(monitors[-1], [(day_start(today - 3 * DAY), "ok"), (day_start(today - DAY) + HOUR, "alert")])
+    refresh(CommandContext(registry))  # the first run computes every shown day
+    with count_queries() as queries:
+      assert refresh(CommandContext(registry)) == total
+    counts.append(len(queries))
+  assert counts[0] == counts[1], f"{counts[0]} queries for 1 monitor, {counts[1]} for 20"
