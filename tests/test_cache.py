@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import subprocess
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -209,6 +210,57 @@ def test_gzip_when_accepted(cached_app):
   page = raw_get(cached_app, "/incident", **{"Accept-Encoding": "gzip", "Cookie": cookie})
   assert page.content_encoding == "gzip"
   assert 'action="/logout"' in gzip.decompress(page.body).decode()
+
+
+def test_the_process_keeps_only_the_answers_of_the_newest_version(cached_app):
+  store = app_state(cached_app.registry).cache.store
+  client = make_client(cached_app)
+  client.get("/incident")
+  client.get("/scope")
+  assert len(store.entries) == 2
+  create_scope(cached_app, "New version")
+  client.get("/incident")
+  # The answers of the old version are dropped as soon as a request names the new one.
+  assert len(store.entries) == 1
+  assert store.used == sum(store.charged.values())
+
+
+def memory_entry(body: bytes):
+  from prodmanager.cache import Entry, compress
+
+  return Entry([("Content-Type", "text/html")], compress(body), time.time() + 60, 'W/"x"', "/", len(body))
+
+
+def test_memory_store_counts_both_bodies_and_drops_the_least_recently_used():
+  from prodmanager.cache import ENTRY_OVERHEAD_BYTES, MemoryStore
+
+  body = os.urandom(3000)  # random bytes: the gzip body is as large as the identity one
+  entry = memory_entry(body)
+  one = len(entry.body) + ENTRY_OVERHEAD_BYTES
+  store = MemoryStore(budget=2 * one + len(body) + 100)
+  for name in ("a", "b"):
+    assert store.get(f"v1:{name}") is None
+    store.set(f"v1:{name}", memory_entry(body))
+  assert store.used == 2 * one
+  # The identity body of an entry, made for a client that does not ask for gzip, is counted.
+  assert store.identity("v1:a", store.get("v1:a")) == body
+  assert store.used == 2 * one + len(body)
+  store.get("v1:b")
+  store.set("v1:c", memory_entry(body))  # over the budget: the least recently used ("a") goes
+  assert list(store.entries) == ["v1:b", "v1:c"]
+  assert store.used == 2 * one
+
+
+def test_memory_store_refuses_an_answer_rendered_under_an_old_version():
+  from prodmanager.cache import MemoryStore
+
+  store = MemoryStore()
+  assert store.get("v1:page") is None  # a render starts under v1...
+  assert store.get("v2:page") is None  # ...a write, and another reader asks under v2
+  store.set("v1:page", memory_entry(b"old"))  # the first render ends: its answer is stale
+  assert store.entries == {} and store.used == 0
+  store.set("v2:page", memory_entry(b"new"))
+  assert list(store.entries) == ["v2:page"]
 
 
 def test_language_and_host_are_part_of_the_key(cached_app):
