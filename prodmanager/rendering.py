@@ -8,10 +8,12 @@ Globals: ``_`` (translate), ``lang``, ``site_name``, ``nav_entries``, ``is_logge
 import datetime as dt
 import hashlib
 import json
+import re
 import threading
 import zoneinfo
 from pathlib import Path
 
+from jinja2 import pass_environment
 from markupsafe import Markup, escape
 from pyramid.csrf import get_csrf_token
 from pyramid.events import BeforeRender
@@ -85,6 +87,33 @@ def from_json(text: str | None):
     return {}
 
 
+ICONS_TEMPLATE = "prodmanager:templates/icons.jinja2"
+ICON_USE = re.compile(r'<use href="#icon-([\w-]+)"')
+ICON_SYMBOL = re.compile(r'<symbol id="icon-([\w-]+)".*?</symbol>', re.S)
+SPRITE_OPENING = re.compile(r"<svg\b[^>]*>")
+
+
+@pass_environment
+def icon_sprite(environment, html: str) -> Markup:
+  """Jinja2 filter of the layout's body: the page preceded by a sprite of the icons it uses.
+
+  icons.jinja2 holds every symbol (11 KB); a page uses a few of them. The symbols are read from it
+  once per template version (a development server reloads it), and a page whose fragments use an
+  icon (dashboard panels rendered apart) gets it too: the finished body is what is looked at.
+  """
+  template = environment.get_template(ICONS_TEMPLATE)
+  icons = getattr(environment, "prodmanager_icons", None)
+  if icons is None or icons[0] is not template:
+    source = template.render()
+    symbols = {match.group(1): match.group(0) for match in ICON_SYMBOL.finditer(source)}
+    icons = environment.prodmanager_icons = (template, SPRITE_OPENING.search(source).group(0), symbols)
+  _template, opening, symbols = icons
+  used = [symbols[name] for name in dict.fromkeys(ICON_USE.findall(html)) if name in symbols]
+  if not used:
+    return Markup(html)
+  return Markup(f"{opening}<defs>{''.join(used)}</defs></svg>") + Markup(html)
+
+
 # The query parameter of fingerprinted static URLs; a URL that has it is cached for a year.
 FINGERPRINT_PARAM = "v"
 
@@ -113,7 +142,10 @@ class ContentFingerprint(QueryStringCacheBuster):
 
 def includeme(config):
   config.include("pyramid_jinja2")
-  config.get_settings().setdefault("jinja2.filters", "fromjson = prodmanager.rendering:from_json")
+  config.get_settings().setdefault(
+    "jinja2.filters",
+    "fromjson = prodmanager.rendering:from_json\nicon_sprite = prodmanager.rendering:icon_sprite",
+  )
   config.add_jinja2_renderer(".jinja2")
   config.add_jinja2_search_path("prodmanager:templates", name=".jinja2")
   config.add_subscriber(add_globals, BeforeRender)

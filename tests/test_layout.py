@@ -1,6 +1,7 @@
 """The page layout: navigation, language, viewport, stylesheet, icon sprite, and no inline script (CSP)."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -40,13 +41,40 @@ def test_layout_elements(webapp, registry, path):
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_every_used_icon_exists_in_the_sprite(webapp, path):
+def test_the_sprite_holds_exactly_the_icons_the_page_uses(webapp, path):
   text = get(webapp, path).text
   used = set(re.findall(r'<use href="#([^"]+)"', text))
-  defined = set(re.findall(r'<symbol id="([^"]+)"', text))
+  defined = re.findall(r'<symbol id="([^"]+)"', text)
   assert used, "the page uses no icon"
-  assert used <= defined, f"missing symbols: {sorted(used - defined)}"
+  assert used <= set(defined), f"missing symbols: {sorted(used - set(defined))}"
+  assert sorted(defined) == sorted(used), "each used icon once, and no other"
   assert text.count('class="icon-sprite"') == 1
+  # Right after <body>, hidden: it draws nothing itself.
+  assert re.search(
+    r'<body[^>]*>\s*<svg xmlns="http://www.w3.org/2000/svg" class="icon-sprite"[^>]*aria-hidden="true"', text
+  )
+
+
+def test_the_sprite_follows_the_icons_of_the_page(webapp):
+  """Two pages using different icons get different sprites, and every icon a template names
+  literally is one the sprite source holds (a page the tests do not visit cannot miss one)."""
+  from prodmanager.rendering import ICON_SYMBOL
+
+  symbols = {
+    name: re.findall(r'<symbol id="icon-([^"]+)"', get(webapp, name).text) for name in ("/", "/about")
+  }
+  assert symbols["/"] != symbols["/about"]
+  root = Path(__file__).parents[1]
+  source = (root / "prodmanager" / "templates" / "icons.jinja2").read_text()
+  defined = set(ICON_SYMBOL.findall(source))
+  assert len(defined) == source.count("<symbol ")
+  named = {
+    name
+    for folder in (root / "prodmanager", root / "plugins")
+    for template in folder.rglob("*.jinja2")
+    for name in re.findall(r"""icon\(['"]([\w-]+)['"]""", template.read_text())
+  }
+  assert named and named <= defined, sorted(named - defined)
 
 
 def test_current_navigation_entry_is_marked(webapp):
