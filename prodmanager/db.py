@@ -111,6 +111,9 @@ def engine_url(uri: str):
   return url
 
 
+SQLITE_CACHE_KIB = 512
+
+
 def _sqlite_pragmas(dbapi_connection, _record):
   # pysqlite's own transaction handling ignores SAVEPOINTs; SQLAlchemy emits BEGIN itself instead
   # (see _sqlite_begin), which makes nested transactions and test rollbacks work.
@@ -120,6 +123,9 @@ def _sqlite_pragmas(dbapi_connection, _record):
   cursor.execute("PRAGMA journal_mode=WAL")
   cursor.execute("PRAGMA foreign_keys=ON")
   cursor.execute("PRAGMA busy_timeout=5000")
+  # Each connection's page cache (2 MB by default) holds little a later render needs: the operating
+  # system caches the file anyway. A serve worker has a connection per thread (docs/performance.md).
+  cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
   cursor.close()
 
 

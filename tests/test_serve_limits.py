@@ -151,6 +151,7 @@ def test_waitress_options_come_from_the_settings():
     "max_request_header_size": 16384,
     "max_request_body_size": MAX_BODY_BYTES + 1,
     "clear_untrusted_proxy_headers": False,
+    "asyncore_use_poll": True,
   }
   defaults = waitress_options(read_settings({}, {}))
   assert defaults["connection_limit"] == 1000 and defaults["channel_timeout"] == 30

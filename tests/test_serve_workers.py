@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from prodmanager.cli.serve import thread_count, worker_count
+from prodmanager.cli.serve import limit_malloc_arenas, quiet_queue_warnings, thread_count, worker_count
 from prodmanager.settings import ConfigurationError
 from prodmanager.testing import TEST_SECRET, running_server
 
@@ -46,6 +46,43 @@ def test_thread_count(monkeypatch):
   monkeypatch.setenv("THREADS", "x")
   with pytest.raises(ConfigurationError, match="THREADS = 'x'"):
     thread_count(options(), {})
+
+
+def test_malloc_arenas_are_limited_unless_the_variable_says(monkeypatch):
+  import platform
+
+  monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+  assert limit_malloc_arenas() is False  # the operator's value, read by glibc itself, stands
+  monkeypatch.delenv("MALLOC_ARENA_MAX")
+  if platform.libc_ver()[0] == "glibc":
+    assert limit_malloc_arenas() is True
+
+
+def test_waitress_queue_warnings_are_quiet_unless_the_ini_sets_them():
+  import logging
+
+  queue = logging.getLogger("waitress.queue")
+  level = queue.level
+  try:
+    queue.setLevel(logging.NOTSET)
+    quiet_queue_warnings()
+    assert queue.level == logging.ERROR
+    queue.setLevel(logging.WARNING)  # as an INI's [logger_waitress_queue] would
+    quiet_queue_warnings()
+    assert queue.level == logging.WARNING
+  finally:
+    queue.setLevel(level)
+
+
+def test_sqlite_connections_keep_a_small_page_cache(tmp_path):
+  from sqlalchemy import text
+
+  from prodmanager.db import SQLITE_CACHE_KIB, get_engine
+
+  engine = get_engine(f"sqlite:///{tmp_path / 'pages.sqlite'}")
+  with engine.connect() as connection:
+    assert connection.execute(text("PRAGMA cache_size")).scalar() == -SQLITE_CACHE_KIB
+  engine.dispose()
 
 
 def server_processes(port: int) -> tuple[int, list[int]]:
