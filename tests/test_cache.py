@@ -213,7 +213,7 @@ def test_gzip_when_accepted(cached_app):
 
 
 def test_the_process_keeps_only_the_answers_of_the_newest_version(cached_app):
-  store = app_state(cached_app.registry).cache.store
+  store = app_state(cached_app.registry).cache.store.local  # the copy in this process
   client = make_client(cached_app)
   client.get("/incident")
   client.get("/scope")
