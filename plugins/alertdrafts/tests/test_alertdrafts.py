@@ -436,3 +436,29 @@ def test_the_setting_decides_whose_alerts_open_drafts(build_app, monitor, dbsess
   (draft,) = drafts(dbsession)
   assert draft.severity.value == "moderate"
   assert draft.opened_at > utcnow() - dt.timedelta(minutes=5)
+
+
+def test_bad_input_is_refused_with_a_4xx_and_writes_nothing(
+  hook, monitor, dbsession, webapp, operator, draft_headers
+):
+  monitor("api")
+  hook("firing", "api")
+  (draft,) = drafts(dbsession)
+  path = f"/api/alertdraft/{draft.id}/publish"
+  webapp.post_json(path, {"name": "x" * 256}, headers=draft_headers, status=400)
+  webapp.post_json(path, {"description": "x" * (64 * 1024 + 1)}, headers=draft_headers, status=400)
+  webapp.post_json(path, ["not", "an", "object"], headers=draft_headers, status=400)
+  webapp.post(path, "{not json", headers={**draft_headers, "Content-Type": "application/json"}, status=400)
+  webapp.post(path, "name=x", headers={**draft_headers, "Content-Type": "text/plain"}, status=415)
+  webapp.get("/api/alertdraft/0", headers=draft_headers, status=400)
+  webapp.get("/api/alertdraft/99999", headers=draft_headers, status=404)
+  # The page's form too: a name too short is a 400 page naming the problem, never a 500.
+  page = webapp.get("/drafts")
+  form = page_form(page, f"/drafts/{draft.id}/publish")
+  form["name"] = "abc"
+  refused = form.submit(status=400)
+  assert "Bad request" in refused.text
+  webapp.post("/drafts/99999/publish", {"csrf_token": operator()}, status=404)
+  webapp.post("/drafts/abc/dismiss", {"csrf_token": operator()}, status=404)
+  (unchanged,) = drafts(dbsession)
+  assert unchanged.state is DraftState.OPEN and dbsession.scalars(select(Incident)).first() is None
