@@ -97,6 +97,9 @@ def test_alert_draft_publish_and_resolve(drafts_site, operator_page, viewport, l
   set_status(drafts_site, token, monitor["id"], "alert")
 
   page = operator_page(viewport, lang)
+  page.goto(f"/monitor/{monitor['id']}")  # its Draft incidents box
+  assert page.page.locator("#alertdrafts-choice").count() == 1
+  page.check(overflow_allowed=HEADER)
   page.goto("/")
   banner = page.page.locator(".alertdrafts-banner")
   assert banner.count() == 1

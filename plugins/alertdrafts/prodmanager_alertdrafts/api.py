@@ -90,6 +90,19 @@ def resolve_draft(context, request):
   return serialize(request, DraftService(request).resolve(request.matchdict["id"]))
 
 
+def get_monitor_choice(context, request):
+  require_permission(request)
+  service = DraftService(request)
+  return service.choice(service.monitor(request.matchdict["id"]))
+
+
+def set_monitor_choice(context, request):
+  require_permission(request)
+  service = DraftService(request)
+  monitor = service.monitor(request.matchdict["id"])
+  return service.set_choice(monitor, request_data(request).get("choice"))
+
+
 def includeme(config):
   config.add_token_permission(
     PERMISSION, "list, publish and dismiss draft incidents, resolve their incidents"
@@ -101,3 +114,5 @@ def includeme(config):
   config.add_api_view(publish_draft, "/api/alertdraft/{id}/publish", "POST", **public)
   config.add_api_view(dismiss_draft, "/api/alertdraft/{id}/dismiss", "POST", **public)
   config.add_api_view(resolve_draft, "/api/alertdraft/{id}/resolve", "POST", **public)
+  config.add_api_view(get_monitor_choice, "/api/alertdraft/monitor/{id}", "GET", **public)
+  config.add_api_view(set_monitor_choice, "/api/alertdraft/monitor/{id}", "POST", **public)

@@ -89,3 +89,13 @@ class DraftMonitor(Base):
 
   draft: Mapped[AlertDraft] = relationship(back_populates="monitors", lazy="raise")
   monitor: Mapped[Monitor] = relationship(lazy="raise")
+
+
+class MonitorChoice(Base):
+  """An operator's choice for one monitor, which wins over ``PM_ALERT_DRAFTS``: its alerts always
+  open drafts (``opens_drafts`` true), or never."""
+
+  __tablename__ = "alertdraft_choice"
+
+  monitor_id: Mapped[int] = mapped_column(ForeignKey(Monitor.id, ondelete="CASCADE"), primary_key=True)
+  opens_drafts: Mapped[bool] = mapped_column(Boolean)

@@ -9,6 +9,7 @@ never misses its draft. Its own work runs in a savepoint: a failure here is logg
 draft, never the monitor's status.
 """
 
+import datetime as dt
 import logging
 
 from sqlalchemy import and_, func, or_, select
@@ -17,12 +18,11 @@ from sqlalchemy.orm import Session
 
 from prodmanager.db import utcnow
 from prodmanager.domain_events import PENDING
-from prodmanager.fields import format_datetime
 from prodmanager.state import app_state
 from prodmanager_incident.models import Incident, IncidentStatus
 from prodmanager_monitor.models import Monitor
 
-from .models import AlertDraft, DraftMonitor, DraftState
+from .models import AlertDraft, DraftMonitor, DraftState, MonitorChoice
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,13 @@ log = logging.getLogger(__name__)
 # each commit, so a count is only meaningful for the same list.
 DONE = "prodmanager_alertdrafts.done"
 MAX_NAME = 255
+
+
+def shown(moment) -> str:
+  """A date as the suggested text shows it (UTC, to the minute)."""
+  return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M")
+
+
 # Who closed a draft whose monitors recovered before anyone published it.
 RECOVERY = "recovery"
 
@@ -80,9 +87,17 @@ def active_draft(session: Session, scope_id: int, service_id: int) -> AlertDraft
   return session.scalars(statement).first()
 
 
+def opens_drafts(registry, session: Session, monitor: Monitor) -> bool:
+  """Whether an alert of ``monitor`` opens a draft: its own choice, else ``PM_ALERT_DRAFTS``."""
+  choice = session.get(MonitorChoice, monitor.id)
+  if choice is not None:
+    return choice.opens_drafts
+  return registry.settings["prodmanager.alertdrafts.sources"].covers(monitor.integration)
+
+
 def on_alert(registry, session: Session, monitor_id: int, source: str) -> None:
   monitor = session.get(Monitor, monitor_id)
-  if monitor is None or not registry.settings["prodmanager.alertdrafts.sources"].covers(monitor.integration):
+  if monitor is None or not opens_drafts(registry, session, monitor):
     return
   now = utcnow()
   draft = active_draft(session, monitor.scope_id, monitor.service_id)
@@ -138,7 +153,7 @@ def join(registry, session: Session, draft: AlertDraft, monitor: Monitor, source
         "alertdrafts.joined_line",
         monitor=monitor.name,
         source=source or monitor.integration or "-",
-        date=format_datetime(now),
+        date=shown(now),
       )
       draft.description = f"{draft.description}\n\n{line}"
   else:
@@ -201,7 +216,7 @@ def describe(catalogues, lang: str, monitor: Monitor, source: str, now) -> str:
       "alertdrafts.suggested_description",
       monitor=monitor.name,
       source=source or monitor.integration or "-",
-      date=format_datetime(now),
+      date=shown(now),
     )
   ]
   if monitor.external_link:

@@ -16,12 +16,20 @@ from prodmanager.services import DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, parse_int
 from prodmanager.state import app_state
 from prodmanager_incident.models import Incident, IncidentStatus
 from prodmanager_incident.services import IncidentService
+from prodmanager_monitor.models import Monitor
 
-from .models import STATES, AlertDraft, DraftMonitor, DraftState
+from .models import STATES, AlertDraft, DraftMonitor, DraftState, MonitorChoice
+from .proposals import opens_drafts
 
 MAX_ID = 2**31 - 1
 # What the publish action may change of the suggestion; everything else comes from the draft.
 PUBLISH_FIELDS = ("name", "severity", "description")
+# A monitor's own choice: "always" or "never" open drafts, or "" (None in JSON) to follow PM_ALERT_DRAFTS.
+CHOICES = {"always": True, "never": False, "": None}
+
+
+def choice_name(value: bool | None) -> str | None:
+  return None if value is None else ("always" if value else "never")
 
 
 def parse_ident(raw) -> int | None:
@@ -200,3 +208,44 @@ class DraftService:
     draft.resolve_proposed = False
     self.db.flush()
     return draft
+
+  # -- a monitor's own choice ------------------------------------------------------------------
+
+  def monitor(self, raw_ident) -> Monitor:
+    ident = parse_ident(raw_ident)
+    monitor = self.db.get(Monitor, ident) if ident is not None else None
+    if monitor is None:
+      raise NotFound(
+        Message("alertdrafts.monitor_not_found"),
+        {"id": [Message("alertdrafts.no_such_monitor", id=raw_ident)]},
+      )
+    return monitor
+
+  def choice(self, monitor: Monitor) -> dict:
+    """The monitor's own choice (``always``, ``never`` or None) and what its next alert does."""
+    row = self.db.get(MonitorChoice, monitor.id)
+    return {
+      "monitor": monitor.id,
+      "choice": None if row is None else choice_name(row.opens_drafts),
+      "opens_drafts": opens_drafts(self.request.registry, self.db, monitor),
+    }
+
+  def set_choice(self, monitor: Monitor, value) -> dict:
+    """Set (``always``, ``never``) or clear (None, "") the monitor's own choice."""
+    key = "" if value is None else value
+    if not isinstance(key, str) or key not in CHOICES:
+      raise ValidationFailed(
+        Message("alertdrafts.choice_refused"),
+        {"choice": [Message("validation.choice", choices="always, never")]},
+      )
+    row = self.db.get(MonitorChoice, monitor.id)
+    wanted = CHOICES[key]
+    if wanted is None:
+      if row is not None:
+        self.db.delete(row)
+    elif row is None:
+      self.db.add(MonitorChoice(monitor_id=monitor.id, opens_drafts=wanted))
+    else:
+      row.opens_drafts = wanted
+    self.db.flush()
+    return self.choice(monitor)

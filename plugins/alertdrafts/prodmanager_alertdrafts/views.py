@@ -52,6 +52,33 @@ def resolve(request):
   return HTTPSeeOther("/drafts")
 
 
+def set_monitor_choice(request):
+  service = DraftService(request)
+  monitor = service.monitor(request.matchdict["id"])
+  choice = service.set_choice(monitor, request.POST.get("choice", ""))
+  request.session.flash(
+    (
+      "success",
+      request._("alertdrafts.choice_saved_yes" if choice["opens_drafts"] else "alertdrafts.choice_saved_no"),
+    )
+  )
+  return HTTPSeeOther(f"/monitor/{monitor.id}")
+
+
+def monitor_panel(request, row):
+  """On a monitor's page, for operators only: whether its alerts open drafts, and its own choice."""
+  if not request.is_operator:
+    return ""
+  choice = DraftService(request).choice(row)
+  return Markup(
+    render(
+      TEMPLATES + "monitor_panel.jinja2",
+      {"target": row, "choice": choice["choice"], "opens_drafts": choice["opens_drafts"]},
+      request=request,
+    )
+  )
+
+
 def dashboard_banner(request, **groups):
   """On the dashboard, for operators only: how many drafts wait and how many incidents may be resolved."""
   if groups or not request.is_operator:
@@ -82,6 +109,7 @@ def includeme(config):
   config.add_route("alertdrafts.publish", "/drafts/{id}/publish")
   config.add_route("alertdrafts.dismiss", "/drafts/{id}/dismiss")
   config.add_route("alertdrafts.resolve", "/drafts/{id}/resolve")
+  config.add_route("alertdrafts.monitor", "/drafts/monitor/{id}")
   # Operators only: "edit" on the root is the administrator's (the session); tokens never reach pages.
   operator = {"permission": "edit"}
   config.add_view(
@@ -94,7 +122,9 @@ def includeme(config):
   config.add_view(publish, route_name="alertdrafts.publish", request_method="POST", **operator)
   config.add_view(dismiss, route_name="alertdrafts.dismiss", request_method="POST", **operator)
   config.add_view(resolve, route_name="alertdrafts.resolve", request_method="POST", **operator)
+  config.add_view(set_monitor_choice, route_name="alertdrafts.monitor", request_method="POST", **operator)
   config.add_navigation("alertdrafts", "nav.alertdrafts", "/drafts", icon="bell", order=210, operator=True)
   # Right under the status banner (order 0), above the components.
   config.add_dashboard_panel("alertdrafts", dashboard_banner, order=1)
   config.add_detail_panel("incident", "alertdrafts", incident_prompt, order=10)
+  config.add_detail_panel("monitor", "alertdrafts", monitor_panel, order=50)

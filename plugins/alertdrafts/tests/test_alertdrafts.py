@@ -332,7 +332,9 @@ def test_visitors_see_nothing_of_a_draft(hook, monitor, dbsession, webapp, new_c
     f"/scope/{world.paris.id}",
     f"/service/{world.compute.id}",
     "/api/incident",
+    "/api/monitor",
     "/api/v2/summary.json",
+    "/api/v2/components.json",
     "/api/v2/incidents.json",
     "/api/v2/incidents/unresolved.json",
     "/history.atom",
@@ -462,3 +464,47 @@ def test_bad_input_is_refused_with_a_4xx_and_writes_nothing(
   webapp.post("/drafts/abc/dismiss", {"csrf_token": operator()}, status=404)
   (unchanged,) = drafts(dbsession)
   assert unchanged.state is DraftState.OPEN and dbsession.scalars(select(Incident)).first() is None
+
+
+def test_a_monitor_s_own_choice_wins_over_the_setting(
+  hook, monitor, dbsession, webapp, operator, new_client, draft_headers
+):
+  chosen = monitor("dns-check", integration="dns")  # not covered by PM_ALERT_DRAFTS here
+  refused = monitor("api")  # covered
+  path = f"/api/alertdraft/monitor/{chosen.id}"
+  assert webapp.get(path, headers=draft_headers).json == {
+    "monitor": chosen.id,
+    "choice": None,
+    "opens_drafts": False,
+  }
+  # The operator chooses on the monitor's page.
+  page = webapp.get(f"/monitor/{chosen.id}")
+  assert "opens no draft incident" in page.html.select_one("#alertdrafts-monitor-state").get_text()
+  form = page_form(page, f"/drafts/monitor/{chosen.id}")
+  form["choice"] = "always"
+  form.submit(status=303)
+  assert webapp.get(path, headers=draft_headers).json == {
+    "monitor": chosen.id,
+    "choice": "always",
+    "opens_drafts": True,
+  }
+  assert "alertdrafts-monitor" not in new_client().get(f"/monitor/{chosen.id}").text  # operators only
+  # And through the API.
+  answer = webapp.post_json(
+    f"/api/alertdraft/monitor/{refused.id}", {"choice": "never"}, headers=draft_headers
+  ).json
+  assert answer == {"monitor": refused.id, "choice": "never", "opens_drafts": False}
+  hook("firing", "dns-check", "api")
+  (draft,) = drafts(dbsession)
+  assert draft_monitors(dbsession, draft) == [(chosen.id, False)]
+  # Cleared, the monitor follows the setting again; bad choices and monitors are refused.
+  cleared = webapp.post_json(
+    f"/api/alertdraft/monitor/{refused.id}", {"choice": None}, headers=draft_headers
+  ).json
+  assert cleared == {"monitor": refused.id, "choice": None, "opens_drafts": True}
+  webapp.post_json(
+    f"/api/alertdraft/monitor/{refused.id}", {"choice": "sometimes"}, headers=draft_headers, status=400
+  )
+  webapp.post(f"/drafts/monitor/{refused.id}", {"choice": "sometimes", "csrf_token": operator()}, status=400)
+  webapp.post_json("/api/alertdraft/monitor/99999", {"choice": "never"}, headers=draft_headers, status=404)
+  new_client().get(path, status=401)

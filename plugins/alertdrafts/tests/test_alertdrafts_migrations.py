@@ -13,7 +13,7 @@ from prodmanager.db import get_engine
 from prodmanager.migrate import alembic_config, upgrade
 from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
 
-TABLES = {"alertdraft", "alertdraft_monitor"}
+TABLES = {"alertdraft", "alertdraft_monitor", "alertdraft_choice"}
 MOMENT = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
