@@ -52,13 +52,14 @@ from .db import request_connection
 from .metrics import ROUTE_ENVIRON_KEY, route_template
 from .rendering import AUTO_RELOAD_COOKIE
 from .state import app_state
-from .tokens import SECRET_HEADER
+from .tokens import SECRET_HEADER, CheckedTokens, TokenRecord
 from .version import __version__
 
 log = logging.getLogger(__name__)
 
 SESSION_KEY = "prodmanager.content_version"
 WROTE_KEY = "prodmanager.content_version.wrote"
+TOKENS_WROTE_KEY = "prodmanager.token_version.wrote"
 EXPIRES_KEY = "prodmanager.cache.expires"
 SKIP_KEY = "prodmanager.cache.skip"
 CACHED_TYPES = frozenset(
@@ -507,17 +508,25 @@ class RedisStore:
 
 
 class ResponseCache:
-  """The application's content version and store (``app_state(registry).cache``)."""
+  """The application's content version and store (``app_state(registry).cache``), and the token
+  version: replaced after the commits that write the token table (prodmanager.tokens.CheckedTokens)."""
 
-  def __init__(self, version, store, max_age: int, prefix: str):
+  def __init__(self, version, store, max_age: int, prefix: str, tokens=None):
     self.version, self.store, self.max_age, self.prefix = version, store, max_age, prefix
+    self.tokens = tokens
 
-  def bump(self) -> None:
+  def bump(self, tokens: bool = False) -> None:
     try:
       self.version.bump()
     except BackendError as error:
       # The write is committed; readers of a stale version expire with max_age at the latest.
       log.warning("content version not bumped (%s): cached answers expire within %d s", error, self.max_age)
+    if tokens and self.tokens is not None:
+      try:
+        self.tokens.bump()
+      except BackendError as error:
+        # Tokens checked lately are checked again within a minute at the latest (their last use).
+        log.warning("token version not bumped (%s)", error)
 
 
 def redis_client(uri: str):
@@ -551,6 +560,7 @@ def make_cache(settings) -> ResponseCache:
       RedisStore(client, store_prefix, errors),
       max_age,
       store_prefix,
+      RedisVersion(client, prefix + "token-version", where, errors),
     )
   instance = Path(settings["prodmanager.instance_path"])
   version = FileVersion(instance / "content-version")
@@ -558,28 +568,35 @@ def make_cache(settings) -> ResponseCache:
   # and the database's: a folder that served another database never answers for this one.
   database = hashlib.blake2b(settings["prodmanager.database_uri"].encode(), digest_size=4).hexdigest()
   store = FileStore(instance / "cache" / f"{__version__}-{database}", max_age)
-  return ResponseCache(version, store, max_age, store_prefix)
+  return ResponseCache(version, store, max_age, store_prefix, FileVersion(instance / "token-version"))
 
 
 def _wrote(session, *_args) -> None:
   session.info[WROTE_KEY] = True
+  # after_flush still lists what the flush wrote.
+  if any(isinstance(row, TokenRecord) for row in (*session.new, *session.dirty, *session.deleted)):
+    session.info[TOKENS_WROTE_KEY] = True
 
 
 def _orm_execute(state) -> None:
   if state.is_insert or state.is_update or state.is_delete:
     state.session.info[WROTE_KEY] = True
+    if getattr(state.statement, "table", None) is TokenRecord.__table__:
+      state.session.info[TOKENS_WROTE_KEY] = True
 
 
 def _after_commit(session) -> None:
+  tokens = session.info.pop(TOKENS_WROTE_KEY, False)
   if session.info.pop(WROTE_KEY, False):
     cache = session.info.get(SESSION_KEY)
     if cache is not None:
-      cache.bump()
+      cache.bump(tokens=tokens)
 
 
 def _after_rollback(session) -> None:
   if not session.in_nested_transaction():
     session.info.pop(WROTE_KEY, None)
+    session.info.pop(TOKENS_WROTE_KEY, None)
 
 
 # Every Session: only those of an application with a cache (SESSION_KEY in their info) bump it.
@@ -829,5 +846,8 @@ def includeme(config):
   state = app_state(config.registry)
   cache = make_cache(config.get_settings())
   state.cache = cache
+  if cache.max_age > 0 and state.tokens is not None:
+    # Token records checked lately are not read again until the token table is written.
+    state.tokens.checked = CheckedTokens(cache.tokens)
   factory = state.db_session_factory
   factory.configure(info={**factory.kw.get("info", {}), SESSION_KEY: cache})

@@ -17,6 +17,7 @@ afterwards still counts as a use.
 import datetime as dt
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from pyramid.exceptions import ConfigurationError
@@ -241,7 +242,51 @@ def record_legacy(session: Session, claims: dict):
     ).one_or_none()
 
 
-def check_record(session_factory, claims: dict, legacy: bool = False) -> None:
+class CheckedTokens:
+  """The tokens of this process whose record was found valid lately: their next requests skip the check.
+
+  A token is kept with the **token version** read before its record was: a value replaced after
+  every commit that writes the token table (prodmanager.cache, shared like the content version), so
+  a revocation, whatever process or host makes it, is seen by the next request everywhere. It is
+  kept at most until its ``last_used_at`` is due again (a minute), so that use is still noted, and
+  for ``KEEP_SECONDS``: processes that share neither the instance folder nor Redis (hosts without
+  Redis) see a revocation within that time.
+  """
+
+  MAX_TOKENS = 1000
+  KEEP_SECONDS = 5
+
+  def __init__(self, version):
+    self.version = version
+    self.valid: dict[str, tuple[str, float]] = {}  # jti -> (token version, when last_used_at is due)
+
+  def current(self) -> str | None:
+    try:
+      return self.version.current()
+    except Exception:  # noqa: BLE001 - the version's store is out of reach: check the record
+      return None
+
+  def known(self, jti: str) -> bool:
+    entry = self.valid.get(jti)
+    if entry is None:
+      return False
+    version, due = entry
+    return time.time() < due and version == self.current()
+
+  def remember(self, jti: str, version: str | None, last_used: dt.datetime) -> None:
+    if version is None:
+      return
+    if len(self.valid) >= self.MAX_TOKENS:
+      self.valid.clear()
+    self.valid[jti] = (
+      version,
+      min((last_used + TOUCH_INTERVAL).timestamp(), time.time() + self.KEEP_SECONDS),
+    )
+
+
+def check_record(
+  session_factory, claims: dict, legacy: bool = False, checked: CheckedTokens | None = None
+) -> None:
   """Refuse (401) a token whose ``jti`` is unknown or revoked; note its use at most once a minute.
 
   One SELECT on the unique ``jti`` index, in a short session of its own (the identity may be asked
@@ -253,6 +298,10 @@ def check_record(session_factory, claims: dict, legacy: bool = False) -> None:
   jti = claims.get("jti")
   if not isinstance(jti, str) or not jti or len(jti) > MAX_JTI:
     raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.unknown")]})
+  if checked is not None and checked.known(jti):
+    return
+  # Read before the record: a revocation committed after it replaces it, and the next check reads again.
+  version = checked.current() if checked is not None else None
   session = session_factory()
   try:
     with session.begin():
@@ -266,7 +315,9 @@ def check_record(session_factory, claims: dict, legacy: bool = False) -> None:
     if row.revoked_at is not None:
       raise Unauthorized(Message("api.token.invalid"), {"token": [Message("api.token.revoked")]})
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+    last_used = row.last_used_at
+    if last_used is None or now - last_used >= TOUCH_INTERVAL:
+      last_used = now
       try:
         with session.begin():
           session.execute(
@@ -280,6 +331,8 @@ def check_record(session_factory, claims: dict, legacy: bool = False) -> None:
       except SQLAlchemyError as error:
         # Only bookkeeping: the request goes on.
         log.warning("could not record the last use of token %s: %s", jti, error)
+    if checked is not None:
+      checked.remember(jti, version, last_used)
   finally:
     session.close()
 

@@ -528,6 +528,52 @@ def test_old_answers_are_removed_from_the_shared_folder(tmp_path):
   assert sorted(os.listdir(store.folder)) == ["new-abc"]
 
 
+# -- token records checked once until the token table changes ---------------------------------------
+
+
+def token_jti(headers: dict) -> str:
+  import base64
+
+  payload = headers["Authorization"].removeprefix("Bearer ").split(".")[1]
+  return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"]
+
+
+def test_a_checked_token_is_not_read_again_until_the_token_table_changes(cached_app):
+  from sqlalchemy import event
+
+  _, headers = create_scope(cached_app, "Token reads")
+  statements = []
+  engine = app_state(cached_app.registry).db_engine
+
+  def record(_conn, _cursor, statement, *_args):
+    statements.append(statement)
+
+  event.listen(engine, "before_cursor_execute", record)
+  try:
+    make_client(cached_app).get("/api/scope", headers=headers, status=200)
+    assert not [statement for statement in statements if "FROM token" in statement]
+    # A new token (a write to the token table) and every token is checked again, once.
+    create_scope(cached_app, "Another token")
+    statements.clear()
+    make_client(cached_app).get("/api/scope", headers=headers, status=200)
+    make_client(cached_app).get("/api/scope", headers=headers, status=200)
+    assert len([statement for statement in statements if "FROM token" in statement]) == 1
+  finally:
+    event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_revoked_token_is_refused_at_once_by_every_process(cached_app, second_process):
+  _, headers = create_scope(cached_app, "Revoked later")
+  for app in (cached_app, second_process):
+    make_client(app).get("/api/scope", headers=headers, status=200)
+  make_client(cached_app).post(
+    f"/api/token/{token_jti(headers)}/revoke", headers={"X-ProdManager-Secret": TEST_SECRET}
+  )
+  for app in (cached_app, second_process):
+    refused = make_client(app).get("/api/scope", headers=headers, status=401)
+    assert refused.json["reasons"]["token"]
+
+
 def test_static_files_are_fingerprinted_compressed_and_kept_for_a_year(cached_app):
   import re
 

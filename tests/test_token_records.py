@@ -493,7 +493,9 @@ def app_on(tmp_path, enabled_plugins):
     settings = {
       "database_uri": uri,
       "secret_key": TEST_SECRET,
-      "instance_path": str(tmp_path / "app-instance"),
+      # The CLI's (cli_database), as on a host: the application sees the CLI's writes at once (a
+      # revocation included: token records checked lately are kept under the shared token version).
+      "instance_path": str(tmp_path / "instance"),
     }
     app = make_app(enabled_plugins, settings)
     apps.append(app)
