@@ -31,12 +31,14 @@ ALREADY_PRESENT = "demo data already present"
 
 @dataclass
 class DemoContext:
-  """What loaders share: the session of the loading transaction, the objects created so far, and
-  the application's parsed settings."""
+  """What loaders share: the session of the loading transaction, the objects created so far, the
+  application's parsed settings, and ``served_url``, where ``prodmanager serve`` is about to listen
+  (``http://127.0.0.1:9000`` for ``make run PORT=9000``; empty for ``prodmanager demo``)."""
 
   session: Session
   objects: dict[str, list] = field(default_factory=dict)
   settings: dict = field(default_factory=dict)
+  served_url: str = ""
 
 
 @dataclass
@@ -83,12 +85,13 @@ def add_demo_data(
   )
 
 
-def load_demo(settings: dict, environ: dict[str, str] | None = None) -> str:
+def load_demo(settings: dict, environ: dict[str, str] | None = None, served_url: str = "") -> str:
   """Load the demo data of every enabled plugin into the (migrated) database; return a summary.
 
   ``settings`` are the raw INI settings (as ``prodmanager.main`` receives them; ``PM_*`` variables
-  apply, from ``environ`` when given, else from the process). Runs outside any web request, so it
-  manages its own transaction.
+  apply, from ``environ`` when given, else from the process); ``served_url`` is where the server
+  loading it listens (``DemoContext.served_url``). Runs outside any web request, so it manages its
+  own transaction.
   """
   registry = make_config(settings, environ).registry
   loaders = list(app_state(registry).demo_loaders)
@@ -99,7 +102,7 @@ def load_demo(settings: dict, environ: dict[str, str] | None = None) -> str:
         return "no demo data: no enabled plugin provides any"
       if any(session.scalar(select(entry.model).limit(1)) is not None for entry in loaders):
         return ALREADY_PRESENT
-      context = DemoContext(session, settings=registry.settings)
+      context = DemoContext(session, settings=registry.settings, served_url=served_url)
       counts = [(entry.label, entry.loader(context)) for entry in loaders]
   finally:
     session.close()

@@ -1,16 +1,27 @@
 """Demo data (``prodmanager demo``): what it loads, that it loads it only once, the directive."""
 
+import json
+import time
+from urllib.request import urlopen
+
 import pytest
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationConflictError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from prodmanager.cli.serve import served_url
 from prodmanager.db import get_engine
 from prodmanager.demo import ALREADY_PRESENT, load_demo
 from prodmanager.migrate import upgrade
 from prodmanager.state import app_state
-from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
+from prodmanager.testing import (
+  TEST_SECRET,
+  _backends,
+  _postgres_database,
+  _postgres_unavailable,
+  running_server,
+)
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -106,6 +117,62 @@ def test_load_demo_fills_an_empty_database(settings, db):
     row.monitor_id: (row.old_status, row.new_status) for row in db.scalars(select(MonitorStatusChange))
   }
   assert history == {row.id: (None, row.status) for row in everything}
+
+
+def test_the_health_monitor_checks_where_the_server_serves(settings, db):
+  # make run PORT=9000: serve passes the address it is about to listen on.
+  assert load_demo(settings, environ={}, served_url="http://127.0.0.1:9000") == LOADED
+  health = db.scalars(select(Monitor).where(Monitor.integration == "http")).one()
+  assert health.external_link == "http://127.0.0.1:9000/health"
+
+
+def test_the_public_url_wins_over_the_served_address(settings, db):
+  environ = {"PM_PUBLIC_URL": "https://status.example.com"}
+  assert load_demo(settings, environ=environ, served_url="http://127.0.0.1:9000") == LOADED
+  health = db.scalars(select(Monitor).where(Monitor.integration == "http")).one()
+  assert health.external_link == "https://status.example.com/health"
+
+
+@pytest.mark.one_backend
+@pytest.mark.parametrize(
+  ("options", "url"),
+  [
+    ({"host": "127.0.0.1", "port": 9000}, "http://127.0.0.1:9000"),
+    ({"host": "0.0.0.0", "port": 8080}, "http://127.0.0.1:8080"),
+    ({"host": "::", "port": 8080}, "http://[::1]:8080"),
+    ({"host": "::1", "port": 8081}, "http://[::1]:8081"),
+    ({"listen": "127.0.0.1:8080 [::1]:8080"}, "http://127.0.0.1:8080"),
+    ({"listen": "*:8082"}, "http://127.0.0.1:8082"),
+    ({"listen": "[::]:8083"}, "http://[::1]:8083"),
+  ],
+)
+def test_served_url(options, url):
+  assert served_url(options) == url
+
+
+@pytest.mark.slow
+@pytest.mark.one_backend
+def test_make_run_on_another_port_feeds_the_health_monitor(tmp_path, enabled_plugins):
+  """The demo's http monitor checks the server that loaded it, whatever its port, and the worker
+  thread's first http run finds it up (a link left at 8080 turned it to alert)."""
+  env = {
+    "PM_INSTANCE_PATH": str(tmp_path / "instance"),
+    "PM_SECRET_KEY": TEST_SECRET,
+    "PM_DEMO": "true",
+    "PM_PLUGINS": " ".join([*enabled_plugins, "http"]),
+  }
+  with running_server(tmp_path, env) as url:
+    (health,) = json.loads(urlopen(f"{url}/api/monitor?integration=http").read())["items"]
+    assert health["external_link"] == f"{url}/health"
+    # The worker thread runs the http integration at its start; wait for that run's record.
+    deadline = time.monotonic() + 60
+    seen = 'prodmanager_integration_last_run_monitors{integration="http",result="seen"} 1.0'
+    while seen not in (metrics := urlopen(f"{url}/metrics").read().decode()):
+      assert time.monotonic() < deadline, "no http run recorded"
+      time.sleep(0.5)
+    assert 'prodmanager_integration_last_run_monitors{integration="http",result="changed"} 0.0' in metrics
+    assert 'prodmanager_integration_last_run_monitors{integration="http",result="failed"} 0.0' in metrics
+    assert json.loads(urlopen(f"{url}/api/monitor/{health['id']}").read())["status"] == "ok"
 
 
 def test_load_demo_twice_writes_nothing(settings, db):

@@ -41,9 +41,9 @@ def migrate_database(env: Environment, upgrade_022: bool = False, timezone: str 
   log.info("Database at %s", ", ".join(sorted(current(env.database_uri))) or "no revision")
 
 
-def load_demo(env: Environment):
+def load_demo(env: Environment, served_url: str = ""):
   # The raw INI settings, as for the application: make_config parses them (and the PM_* variables).
-  return load(env.ini)
+  return load(env.ini, served_url=served_url)
 
 
 def cmd_migrate(args, env: Environment) -> int:

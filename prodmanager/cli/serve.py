@@ -99,6 +99,18 @@ def listen_address(args, server: dict[str, str]) -> dict:
   return {"host": host, "port": port}
 
 
+def served_url(options: dict) -> str:
+  """The base URL a client on this host reaches the server at, from :func:`listen_address`'s
+  options (the first address of ``listen``; a wildcard address is reached on the loopback)."""
+  if "listen" in options:
+    host, _, port = options["listen"].split()[0].rpartition(":")
+  else:
+    host, port = str(options["host"]), options["port"]
+  host = host.strip("[]")
+  host = {"": "127.0.0.1", "*": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
+  return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 def waitress_options(settings: dict) -> dict:
   """waitress's limits and proxy handling, from the settings (docs/configuration.md, "The server")."""
   channel_timeout = settings["prodmanager.server_channel_timeout"]
@@ -277,12 +289,15 @@ def supervise(env: Environment, sockets: list, options: dict, count: int) -> int
 def cmd_serve(args, env: Environment) -> int:
   limit_malloc_arenas()
   quiet_queue_warnings()
+  server = env.server_section()
+  options = listen_address(args, server)
   if env.settings["prodmanager.standalone"]:
     # Single-container mode: the database is created and migrated before serving, and a 0.22
     # database found there upgraded in place (docs/upgrading.md, "Their data").
     migrate_database(env, upgrade_022=True)
     if env.settings["prodmanager.demo"]:
-      log.info("%s", load_demo(env))
+      # The demo's http-fed monitor checks this server's own /health, at the port it serves on.
+      log.info("%s", load_demo(env, served_url(options)))
   else:
     # Migrations are run apart (prodmanager migrate); a 0.22 database would only answer errors.
     # A database out of reach is not this check's business: /health/ready reports it.
@@ -292,8 +307,6 @@ def cmd_serve(args, env: Environment) -> int:
       at = ()
     if legacy_revisions(at):
       raise LegacyDatabase(explain(at))
-  server = env.server_section()
-  options = listen_address(args, server)
   threads = thread_count(args, server)
   workers = worker_count(args, env.settings)
   options.update(waitress_options(env.settings))

@@ -8,14 +8,16 @@ from .models import Monitor, MonitorStatus, MonitorStatusChange
 # Weights of the statuses; the generator is seeded so that the demo is the same every time.
 STATUS_WEIGHTS = {MonitorStatus.OK: 100, MonitorStatus.WARNING: 10, MonitorStatus.ALERT: 5}
 SEED = 22
-# Where `make run` serves (PM_PUBLIC_URL, when set, says where the server really is).
+# Where `make run` serves by default. PM_PUBLIC_URL, when set, says where the server really is;
+# otherwise `prodmanager serve` says where it is about to listen (`make run PORT=9000`).
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 HEALTH_MONITOR = "ProdManager health"
 
 
 def health_monitor(context, scope, service) -> Monitor:
   """A monitor of this server's /health that the http integration (when enabled) sets."""
-  base = (context.settings.get("prodmanager.public_url") or DEFAULT_BASE_URL).rstrip("/")
+  base = context.settings.get("prodmanager.public_url") or context.served_url or DEFAULT_BASE_URL
+  base = base.rstrip("/")
   return Monitor(
     name=HEALTH_MONITOR,
     description="This server's liveness probe, checked by the http integration at each of its runs.",
