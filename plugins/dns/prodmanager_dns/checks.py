@@ -7,6 +7,7 @@ that ends nowhere), an unreachable or failing nameserver, or a timeout is ``aler
 """
 
 import ipaddress
+import re
 
 import dns.exception
 import dns.name
@@ -18,6 +19,8 @@ from prodmanager.integrations import Verdict
 SETTINGS = ("prodmanager.dns.nameservers", "prodmanager.dns.port", "prodmanager.dns.timeout")
 MAX_CNAME_HOPS = 8
 ADDRESS_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
+# One label of a host name, IDNA-encoded (an internationalised name arrives as xn--...).
+HOST_LABEL = re.compile(rb"^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
 
 
 def parse_nameservers(value: str) -> list[str]:
@@ -96,6 +99,12 @@ def check(context, monitor):
     qname = dns.name.from_text(name)
   except dns.exception.DNSException as error:
     raise ValueError(f"external_reference {name!r} is not a host name: {error}") from None
+  # dnspython takes any bytes as a label ("not a host!" is a name to it): a host name's labels, once
+  # IDNA-encoded, are letters, digits, hyphens (and underscores), not a typo to report as "no such domain".
+  if not all(HOST_LABEL.match(label) for label in qname.labels if label):
+    raise ValueError(
+      f"external_reference {name!r} is not a host name: letters, digits and hyphens between dots"
+    )
   try:
     addresses, canonical = resolve(context.state, qname)
   except dns.resolver.NXDOMAIN:

@@ -55,10 +55,20 @@ def test_a_monitor_without_name_is_left_alone(dns_registry, dbsession, make):
   assert (status, outcome.skipped) == ("warning", 1)
 
 
-def test_a_reference_that_is_not_a_host_name_fails_with_a_clear_error(dns_registry, dbsession, make):
-  status, outcome = status_after_run(dns_registry, dbsession, make, "a" * 70 + ".example.test")
+@pytest.mark.parametrize(
+  "name",
+  ["a" * 70 + ".example.test", "not a host!", "www.example.test/path", "-www.example.test", "*.example.test"],
+)
+def test_a_reference_that_is_not_a_host_name_fails_with_a_clear_error(dns_registry, dbsession, make, name):
+  # dnspython would ask for "not a host!" and report NXDOMAIN: an alert for a typo in the monitor.
+  status, outcome = status_after_run(dns_registry, dbsession, make, name)
   assert (status, outcome.failed) == ("warning", 1)
   assert "is not a host name" in outcome.errors[0]
+
+
+def test_an_internationalised_name_is_a_host_name(dns_registry, dbsession, make):
+  status, outcome = status_after_run(dns_registry, dbsession, make, "café.example.test")
+  assert (status, outcome.failed) == ("alert", 0)  # asked for (xn--caf-dma.example.test), not refused
 
 
 def test_the_suffix_selects_other_monitors(dns_registry, dbsession, make, monkeypatch):
