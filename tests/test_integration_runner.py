@@ -326,6 +326,29 @@ def test_the_operators_page_lists_integrations_and_runs(registry, make, probe, w
   assert any("failed" in text and "ConnectionError: refused" in text for text in rows)
 
 
+def test_the_operators_page_fits_a_phone_and_colours_the_outcomes(registry, make, probe, webapp, operator):
+  # Its tables stack on a phone (a label on every cell) instead of running off the screen, and a
+  # failed run is a red badge, an ok one green (they were grey, so a failure did not stand out).
+  integration = probe(check=by_name({"Web": ConnectionError("refused")}))
+  make.monitor(name="Web", integration="probe")
+  run_integration(registry, integration, force=True)
+  page = webapp.get("/integrations", headers={"Accept-Language": "fr"})
+  tables = page.html.select("table")
+  assert len(tables) == 2
+  for table in tables:
+    assert {"table-stack", "integrations-table"} <= set(table["class"])
+    assert table.parent.name == "div" and "table-wrap" in table.parent["class"]
+    for cell in table.select("tbody td"):
+      assert cell.get("data-label", "").strip(), cell
+  assert (
+    page.html.select_one("tbody td[data-label='Résultat'] .badge-run-failed").get_text(strip=True) == "échec"
+  )
+  tones = webapp.get("/tones.css").text
+  red = next(rule for rule in tones.splitlines() if "var(--red-bg)" in rule)
+  green = next(rule for rule in tones.splitlines() if "var(--green-bg)" in rule)
+  assert ".badge-run-failed" in red and ".badge-run-timeout" in red and ".badge-run-ok" in green
+
+
 def test_the_operators_page_is_for_operators(webapp):
   response = webapp.get("/integrations", status="*")
   assert response.status_int in (302, 303, 403)

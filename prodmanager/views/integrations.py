@@ -40,6 +40,10 @@ def includeme(config):
     permission="view_internal",
     renderer="prodmanager:templates/pages/integrations.jinja2",
   )
+  # The outcome of a run, as a badge: running blue, ok green, partial orange, failed and timeout red.
+  config.add_badge_tones(
+    "run", {"running": "blue", "ok": "green", "partial": "orange", "failed": "red", "timeout": "red"}
+  )
   # In the operator navigation: error lines and hosts are for operators only, like the page.
   config.add_navigation(
     "integrations", "nav.integrations", "/integrations", icon="chart", order=200, operator=True
