@@ -11,7 +11,7 @@ from contextvars import ContextVar
 
 import zope.sqlalchemy
 from pyramid.events import NewRequest
-from sqlalchemy import DateTime, Enum, MetaData, String, case, create_engine, event
+from sqlalchemy import DateTime, Enum, MetaData, String, case, create_engine, event, func, select
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -93,8 +93,6 @@ def capped_count(statement, key, cap: int):
   a result above ``cap`` means "more than ``cap``". The rows are taken in ``key`` order (the primary
   key), so that the count reads an index and stops after ``cap + 1`` rows instead of reading the
   whole table (docs/performance.md#query-plans)."""
-  from sqlalchemy import func, select
-
   rows = statement.with_only_columns(key).order_by(None).order_by(key).limit(cap + 1).subquery()
   return select(func.count()).select_from(rows)
 
