@@ -8,11 +8,12 @@ never mention a draft.
 
 from markupsafe import Markup
 from pyramid.httpexceptions import HTTPSeeOther
-from pyramid.renderers import render
+from pyramid.renderers import render, render_to_response
 
+from prodmanager.errors import ValidationFailed, localize
 from prodmanager_incident.models import IncidentSeverity
 
-from .services import DraftService
+from .services import PUBLISH_FIELDS, DraftService, parse_ident
 
 TEMPLATES = "prodmanager_alertdrafts:templates/"
 RETURN_TO = {"incident", "drafts"}
@@ -26,14 +27,26 @@ def drafts_page(request):
     "recent": service.recent(),
     "severities": [severity.value for severity in IncidentSeverity],
     "enabled": request.registry.settings["prodmanager.alertdrafts.sources"].enabled,
+    "failed": None,
   }
 
 
 def publish(request):
-  fields = ("name", "severity", "description")
-  draft, incident = DraftService(request).publish(
-    request.matchdict["id"], {name: request.POST.get(name, "") for name in fields}
-  )
+  data = {name: request.POST.get(name, "") for name in PUBLISH_FIELDS}
+  try:
+    draft, incident = DraftService(request).publish(request.matchdict["id"], data)
+  except ValidationFailed as error:
+    # The page again, with every error next to its field of that draft and what was typed kept.
+    values = drafts_page(request)
+    values["failed"] = {
+      "id": parse_ident(request.matchdict["id"]),
+      "message": localize(request._, error.message),
+      "reasons": localize(request._, error.reasons),
+      "form": data,
+    }
+    response = render_to_response(TEMPLATES + "list.jinja2", values, request=request)
+    response.status = 400
+    return response
   request.session.flash(("success", request._("alertdrafts.published", name=incident.name)))
   return HTTPSeeOther(f"/incident/{incident.id}")
 

@@ -458,8 +458,13 @@ def test_bad_input_is_refused_with_a_4xx_and_writes_nothing(
   page = webapp.get("/drafts")
   form = page_form(page, f"/drafts/{draft.id}/publish")
   form["name"] = "abc"
+  form["description"] = "Typed by the operator"
   refused = form.submit(status=400)
-  assert "Bad request" in refused.text
+  # The drafts page again, the error next to the field, what was typed kept.
+  errors = refused.html.select_one(f"#draft-{draft.id}-field-name-errors").get_text(" ", strip=True)
+  assert "4" in errors
+  assert refused.html.select_one(f"#draft-{draft.id}-field-name")["aria-invalid"] == "true"
+  assert refused.html.select_one(f"#draft-{draft.id}-field-description").get_text() == "Typed by the operator"
   webapp.post("/drafts/99999/publish", {"csrf_token": operator()}, status=404)
   webapp.post("/drafts/abc/dismiss", {"csrf_token": operator()}, status=404)
   (unchanged,) = drafts(dbsession)
