@@ -1,6 +1,6 @@
 """``pair_levels`` restricted to some scopes or services (a scope's page, a list of incidents): a
 contributor whose ``pairs`` takes the restriction reads those pairs only, the others' answers are
-filtered (docs/directives.md#add_status_contributor)."""
+filtered (``add_status_contributor`` in docs/directives.md)."""
 
 from types import SimpleNamespace
 
