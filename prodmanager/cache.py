@@ -32,6 +32,7 @@ import datetime as dt
 import fcntl
 import gzip
 import hashlib
+import io
 import json
 import logging
 import mmap
@@ -89,6 +90,8 @@ REDIS_TIMEOUT_SECONDS = 0.5
 MEMORY_BUDGET_BYTES = 16 * 1024 * 1024
 # The headers, ETag and bookkeeping of an entry, roughly.
 ENTRY_OVERHEAD_BYTES = 512
+# From this size, a cached body is handed to the server's wsgi.file_wrapper (cache_tween_factory).
+FILE_WRAPPER_MIN_BYTES = 32 * 1024
 # How long a reader waits for the render of the same answer by another thread.
 RENDER_WAIT_SECONDS = 10
 # Renders of cacheable answers running at once in a process. They are CPU work under one GIL: more
@@ -706,10 +709,18 @@ def cache_tween_factory(handler, registry):
       return response
     response = Response(headerlist=[*entry.headers, ("ETag", entry.etag), ("Vary", VARY)])
     if accepts_gzip(request):
-      response.body = entry.body
+      body = entry.body
       response.content_encoding = "gzip"
     else:
-      response.body = cache.store.identity(key, entry)
+      body = cache.store.identity(key, entry)
+    wrapper = request.environ.get("wsgi.file_wrapper")
+    if wrapper is not None and len(body) >= FILE_WRAPPER_MIN_BYTES:
+      # The server's file wrapper sends the stored bytes as they are (waitress appends the wrapper
+      # to its output and reads the whole body in one piece): no copy into its buffers first.
+      response.app_iter = wrapper(io.BytesIO(body), len(body))
+      response.content_length = len(body)
+    else:
+      response.body = body
     return response
 
   def store(request, response, key: str, version: str) -> None:

@@ -212,6 +212,53 @@ def test_gzip_when_accepted(cached_app):
   assert 'action="/logout"' in gzip.decompress(page.body).decode()
 
 
+class FileWrapper:
+  """A WSGI server's ``wsgi.file_wrapper`` (PEP 3333), recording what it is handed."""
+
+  made: list = []
+
+  def __init__(self, file, block_size: int):
+    self.file, self.block_size = file, block_size
+    FileWrapper.made.append(self)
+
+  def __iter__(self):
+    return iter(lambda: self.file.read(self.block_size), b"")
+
+  def close(self):
+    self.file.close()
+
+
+def test_large_cached_answers_are_handed_to_the_servers_file_wrapper(cached_app):
+  from webob import Request
+
+  from prodmanager.cache import FILE_WRAPPER_MIN_BYTES
+
+  path = "/api/openapi.json"  # a large public answer on an empty database
+  first = raw_get(cached_app, path)
+  assert len(first.body) >= FILE_WRAPPER_MIN_BYTES
+  FileWrapper.made.clear()
+  assert raw_get(cached_app, path).body == first.body  # no wrapper offered: copied
+  for headers in ({}, {"Accept-Encoding": "gzip"}):
+    FileWrapper.made.clear()
+    request = Request.blank(path, headers=headers, environ={"wsgi.file_wrapper": FileWrapper})
+    response = request.get_response(cached_app)
+    # The gzip body of this document is smaller than the threshold: copied, as small answers are.
+    assert len(FileWrapper.made) == (len(response.body) >= FILE_WRAPPER_MIN_BYTES)
+    body = gzip.decompress(response.body) if headers else response.body
+    assert body == first.body
+    assert response.content_length == len(response.body)
+    assert response.headers["Content-Security-Policy"] and response.headers["ETag"]
+  head = Request.blank(path, method="HEAD", environ={"wsgi.file_wrapper": FileWrapper}).get_response(
+    cached_app
+  )
+  assert head.body == b"" and head.content_length == len(first.body)
+  # Small answers are copied as they are.
+  FileWrapper.made.clear()
+  Request.blank("/health", environ={"wsgi.file_wrapper": FileWrapper}).get_response(cached_app)
+  Request.blank("/badge.svg", environ={"wsgi.file_wrapper": FileWrapper}).get_response(cached_app)
+  assert FileWrapper.made == []
+
+
 def test_the_process_keeps_only_the_answers_of_the_newest_version(cached_app):
   store = app_state(cached_app.registry).cache.store.local  # the copy in this process
   client = make_client(cached_app)
