@@ -6,13 +6,22 @@ from ..state import app_state
 RECENT_RUNS = 50
 
 
+def description(request, integration) -> str:
+  """The integration's description in the page's language: the catalogue's
+  ``integrations.description.<name>`` when its plugin translates it, else ``add_integration``'s."""
+  key = f"integrations.description.{integration.name}"
+  if key in app_state(request.registry).catalogues.messages["en"]:
+    return request._(key)
+  return integration.description
+
+
 def integrations_page(request):
   settings = request.registry.settings
   last = last_run_by_integration(request.dbsession)
   integrations = [
     {
       "name": integration.name,
-      "description": integration.description,
+      "description": description(request, integration),
       "matched": integration.matched_name(settings),
       "interval": integration.interval(settings),
       "last": last.get(integration.name),

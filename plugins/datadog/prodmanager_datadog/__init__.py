@@ -12,6 +12,7 @@ def includeme(config):
   from . import checks, settings
 
   settings.declare_settings(config)
+  config.add_translations("prodmanager_datadog:translations")
   config.add_integration(
     "datadog",
     check_all=checks.check_all,

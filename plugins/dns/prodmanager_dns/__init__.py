@@ -10,6 +10,7 @@ def includeme(config):
   from . import checks
 
   checks.declare_settings(config)
+  config.add_translations("prodmanager_dns:translations")
   config.add_integration(
     "dns",
     check=checks.check,

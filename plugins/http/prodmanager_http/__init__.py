@@ -11,6 +11,7 @@ def includeme(config):
   from . import checks
 
   checks.declare_settings(config)
+  config.add_translations("prodmanager_http:translations")
   config.add_integration(
     "http",
     check=checks.check,

@@ -11,6 +11,7 @@ def includeme(config):
   from . import checks, settings
 
   settings.declare_settings(config)
+  config.add_translations("prodmanager_jenkins:translations")
   config.add_integration(
     "jenkins",
     check=checks.check,
