@@ -513,3 +513,42 @@ def test_a_monitor_s_own_choice_wins_over_the_setting(
   webapp.post(f"/drafts/monitor/{refused.id}", {"choice": "sometimes", "csrf_token": operator()}, status=400)
   webapp.post_json("/api/alertdraft/monitor/99999", {"choice": "never"}, headers=draft_headers, status=404)
   new_client().get(path, status=401)
+
+
+def test_an_alert_racing_another_transaction_joins_the_draft_it_opened(hook, monitor, dbsession, monkeypatch):
+  """Two alerts on one pair committed at once (two replicas): the second's look-up ran before the
+  first committed, so it tries to open a draft too; the partial unique index refuses it, and the
+  alert joins the draft the other opened instead of failing its status change."""
+  from prodmanager_alertdrafts import proposals
+
+  first, second = monitor("api"), monitor("db")
+  hook("firing", "api")
+  looked_up = []
+  real = proposals.active_draft
+
+  def stale_look_up(session, scope_id, service_id):
+    looked_up.append((scope_id, service_id))
+    return None if len(looked_up) == 1 else real(session, scope_id, service_id)
+
+  monkeypatch.setattr(proposals, "active_draft", stale_look_up)
+  hook("firing", "db")
+  assert len(looked_up) == 2  # the stale look-up, then the one after the refused insert
+  (draft,) = drafts(dbsession)
+  assert draft_monitors(dbsession, draft) == [(first.id, False), (second.id, False)]
+  dbsession.expire_all()
+  assert dbsession.get(type(second), second.id).status.value == "alert"
+
+
+def test_a_failing_draft_never_loses_the_status_change(hook, monitor, dbsession, monkeypatch, caplog):
+  from prodmanager_alertdrafts import proposals
+
+  row = monitor("api")
+
+  def broken(*args, **kwargs):
+    raise RuntimeError("the drafts table is unreachable")
+
+  monkeypatch.setattr(proposals, "on_alert", broken)
+  hook("firing", "api")
+  dbsession.expire_all()
+  assert dbsession.get(type(row), row.id).status.value == "alert" and drafts(dbsession) == []
+  assert "could not be written" in caplog.text
