@@ -701,6 +701,17 @@ def cache_tween_factory(handler, registry):
   renders: dict[str, threading.Event] = {}  # key -> set when its render is done
   renders_lock = threading.Lock()
   render_slots = threading.BoundedSemaphore(RENDERS_AT_ONCE)
+  # digest -> [lock held while its answer renders, threads using it]: one render of a URL at a time
+  # whatever the version (see the tween).
+  url_renders: dict[str, list] = {}
+
+  def url_lock(digest: str, taking: bool) -> threading.Lock:
+    with renders_lock:
+      held = url_renders.setdefault(digest, [threading.Lock(), 0])
+      held[1] += 1 if taking else -1
+      if not held[1]:
+        del url_renders[digest]
+      return held[0]
 
   def answer(request, key: str, entry: Entry) -> Response:
     request.environ[ROUTE_ENVIRON_KEY] = entry.route
@@ -723,7 +734,9 @@ def cache_tween_factory(handler, registry):
       response.body = body
     return response
 
-  def store(request, response, key: str, version: str) -> None:
+  def store(request, response, key: str, version: str, also: str | None = None) -> None:
+    """Keep the answer under ``key`` (and ``also``: the key of a newer version, when the render
+    began after it was current)."""
     expires = min(time.time() + cache.max_age, request.environ.get(EXPIRES_KEY, float("inf")))
     body = response.body
     headers = [(name, value) for name, value in response.headerlist if name.lower() in KEPT_HEADERS]
@@ -736,6 +749,8 @@ def cache_tween_factory(handler, registry):
     entry = Entry(headers, compress(body), expires, etag, route, len(body))
     try:
       cache.store.set(key, entry)
+      if also is not None:
+        cache.store.set(also, entry)
     except BackendError as error:
       log.warning("cache store unavailable (%s): answer not cached", error)
     response.etag = etag.removeprefix("W/").strip('"')
@@ -832,14 +847,28 @@ def cache_tween_factory(handler, registry):
           renders.pop(key, None)
         done.set()
         return answer(request, key, entry)
+    # One render of a URL at a time, whatever the version: after a write during a slow render, the
+    # next one starts when it ends (rather than beside it, halving the CPU each gets). It starts after
+    # the newest write, so its answer is also kept under the version current when it starts.
+    lock = url_lock(digest, taking=True)
+    serialized = lock.acquire(timeout=RENDER_WAIT_SECONDS)
+    fresh = version
+    if serialized:
+      try:
+        fresh = cache.version.current()
+      except BackendError:
+        pass
     reset = rendering.set(environ)
     try:
       with render_slots:
         response = handler(request)
       if cacheable_response(request, response):
-        store(request, response, key, version)
+        store(request, response, key, version, f"{fresh}:{digest}" if fresh != version else None)
     finally:
       rendering.reset(reset)
+      if serialized:
+        lock.release()
+      url_lock(digest, taking=False)
       if claimed:
         cache.store.release(key)
       if leader:

@@ -575,6 +575,46 @@ def test_old_answers_are_removed_from_the_shared_folder(tmp_path):
   assert sorted(os.listdir(store.folder)) == ["new-abc"]
 
 
+def test_a_write_during_a_render_is_seen_by_the_next_reader(cached_app, monkeypatch):
+  """A reader that comes after a write never gets the answer of the render that began before it."""
+  import threading
+
+  from prodmanager import cache as cache_module
+
+  scope_id, headers = create_scope(cached_app, "Before the write")
+  inside, go = threading.Event(), threading.Event()
+  checks = []
+  cacheable = cache_module.cacheable_response
+
+  def slow_first_render(request, response):
+    checks.append(request.path)
+    if len(checks) == 1:
+      inside.set()
+      go.wait(10)
+    return cacheable(request, response)
+
+  monkeypatch.setattr(cache_module, "cacheable_response", slow_first_render)
+  answers = {}
+
+  def read(name):
+    answers[name] = make_client(cached_app).get(f"/scope/{scope_id}").text
+
+  first = threading.Thread(target=read, args=("first",))
+  first.start()
+  assert inside.wait(10)  # rendered from the data before the write, not stored yet
+  make_client(cached_app).patch_json(f"/api/scope/{scope_id}", {"name": "After the write"}, headers=headers)
+  second = threading.Thread(target=read, args=("second",))
+  second.start()
+  go.set()
+  first.join(10)
+  second.join(10)
+  assert "Before the write" in answers["first"]
+  assert "After the write" in answers["second"]
+  # The second render's answer is the one kept: the next reader gets it without a render.
+  assert "After the write" in make_client(cached_app).get(f"/scope/{scope_id}").text
+  assert checks == [f"/scope/{scope_id}"] * 2
+
+
 # -- token records checked once until the token table changes ---------------------------------------
 
 
