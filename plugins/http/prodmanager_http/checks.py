@@ -87,6 +87,10 @@ def declare_settings(config) -> None:
   )
 
 
+# Reached without the proxies (see open_client).
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
 def open_client(context) -> httpx.Client:
   settings = context.settings
   verify = settings["prodmanager.http.verify_cert"]
@@ -95,15 +99,20 @@ def open_client(context) -> httpx.Client:
     return httpx.HTTPTransport(verify=verify, proxy=proxy or None)
 
   # trust_env=False: the proxies are the settings' (HTTP_PROXY, HTTPS_PROXY, or the INI keys), and no
-  # other variable of the process (SSL_CERT_FILE, NO_PROXY...) changes what a check sees.
+  # other variable of the process (SSL_CERT_FILE, NO_PROXY...) changes what a check sees. This host's
+  # loopback is always reached directly: a proxy elsewhere cannot reach it (the demo monitor of
+  # `make run` checks http://127.0.0.1:<port>/health, and a machine with HTTP_PROXY set turned it red).
+  mounts = {
+    "http://": transport(settings["prodmanager.http.http_proxy"]),
+    "https://": transport(settings["prodmanager.http.https_proxy"]),
+  }
+  if settings["prodmanager.http.http_proxy"] or settings["prodmanager.http.https_proxy"]:
+    mounts.update({f"all://{host}": transport("") for host in LOOPBACK_HOSTS})
   return httpx.Client(
     timeout=settings["prodmanager.http.timeout"],
     follow_redirects=settings["prodmanager.http.allow_redirect"],
     trust_env=False,
-    mounts={
-      "http://": transport(settings["prodmanager.http.http_proxy"]),
-      "https://": transport(settings["prodmanager.http.https_proxy"]),
-    },
+    mounts=mounts,
     headers={"User-Agent": f"ProdManager/{__version__} (http integration)"},
   )
 

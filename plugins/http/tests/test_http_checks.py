@@ -133,6 +133,20 @@ def test_checks_go_through_the_configured_proxy(http_registry, dbsession, make, 
   assert http_server.hits[before:] == ["http://status.example.invalid/health"]
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost"])
+def test_this_hosts_loopback_is_reached_without_the_proxy(
+  http_registry, dbsession, make, http_server, monkeypatch, host
+):
+  # A proxy (here one that refuses every connection) cannot reach this host's loopback: make run's
+  # demo monitor checks http://127.0.0.1:<port>/health, and turned red on machines with HTTP_PROXY.
+  monkeypatch.setitem(http_registry.settings, "prodmanager.http.http_proxy", "http://127.0.0.1:1")
+  url = http_server.url.replace("127.0.0.1", host) + "/ok"
+  before = len(http_server.hits)
+  status, _outcome = status_after_run(http_registry, dbsession, make, url, "keyword=ready")
+  assert status == "ok"
+  assert http_server.hits[before:] == ["/ok"]
+
+
 def test_only_the_monitors_of_the_http_integration_are_checked(http_registry, dbsession, make, http_server):
   before = len(http_server.hits)
   make.monitor(name="Manual", external_link=http_server.url + "/ok?manual")
