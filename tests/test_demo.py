@@ -1,9 +1,5 @@
 """Demo data (``prodmanager demo``): what it loads, that it loads it only once, the directive."""
 
-import json
-import time
-from urllib.request import urlopen
-
 import pytest
 from pyramid.config import Configurator
 from pyramid.exceptions import ConfigurationConflictError
@@ -15,13 +11,7 @@ from prodmanager.db import get_engine
 from prodmanager.demo import ALREADY_PRESENT, load_demo
 from prodmanager.migrate import upgrade
 from prodmanager.state import app_state
-from prodmanager.testing import (
-  TEST_SECRET,
-  _backends,
-  _postgres_database,
-  _postgres_unavailable,
-  running_server,
-)
+from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -148,31 +138,6 @@ def test_the_public_url_wins_over_the_served_address(settings, db):
 )
 def test_served_url(options, url):
   assert served_url(options) == url
-
-
-@pytest.mark.slow
-@pytest.mark.one_backend
-def test_make_run_on_another_port_feeds_the_health_monitor(tmp_path, enabled_plugins):
-  """The demo's http monitor checks the server that loaded it, whatever its port, and the worker
-  thread's first http run finds it up (a link left at 8080 turned it to alert)."""
-  env = {
-    "PM_INSTANCE_PATH": str(tmp_path / "instance"),
-    "PM_SECRET_KEY": TEST_SECRET,
-    "PM_DEMO": "true",
-    "PM_PLUGINS": " ".join([*enabled_plugins, "http"]),
-  }
-  with running_server(tmp_path, env) as url:
-    (health,) = json.loads(urlopen(f"{url}/api/monitor?integration=http").read())["items"]
-    assert health["external_link"] == f"{url}/health"
-    # The worker thread runs the http integration at its start; wait for that run's record.
-    deadline = time.monotonic() + 60
-    seen = 'prodmanager_integration_last_run_monitors{integration="http",result="seen"} 1.0'
-    while seen not in (metrics := urlopen(f"{url}/metrics").read().decode()):
-      assert time.monotonic() < deadline, "no http run recorded"
-      time.sleep(0.5)
-    assert 'prodmanager_integration_last_run_monitors{integration="http",result="changed"} 0.0' in metrics
-    assert 'prodmanager_integration_last_run_monitors{integration="http",result="failed"} 0.0' in metrics
-    assert json.loads(urlopen(f"{url}/api/monitor/{health['id']}").read())["status"] == "ok"
 
 
 def test_load_demo_twice_writes_nothing(settings, db):

@@ -1,6 +1,7 @@
 """`prodmanager serve` in standalone mode runs the worker in a thread: the demo's health monitor is
 checked by the http integration without any other process (what `make run` shows)."""
 
+import json
 import re
 import time
 import urllib.request
@@ -37,5 +38,13 @@ def test_the_standalone_server_runs_the_http_integration_on_the_demo_monitor(tmp
       time.sleep(0.5)
     assert match, "no completed run of the http integration was recorded"
     assert float(match.group(1)) == 1.0  # the demo's "ProdManager health" monitor
+    # It checks this server, whatever its port (its link was left at 8080, so the first run turned it
+    # to alert), and finds it up.
+    with urllib.request.urlopen(f"{url}/api/monitor?integration=http", timeout=10) as response:
+      (health,) = json.loads(response.read())["items"]
+    assert health["external_link"] == f"{url}/health"
+    assert health["status"] == "ok"
+    changed = 'prodmanager_integration_last_run_monitors{integration="http",result="changed"} 0.0'
+    assert changed in text
     with urllib.request.urlopen(f"{url}/monitor?q=ProdManager+health", timeout=10) as response:
       assert "ProdManager health" in response.read().decode()
