@@ -327,7 +327,10 @@ def collect_answers(
       try:
         context = integration_context(registry, integration, integration.prepare(context))
       except Exception as error:  # noqa: BLE001 - reported for every monitor, the run is recorded
-        log.exception("integration %s: prepare failed", integration.name)
+        # Usually a setting (JENKINS_URL, DD_API_KEY not set) or a refusal, repeated at every run:
+        # one line, the traceback only in debug logs.
+        log.warning("integration %s: prepare failed: %s: %s", integration.name, type(error).__name__, error)
+        log.debug("integration %s: prepare failed", integration.name, exc_info=True)
         return {monitor.id: error for monitor in watched}
     try:
       if integration.check_all is not None:

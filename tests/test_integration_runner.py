@@ -196,6 +196,25 @@ def test_prepare_gives_the_checks_their_state_and_close_always_runs(registry, ma
   assert closed == [{"status": "warning", "matched": "probe"}]
 
 
+def test_a_failing_prepare_fails_every_monitor_with_one_warning_line(registry, make, probe, caplog):
+  # A setting left unset (JENKINS_URL) fails every run of the worker: one line each time, not a
+  # traceback every minute (it stays in the debug logs).
+  def prepare(context):
+    raise RuntimeError("SOME_URL is not set")
+
+  integration = probe(check=lambda context, monitor: "ok", prepare=prepare)
+  make.monitor(name="One", integration="probe")
+  make.monitor(name="Two", integration="probe")
+  with caplog.at_level("INFO", logger="prodmanager.runs"):
+    outcome = run_integration(registry, integration, force=True)
+  assert (outcome.failed, outcome.changed) == (2, 0)
+  assert any("RuntimeError: SOME_URL is not set" in line for line in outcome.errors)
+  prepared = [record for record in caplog.records if "prepare failed" in record.getMessage()]
+  assert [record.levelname for record in prepared] == ["WARNING"]
+  assert prepared[0].getMessage() == "integration probe: prepare failed: RuntimeError: SOME_URL is not set"
+  assert prepared[0].exc_info is None
+
+
 def test_the_run_timeout_fails_the_monitors_not_answered_in_time(
   registry, dbsession, make, probe, monkeypatch
 ):
