@@ -518,9 +518,10 @@ class ResponseCache:
     self.version, self.store, self.max_age, self.prefix = version, store, max_age, prefix
     self.tokens = tokens
 
-  def bump(self, tokens: bool = False) -> None:
+  def bump(self, content: bool = True, tokens: bool = False) -> None:
     try:
-      self.version.bump()
+      if content:
+        self.version.bump()
     except BackendError as error:
       # The write is committed; readers of a stale version expire with max_age at the latest.
       log.warning("content version not bumped (%s): cached answers expire within %d s", error, self.max_age)
@@ -574,26 +575,47 @@ def make_cache(settings) -> ResponseCache:
   return ResponseCache(version, store, max_age, store_prefix, FileVersion(instance / "token-version"))
 
 
-def _wrote(session, *_args) -> None:
-  session.info[WROTE_KEY] = True
-  # after_flush still lists what the flush wrote.
-  if any(isinstance(row, TokenRecord) for row in (*session.new, *session.dirty, *session.deleted)):
+# Tables that no cacheable answer shows: the worker's schedule, the integrations' run records (the
+# operators' /integrations page and /metrics, never cached) and the token records (listed to the
+# administrator only; their writes replace the token version instead). A commit writing only these
+# keeps the content version: the worker records a schedule or a run every few seconds, and each
+# bump made every process render every page again.
+UNSHOWN_TABLES = frozenset(("worker_schedule", "integration_run", TokenRecord.__tablename__))
+
+
+def _noted(session, table) -> None:
+  name = getattr(table, "name", None)
+  if name not in UNSHOWN_TABLES:
+    session.info[WROTE_KEY] = True
+  if name == TokenRecord.__tablename__:
     session.info[TOKENS_WROTE_KEY] = True
+
+
+def _wrote(session, *_args) -> None:
+  # after_flush still lists what the flush wrote.
+  rows = (*session.new, *session.dirty, *session.deleted)
+  if not rows:
+    session.info[WROTE_KEY] = True
+  for row in rows:
+    _noted(session, getattr(row, "__table__", None))
 
 
 def _orm_execute(state) -> None:
   if state.is_insert or state.is_update or state.is_delete:
-    state.session.info[WROTE_KEY] = True
-    if getattr(state.statement, "table", None) is TokenRecord.__table__:
-      state.session.info[TOKENS_WROTE_KEY] = True
+    _noted(state.session, getattr(state.statement, "table", None))
 
 
 def _after_commit(session) -> None:
+  if session.in_nested_transaction():
+    # SQLAlchemy sends after_commit when a savepoint is released too (every service flush): bumping
+    # then, before the data is committed, let a reader render the old data under the new version.
+    return
   tokens = session.info.pop(TOKENS_WROTE_KEY, False)
-  if session.info.pop(WROTE_KEY, False):
+  content = session.info.pop(WROTE_KEY, False)
+  if content or tokens:
     cache = session.info.get(SESSION_KEY)
     if cache is not None:
-      cache.bump(tokens=tokens)
+      cache.bump(content=content, tokens=tokens)
 
 
 def _after_rollback(session) -> None:

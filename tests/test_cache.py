@@ -140,6 +140,36 @@ def test_a_read_only_transaction_keeps_the_version(cached_app):
   assert cache.version.current() == version
 
 
+def test_the_version_changes_when_the_write_is_committed_not_before(cached_app):
+  from prodmanager_scope.models import Scope
+
+  cache = app_state(cached_app.registry).cache
+  version = cache.version.current()
+  session = app_state(cached_app.registry).db_session_factory()
+  with session.begin():
+    with session.begin_nested():  # as every service flush
+      session.add(Scope(name="Savepoint", description=""))
+    # Released, not committed: a reader of a new version would render the data without the row.
+    assert cache.version.current() == version
+  assert cache.version.current() != version
+  session.close()
+
+
+def test_bookkeeping_writes_keep_the_version(cached_app):
+  from prodmanager.runs import IntegrationRun, WorkerSchedule
+
+  cache = app_state(cached_app.registry).cache
+  version = cache.version.current()
+  now = dt.datetime.now(dt.UTC)
+  session = app_state(cached_app.registry).db_session_factory()
+  with session.begin():
+    session.add(WorkerSchedule(name="job:test", last_started_at=now))
+    session.add(IntegrationRun(integration="http", matched="http", started_at=now))
+  session.close()
+  # The worker's schedule and the runs' records are shown to operators only (never cached).
+  assert cache.version.current() == version
+
+
 def test_operators_neither_read_nor_fill_the_cache(cached_app):
   admin = admin_client(cached_app)
   scope_id, _ = create_scope(cached_app, "Seen by all")
