@@ -53,7 +53,7 @@ from .db import request_connection
 from .metrics import ROUTE_ENVIRON_KEY, route_template
 from .rendering import AUTO_RELOAD_COOKIE
 from .state import app_state
-from .tokens import SECRET_HEADER, CheckedTokens, TokenRecord
+from .tokens import SECRET_HEADER, TOUCH_KEY, CheckedTokens, TokenRecord
 from .version import __version__
 
 log = logging.getLogger(__name__)
@@ -587,7 +587,7 @@ def _noted(session, table) -> None:
   name = getattr(table, "name", None)
   if name not in UNSHOWN_TABLES:
     session.info[WROTE_KEY] = True
-  if name == TokenRecord.__tablename__:
+  if name == TokenRecord.__tablename__ and not session.info.get(TOUCH_KEY):
     session.info[TOKENS_WROTE_KEY] = True
 
 

@@ -39,6 +39,9 @@ DESCRIPTION_LENGTH = (12, 32)
 MAX_JTI = 64
 DEFAULT_LIFETIME = dt.timedelta(hours=1)
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
+# In the info of the session writing a token's last use: that write changes no token's validity, so
+# it keeps the token version (prodmanager.cache) and the tokens checked lately.
+TOUCH_KEY = "prodmanager.token_touch"
 SECRET_HEADER = "X-ProdManager-Secret"
 CREATED_BY_SECRET = "secret"
 CREATED_BY_CLI = "cli"
@@ -318,6 +321,7 @@ def check_record(
     last_used = row.last_used_at
     if last_used is None or now - last_used >= TOUCH_INTERVAL:
       last_used = now
+      session.info[TOUCH_KEY] = True
       try:
         with session.begin():
           session.execute(
