@@ -207,3 +207,46 @@ def no_data(now: dt.datetime | None = None) -> list[DayBar]:
   """The bar of something without any roll-up: every day without data."""
   today = utc_day(now or utcnow())
   return series({}, first_kept_day(today), today)
+
+
+@dataclass(frozen=True)
+class PairSummary:
+  """What a component's bar image says in words: its 90-day uptime (None without measured time)
+  and how many of its days had an outage (some alert) or were degraded (warnings, no alert)."""
+
+  uptime: float | None
+  outage_days: int
+  degraded_days: int
+
+
+def pair_summaries(db, restriction, now: dt.datetime | None = None) -> dict:
+  """``{(scope_id, service_id): PairSummary}`` of the pairs under ``restriction`` (see
+  :func:`restricted`): one query, the days summed per pair in the database (a list of 1,000
+  components reads 1,000 rows, not 90 days of each)."""
+  now = now or utcnow()
+  changes_at(next_midnight(now))
+  today = utc_day(now)
+  up = AvailabilityDay.ok_seconds + AvailabilityDay.warning_seconds
+  columns = key_columns("pair")
+  per_day = select(
+    *columns,
+    func.sum(up).label("up"),
+    func.sum(up + AvailabilityDay.alert_seconds).label("measured"),
+    func.max(AvailabilityDay.worst).label("worst"),
+  ).where(and_(AvailabilityDay.day >= first_kept_day(today), AvailabilityDay.day <= today))
+  days = restricted(per_day, "pair", restriction).group_by(*columns, AvailabilityDay.day).subquery()
+  alert, warning = STATUSES.index("alert"), STATUSES.index("warning")
+  statement = select(
+    days.c.scope_id,
+    days.c.service_id,
+    func.sum(days.c.up),
+    func.sum(days.c.measured),
+    func.sum(case((days.c.worst == alert, 1), else_=0)),
+    func.sum(case((days.c.worst == warning, 1), else_=0)),
+  ).group_by(days.c.scope_id, days.c.service_id)
+  return {
+    (scope_id, service_id): PairSummary(
+      percent(int(up_seconds or 0), int(measured or 0)), int(outages or 0), int(degraded or 0)
+    )
+    for scope_id, service_id, up_seconds, measured, outages, degraded in db.execute(statement)
+  }

@@ -1,16 +1,25 @@
 """What the roll-ups give the pages and the API: ``availability`` on monitors, scopes and services
 (uptime percentages, with a link to the days), the days endpoints, the bars of the monitor, scope
-and service pages and of the dashboard's components."""
+and service pages (inline, a list item per day) and of the components' lists (an image per
+component, :mod:`.image`)."""
 
-from markupsafe import Markup
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render
+from pyramid.response import Response
 from sqlalchemy import select
 
+from prodmanager.settings import is_decimal
 from prodmanager.urls import api_url
 from prodmanager_monitor.components import add_component_bars
 from prodmanager_monitor.models import Monitor
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
 
-from .figures import PERIODS, bars, empty_uptime, no_data, uptimes
+from .figures import PERIODS, bars, empty_uptime, no_data, pair_summaries, uptimes
+from .image import bar_image, render_bars_svg
+from .rollup import HORIZON_DAYS
+
+BARS_ROUTE = "availability.pair_bars"
 
 AXES = ("monitor", "scope", "service")
 
@@ -99,21 +108,60 @@ def group_panel(request, scope=None, service=None) -> str:
   return render_availability(request, axis, row.id, row.name)
 
 
+def pair_ids(request) -> tuple[int, int]:
+  scope, service = request.matchdict["scope"], request.matchdict["service"]
+  if not (is_decimal(scope) and is_decimal(service)) or max(len(scope), len(service)) > 18:
+    raise HTTPNotFound()
+  return int(scope), int(service)
+
+
+def pair_bars_svg(request):
+  """``/availability/<scope id>/<service id>/bars.svg``: the 90-day bar of the pair's monitors
+  (404 for a pair without monitors)."""
+  scope_id, service_id = pair_ids(request)
+  db = request.dbsession
+  names = db.execute(
+    select(Scope.name, Service.name)
+    .select_from(Monitor)
+    .join(Scope, Scope.id == Monitor.scope_id)
+    .join(Service, Service.id == Monitor.service_id)
+    .where(Monitor.scope_id == scope_id, Monitor.service_id == service_id)
+    .limit(1)
+  ).first()
+  if names is None:
+    raise HTTPNotFound()
+  days = bars(db, "pair", (scope_id, service_id)).get((scope_id, service_id)) or no_data()
+  label = request._("availability.bar_label", name=f"{names[0]} · {names[1]}", count=len(days))
+  return Response(
+    render_bars_svg(request, day_entries(request, days), label),
+    content_type="image/svg+xml",
+    charset="utf-8",
+  )
+
+
 def pair_bars(request, pairs: dict, scope=None, service=None) -> dict:
-  """The components' bars: two queries for every pair shown (the days, the uptime)."""
+  """The components' bars: an image each (:mod:`.image`) with its summary as text, from one query
+  whatever the number of pairs, and no template render per pair."""
   restriction = (scope.id if scope is not None else None, service.id if service is not None else None)
-  found = bars(request.dbsession, "pair", restriction)
-  uptime = uptimes(request.dbsession, "pair", restriction)
-  return {
-    pair: Markup(
-      render(
-        "prodmanager_availability:templates/component_bar.jinja2",
-        template_values(request, found.get(pair) or no_data(), uptime.get(pair) or empty_uptime(), name),
-        request=request,
+  summaries = pair_summaries(request.dbsession, restriction)
+  base = request.script_name
+  result = {}
+  for pair, name in pairs.items():
+    summary = summaries.get(pair)
+    if summary is None or summary.uptime is None:
+      uptime = request._("availability.no_data")
+      alt = request._("availability.image_alt_none", name=name)
+    else:
+      uptime = request._("availability.uptime_90d", percent=percent_text(request, summary.uptime))
+      alt = request._(
+        "availability.image_alt",
+        name=name,
+        uptime=uptime,
+        outages=request._("availability.outage_days", count=summary.outage_days),
+        degraded=request._("availability.degraded_days", count=summary.degraded_days),
       )
-    )
-    for pair, name in pairs.items()
-  }
+    result[pair] = bar_image(base, pair, alt, uptime, HORIZON_DAYS)
+  return result
 
 
 def includeme(config):
@@ -137,3 +185,5 @@ def includeme(config):
   config.add_detail_panel("monitor", "availability", monitor_panel, order=10)
   config.add_dashboard_panel("availability", group_panel, order=7)
   add_component_bars(config, pair_bars)
+  config.add_route(BARS_ROUTE, "/availability/{scope}/{service}/bars.svg")
+  config.add_view(pair_bars_svg, route_name=BARS_ROUTE, request_method=("GET", "HEAD"), permission="view")

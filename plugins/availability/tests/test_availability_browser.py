@@ -1,6 +1,7 @@
 """The pages with bars in Debian's Chromium (Playwright), on a live server with the demo data and
-this plugin: no axe-core violation, nothing cut sideways on a phone, and a phone keeps the last 30
-days of each bar while a desktop shows 90. Skipped (failed in CI) without Chromium or axe-core, as
+this plugin: no axe-core violation, nothing cut sideways on a phone, a phone keeps the last 30
+days of each inline bar while a desktop shows 90, and the components' bar images load and take the
+component's width. Skipped (failed in CI) without Chromium or axe-core, as
 the browser tests of tests/browser are."""
 
 import os
@@ -79,10 +80,21 @@ def test_pages_with_bars(browser, site, viewport, scheme):
       if path == "/":
         # The components are folded: open them all, as a visitor would.
         page.evaluate("document.querySelectorAll('details').forEach((d) => d.open = true)")
-      bars = page.locator(".day-bars")
-      assert bars.count() > 0, path
-      visible = bars.first.locator("li:visible").count()
-      assert visible == (30 if viewport == "phone" else 90), (path, viewport, visible)
+      if path == "/":
+        # The components' bars are images, loaded, stretched to the component's width.
+        images = page.locator(".component-bar img")
+        assert images.count() > 0
+        images.first.scroll_into_view_if_needed()
+        page.wait_for_function(
+          "(img) => img.complete && img.naturalWidth > 0", arg=images.first.element_handle()
+        )
+        box, bar = images.first.bounding_box(), page.locator(".component-bar").first.bounding_box()
+        assert abs(box["width"] - bar["width"]) < 1 and box["height"] > 10, (viewport, box, bar)
+      else:
+        bars = page.locator(".day-bars")
+        assert bars.count() > 0, path
+        visible = bars.first.locator("li:visible").count()
+        assert visible == (30 if viewport == "phone" else 90), (path, viewport, visible)
       page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
       assert page.evaluate(AXE_SCRIPT) == [], (path, viewport, scheme)
       if viewport == "phone":

@@ -1,8 +1,10 @@
 """The 90-day bars and uptime figures on the monitor, scope and service pages and in the dashboard's
-component list: one bar per day with its text alternative and tooltip, no script needed; and the
+component lists (an image per component, with its summary as text alternative): one bar per day
+with its text alternative and tooltip, no script needed; and the
 pages and lists run the same number of queries whatever the number of monitors and pairs."""
 
 import datetime as dt
+from xml.etree import ElementTree
 
 import pytest
 from sqlalchemy import func, select
@@ -12,6 +14,7 @@ from prodmanager_monitor.models import Monitor, MonitorStatus, MonitorStatusChan
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
 
+SVG = "{http://www.w3.org/2000/svg}"
 HOUR = dt.timedelta(hours=1)
 DAY = dt.timedelta(days=1)
 
@@ -60,12 +63,14 @@ def test_the_bars_are_translated(build_app, app_settings, monitored, today, enab
 def test_scope_and_service_pages_show_their_bars(webapp, monitored, world, today):
   for path in (f"/scope/{world.paris.id}", f"/service/{world.compute.id}"):
     page = webapp.get(path)
-    # The page's own bar, and the bar of its component (Paris DC · Compute).
+    # The page's own bar inline, and its component's (Paris DC · Compute) as an image.
     (own,) = bar_items(page, ".panel-availability .day-bars")
-    (component,) = bar_items(page, ".component-bar .day-bars")
-    assert len(own.select("li")) == len(component.select("li")) == 90
+    assert len(own.select("li")) == 90
     assert own.select("li")[-3]["class"] == ["badge-day-alert"]
-    assert "Paris DC · Compute" in component["aria-label"]
+    (image,) = page.html.select(".component-bar img")
+    assert image["src"] == f"/availability/{world.paris.id}/{world.compute.id}/bars.svg"
+    assert image["alt"].startswith("Paris DC · Compute: ")
+    assert not page.html.select(".component-bar .day-bars")
     assert page.html.select_one(".panel-availability .uptime-figures")
   # A scope without monitors has no availability panel.
   assert not webapp.get(f"/scope/{world.lyon.id}").html.select(".panel-availability")
@@ -74,15 +79,76 @@ def test_scope_and_service_pages_show_their_bars(webapp, monitored, world, today
   assert cells[0] == "No data" and cells[1].endswith(" %")  # Lyon DC, Paris DC
 
 
-def test_the_dashboard_components_carry_bars(webapp, monitored, make, world):
+def test_the_dashboard_components_carry_bar_images(webapp, monitored, make, world):
   make.monitor(name="Ping", scope=world.lyon, service=world.network)
   page = webapp.get("/")
-  bars = page.html.select(".component-bar .day-bars")
-  labels = sorted(bar["aria-label"].split(" over")[0] for bar in bars)
-  assert labels == ["Availability of Lyon DC · Network", "Availability of Paris DC · Compute"]
-  uptimes = [text.get_text() for text in page.html.select(".component-bar .day-bars-uptime")]
-  assert "No data" in uptimes and any("uptime over 90 days" in text for text in uptimes)
+  components = {
+    item.select_one(".component-name").get_text(): item for item in page.html.select(".component")
+  }
+  checkout, ping = components["Compute"], components["Network"]
+  (image,) = checkout.select(".component-bar img")
+  assert image["src"] == f"/availability/{world.paris.id}/{world.compute.id}/bars.svg"
+  assert image["loading"] == "lazy" and image["width"] and image["height"]
+  # The text alternative carries the figures the colours show.
+  assert image["alt"] == (
+    f"Paris DC · Compute: {checkout.select_one('.day-bars-uptime').get_text()}, "
+    "1 day with an outage, 0 days degraded"
+  )
+  assert checkout.select_one(".day-bars-uptime").get_text().endswith("% uptime over 90 days")
+  (image,) = ping.select(".component-bar img")
+  assert image["alt"] == "Lyon DC · Network: no data over 90 days"
+  assert ping.select_one(".day-bars-uptime").get_text() == "No data"
+  # One element per component, no day list: a list of 1,000 components stays small.
+  assert not page.html.select(".component-bar .day-bars, .component-bar li")
+  assert len(str(checkout.select_one(".component-bar")).encode()) < 400
   assert not page.html.select("script:not([src])")
+
+
+def svg_days(response):
+  document = ElementTree.fromstring(response.body)
+  return document, document.findall(f"{SVG}rect")
+
+
+def test_the_bars_image_has_a_rect_and_a_title_per_day(webapp, monitored, world, today):
+  response = webapp.get(f"/availability/{world.paris.id}/{world.compute.id}/bars.svg")
+  assert response.content_type == "image/svg+xml"
+  document, days = svg_days(response)
+  assert document.get("preserveAspectRatio") == "none" and document.get("role") == "img"
+  assert document.find(f"{SVG}title").text.startswith(
+    "Availability of Paris DC · Compute over the last 90 days"
+  )
+  assert len(days) == 90
+  assert days[-3].get("class") == "d-alert"
+  assert days[-3].find(f"{SVG}title").text == f"{(today - 2 * DAY).isoformat()}: 75.00 % uptime"
+  assert days[-1].get("class") == "d-ok" and days[-5].get("class") == "d-none"
+  assert [float(day.get("x")) for day in days] == sorted(float(day.get("x")) for day in days)
+  # The colours of the day tones, their dark shades under prefers-color-scheme.
+  style = document.find(f"{SVG}style").text
+  assert ".d-alert{fill:#d93025}" in style and "@media (prefers-color-scheme:dark){" in style
+  assert ".d-alert{fill:#ff6b5e}" in style.split("prefers-color-scheme:dark")[1]
+
+
+def test_the_bars_image_is_translated(build_app, monitored, world, today, enabled_plugins):
+  client = build_app(plugins=enabled_plugins, **{"prodmanager.lang": "fr"})
+  _document, days = svg_days(client.get(f"/availability/{world.paris.id}/{world.compute.id}/bars.svg"))
+  assert (
+    days[-3].find(f"{SVG}title").text
+    == f"{(today - 2 * DAY).strftime('%d/%m/%Y')} : 75,00 % de disponibilité"
+  )
+  alt = client.get("/").html.select_one(".component-bar img")["alt"]
+  assert alt.endswith("de disponibilité sur 90 jours, 1 jour avec une panne, 0 jour dégradé")
+
+
+def test_the_bars_image_of_an_unknown_pair_is_not_found(webapp, monitored, world):
+  for path in (
+    f"/availability/{world.lyon.id}/{world.compute.id}/bars.svg",  # both exist, no monitor
+    f"/availability/987654321/{world.compute.id}/bars.svg",
+    f"/availability/{world.paris.id}/x/bars.svg",
+    f"/availability/{'9' * 19}/{world.compute.id}/bars.svg",
+    f"/availability/{'9' * 18}/{'9' * 18}/bars.svg",  # beyond PostgreSQL's integer: still a 404
+    "/availability/%C2%B2/1/bars.svg",
+  ):
+    webapp.get(path, status=404)
 
 
 # -- a constant number of queries -------------------------------------------------------------------
@@ -141,18 +207,20 @@ def test_pages_with_bars_run_a_constant_number_of_queries(webapp, dbsession, cou
     fill(dbsession, total, today)
     first_scope = dbsession.scalar(select(Scope.id).order_by(Scope.id).limit(1))
     first_monitor = dbsession.scalar(select(Monitor.id).order_by(Monitor.id).limit(1))
+    first_service = dbsession.scalar(select(Monitor.service_id).where(Monitor.id == first_monitor))
     measured = []
     for path in (
       "/",
       f"/scope/{first_scope}",
       f"/monitor/{first_monitor}",
       f"/api/monitor/{first_monitor}/availability",
+      f"/availability/{first_scope}/{first_service}/bars.svg",
     ):
       webapp.get(path)
       with count_queries() as queries:
         response = webapp.get(path)
       if path == "/":
-        assert len(response.html.select(".component-bar .day-bars")) == total
+        assert len(response.html.select(".component-bar img")) == total
       measured.append(len(queries))
     counts.append(measured)
   assert counts[0] == counts[1], f"queries for 1 pair and monitor, then 30: {counts}"
