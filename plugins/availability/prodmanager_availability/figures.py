@@ -18,7 +18,7 @@ the read declares it (:func:`prodmanager.cache.changes_at`).
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, distinct, func, select
 
 from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
@@ -221,32 +221,29 @@ class PairSummary:
 
 def pair_summaries(db, restriction, now: dt.datetime | None = None) -> dict:
   """``{(scope_id, service_id): PairSummary}`` of the pairs under ``restriction`` (see
-  :func:`restricted`): one query, the days summed per pair in the database (a list of 1,000
+  :func:`restricted`): one grouped query, the days counted in the database (a list of 1,000
   components reads 1,000 rows, not 90 days of each)."""
   now = now or utcnow()
   changes_at(next_midnight(now))
   today = utc_day(now)
   up = AvailabilityDay.ok_seconds + AvailabilityDay.warning_seconds
-  columns = key_columns("pair")
-  per_day = select(
-    *columns,
-    func.sum(up).label("up"),
-    func.sum(up + AvailabilityDay.alert_seconds).label("measured"),
-    func.max(AvailabilityDay.worst).label("worst"),
-  ).where(and_(AvailabilityDay.day >= first_kept_day(today), AvailabilityDay.day <= today))
-  days = restricted(per_day, "pair", restriction).group_by(*columns, AvailabilityDay.day).subquery()
   alert, warning = STATUSES.index("alert"), STATUSES.index("warning")
+  columns = key_columns("pair")
+  # A pair's day is an outage day when one of its monitors had an alert, degraded when the worst
+  # was a warning: the days with a warning or worse, less the outage days.
   statement = select(
-    days.c.scope_id,
-    days.c.service_id,
-    func.sum(days.c.up),
-    func.sum(days.c.measured),
-    func.sum(case((days.c.worst == alert, 1), else_=0)),
-    func.sum(case((days.c.worst == warning, 1), else_=0)),
-  ).group_by(days.c.scope_id, days.c.service_id)
+    *columns,
+    func.sum(up),
+    func.sum(up + AvailabilityDay.alert_seconds),
+    func.count(distinct(case((AvailabilityDay.worst == alert, AvailabilityDay.day)))),
+    func.count(distinct(case((AvailabilityDay.worst >= warning, AvailabilityDay.day)))),
+  ).where(and_(AvailabilityDay.day >= first_kept_day(today), AvailabilityDay.day <= today))
+  statement = restricted(statement, "pair", restriction).group_by(*columns)
   return {
     (scope_id, service_id): PairSummary(
-      percent(int(up_seconds or 0), int(measured or 0)), int(outages or 0), int(degraded or 0)
+      percent(int(up_seconds or 0), int(measured or 0)),
+      int(outages or 0),
+      int(flagged or 0) - int(outages or 0),
     )
-    for scope_id, service_id, up_seconds, measured, outages, degraded in db.execute(statement)
+    for scope_id, service_id, up_seconds, measured, outages, flagged in db.execute(statement)
   }

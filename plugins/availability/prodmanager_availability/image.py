@@ -67,7 +67,9 @@ def render_bars_svg(request, entries, label: str) -> str:
 
 def bar_image(base: str, pair: tuple[int, int], alt: str, uptime: str, days: int) -> Markup:
   """A component's bar in a list: the image, its summary as ``alt``, the 90-day uptime as text."""
+  # Plain formatting (a list holds 1,000 of these): the ids are integers, the texts are escaped.
   return Markup(
-    '<img class="day-bars-image" src="{}/availability/{}/{}/bars.svg" loading="lazy" width="{}" '
-    'height="{}" alt="{}"><p class="day-bars-uptime muted">{}</p>'
-  ).format(base, pair[0], pair[1], image_width(days), HEIGHT, alt, uptime)
+    f'<img class="day-bars-image" src="{escape(base)}/availability/{int(pair[0])}/{int(pair[1])}/bars.svg" '
+    f'loading="lazy" width="{image_width(days)}" height="{HEIGHT}" alt="{escape(alt)}">'
+    f'<p class="day-bars-uptime muted">{escape(uptime)}</p>'
+  )
