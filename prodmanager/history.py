@@ -8,11 +8,13 @@ merges the sources, keeps the newest 50 and renders them with feedgen. Entry ids
 entry twice.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from feedgen.feed import FeedGenerator
 from pyramid.response import Response
 
 from .actions import callable_name, register
@@ -21,6 +23,11 @@ from .markdown import render_markdown
 from .settings import is_decimal
 from .state import app_state
 from .text import xml_text
+
+# feedgen (10 MB with lxml) is imported at the first feed a process renders (build_feed): a web
+# process whose feeds are answered from the cache never loads it.
+if TYPE_CHECKING:
+  from feedgen.feed import FeedGenerator
 
 FEED_SIZE = 50
 
@@ -77,6 +84,8 @@ def history_entries(request, scope_id=None, service_id=None, limit=FEED_SIZE) ->
 
 
 def build_feed(request) -> FeedGenerator:
+  from feedgen.feed import FeedGenerator  # see FEED_SIZE
+
   scope_id, service_id = feed_filters(request)
   _ = request._
   base = request.application_url

@@ -16,19 +16,15 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-
-import urllib3
-from datadog_api_client import ApiClient, Configuration
-from datadog_api_client.exceptions import (
-  ApiException,
-  ForbiddenException,
-  NotFoundException,
-  OpenApiException,
-  UnauthorizedException,
-)
-from datadog_api_client.v1.api.monitors_api import MonitorsApi
+from typing import TYPE_CHECKING
 
 from prodmanager.integrations import Verdict
+
+# The client (16 MB with its monitors API) is imported by the functions of a run (open_client first),
+# so only the process that runs checks loads it, not every web process.
+if TYPE_CHECKING:
+  from datadog_api_client import ApiClient
+  from datadog_api_client.exceptions import ApiException
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +49,9 @@ class DatadogError(Exception):
 def open_client(context) -> ApiClient:
   """The run's API client. Only the settings configure it: the client's own reading of the
   process's ``DD_SITE``, ``DD_API_KEY`` and ``DD_APP_KEY`` is overridden."""
+  import urllib3
+  from datadog_api_client import ApiClient, Configuration
+
   settings = context.settings
   missing = [
     variable
@@ -138,6 +137,9 @@ def answer(settings, ident: int, state: str | None):
 def overall_states(client: ApiClient, settings, ids: set[int]) -> dict[int, str]:
   """``{id: overall state}`` of the Datadog monitors among ``ids`` that exist ("" when Datadog gives
   none)."""
+  from datadog_api_client.exceptions import NotFoundException
+  from datadog_api_client.v1.api.monitors_api import MonitorsApi
+
   api = MonitorsApi(client)
   states: dict[int, str] = {}
   with translated_errors(settings):
@@ -168,6 +170,14 @@ def state_of(monitor) -> str:
 def translated_errors(settings) -> Iterator[None]:
   """The client's exceptions as one short ``DatadogError`` line (the client's own text carries every
   response header)."""
+  import urllib3
+  from datadog_api_client.exceptions import (
+    ApiException,
+    ForbiddenException,
+    OpenApiException,
+    UnauthorizedException,
+  )
+
   try:
     yield
   except (UnauthorizedException, ForbiddenException) as error:

@@ -6,19 +6,23 @@ or a loop is an alert). An address is ``ok``; no address (NXDOMAIN, no A/AAAA re
 that ends nowhere), an unreachable or failing nameserver, or a timeout is ``alert``.
 """
 
+from __future__ import annotations
+
 import ipaddress
 import re
-
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.resolver
+from typing import TYPE_CHECKING
 
 from prodmanager.integrations import Verdict
 
+if TYPE_CHECKING:
+  import dns.name
+  import dns.resolver
+
 SETTINGS = ("prodmanager.dns.nameservers", "prodmanager.dns.port", "prodmanager.dns.timeout")
 MAX_CNAME_HOPS = 8
-ADDRESS_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
+# Record types by name: dnspython (13 MB) is imported by the process that runs checks (make_resolver),
+# not by every web process.
+ADDRESS_TYPES = ("A", "AAAA")
 # One label of a host name, IDNA-encoded (an internationalised name arrives as xn--...).
 HOST_LABEL = re.compile(rb"^[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?$")
 
@@ -80,6 +84,8 @@ def declare_settings(config) -> None:
 
 
 def make_resolver(context) -> dns.resolver.Resolver:
+  import dns.resolver  # see ADDRESS_TYPES
+
   settings = context.settings
   servers = settings["prodmanager.dns.nameservers"]
   resolver = dns.resolver.Resolver(configure=not servers)
@@ -95,6 +101,11 @@ def check(context, monitor):
   name = monitor.external_reference.strip()
   if not name:
     return None
+  # Loaded by make_resolver already (see ADDRESS_TYPES).
+  import dns.exception
+  import dns.name
+  import dns.resolver
+
   try:
     qname = dns.name.from_text(name)
   except dns.exception.DNSException as error:
@@ -143,7 +154,7 @@ def resolve(resolver: dns.resolver.Resolver, qname: dns.name.Name) -> tuple[list
     if addresses:
       return addresses, current
     if alias is None:
-      answer = resolver.resolve(current, dns.rdatatype.CNAME, raise_on_no_answer=False, search=False)
+      answer = resolver.resolve(current, "CNAME", raise_on_no_answer=False, search=False)
       if answer.rrset is None:
         return [], current
       alias = answer.rrset[0].target

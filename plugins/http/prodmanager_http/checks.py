@@ -6,14 +6,18 @@ as up, as URL query parameters: ``status=204`` (exactly this status), ``status=2
 combines them. Without it, 2xx and 3xx are ok (0.22's rule).
 """
 
-import re
-from urllib.parse import parse_qs, urlsplit
+from __future__ import annotations
 
-import httpx
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
 
 from prodmanager.integrations import Verdict
 from prodmanager.settings import parse_bool
 from prodmanager.version import __version__
+
+if TYPE_CHECKING:
+  import httpx
 
 SETTINGS = (
   "prodmanager.http.timeout",
@@ -92,6 +96,9 @@ LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
 
 
 def open_client(context) -> httpx.Client:
+  # httpx (18 MB) is imported by the process that runs checks, not by every web process.
+  import httpx
+
   settings = context.settings
   verify = settings["prodmanager.http.verify_cert"]
 
@@ -161,6 +168,8 @@ def check(context, monitor):
   if urlsplit(url).scheme not in ("http", "https"):
     raise ValueError(f"external_link {url!r}: expected an http:// or https:// URL")
   (low, high), keyword = expectations(monitor.external_reference)
+  import httpx  # loaded by open_client (see there)
+
   client: httpx.Client = context.state
   try:
     with client.stream("GET", url) as response:

@@ -14,15 +14,21 @@ runner logs and counts them, the monitor keeps its status, never an ``alert`` (a
 not answer says nothing about the job's builds).
 """
 
+from __future__ import annotations
+
 import logging
 import ssl
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import quote
-
-import httpx
 
 from prodmanager.integrations import Verdict
 from prodmanager.version import __version__
+
+# httpx (18 MB) is imported by the functions of a run (open_client first), so only the process that
+# runs checks loads it, not every web process.
+if TYPE_CHECKING:
+  import httpx
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +88,8 @@ def open_client(context) -> Jenkins:
       "JENKINS_USERNAME and JENKINS_TOKEN go together: set both (a user and an API token of "
       "that user), or neither for anonymous read access"
     )
+  import httpx  # see the imports at the top
+
   verify = settings["prodmanager.jenkins.verify_cert"]
   timeout = settings["prodmanager.jenkins.timeout"]
   # trust_env=False: the process's HTTP_PROXY, HTTPS_PROXY (the http integration's settings),
@@ -112,6 +120,8 @@ def close_client(jenkins: Jenkins) -> None:
 
 def fetch(jenkins: Jenkins, path: str, tree: str, what: str) -> dict | None:
   """The JSON object at ``path`` (None for a 404); every other failure is a JenkinsError."""
+  import httpx  # loaded by open_client (see the imports at the top)
+
   try:
     response = jenkins.client.get(path, params={"tree": tree})
   except httpx.TimeoutException as error:

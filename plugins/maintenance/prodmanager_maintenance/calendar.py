@@ -8,12 +8,14 @@ its timeline. ``DTSTAMP`` is the last change too, not the time of the request: t
 always gives the same bytes, so ETags and 304 answers work for calendar clients that poll.
 """
 
+from __future__ import annotations
+
 import datetime as dt
 import html
 import re
+from typing import TYPE_CHECKING
 
 import nh3
-from icalendar import Alarm, Calendar, Event
 from pyramid.response import Response
 from sqlalchemy import func, or_, select
 
@@ -23,6 +25,11 @@ from prodmanager.text import icalendar_text
 from prodmanager.timeline import EventType
 
 from .models import PAIR, PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
+
+# icalendar (8 MB) is imported at the first calendar a process renders (build_event, build_calendar):
+# a web process whose calendars are answered from the cache never loads it.
+if TYPE_CHECKING:
+  from icalendar import Event
 
 PRODID = "-//ProdManager//Maintenance calendar//EN"
 ALARM_BEFORE = dt.timedelta(minutes=15)
@@ -74,6 +81,8 @@ def utc(value: dt.datetime) -> dt.datetime:
 def build_event(request, row, revision: tuple[int, dt.datetime | None]) -> Event:
   """One VEVENT; its texts without the characters iCalendar cannot carry (rows stored before input
   refused them must not make a calendar unreadable)."""
+  from icalendar import Alarm, Event  # see PRODID
+
   _ = request._
   updates, last_event = revision
   modified = utc(max(filter(None, [row.creation_date, last_event])))
@@ -114,6 +123,8 @@ def build_event(request, row, revision: tuple[int, dt.datetime | None]) -> Event
 
 
 def build_calendar(request, rows: list, name: str | None = None) -> bytes:
+  from icalendar import Calendar  # see PRODID
+
   calendar = Calendar()
   calendar.add("prodid", PRODID)
   calendar.add("version", "2.0")
