@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from prodmanager.cli.serve import limit_malloc_arenas, quiet_queue_warnings, thread_count, worker_count
+from prodmanager.cli.serve import (
+  limit_malloc_arenas,
+  quiet_queue_warnings,
+  start_memory_trimmer,
+  thread_count,
+  worker_count,
+)
 from prodmanager.settings import ConfigurationError
 from prodmanager.testing import TEST_SECRET, running_server
 
@@ -56,6 +62,17 @@ def test_malloc_arenas_are_limited_unless_the_variable_says(monkeypatch):
   monkeypatch.delenv("MALLOC_ARENA_MAX")
   if platform.libc_ver()[0] == "glibc":
     assert limit_malloc_arenas() is True
+
+
+def test_a_web_process_trims_its_heap_periodically_on_glibc():
+  import platform
+
+  thread = start_memory_trimmer(interval=0.01)
+  if platform.libc_ver()[0] != "glibc":
+    assert thread is None
+    return
+  time.sleep(0.05)  # several calls of malloc_trim went by
+  assert thread.daemon and thread.is_alive()  # a call neither failed nor blocked the loop
 
 
 def test_waitress_queue_warnings_are_quiet_unless_the_ini_sets_them():

@@ -47,6 +47,10 @@ M_ARENA_MAX = -8
 # arena of freed fragments after a burst of renders (+15 MB per worker, measured; docs/performance.md).
 MALLOC_ARENAS = 2
 
+# Every this many seconds a web process hands the memory its renders freed back to the system
+# (glibc's malloc_trim): freed pages inside the heap otherwise stay in its RSS after a burst.
+TRIM_INTERVAL = 30
+
 # The index of this process among the workers (0 when there is a single process). Only worker 0
 # runs what must run once per ``serve`` command (the background worker thread of standalone mode).
 worker_index = 0
@@ -69,6 +73,30 @@ def limit_malloc_arenas() -> bool:
     return bool(libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS))
   except (OSError, AttributeError):  # not glibc (musl, macOS): their allocators differ
     return False
+
+
+def start_memory_trimmer(interval: float = TRIM_INTERVAL) -> threading.Thread | None:
+  """A daemon thread calling glibc's ``malloc_trim(0)`` every ``interval`` seconds (glibc only).
+
+  A burst of large renders (a Statuspage summary, a long list) leaves freed fragments in the malloc
+  arenas that glibc keeps mapped; trimming returns their whole pages to the system, so a worker's
+  RSS falls back after the burst (docs/performance.md, "Memory"). The call costs a few milliseconds
+  and releases the GIL (ctypes). Returns the thread, or None where there is no malloc_trim.
+  """
+  try:
+    trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+  except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to call
+    return None
+  trim.argtypes = [ctypes.c_size_t]
+
+  def loop():
+    while True:
+      time.sleep(interval)
+      trim(0)
+
+  thread = threading.Thread(target=loop, name="malloc-trim", daemon=True)
+  thread.start()
+  return thread
 
 
 def quiet_queue_warnings() -> None:
@@ -227,6 +255,7 @@ def run_worker(index: int, env: Environment, sockets: list, options: dict, paren
   threading.Thread(target=watch_parent, name="parent-watch", daemon=True).start()
   try:
     app = build_app(env, report=index == 0)
+    start_memory_trimmer()
     start_serve_worker(app, env.settings)
     serve_app(app, {**options, "sockets": sockets})
   except BaseException:  # noqa: BLE001 - a forked child must never return into the parent's code
@@ -314,6 +343,7 @@ def cmd_serve(args, env: Environment) -> int:
   where = where.replace(" ", ", http://")
   if workers == 1:
     app = build_app(env, report=True)
+    start_memory_trimmer()
     log.info("Serving on http://%s with %d threads", where, threads)
     stop = start_serve_worker(app, env.settings)
     try:
