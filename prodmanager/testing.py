@@ -588,6 +588,18 @@ def form_of():
 SERVER_STARTUP_TIMEOUT = 60
 
 
+@pytest.fixture(scope="session")
+def playwright_instance():
+  """Playwright's sync API for the whole test process: it refuses a second instance while one
+  runs, so every folder's browser tests (tests/browser, a plugin's) share this one."""
+  try:
+    from playwright.sync_api import sync_playwright
+  except ImportError:
+    missing_service("Playwright for Python is not installed (make install-test installs it)")
+  with sync_playwright() as playwright:
+    yield playwright
+
+
 def free_port() -> int:
   with socket.socket() as sock:
     sock.bind(("127.0.0.1", 0))

@@ -47,18 +47,8 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(scope="session")
-def playwright_instance():
-  try:
-    from playwright.sync_api import sync_playwright
-  except ImportError:
-    missing_service("Playwright for Python is not installed (make install-test installs it)")
-  with sync_playwright() as playwright:
-    yield playwright
-
-
-@pytest.fixture(scope="session")
 def browser(playwright_instance):
-  """Debian's Chromium, headless, one per session."""
+  """Debian's Chromium, headless, one per session (``playwright_instance``: prodmanager.testing)."""
   if not CHROMIUM.exists():
     missing_service(
       f"Chromium is not installed at {CHROMIUM} (make test installs the Debian package as root)"

@@ -52,19 +52,15 @@ def site(tmp_path_factory, enabled_plugins):
 
 
 @pytest.fixture(scope="module")
-def browser():
-  try:
-    from playwright.sync_api import sync_playwright
-  except ImportError:
-    missing_service("Playwright for Python is not installed (make install-test installs it)")
+def browser(playwright_instance):
+  # The process's one Playwright (prodmanager.testing), shared with tests/browser.
   if not CHROMIUM.exists():
     missing_service(f"Chromium is not installed at {CHROMIUM}")
   if not AXE.exists():
     missing_service(f"axe-core is not installed at {AXE} (make install-test installs it with npm)")
-  with sync_playwright() as playwright:
-    browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
+  browser = playwright_instance.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+  yield browser
+  browser.close()
 
 
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
