@@ -28,7 +28,9 @@ conditional request costs the version and entry lookups, not a render. Answers t
 are gzip-compressed too when the client accepts it and they are worth it.
 """
 
+import dataclasses
 import datetime as dt
+import enum
 import fcntl
 import gzip
 import hashlib
@@ -550,11 +552,42 @@ def redis_client(uri: str):
   return client, f"Redis at {where}", (redis.RedisError, OSError)
 
 
+def _plain(value):
+  """A setting's value as JSON the same in every process (sets sorted, enums by value), or None
+  for what has no such form (functions, objects)."""
+  if value is None or isinstance(value, (str, int, float, bool)):
+    return value
+  if isinstance(value, enum.Enum):
+    return _plain(value.value)
+  if isinstance(value, (list, tuple)):
+    return [_plain(item) for item in value]
+  if isinstance(value, (set, frozenset)):
+    return sorted(json.dumps(_plain(item), sort_keys=True) for item in value)
+  if isinstance(value, dict):
+    return {str(key): _plain(item) for key, item in value.items()}
+  if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    return {field.name: _plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+  if isinstance(value, (Path, dt.date, dt.time, dt.timedelta)):
+    return str(value)
+  return None
+
+
+def settings_fingerprint(settings) -> str:
+  """A digest of ProdManager's settings (the database, the site's name and logo, every plugin's):
+  an answer rendered under other settings is never served, as after a restart with a new
+  PM_SITE_LOGO, while the processes and replicas of one deployment, which share their settings,
+  share their answers."""
+  plain = {key: _plain(value) for key, value in settings.items() if key.startswith("prodmanager.")}
+  return hashlib.blake2b(json.dumps(plain, sort_keys=True).encode(), digest_size=6).hexdigest()
+
+
 def make_cache(settings) -> ResponseCache:
   # INI only (several test applications share one Redis under their own prefix).
   prefix = settings.get("prodmanager.cache_key_prefix") or "pm:cache:"
-  # A release renders differently: its answers never mix with another's (rolling upgrades).
-  store_prefix = f"{prefix}{__version__}:"
+  # A release renders differently (rolling upgrades), and so do other settings: their answers
+  # never mix.
+  fingerprint = settings_fingerprint(settings)
+  store_prefix = f"{prefix}{__version__}:{fingerprint}:"
   max_age = settings["prodmanager.cache_max_age"]
   uri = settings["prodmanager.redis_uri"]
   if uri:
@@ -568,10 +601,9 @@ def make_cache(settings) -> ResponseCache:
     )
   instance = Path(settings["prodmanager.instance_path"])
   version = FileVersion(instance / "content-version")
-  # The release in the folder's name, as in Redis's prefix (answers of another release are not read),
-  # and the database's: a folder that served another database never answers for this one.
-  database = hashlib.blake2b(settings["prodmanager.database_uri"].encode(), digest_size=4).hexdigest()
-  store = FileStore(instance / "cache" / f"{__version__}-{database}", max_age)
+  # The release and the settings (the database among them) in the folder's name, as in Redis's
+  # prefix: a folder that served another database or configuration never answers for this one.
+  store = FileStore(instance / "cache" / f"{__version__}-{fingerprint}", max_age)
   return ResponseCache(version, store, max_age, store_prefix, FileVersion(instance / "token-version"))
 
 

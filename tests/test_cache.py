@@ -703,3 +703,34 @@ def test_static_files_are_fingerprinted_compressed_and_kept_for_a_year(cached_ap
     assert gzip.decompress(response.body) == raw_get(cached_app, "/static/css/app.css").body
   # Without the fingerprint the file may change under the same URL: an hour only.
   assert raw_get(cached_app, "/static/css/app.css").headers["Cache-Control"] == "max-age=3600"
+
+
+def test_answers_of_other_settings_are_never_served(build_app):
+  # Two applications on one database and instance folder, as a server before and after a restart
+  # with another site name: each serves its own pages, never the other's cached ones.
+  before = build_app(site_name="Before the restart")
+  assert "Before the restart" in before.get("/about").text
+  after = build_app(site_name="After the restart")
+  assert "After the restart" in after.get("/about").text
+  assert "Before the restart" in before.get("/about").text
+
+
+def test_the_settings_fingerprint_is_the_same_in_every_process():
+  import subprocess
+  import sys
+
+  from prodmanager.cache import settings_fingerprint
+
+  settings = {
+    "prodmanager.names": frozenset({"a", "b", "c", "d"}),
+    "prodmanager.site_name": "x",
+    "other": object(),
+  }
+  script = (
+    "from prodmanager.cache import settings_fingerprint; "
+    "print(settings_fingerprint({'prodmanager.names': frozenset({'d', 'c', 'b', 'a'}), 'prodmanager.site_name': 'x'}))"
+  )
+  # Another interpreter hashes strings with another seed: sets are sorted, objects left out.
+  other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+  assert other.stdout.strip() == settings_fingerprint(settings)
+  assert settings_fingerprint({**settings, "prodmanager.site_name": "y"}) != settings_fingerprint(settings)
