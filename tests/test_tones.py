@@ -8,7 +8,8 @@ from pyramid.exceptions import ConfigurationError
 
 from prodmanager.tones import tones_css
 
-# The colours of 0.22 (and of app.css before the plugins declared them), value by value.
+# The colours of 0.22 (and of app.css before the plugins declared them), value by value, and the
+# core's integration run outcomes (the operators' /integrations page).
 EXPECTED = {
   "purple": {".badge-severity-critical"},
   "red": {
@@ -20,6 +21,8 @@ EXPECTED = {
     ".badge-announcement_level-high",
     ".badge-component-alert",
     ".badge-component-partial",
+    ".badge-run-failed",
+    ".badge-run-timeout",
   },
   "orange": {
     ".badge-severity-moderate",
@@ -28,6 +31,7 @@ EXPECTED = {
     ".badge-monitor_status-warning",
     ".badge-overdue",
     ".badge-component-warning",
+    ".badge-run-partial",
   },
   "yellow": {
     ".badge-severity-low",
@@ -40,6 +44,7 @@ EXPECTED = {
     ".badge-maintenance_status-scheduled",
     ".badge-announcement_level-low",
     ".badge-component-maintenance",
+    ".badge-run-running",
   },
   "green": {
     ".badge-incident_status-resolved",
@@ -48,6 +53,7 @@ EXPECTED = {
     ".badge-monitor_status-ok",
     ".badge-announcement_state-ongoing",
     ".badge-component-ok",
+    ".badge-run-ok",
   },
 }
 
