@@ -114,6 +114,33 @@ def _postgres_database(worker: str):
     admin.close()
 
 
+@pytest.fixture(params=_backends())
+def empty_database(request, tmp_path):
+  """A new database of the test's own on each backend, not migrated (migration tests; a test
+  module migrates it by overriding this fixture), dropped at the end."""
+  if request.param == "postgresql":
+    reason = _postgres_unavailable()
+    if reason:
+      missing_service(reason)
+    with _postgres_database("own") as uri:
+      yield uri
+  else:
+    yield f"sqlite:///{tmp_path / 'own.sqlite'}"
+
+
+@contextmanager
+def connected(uri: str):
+  """A connection in a transaction to the database at ``uri``, its engine disposed of after."""
+  from .db import get_engine
+
+  engine = get_engine(uri)
+  try:
+    with engine.begin() as connection:
+      yield connection
+  finally:
+    engine.dispose()
+
+
 @pytest.fixture(scope="session", params=_backends())
 def database_uri(request, tmp_path_factory):
   """A migrated, empty database (one per backend and per test worker), dropped at the end."""

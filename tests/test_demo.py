@@ -11,7 +11,6 @@ from prodmanager.db import get_engine
 from prodmanager.demo import ALREADY_PRESENT, load_demo
 from prodmanager.migrate import upgrade
 from prodmanager.state import app_state
-from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -35,20 +34,11 @@ SERVICES = {
 TABLES = (Scope, Service, Monitor, MonitorStatusChange)
 
 
-@pytest.fixture(params=_backends())
-def empty_database(request, tmp_path):
+@pytest.fixture
+def empty_database(empty_database):
   """A new, migrated and empty database of its own (not the shared test database)."""
-  if request.param == "postgresql":
-    reason = _postgres_unavailable()
-    if reason:
-      pytest.skip(reason)
-    with _postgres_database("demo") as uri:
-      upgrade(uri)
-      yield uri
-  else:
-    uri = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    upgrade(uri)
-    yield uri
+  upgrade(empty_database)
+  return empty_database
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ runs on SQLite and on PostgreSQL, on a database of its own migrated step by step
 
 import datetime as dt
 import json
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from prodmanager.db import get_engine
 from prodmanager.migrate import alembic_config, upgrade
-from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
+from prodmanager.testing import connected
 
 # (plugin, events table, the revision before the columns, the revision adding them, parent row)
 MOMENT = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
@@ -58,28 +56,6 @@ EVENTS = [
   ("update", json.dumps({"status": ["active", 3]}), (None, None)),
   ("update", json.dumps(["status", "active"]), (None, None)),
 ]
-
-
-@pytest.fixture(params=_backends())
-def empty_database(request, tmp_path):
-  if request.param == "postgresql":
-    reason = _postgres_unavailable()
-    if reason:
-      pytest.skip(reason)
-    with _postgres_database("statusmig") as uri:
-      yield uri
-  else:
-    yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-
-
-@contextmanager
-def connected(uri):
-  engine = get_engine(uri)
-  try:
-    with engine.begin() as connection:
-      yield connection
-  finally:
-    engine.dispose()
 
 
 def arrange(uri: str, plugin: str) -> None:

@@ -2,15 +2,13 @@
 (docs/performance.md#query-plans) go up and down on SQLite and PostgreSQL, rows kept."""
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from prodmanager.db import get_engine
 from prodmanager.migrate import alembic_config, upgrade
-from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
+from prodmanager.testing import connected
 
 MOMENT = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 # revision → (the revision before it, {table: indexes it adds}, {table: indexes it drops})
@@ -30,28 +28,6 @@ REVISIONS = {
     {},
   ),
 }
-
-
-@pytest.fixture(params=_backends())
-def empty_database(request, tmp_path):
-  if request.param == "postgresql":
-    reason = _postgres_unavailable()
-    if reason:
-      pytest.skip(reason)
-    with _postgres_database("indexmig") as uri:
-      yield uri
-  else:
-    yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-
-
-@contextmanager
-def connected(uri):
-  engine = get_engine(uri)
-  try:
-    with engine.begin() as connection:
-      yield connection
-  finally:
-    engine.dispose()
 
 
 def indexes(uri: str, table: str) -> set[str]:

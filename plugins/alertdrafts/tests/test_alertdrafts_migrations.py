@@ -3,40 +3,16 @@ own: its tables and the partial unique index (one open draft per pair) come and 
 branches stay."""
 
 import datetime as dt
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from prodmanager.db import get_engine
 from prodmanager.migrate import alembic_config, upgrade
-from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
+from prodmanager.testing import connected
 
 TABLES = {"alertdraft", "alertdraft_monitor", "alertdraft_choice"}
 MOMENT = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture(params=_backends())
-def empty_database(request, tmp_path):
-  if request.param == "postgresql":
-    reason = _postgres_unavailable()
-    if reason:
-      pytest.skip(reason)
-    with _postgres_database("draftsmig") as uri:
-      yield uri
-  else:
-    yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
-
-
-@contextmanager
-def connected(uri):
-  engine = get_engine(uri)
-  try:
-    with engine.begin() as connection:
-      yield connection
-  finally:
-    engine.dispose()
 
 
 def tables(uri) -> set[str]:

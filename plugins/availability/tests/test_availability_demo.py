@@ -8,24 +8,15 @@ from sqlalchemy.orm import Session
 from prodmanager.db import get_engine
 from prodmanager.demo import load_demo
 from prodmanager.migrate import upgrade
-from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
 from prodmanager_availability.models import AvailabilityDay
 from prodmanager_monitor.models import Monitor
 
 
-@pytest.fixture(params=_backends())
-def empty_database(request, tmp_path):
-  if request.param == "postgresql":
-    reason = _postgres_unavailable()
-    if reason:
-      pytest.skip(reason)
-    with _postgres_database("availdemo") as uri:
-      upgrade(uri)
-      yield uri
-  else:
-    uri = f"sqlite:///{tmp_path / 'demo.sqlite'}"
-    upgrade(uri)
-    yield uri
+@pytest.fixture
+def empty_database(empty_database):
+  """A new, migrated and empty database of its own (not the shared test database)."""
+  upgrade(empty_database)
+  return empty_database
 
 
 def test_the_demo_gives_coloured_bars(empty_database, enabled_plugins, tmp_path):

@@ -9,21 +9,8 @@ from alembic import command
 
 from prodmanager.db import get_engine
 from prodmanager.migrate import alembic_config, upgrade
-from prodmanager.testing import _backends, _postgres_database, _postgres_unavailable
 
 REVISION = "a7a1b0d00001"
-
-
-@pytest.fixture(params=_backends())
-def empty_database(request, tmp_path):
-  if request.param == "postgresql":
-    reason = _postgres_unavailable()
-    if reason:
-      pytest.skip(reason)
-    with _postgres_database("availmig") as uri:
-      yield uri
-  else:
-    yield f"sqlite:///{tmp_path / 'migrations.sqlite'}"
 
 
 def tables(uri: str) -> set[str]:
