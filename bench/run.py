@@ -3,7 +3,7 @@
   python bench/run.py --sizes medium,large --backends sqlite,postgresql --duration 10
 
 For each backend and size: the data of bench/generate.py (generated once, kept in bench/data/ or
-in the PostgreSQL database ``pm_bench_<size>``), ``prodmanager serve --config production.ini``
+in the PostgreSQL database ``pm_bench_<size>``; each run serves a fresh copy), ``prodmanager serve --config production.ini``
 with ``PM_MODE=production``, then ``wrk -t2 -c16 --latency`` on every URL of quality.md, a mixed run
 (64 clients, 5 % writes: ``POST /api/incident`` with a token) during which a probe measures the
 latency of incident creation one request at a time, and the resident memory (RSS) of each server
@@ -115,6 +115,27 @@ def database_uri(backend: str, size: str) -> str:
       cursor.execute(f'CREATE DATABASE "{name}"')
   connection.close()
   return POSTGRES + name
+
+
+def working_copy(backend: str, size: str, uri: str) -> str:
+  """A copy of the generated data for one run: the mixed run creates incidents (each one open, and
+  shown by the dashboard and the summaries), and a run on the data a former run left would measure
+  more work than the one before it."""
+  if backend == "sqlite":
+    source = Path(uri.removeprefix("sqlite:///"))
+    target = source.with_name(f"{source.stem}-run.sqlite")
+    shutil.copyfile(source, target)
+    return f"sqlite:///{target}"
+  import psycopg2
+
+  name, copy = f"{POSTGRES_PREFIX}{size}", f"{POSTGRES_PREFIX}{size}_run"
+  connection = psycopg2.connect(POSTGRES + "postgres")
+  connection.autocommit = True
+  with connection.cursor() as cursor:
+    cursor.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+    cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
+  connection.close()
+  return POSTGRES + copy
 
 
 def server_env(uri: str, extra: dict) -> dict:
@@ -315,8 +336,9 @@ def run(
   skip_mixed: bool,
   only_mixed: bool,
 ) -> dict:
-  uri = database_uri(backend, size)
-  print(f"== {backend} {size}: {generate(uri, size)}", flush=True)
+  generated = database_uri(backend, size)
+  print(f"== {backend} {size}: {generate(generated, size)}", flush=True)
+  uri = working_copy(backend, size, generated)
   server = Server(uri, extra_env, serve_args)
   try:
     listing = server.get_json("/api/incident?per_page=1")
