@@ -61,7 +61,9 @@ def format_datetime(value: dt.datetime | None) -> str | None:
   """The API's minute-precision UTC format, kept from 0.22."""
   if value is None:
     return None
-  return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")
+  # isoformat, cut to the minute: strftime costs ten times more, and a list of 50 incidents formats
+  # 5,000 dates. Years are four digits (MIN_DATE..MAX_DATE).
+  return value.astimezone(dt.UTC).isoformat(timespec="minutes")[:16]
 
 
 @dataclass

@@ -56,6 +56,7 @@ class AppState:
   query_parameters: (
     Any  # dict[(pattern, method), frozenset[str]] (prodmanager.api.pagination: a Link's parameters)
   )
+  fragments: Any  # Fragments (prodmanager.fragments: rendered pieces kept by content, made on first use)
   plugins: Any  # list[Plugin] (prodmanager.make_config: the enabled plugins, in load order)
 
   def __repr__(self) -> str:

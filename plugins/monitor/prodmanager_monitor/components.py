@@ -14,11 +14,13 @@ service_id): Markup}``, filled by the plugin that registered itself with :func:`
 
 from dataclasses import dataclass, field
 
+from markupsafe import Markup
 from pyramid.renderers import render
 from sqlalchemy import func, select
 from zope.interface import Interface
 
 from prodmanager.actions import callable_name, register
+from prodmanager.fragments import fragment
 from prodmanager.status import pair_levels, roll_up
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
@@ -162,8 +164,31 @@ def components_panel(request, scope=None, service=None) -> str:
     flat = None
   if flat is not None and not flat:
     return ""
+  bars = component_bars(request, names, scope=scope, service=service)
+  parts, rows = [], None
+  if flat is not None:
+    key = ("component-rows", *row_keys(flat, bars))
+    rows = fragment(request, key, lambda: render_part(request, rows=flat, bars=bars))
+  else:
+    parts = [
+      fragment(
+        request,
+        ("component-group", group.id, group.name, group.status, group.href, *row_keys(group.children, bars)),
+        lambda group=group: render_part(request, group=group, bars=bars),
+      )
+      for group in groups
+    ]
   return render(
-    "prodmanager_monitor:templates/components.jinja2",
-    {"groups": groups, "flat": flat, "bars": component_bars(request, names, scope=scope, service=service)},
-    request=request,
+    "prodmanager_monitor:templates/components.jinja2", {"groups": parts, "rows": rows}, request=request
   )
+
+
+def row_keys(components: list[Component], bars: dict) -> tuple:
+  """Everything the rows of ``components`` show: the fragment key of their HTML."""
+  return tuple(
+    (child.id, child.name, child.status, child.href, str(bars.get(child.pair) or "")) for child in components
+  )
+
+
+def render_part(request, **values) -> Markup:
+  return Markup(render("prodmanager_monitor:templates/component_parts.jinja2", values, request=request))

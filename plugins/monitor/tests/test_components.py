@@ -68,3 +68,31 @@ def test_components_in_french(webapp, world):
   page = webapp.get("/", headers={"Accept-Language": "fr"})
   assert page.html.select_one("#panel-components").get_text() == "Composants"
   assert groups_of(page)["Paris DC"][0] == "Dégradé"
+
+
+def test_components_follow_every_change_of_what_they_show(webapp, world, dbsession, registry):
+  # The pieces are kept by their content (prodmanager.fragments): a status, a name or a language
+  # that changed is rendered anew, the other scopes' pieces are reused.
+  from prodmanager.fragments import fragments
+
+  paris = world.monitor("Paris compute", "ok", scope=world.paris, service=world.compute)
+  world.monitor("Lyon compute", "ok", scope=world.lyon, service=world.compute)
+  kept = fragments(registry)
+  assert kept.enabled
+  assert groups_of(webapp.get("/"))["Paris DC"] == ("Operational", {"Compute": "Operational"})
+  misses = kept.misses
+  paris.status = type(paris.status)("alert")
+  dbsession.flush()
+  groups = groups_of(webapp.get("/"))
+  assert groups["Paris DC"] == ("Outage", {"Compute": "Outage"})
+  assert groups["Lyon DC"] == ("Operational", {"Compute": "Operational"})
+  assert kept.misses == misses + 1  # Paris only: Lyon's piece was the same
+  world.compute.name = "Compute nodes"
+  dbsession.flush()
+  assert groups_of(webapp.get("/"))["Lyon DC"] == ("Operational", {"Compute nodes": "Operational"})
+  scope_page = webapp.get(f"/scope/{world.paris.id}")
+  assert [
+    item.get_text(" ", strip=True) for item in scope_page.html.select(".panel-components .component")
+  ] == ["Compute nodes Outage"]
+  assert groups_of(webapp.get("/", headers={"Accept-Language": "fr"}))["Paris DC"][0] == "En panne"
+  assert groups_of(webapp.get("/"))["Paris DC"][0] == "Outage"
