@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from prodmanager.cli.serve import (
+  freeze_startup_objects,
   limit_malloc_arenas,
   quiet_queue_warnings,
   start_memory_trimmer,
@@ -73,6 +74,22 @@ def test_a_web_process_trims_its_heap_periodically_on_glibc():
     return
   time.sleep(0.05)  # several calls of malloc_trim went by
   assert thread.daemon and thread.is_alive()  # a call neither failed nor blocked the loop
+
+
+def test_what_startup_made_is_left_out_of_full_collections():
+  import gc
+
+  built = [["made while the application was built"]]
+  try:
+    freeze_startup_objects()
+    assert gc.get_freeze_count() > 0
+    # gc.get_objects() lists what the collector visits: the frozen objects are not among them.
+    assert not any(item is built[0] for item in gc.get_objects())
+    made_later = [["made by a request"]]
+    assert any(item is made_later[0] for item in gc.get_objects(generation=0))
+  finally:
+    gc.unfreeze()
+  assert any(item is built[0] for item in gc.get_objects())
 
 
 def test_waitress_queue_warnings_are_quiet_unless_the_ini_sets_them():
