@@ -122,9 +122,18 @@ def working_copy(backend: str, size: str, uri: str) -> str:
   shown by the dashboard and the summaries), and a run on the data a former run left would measure
   more work than the one before it."""
   if backend == "sqlite":
+    import sqlite3
+
     source = Path(uri.removeprefix("sqlite:///"))
     target = source.with_name(f"{source.stem}-run.sqlite")
-    shutil.copyfile(source, target)
+    # The former run's copy goes with its write-ahead log: a new file beside an old log is a
+    # malformed database. SQLite's backup copies what the source's own log holds too.
+    for path in (target, target.with_name(target.name + "-wal"), target.with_name(target.name + "-shm")):
+      path.unlink(missing_ok=True)
+    with sqlite3.connect(source) as original, sqlite3.connect(target) as copy:
+      original.backup(copy)
+    original.close()
+    copy.close()
     return f"sqlite:///{target}"
   import psycopg2
 
