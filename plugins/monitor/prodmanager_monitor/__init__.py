@@ -7,6 +7,11 @@ plugin_info = {
 }
 
 
+def not_negative(value: int) -> None:
+  if value < 0:
+    raise ValueError("expected 0 or more components")
+
+
 def includeme(config):
   from . import demo, views
   from .integration import MonitorTarget
@@ -15,6 +20,17 @@ def includeme(config):
   from .services import MonitorService
 
   config.add_translations("prodmanager_monitor:translations")
+  config.add_setting(
+    "prodmanager.monitor.dashboard_services_max",
+    env="PM_MONITOR_DASHBOARD_SERVICES_MAX",
+    type=int,
+    default="200",
+    validate=not_negative,
+    description=(
+      "the dashboard lists every service of every scope up to this many components in all; beyond, "
+      "each scope lists only its services that are not operational (its page lists them all)"
+    ),
+  )
   config.add_badge_tones("monitor_status", {"ok": "green", "warning": "orange", "alert": "red"})
   config.add_badge_tones(
     "component", {"ok": "green", "maintenance": "blue", "warning": "orange", "partial": "red", "alert": "red"}

@@ -43,6 +43,7 @@ class Component:
   href: str = ""
   pair: tuple[int, int] | None = None
   children: list["Component"] = field(default_factory=list)
+  services: int = 0  # a group's services, also those a compact dashboard leaves out
 
 
 class IComponentBars(Interface):
@@ -142,15 +143,23 @@ def components_panel(request, scope=None, service=None) -> str:
         sum(child.monitors for child in children),
         f"/scope/{scope_id}",
         children=children,
+        services=len(children),
       )
     )
+  compact = scope is None and service is None and len(pairs) > dashboard_services_max(request)
+  if compact:
+    # Thousands of components make a page nobody reads (and of megabytes): each scope lists the
+    # services a reader looks for, those that are not operational; its page lists them all.
+    for group in groups:
+      group.children = [child for child in group.children if child.status not in ("ok", NONE)]
 
   scope_names = dict(scopes)
+  shown = {child.pair for group in groups for child in group.children} if compact else set()
   # The pairs with monitors have a bar (the others are only seen through incidents or maintenances).
   names = {
     pair: f"{scope_names.get(pair[0], '')} · {service_names.get(pair[1], '')}"
     for pair in pairs
-    if monitors.get(pair)
+    if monitors.get(pair) and (not compact or pair in shown)
   }
   if scope is not None:
     # A scope's page: its services, flat.
@@ -173,14 +182,28 @@ def components_panel(request, scope=None, service=None) -> str:
     parts = [
       fragment(
         request,
-        ("component-group", group.id, group.name, group.status, group.href, *row_keys(group.children, bars)),
+        (
+          "component-group",
+          group.id,
+          group.name,
+          group.status,
+          group.href,
+          group.services,
+          *row_keys(group.children, bars),
+        ),
         lambda group=group: render_part(request, group=group, bars=bars),
       )
       for group in groups
     ]
   return render(
-    "prodmanager_monitor:templates/components.jinja2", {"groups": parts, "rows": rows}, request=request
+    "prodmanager_monitor:templates/components.jinja2",
+    {"groups": parts, "rows": rows, "compact": compact},
+    request=request,
   )
+
+
+def dashboard_services_max(request) -> int:
+  return request.registry.settings.get("prodmanager.monitor.dashboard_services_max", 200)
 
 
 def row_keys(components: list[Component], bars: dict) -> tuple:

@@ -96,3 +96,47 @@ def test_components_follow_every_change_of_what_they_show(webapp, world, dbsessi
   ] == ["Compute nodes Outage"]
   assert groups_of(webapp.get("/", headers={"Accept-Language": "fr"}))["Paris DC"][0] == "En panne"
   assert groups_of(webapp.get("/"))["Paris DC"][0] == "Outage"
+
+
+def test_a_dashboard_of_many_components_lists_only_those_not_operational(
+  webapp, world, registry, monkeypatch
+):
+  # Beyond PM_MONITOR_DASHBOARD_SERVICES_MAX components in all, each scope says how many services it
+  # has and lists those a reader looks for; its page lists them all.
+  world.monitor("Paris compute", "ok", scope=world.paris, service=world.compute)
+  world.monitor("Paris network", "alert", scope=world.paris, service=world.network)
+  world.monitor("Lyon compute", "ok", scope=world.lyon, service=world.compute)
+  full = webapp.get("/")
+  assert "not operational" not in full.text
+  assert groups_of(full)["Lyon DC"] == ("Operational", {"Compute": "Operational"})
+  monkeypatch.setitem(registry.settings, "prodmanager.monitor.dashboard_services_max", 2)
+  page = webapp.get("/")
+  assert "Each scope lists its services that are not operational" in page.text
+  groups = groups_of(page)
+  assert groups["Paris DC"] == ("Outage", {"Network": "Outage"})
+  assert groups["Lyon DC"] == ("Operational", {})
+  counts = {
+    group.select_one("summary .component-name").get_text(): group.select_one(".component-count").get_text()
+    for group in page.html.select("details.component-group")
+  }
+  assert counts == {"Lyon DC": "1 service", "Paris DC": "2 services"}
+  lyon = page.html.select("details.component-group")[[*groups].index("Lyon DC")]
+  assert "No service affected" in lyon.get_text()
+  assert lyon.select_one(".component-link a")["href"] == f"/scope/{world.lyon.id}"
+  # A scope's page still lists all its services.
+  paris = webapp.get(f"/scope/{world.paris.id}")
+  assert [item.get_text(" ", strip=True) for item in paris.html.select(".panel-components .component")] == [
+    "Compute Operational",
+    "Network Outage",
+  ]
+
+
+def test_the_dashboard_limit_is_a_number_of_components(build_app):
+  import pytest
+
+  from prodmanager.settings import ConfigurationError
+
+  with pytest.raises(ConfigurationError, match="PM_MONITOR_DASHBOARD_SERVICES_MAX|dashboard_services_max"):
+    build_app(**{"prodmanager.monitor.dashboard_services_max": "-1"})
+  with pytest.raises(ConfigurationError, match="dashboard_services_max"):
+    build_app(**{"prodmanager.monitor.dashboard_services_max": "many"})
