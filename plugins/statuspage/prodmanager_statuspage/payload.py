@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 
 from prodmanager.db import utcnow
+from prodmanager.fragments import fragment
 from prodmanager.status import Level, pair_levels
 from prodmanager.timeline import EventType
 from prodmanager_incident.models import ONGOING, Incident, IncidentEvent
@@ -59,6 +60,11 @@ def public_events(model):
     and_(model.type == EventType.COMMENT, model.internal.is_(False)),
     and_(model.type == EventType.UPDATE, model.new_status.is_not(None)),
   )
+
+
+def compact_json(value) -> str:
+  """JSON as the API's renderer writes it (prodmanager.rendering: no blank after ``,`` and ``:``)."""
+  return json.dumps(value, separators=(",", ":"))
 
 
 @dataclass
@@ -291,6 +297,38 @@ class Statuspage:
       "only_show_if_degraded": False,
       "components": [component.id for component in group.components],
     }
+
+  def components_json(self) -> str:
+    """:meth:`components` as compact JSON, each group with its components one fragment
+    (prodmanager.fragments): after a write, only the groups whose values changed are serialised."""
+    pieces = []
+    for group in self.groups():
+      key = (
+        "statuspage-group",
+        self.page_id,
+        group.scope_id,
+        group.name,
+        group.description,
+        group.position,
+        tuple(
+          (
+            component.service_id,
+            component.name,
+            component.description,
+            component.status,
+            component.created_at,
+            component.updated_at,
+            component.position,
+          )
+          for component in group.components
+        ),
+      )
+      pieces.append(fragment(self.request, key, lambda group=group: self.group_json(group)))
+    return "[" + ",".join(pieces) + "]"
+
+  def group_json(self, group: Group) -> str:
+    items = [self.serialize_group(group), *(self.serialize_component(item) for item in group.components)]
+    return ",".join(compact_json(item) for item in items)
 
   def components(self) -> list[dict]:
     """Each group followed by its components, as Statuspage lists them."""

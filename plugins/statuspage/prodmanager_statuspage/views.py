@@ -4,9 +4,10 @@ preflight), a 30-second public cache (the ETag and the 304 answers come from the
 
 from pyramid.events import NewResponse
 from pyramid.httpexceptions import HTTPNoContent
+from pyramid.response import Response
 
 from . import payload
-from .payload import Statuspage
+from .payload import Statuspage, compact_json
 
 PREFIX = "/api/v2/"
 CACHE_CONTROL = "public, max-age=30"
@@ -18,16 +19,32 @@ PREFLIGHT_HEADERS = {
 }
 
 
+def json_response(request, members: list[tuple[str, object]]) -> Response:
+  """A JSON object of ``members`` in order; a member given as :class:`Raw` is JSON text already."""
+  body = ",".join(
+    f"{compact_json(name)}:{value if isinstance(value, Raw) else compact_json(value)}"
+    for name, value in members
+  )
+  return Response(body="{" + body + "}", content_type="application/json", charset="utf-8")
+
+
+class Raw(str):
+  """JSON text to put in a response as it is (the components' fragments)."""
+
+
 def summary_view(context, request):
   page = Statuspage(request)
-  components = page.components()
-  return {
-    "page": page.page(),
-    "components": components,
-    "incidents": page.incidents(payload.unresolved_incidents()),
-    "scheduled_maintenances": page.maintenances(payload.current_maintenances()),
-    "status": page.status(),
-  }
+  components = Raw(page.components_json())
+  return json_response(
+    request,
+    [
+      ("page", page.page()),
+      ("components", components),
+      ("incidents", page.incidents(payload.unresolved_incidents())),
+      ("scheduled_maintenances", page.maintenances(payload.current_maintenances())),
+      ("status", page.status()),
+    ],
+  )
 
 
 def status_view(context, request):
@@ -37,7 +54,8 @@ def status_view(context, request):
 
 def components_view(context, request):
   page = Statuspage(request)
-  return {"page": page.page(), "components": page.components()}
+  components = Raw(page.components_json())
+  return json_response(request, [("page", page.page()), ("components", components)])
 
 
 def incidents_view(statement):
