@@ -551,3 +551,33 @@ def test_a_status_change_posted_with_its_message_is_one_incident_update(world, v
   updates = [(update["status"], update["body"]) for update in incident["incident_updates"]]
   assert updates[0] == ("investigating", "We are looking at the login servers.")
   assert not any(text.startswith("Status changed") for _, text in updates)
+
+
+def test_components_follow_every_change_of_their_values(world, v2, registry):
+  # The groups are kept as JSON fragments by their values (prodmanager.fragments): a status, a
+  # name, a description that changed is serialised anew, an unchanged group is reused.
+  from prodmanager.fragments import fragments
+
+  paris = world.monitor(status="ok", since=at(minutes=10))
+  world.monitor(status="ok", scope=world.lyon, since=at(minutes=10))
+  kept = fragments(registry)
+  paris_compute = f"scope-{world.paris.id}-service-{world.compute.id}"
+  lyon_compute = f"scope-{world.lyon.id}-service-{world.compute.id}"
+
+  def components(path="summary.json"):
+    return {item["id"]: (item["name"], item["status"]) for item in v2(path)["components"]}
+
+  assert components()[paris_compute] == ("Compute", "operational")
+  misses = kept.misses
+  paris.status = type(paris.status)("alert")
+  world.db.flush()
+  seen = components()
+  assert seen[paris_compute] == ("Compute", "major_outage")
+  assert seen[f"scope-{world.paris.id}"] == ("Paris DC", "major_outage")
+  assert seen[lyon_compute] == ("Compute", "operational")
+  assert kept.misses == misses + 1  # Paris's group only
+  world.compute.name = "Compute nodes"
+  world.db.flush()
+  seen = components("components.json")
+  assert seen[paris_compute] == ("Compute nodes", "major_outage")
+  assert seen[lyon_compute] == ("Compute nodes", "operational")
