@@ -433,7 +433,39 @@ def report(results: dict, args, started: dt.datetime) -> str:
         + ".",
       ]
     lines.append("")
-  return "\n".join(lines)
+  return "\n".join(lines + size_ratios(results))
+
+
+def size_ratios(results: dict) -> list[str]:
+  """Per backend measured on several sizes: each URL's p50 by size, and large ÷ medium, large ÷ small
+  (quality.md: a public page's p50 on large data is at most 1.5 times that on small)."""
+  lines = []
+  for backend in dict.fromkeys(backend for backend, _ in results):
+    sizes = [size for size in ("small", "medium", "large") if results.get((backend, size), {}).get("rows")]
+    if len(sizes) < 2:
+      continue
+    ratios = [
+      (a, b)
+      for a, b in (("large", "medium"), ("large", "small"), ("medium", "small"))
+      if {a, b} <= set(sizes)
+    ]
+    lines += [
+      f"## {backend}: p50 by data size",
+      "",
+      "| URL | "
+      + " | ".join(f"{size} p50 ms" for size in sizes)
+      + " | "
+      + " | ".join(f"{a} ÷ {b}" for a, b in ratios)
+      + " |",
+      "|---|" + "---|" * (len(sizes) + len(ratios)),
+    ]
+    for template in URLS:
+      p50 = {size: results[(backend, size)]["rows"].get(template, {}).get("p50") for size in sizes}
+      cells = [fmt(p50[size], 2) for size in sizes]
+      cells += [fmt(p50[a] / p50[b], 2) if p50[a] and p50[b] else "" for a, b in ratios]
+      lines.append(f"| `{template}` | " + " | ".join(cells) + " |")
+    lines.append("")
+  return lines
 
 
 def main(argv=None) -> int:
