@@ -15,6 +15,7 @@ from prodmanager.cli.serve import (
   freeze_startup_objects,
   limit_malloc_arenas,
   quiet_queue_warnings,
+  shorten_switch_interval,
   start_memory_trimmer,
   thread_count,
   worker_count,
@@ -90,6 +91,17 @@ def test_what_startup_made_is_left_out_of_full_collections():
   finally:
     gc.unfreeze()
   assert any(item is built[0] for item in gc.get_objects())
+
+
+def test_a_web_process_hands_the_gil_over_every_millisecond():
+  import sys
+
+  default = sys.getswitchinterval()
+  try:
+    shorten_switch_interval()
+    assert sys.getswitchinterval() == pytest.approx(0.001)
+  finally:
+    sys.setswitchinterval(default)
 
 
 def test_waitress_queue_warnings_are_quiet_unless_the_ini_sets_them():

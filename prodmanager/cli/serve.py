@@ -228,7 +228,25 @@ def build_app(env: Environment, report: bool):
     for line in settings_report(app.registry):
       log.info("setting %s", line)
   freeze_startup_objects()
+  shorten_switch_interval()
   return app
+
+
+# How long a thread holding the GIL runs before one waiting for it gets it (CPython's default: 5 ms).
+SWITCH_INTERVAL = 0.001
+
+
+def shorten_switch_interval() -> None:
+  """Hand the GIL over every millisecond rather than every five.
+
+  A write or a cached read is mostly short spells of Python between database calls and socket
+  operations, and after each one the thread waits for the GIL again; behind a render, each wait
+  lasted up to the switch interval (the "convoy effect"), so a write of nine statements took tens of
+  milliseconds under load. Measured on the benchmark's mixed load on a loaded machine (two runs
+  each): create incident p50 155 and 88 ms → 92 and 69 ms, ``/health`` p50 8.8 and 8.3 ms → 4.8 and
+  5.3 ms; renders lose little (more switches, the same work).
+  """
+  sys.setswitchinterval(SWITCH_INTERVAL)
 
 
 def freeze_startup_objects() -> None:
