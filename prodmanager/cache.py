@@ -88,7 +88,7 @@ DROPPED_HEADERS = frozenset(("content-length", "content-encoding", "etag", "date
 VARY = "Accept-Encoding, Accept-Language, Cookie"
 REDIS_TIMEOUT_SECONDS = 0.5
 # What the answers kept in one process may hold, both bodies counted: the working set of one content
-# version (the dashboard of 1,000 monitors is 280 KB, its gzip 40 KB).
+# version (the Statuspage summary of 1,000 components is 440 KB, its gzip about 40 KB).
 MEMORY_BUDGET_BYTES = 16 * 1024 * 1024
 # The headers, ETag and bookkeeping of an entry, roughly.
 ENTRY_OVERHEAD_BYTES = 512

@@ -2,7 +2,7 @@
 
 A write replaces the content version of the response cache (:mod:`prodmanager.cache`), and every
 page is rendered again for the next reader. Most of a long page did not change with that write: the
-dashboard lists 1,000 components and an incident changes the status of one. :func:`fragment` keeps a
+summary of 1,000 components lists them all and an incident changes the status of one. :func:`fragment` keeps a
 rendered piece under a key made of everything it shows (the values, not ids of the rows), so the next
 render reuses the pieces whose values are the same and renders only the others. A key names content,
 never a version: a fragment is never stale, it is only not used again once its values changed, and
