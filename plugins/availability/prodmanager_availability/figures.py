@@ -18,13 +18,13 @@ the read declares it (:func:`prodmanager.cache.changes_at`).
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select, tuple_
 
 from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
 from prodmanager_monitor.models import STATUSES, Monitor
 
-from .models import AvailabilityDay
+from .models import AvailabilityDay, AvailabilityPairSummary
 from .rollup import DAY, HORIZON_DAYS, day_start, first_kept_day, utc_day
 
 PERIODS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
@@ -219,31 +219,110 @@ class PairSummary:
   degraded_days: int
 
 
-def pair_summaries(db, restriction, now: dt.datetime | None = None) -> dict:
-  """``{(scope_id, service_id): PairSummary}`` of the pairs under ``restriction`` (see
-  :func:`restricted`): one grouped query, the days counted in the database (a list of 1,000
-  components reads 1,000 rows, not 90 days of each)."""
-  now = now or utcnow()
-  changes_at(next_midnight(now))
-  today = utc_day(now)
+def summary_statement(today: dt.date, restriction=None, pairs=None):
+  """The grouped query of the pairs' summaries over the days ``first_kept_day(today)..today``: a
+  row ``(scope id, service id, up seconds, measured seconds, outage days, flagged days, day rows)``
+  per pair that has monitors (none of its days: zeros), under ``restriction`` (see
+  :func:`restricted`) or among ``pairs`` (a collection of ``(scope id, service id)``)."""
   up = AvailabilityDay.ok_seconds + AvailabilityDay.warning_seconds
   alert, warning = STATUSES.index("alert"), STATUSES.index("warning")
   columns = key_columns("pair")
   # A pair's day is an outage day when one of its monitors had an alert, degraded when the worst
   # was a warning: the days with a warning or worse, less the outage days.
-  statement = select(
-    *columns,
-    func.sum(up),
-    func.sum(up + AvailabilityDay.alert_seconds),
-    func.count(distinct(case((AvailabilityDay.worst == alert, AvailabilityDay.day)))),
-    func.count(distinct(case((AvailabilityDay.worst >= warning, AvailabilityDay.day)))),
-  ).where(and_(AvailabilityDay.day >= first_kept_day(today), AvailabilityDay.day <= today))
-  statement = restricted(statement, "pair", restriction).group_by(*columns)
-  return {
-    (scope_id, service_id): PairSummary(
-      percent(int(up_seconds or 0), int(measured or 0)),
-      int(outages or 0),
-      int(flagged or 0) - int(outages or 0),
+  statement = (
+    select(
+      *columns,
+      func.sum(up),
+      func.sum(up + AvailabilityDay.alert_seconds),
+      func.count(distinct(case((AvailabilityDay.worst == alert, AvailabilityDay.day)))),
+      func.count(distinct(case((AvailabilityDay.worst >= warning, AvailabilityDay.day)))),
+      func.count(AvailabilityDay.day),
     )
-    for scope_id, service_id, up_seconds, measured, outages, flagged in db.execute(statement)
+    .select_from(Monitor)
+    .outerjoin(
+      AvailabilityDay,
+      and_(
+        AvailabilityDay.monitor_id == Monitor.id,
+        AvailabilityDay.day >= first_kept_day(today),
+        AvailabilityDay.day <= today,
+      ),
+    )
+  )
+  scope_id, service_id = restriction or (None, None)
+  if scope_id is not None:
+    statement = statement.where(Monitor.scope_id == scope_id)
+  if service_id is not None:
+    statement = statement.where(Monitor.service_id == service_id)
+  if pairs is not None:
+    statement = statement.where(tuple_(Monitor.scope_id, Monitor.service_id).in_(sorted(pairs)))
+  return statement.group_by(*columns)
+
+
+def summary_values(row) -> dict:
+  """The stored columns of a row of :func:`summary_statement`."""
+  scope_id, service_id, up_seconds, measured, outages, flagged, day_rows = row
+  return {
+    "scope_id": scope_id,
+    "service_id": service_id,
+    "up_seconds": int(up_seconds or 0),
+    "measured_seconds": int(measured or 0),
+    "outage_days": int(outages or 0),
+    "degraded_days": int(flagged or 0) - int(outages or 0),
+    "day_rows": int(day_rows or 0),
   }
+
+
+def summary(values: dict) -> PairSummary:
+  """The :class:`PairSummary` of the stored columns ``values``."""
+  return PairSummary(
+    percent(values["up_seconds"], values["measured_seconds"]), values["outage_days"], values["degraded_days"]
+  )
+
+
+def pair_summaries(db, restriction, now: dt.datetime | None = None, pairs=None) -> dict:
+  """``{(scope_id, service_id): PairSummary}`` of the pairs under ``restriction`` (see
+  :func:`restricted`) that have days, a pair without any day having no summary.
+
+  Read from the summaries stored per pair (:mod:`.summaries`: one row per pair, what the job
+  computed after its last roll-up and the changes committed since). When they cannot be trusted,
+  the pairs' days are summed now, one grouped query as before the summaries were stored: no stored
+  row under ``restriction``, a row of an earlier UTC day (the days moved on and the job has not run
+  since), or a pair of ``pairs`` (the pairs shown, when given) without a row (a new pair)."""
+  now = now or utcnow()
+  changes_at(next_midnight(now))
+  today = utc_day(now)
+  table = AvailabilityPairSummary
+  # Columns, not objects: a dashboard reads 1,000 rows at each render.
+  statement = select(
+    table.scope_id,
+    table.service_id,
+    table.day,
+    table.up_seconds,
+    table.measured_seconds,
+    table.outage_days,
+    table.degraded_days,
+    table.day_rows,
+  )
+  scope_id, service_id = restriction or (None, None)
+  if scope_id is not None:
+    statement = statement.where(table.scope_id == scope_id)
+  if service_id is not None:
+    statement = statement.where(table.service_id == service_id)
+  stored = {(row[0], row[1]): row[2:] for row in db.execute(statement)}
+  current = (
+    bool(stored)
+    and all(row[0] == today for row in stored.values())
+    and (pairs is None or all(pair in stored for pair in pairs))
+  )
+  if current:
+    return {
+      pair: PairSummary(percent(up_seconds, measured), outages, degraded)
+      for pair, (_day, up_seconds, measured, outages, degraded, day_rows) in stored.items()
+      if day_rows
+    }
+  result = {}
+  for row in db.execute(summary_statement(today, restriction)):
+    values = summary_values(row)
+    if values["day_rows"]:
+      result[(values["scope_id"], values["service_id"])] = summary(values)
+  return result

@@ -7,6 +7,10 @@ day (yesterday, usually computed before it ended), or every shown day when it ha
 history (a new monitor, or just after the plugin was installed): see
 :func:`prodmanager_availability.rollup.recompute`. Monitors are done in batches, a fixed number of
 statements and one transaction each, so that a status change waits for one batch at most.
+
+The last batch's transaction also rewrites the components' summaries of every pair
+(:func:`prodmanager_availability.summaries.store_all`), from the days just extended: the bars' words
+are as of this run, and a change to the monitors that the commit hooks could not see is caught up.
 """
 
 import logging
@@ -17,6 +21,7 @@ from prodmanager.db import utcnow
 from prodmanager_monitor.models import Monitor
 
 from .rollup import recompute_many, utc_day
+from .summaries import store_all
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +36,18 @@ def refresh(context) -> int:
   with context.session() as session:
     monitors = list(session.scalars(select(Monitor.id).order_by(Monitor.id)))
   measured = 0
-  for offset in range(0, len(monitors), BATCH):
+  offsets = list(range(0, len(monitors), BATCH)) or [0]
+  for offset in offsets:
     with context.session() as session:
+      last = offset == offsets[-1]
+      if last:
+        # Every monitor locked before this batch's (in id order, as recompute_many locks): the
+        # summaries then read the days as this transaction leaves them.
+        session.execute(select(Monitor.id).order_by(Monitor.id).with_for_update()).all()
       batch = {ident: (today, today) for ident in monitors[offset : offset + BATCH]}
-      measured += sum(1 for days in recompute_many(session, batch, now).values() if days)
+      if batch:
+        measured += sum(1 for days in recompute_many(session, batch, now).values() if days)
+      if last:
+        store_all(session, now)
   log.debug("availability: %d of %d monitors measured up to %s", measured, len(monitors), now.isoformat())
   return measured

@@ -7,6 +7,9 @@ outermost commit, the noted days of the monitors concerned are recomputed from t
 (:func:`prodmanager_availability.rollup.recompute`) and written by that same commit: a rolled-back
 change leaves the roll-ups as they were, a committed one never leaves them stale.
 
+The same commit rewrites the components' summaries of the pairs concerned (their monitors', a moved
+monitor's former pair, a deleted monitor's pair): :mod:`prodmanager_availability.summaries`.
+
 The worker's job (:mod:`prodmanager_availability.job`) extends the days up to now in between.
 """
 
@@ -19,10 +22,14 @@ from prodmanager_maintenance.models import Maintenance
 from prodmanager_monitor.models import Monitor, MonitorStatusChange
 
 from .rollup import first_kept_day, recompute_many, utc_day
+from .summaries import refresh
 
 # In session.info: {monitor id: (first day, last day)} and {(scope id, service id): (first, last)}.
 MONITORS = "prodmanager.availability.monitors"
 PAIRS = "prodmanager.availability.pairs"
+# In session.info: the (scope id, service id) whose summaries change besides those of the monitors
+# recomputed (a moved monitor's former pair, a deleted monitor's).
+SUMMARIES = "prodmanager.availability.summaries"
 
 
 def note(marks: dict, key, first: dt.date, last: dt.date) -> None:
@@ -57,6 +64,11 @@ def after_flush(session, _context) -> None:
   today = utc_day(now)
   monitors = session.info.setdefault(MONITORS, {})
   pairs = session.info.setdefault(PAIRS, {})
+  summaries = session.info.setdefault(SUMMARIES, set())
+  for obj in session.deleted:
+    if isinstance(obj, Monitor):
+      # Its days went with it (ondelete CASCADE): its pair sums fewer monitors.
+      summaries.add((committed(obj, "scope_id"), committed(obj, "service_id")))
   for obj in (*session.new, *session.deleted):
     if isinstance(obj, MonitorStatusChange) and obj.monitor_id is not None:
       # The status holds from this change on: every later day may differ.
@@ -69,6 +81,7 @@ def after_flush(session, _context) -> None:
     ):
       # Other maintenance windows apply: its shown days are recomputed.
       note(monitors, obj.id, first_kept_day(today), today)
+      summaries.add((committed(obj, "scope_id"), committed(obj, "service_id")))
   for obj in (*session.new, *session.dirty, *session.deleted):
     if isinstance(obj, Maintenance):
       changed = obj in session.dirty
@@ -91,15 +104,27 @@ def before_commit(session) -> None:
     for ident, scope_id, service_id in rows:
       first, last = pairs[(scope_id, service_id)]
       note(monitors, ident, first, last)
+  summaries = session.info.pop(SUMMARIES, None) or set()
+  now = utcnow()
   if monitors:
-    recompute_many(session, monitors, utcnow())
+    recompute_many(session, monitors, now)
+    summaries.update(
+      session.execute(
+        select(Monitor.scope_id, Monitor.service_id).where(Monitor.id.in_(list(monitors)))
+      ).all()
+    )
+  if summaries:
+    refresh(session, [tuple(pair) for pair in summaries], now)
+  if monitors or summaries:
     session.flush()
   # What the recomputation itself flushed is not a change to note.
   session.info.pop(MONITORS, None)
   session.info.pop(PAIRS, None)
+  session.info.pop(SUMMARIES, None)
 
 
 def after_rollback(session) -> None:
   if not session.in_nested_transaction():
     session.info.pop(MONITORS, None)
     session.info.pop(PAIRS, None)
+    session.info.pop(SUMMARIES, None)

@@ -3,11 +3,13 @@
 and service pages (inline, a list item per day) and of the components' lists (an image per
 component, :mod:`.image`)."""
 
+from markupsafe import Markup
 from pyramid.httpexceptions import HTTPNotFound
 from pyramid.renderers import render
 from pyramid.response import Response
 from sqlalchemy import select
 
+from prodmanager.fragments import fragment
 from prodmanager.settings import is_decimal
 from prodmanager.urls import api_url
 from prodmanager_monitor.components import add_component_bars
@@ -139,28 +141,41 @@ def pair_bars_svg(request):
   )
 
 
+def pair_bar(request, base: str, pair: tuple[int, int], name: str, summary) -> Markup:
+  """One component's bar image with its summary in words (translations, escaping)."""
+  if summary is None or summary.uptime is None:
+    uptime = request._("availability.no_data")
+    alt = request._("availability.image_alt_none", name=name)
+  else:
+    uptime = request._("availability.uptime_90d", percent=percent_text(request, summary.uptime))
+    alt = request._(
+      "availability.image_alt",
+      name=name,
+      uptime=uptime,
+      outages=request._("availability.outage_days", count=summary.outage_days),
+      degraded=request._("availability.degraded_days", count=summary.degraded_days),
+    )
+  return bar_image(base, pair, alt, uptime, HORIZON_DAYS)
+
+
 def pair_bars(request, pairs: dict, scope=None, service=None) -> dict:
-  """The components' bars: an image each (:mod:`.image`) with its summary as text, from one query
-  whatever the number of pairs, and no template render per pair."""
+  """The components' bars: an image each (:mod:`.image`) with its summary as text, from the stored
+  summaries of the pairs (:mod:`.summaries`), and no template render per pair.
+
+  Each pair's Markup is a fragment (:func:`prodmanager.fragments.fragment`) kept by everything it
+  shows: after a write, only the pairs whose figures or names changed are rendered again."""
   restriction = (scope.id if scope is not None else None, service.id if service is not None else None)
-  summaries = pair_summaries(request.dbsession, restriction)
+  summaries = pair_summaries(request.dbsession, restriction, pairs=pairs)
   base = request.script_name
   result = {}
   for pair, name in pairs.items():
     summary = summaries.get(pair)
-    if summary is None or summary.uptime is None:
-      uptime = request._("availability.no_data")
-      alt = request._("availability.image_alt_none", name=name)
-    else:
-      uptime = request._("availability.uptime_90d", percent=percent_text(request, summary.uptime))
-      alt = request._(
-        "availability.image_alt",
-        name=name,
-        uptime=uptime,
-        outages=request._("availability.outage_days", count=summary.outage_days),
-        degraded=request._("availability.degraded_days", count=summary.degraded_days),
-      )
-    result[pair] = bar_image(base, pair, alt, uptime, HORIZON_DAYS)
+    figures = None if summary is None else (summary.uptime, summary.outage_days, summary.degraded_days)
+    result[pair] = fragment(
+      request,
+      ("availability.pair_bar", base, pair, name, figures),
+      lambda pair=pair, name=name, summary=summary: pair_bar(request, base, pair, name, summary),
+    )
   return result
 
 
