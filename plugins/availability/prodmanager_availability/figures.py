@@ -28,6 +28,9 @@ from .models import AvailabilityDay, AvailabilityPairSummary
 from .rollup import DAY, HORIZON_DAYS, day_start, first_kept_day, utc_day
 
 PERIODS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
+# Beyond that many pairs shown, their stored summaries are read by the page's restriction alone
+# (within any backend's limit of bound values, and a full read is as cheap then).
+SHOWN_PAIRS_MAX = 500
 DAY_SECONDS = 86_400
 
 
@@ -287,7 +290,8 @@ def pair_summaries(db, restriction, now: dt.datetime | None = None, pairs=None) 
   computed after its last roll-up and the changes committed since). When they cannot be trusted,
   the pairs' days are summed now, one grouped query as before the summaries were stored: no stored
   row under ``restriction``, a row of an earlier UTC day (the days moved on and the job has not run
-  since), or a pair of ``pairs`` (the pairs shown, when given) without a row (a new pair)."""
+  since), or a pair of ``pairs`` (the pairs shown, when given) without a row (a new pair). With
+  ``pairs``, only the rows of those pairs are read (up to :data:`SHOWN_PAIRS_MAX` of them)."""
   now = now or utcnow()
   changes_at(next_midnight(now))
   today = utc_day(now)
@@ -308,6 +312,9 @@ def pair_summaries(db, restriction, now: dt.datetime | None = None, pairs=None) 
     statement = statement.where(table.scope_id == scope_id)
   if service_id is not None:
     statement = statement.where(table.service_id == service_id)
+  if pairs is not None and len(pairs) <= SHOWN_PAIRS_MAX:
+    # A compact dashboard shows a few of its pairs: only their rows (two bound values each).
+    statement = statement.where(tuple_(table.scope_id, table.service_id).in_(sorted(pairs)))
   stored = {(row[0], row[1]): row[2:] for row in db.execute(statement)}
   current = (
     bool(stored)

@@ -181,3 +181,16 @@ def test_without_stored_summaries_the_bars_sum_the_days(webapp, dbsession, pairs
     recompute(dbsession, monitor.id, today - 10 * DAY)
   assert stored(dbsession) == {}
   assert shown(webapp, "/") == expected(dbsession, today)
+
+
+def test_many_shown_pairs_read_the_rows_of_the_restriction(
+  webapp, registry, dbsession, pairs, monkeypatch, today
+):
+  from prodmanager_availability import figures
+
+  run_job(registry)
+  dbsession.execute(update(AvailabilityPairSummary).values(degraded_days=5))
+  dbsession.flush()
+  monkeypatch.setattr(figures, "SHOWN_PAIRS_MAX", 1)
+  # Still the stored rows (all of the dashboard's) when more pairs are shown than are read by name.
+  assert {value[2] for value in shown(webapp, "/").values()} == {5}
