@@ -196,8 +196,14 @@ class Server:
       todo.extend(int(child) for child in children)
     return found
 
-  def rss(self) -> list[tuple[int, int, int]]:
-    """(pid, RSS, peak RSS) in MB of every server process."""
+  def rss(self) -> list[tuple[int, int, int, int, int]]:
+    """(pid, RSS, peak RSS, PSS, USS) in MB of every server process.
+
+    RSS counts every page a process maps, the pages forked workers still share with the supervisor
+    (copy-on-write) included, in each of them: summed over the processes it counts those pages
+    several times. PSS divides each shared page among the processes that map it, and USS counts only
+    the pages of the process alone (what stopping it would free): the honest per-process figures.
+    """
     rows = []
     for pid in self.pids():
       try:
@@ -205,7 +211,14 @@ class Server:
       except OSError:
         continue
       values = dict(re.findall(r"^(VmRSS|VmHWM):\s+(\d+) kB", status, re.M))
-      rows.append((pid, int(values.get("VmRSS", 0)) // 1024, int(values.get("VmHWM", 0)) // 1024))
+      try:
+        rollup = dict(re.findall(r"^(\w+):\s+(\d+) kB", Path(f"/proc/{pid}/smaps_rollup").read_text(), re.M))
+      except OSError:  # before Linux 4.14, or another user's process
+        rollup = {}
+      pss = int(rollup.get("Pss", 0)) // 1024
+      uss = (int(rollup.get("Private_Clean", 0)) + int(rollup.get("Private_Dirty", 0))) // 1024
+      rss, peak = int(values.get("VmRSS", 0)) // 1024, int(values.get("VmHWM", 0)) // 1024
+      rows.append((pid, rss, peak, pss, uss))
     return rows
 
   def cpu_seconds(self) -> float:
@@ -417,6 +430,16 @@ def report(results: dict, args, started: dt.datetime) -> str:
         "",
         f"`/` ÷ `/health`: {home / health:.2f}; `/api/v2/summary.json` ÷ `/health`: {summary / health:.2f}.",
       ]
+    idle = result.get("rss_idle")
+    if idle:
+      lines += [
+        "",
+        "Memory per server process before the mixed run: "
+        + ", ".join(
+          f"pid {pid}: RSS {rss} MB, PSS {pss} MB, USS {uss} MB" for pid, rss, _peak, pss, uss in idle
+        )
+        + ".",
+      ]
     mixed_run = result.get("mixed")
     if mixed_run:
       lines += [
@@ -428,8 +451,12 @@ def report(results: dict, args, started: dt.datetime) -> str:
         f"`/health` meanwhile p50 {fmt(mixed_run.get('health_p50'), 1)} ms, slowest {fmt(mixed_run.get('health_max'), 1)} ms; "
         f"server CPU {fmt(mixed_run.get('cpu_ms_per_request'), 1)} ms per request.",
         "",
-        "RSS per server process after the mixed run: "
-        + ", ".join(f"pid {pid}: {rss} MB (peak {peak} MB)" for pid, rss, peak in mixed_run["rss"])
+        "Memory per server process after the mixed run (RSS, its peak; PSS and USS, which do not "
+        "count the pages shared with the other processes in each of them): "
+        + ", ".join(
+          f"pid {pid}: RSS {rss} MB (peak {peak} MB), PSS {pss} MB, USS {uss} MB"
+          for pid, rss, peak, pss, uss in mixed_run["rss"]
+        )
         + ".",
       ]
     lines.append("")

@@ -66,6 +66,57 @@ def test_malloc_arenas_are_limited_unless_the_variable_says(monkeypatch):
     assert limit_malloc_arenas() is True
 
 
+def test_the_mmap_threshold_is_fixed_unless_the_variable_says(monkeypatch):
+  from prodmanager.cli import serve
+
+  calls = []
+
+  class Libc:
+    def mallopt(self, parameter, value):
+      calls.append((parameter, value))
+      return 1
+
+  monkeypatch.setattr(serve.ctypes, "CDLL", lambda _name: Libc())
+  monkeypatch.delenv("MALLOC_ARENA_MAX", raising=False)
+  monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+  assert limit_malloc_arenas() is True
+  assert calls == [(serve.M_MMAP_THRESHOLD, serve.MMAP_THRESHOLD), (serve.M_ARENA_MAX, serve.MALLOC_ARENAS)]
+  calls.clear()
+  monkeypatch.setenv("MALLOC_MMAP_THRESHOLD_", "65536")  # the operator's value, read by glibc, stands
+  assert limit_malloc_arenas() is True
+  assert calls == [(serve.M_ARENA_MAX, serve.MALLOC_ARENAS)]
+
+
+def test_the_supervisor_freezes_what_it_made_before_forking(monkeypatch):
+  import gc
+  import signal
+
+  from prodmanager.cli import serve
+
+  frozen_at_fork = []
+
+  def fork():
+    frozen_at_fork.append(gc.get_freeze_count())
+    return 999_999_999  # no child: os.wait below finds none
+
+  def wait():
+    raise ChildProcessError
+
+  monkeypatch.setattr(serve.os, "fork", fork)
+  monkeypatch.setattr(serve.os, "wait", wait)
+  handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+  gc.unfreeze()
+  made_before = [["made by the supervisor"]]
+  try:
+    assert serve.supervise(None, [], {}, 2) == 0
+    assert len(frozen_at_fork) == 2 and frozen_at_fork[0] > 0
+    assert not any(item is made_before[0] for item in gc.get_objects())
+  finally:
+    gc.unfreeze()
+    for signum, handler in handlers.items():
+      signal.signal(signum, handler)
+
+
 def test_a_web_process_trims_its_heap_periodically_on_glibc():
   import platform
 

@@ -48,6 +48,15 @@ M_ARENA_MAX = -8
 # arena of freed fragments after a burst of renders (+15 MB per worker, measured; docs/performance.md).
 MALLOC_ARENAS = 2
 
+# glibc's mallopt parameter: the size from which an allocation gets pages of its own (mmap),
+# handed back to the system when it is freed (M_MMAP_THRESHOLD).
+M_MMAP_THRESHOLD = -3
+# glibc's default (128 KiB) grows to the largest block freed so far (up to 32 MB): after a few large
+# renders (a summary, a long list: bodies and strings of hundreds of KB) those blocks went to the
+# heap, where their holes stayed in the worker's RSS. A fixed threshold keeps them apart (-3 to -6 MB
+# per worker after the mixed run, measured; docs/performance.md). ``MALLOC_MMAP_THRESHOLD_`` wins.
+MMAP_THRESHOLD = 128 * 1024
+
 # Every this many seconds a web process hands the memory its renders freed back to the system
 # (glibc's malloc_trim): freed pages inside the heap otherwise stay in its RSS after a burst.
 TRIM_INTERVAL = 30
@@ -63,17 +72,21 @@ def is_primary_worker() -> bool:
 
 
 def limit_malloc_arenas() -> bool:
-  """Have the threads share MALLOC_ARENAS malloc arenas (glibc only; ``MALLOC_ARENA_MAX`` wins).
+  """Have the threads share MALLOC_ARENAS malloc arenas (glibc only; ``MALLOC_ARENA_MAX`` wins),
+  and fix the mmap threshold at MMAP_THRESHOLD (``MALLOC_MMAP_THRESHOLD_`` wins).
 
-  Called before any thread starts; forked workers inherit it. Returns whether it was applied.
+  Called before any thread starts; forked workers inherit it. Returns whether the arenas were limited.
   """
-  if os.environ.get("MALLOC_ARENA_MAX"):
-    return False
   try:
     libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    return bool(libc.mallopt(M_ARENA_MAX, MALLOC_ARENAS))
+    mallopt = libc.mallopt
   except (OSError, AttributeError):  # not glibc (musl, macOS): their allocators differ
     return False
+  if not os.environ.get("MALLOC_MMAP_THRESHOLD_"):
+    mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)
+  if os.environ.get("MALLOC_ARENA_MAX"):
+    return False
+  return bool(mallopt(M_ARENA_MAX, MALLOC_ARENAS))
 
 
 def start_memory_trimmer(interval: float = TRIM_INTERVAL) -> threading.Thread | None:
@@ -300,6 +313,11 @@ def run_worker(index: int, env: Environment, sockets: list, options: dict, paren
 def supervise(env: Environment, sockets: list, options: dict, count: int) -> int:
   """Fork ``count`` workers, start again those that die, stop them all on SIGTERM/SIGINT."""
   parent = os.getpid()
+  # What this process made (the modules it imported, the migrations' objects) goes to the
+  # collector's permanent generation before the forks: a worker's collections then never write to
+  # those objects' headers, so their pages stay shared with this process instead of being copied
+  # into each worker (USS of a worker at start 80-87 -> 54-64 MB, measured; docs/performance.md).
+  freeze_startup_objects()
   children: dict[int, tuple[int, float]] = {}  # pid -> (index, start time)
   stopping = False
 
