@@ -20,7 +20,7 @@ So the bars' words are those of the days as stored, like the bars' images (:mod:
 
 import datetime as dt
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, insert, select, true, tuple_
 
 from prodmanager.db import utcnow
 from prodmanager_monitor.models import Monitor
@@ -49,7 +49,12 @@ def store_all(session, now: dt.datetime | None = None) -> int:
 def refresh(session, pairs, now: dt.datetime | None = None) -> None:
   """Rewrite the summaries of ``pairs`` (``(scope id, service id)``; a pair left without monitors
   loses its row), when the stored ones are of today: else the reads sum the days until the job
-  rewrites them all, and a row of today among rows of yesterday would change nothing."""
+  rewrites them all, and a row of today among rows of yesterday would change nothing.
+
+  Two commits refreshing one pair (status changes of two of its monitors) take turns: the pairs'
+  rows are locked first, in pair order (on PostgreSQL), so the second reads the days the first
+  committed, and the rows are updated in place (``ON CONFLICT``), so it does not fail on the
+  primary key the first one's insert took (it did with a delete and an insert)."""
   pairs = sorted(set(pairs))
   if not pairs:
     return
@@ -57,9 +62,32 @@ def refresh(session, pairs, now: dt.datetime | None = None) -> None:
   table = AvailabilityPairSummary
   if session.scalar(select(table.day).where(table.day == today).limit(1)) is None:
     return
+  where = tuple_(table.scope_id, table.service_id).in_(pairs)
+  session.execute(
+    select(table.scope_id).where(where).order_by(table.scope_id, table.service_id).with_for_update()
+  ).all()
   rows = [
     {**summary_values(row), "day": today} for row in session.execute(summary_statement(today, pairs=pairs))
   ]
-  session.execute(delete(table).where(tuple_(table.scope_id, table.service_id).in_(pairs)))
+  kept = [(row["scope_id"], row["service_id"]) for row in rows]
+  session.execute(
+    delete(table).where(where, tuple_(table.scope_id, table.service_id).not_in(kept) if kept else true())
+  )
   if rows:
-    session.execute(insert(table), rows)
+    upsert(session, rows)
+
+
+def upsert(session, rows: list[dict]) -> None:
+  """Insert the rows, or update the row of a pair that has one (the dialects' ``ON CONFLICT``)."""
+  if session.get_bind().dialect.name == "postgresql":
+    from sqlalchemy.dialects.postgresql import insert as dialect_insert
+  else:
+    from sqlalchemy.dialects.sqlite import insert as dialect_insert
+  statement = dialect_insert(AvailabilityPairSummary)
+  names = [name for name in rows[0] if name not in ("scope_id", "service_id")]
+  session.execute(
+    statement.on_conflict_do_update(
+      index_elements=["scope_id", "service_id"], set_={name: statement.excluded[name] for name in names}
+    ),
+    rows,
+  )

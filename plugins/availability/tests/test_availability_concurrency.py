@@ -107,3 +107,74 @@ def test_concurrent_recomputations_wait_for_each_other(engine):
   assert len(days) == 4
   # The second recomputation saw the first's change: today ends in alert.
   assert days[today].worst == 2 and days[today].alert_seconds == 30
+
+
+def test_concurrent_changes_of_one_pair_refresh_its_summary_in_turn(engine):
+  """Two status changes of two monitors of one pair commit at once: both commit (the second does
+  not fail on the summary's primary key), and the row counts both monitors' days."""
+  from sqlalchemy import text
+
+  from prodmanager_availability import summaries
+
+  now = utcnow()
+  today = utc_day(now)
+  with Session(engine) as session, session.begin():
+    scope, service = Scope(name="Paris DC", description=""), Service(name="Compute", description="")
+    session.add_all([scope, service])
+    session.flush()
+    monitors = [
+      Monitor(name=name, description="", scope_id=scope.id, service_id=service.id) for name in ("A", "B")
+    ]
+    session.add_all(monitors)
+    session.flush()
+    for monitor in monitors:
+      session.add(
+        MonitorStatusChange(
+          monitor_id=monitor.id, new_status=MonitorStatus.OK, changed_at=now - dt.timedelta(days=3)
+        )
+      )
+    session.flush()
+    for monitor in monitors:
+      recompute(session, monitor.id, today - dt.timedelta(days=5), now=now)
+    summaries.store_all(session, now)
+    idents, pair = [monitor.id for monitor in monitors], (scope.id, service.id)
+
+  first_holds_lock, release_first = threading.Event(), threading.Event()
+  errors = []
+
+  def change(ident, hold):
+    try:
+      with Session(engine) as session, session.begin():
+        session.add(
+          MonitorStatusChange(
+            monitor_id=ident,
+            old_status=MonitorStatus.OK,
+            new_status=MonitorStatus.ALERT,
+            changed_at=now - (dt.timedelta(days=2) if hold else dt.timedelta(seconds=30)),
+          )
+        )
+        session.flush()
+        recompute(session, ident, today - dt.timedelta(days=2), now=now)
+        summaries.refresh(session, [pair], now)
+        if hold:
+          first_holds_lock.set()
+          release_first.wait(30)
+    except Exception as error:  # noqa: BLE001 - reported by the test
+      errors.append(error)
+      first_holds_lock.set()
+
+  first = threading.Thread(target=change, args=(idents[0], True))
+  first.start()
+  assert first_holds_lock.wait(30)
+  second = threading.Thread(target=change, args=(idents[1], False))
+  second.start()
+  second.join(1)  # it waits for the first's lock
+  release_first.set()
+  first.join(30)
+  second.join(30)
+  assert errors == []
+  with engine.connect() as connection:
+    stored = connection.execute(text("SELECT outage_days FROM availability_pair_summary")).all()
+  # A in alert since the day before yesterday, B since just now: 3 days with an outage (the
+  # second's read saw the first's days: alone it would say 1).
+  assert stored == [(3,)]
