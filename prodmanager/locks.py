@@ -27,7 +27,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import redis
 from sqlalchemy import func, select
 
 from .state import app_state
@@ -64,6 +63,9 @@ def try_lock(registry, name: str, ttl: float) -> Iterator[bool]:
   """Hold the lock ``name`` for the block if no one else holds it; yields whether it is held."""
   uri = registry.settings.get("prodmanager.redis_uri")
   if uri:
+    # Imported here: redis (with asyncio and cryptography) is 17 MB of a web process that has no Redis.
+    import redis
+
     try:
       client = redis.Redis.from_url(uri, socket_timeout=5, socket_connect_timeout=5)
       token = uuid.uuid4().hex

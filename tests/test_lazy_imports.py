@@ -1,13 +1,14 @@
 """A web process does not load what only the worker thread or a rare render needs (issue 11: the
 RSS of a web process): the integrations' client libraries are imported by the functions of a run,
-feedgen and icalendar by the first feed or calendar rendered (docs/performance.md, "Memory")."""
+feedgen and icalendar by the first feed or calendar rendered, redis only when PM_REDIS_URI is set
+(docs/performance.md, "Memory")."""
 
 import json
 import subprocess
 import sys
 
 # Imported by checks (prepare, check, check_all), feeds and calendars only.
-LAZY_MODULES = ("datadog_api_client", "dns.resolver", "httpx", "feedgen", "icalendar")
+LAZY_MODULES = ("datadog_api_client", "dns.resolver", "httpx", "feedgen", "icalendar", "redis")
 
 BUILD_AND_READ = """
 import json, sys
