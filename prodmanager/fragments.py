@@ -34,6 +34,12 @@ class Fragments:
     self.lock = threading.Lock()
     self.hits = self.misses = 0
 
+  def clear(self) -> None:
+    """Forget every fragment (a test that counts renders starts from none)."""
+    with self.lock:
+      self.entries.clear()
+      self.used = 0
+
   def get(self, key: Hashable, render: Callable[[], str]) -> str:
     """The fragment of ``key``: kept, or ``render()`` now (outside the lock) and kept."""
     if not self.enabled:

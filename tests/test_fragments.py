@@ -52,3 +52,13 @@ def test_nothing_is_kept_while_templates_reload():
   kept.get("a", render)
   kept.get("a", render)
   assert len(calls) == 2
+
+
+def test_clear_forgets_every_fragment():
+  kept = Fragments(budget=100)
+  kept.get("a", lambda: "<li>a</li>")
+  kept.clear()
+  assert not kept.entries and kept.used == 0
+  render, calls = counting("<li>a</li>")
+  kept.get("a", render)
+  assert calls == ["<li>a</li>"]
