@@ -141,6 +141,11 @@ def working_copy(backend: str, size: str, uri: str) -> str:
   connection = psycopg2.connect(POSTGRES + "postgres")
   connection.autocommit = True
   with connection.cursor() as cursor:
+    # A template must have no session: a former server or generator may have left one.
+    cursor.execute(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+      (name,),
+    )
     cursor.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
     cursor.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{name}"')
   connection.close()
