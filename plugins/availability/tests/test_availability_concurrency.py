@@ -34,13 +34,19 @@ def engine():
     engine.dispose()
 
 
+def add_pair(session) -> tuple[Scope, Service]:
+  """Paris DC and Compute, flushed: the pair both tests' monitors are on."""
+  scope, service = Scope(name="Paris DC", description=""), Service(name="Compute", description="")
+  session.add_all([scope, service])
+  session.flush()
+  return scope, service
+
+
 def test_concurrent_recomputations_wait_for_each_other(engine):
   now = utcnow()
   today = utc_day(now)
   with Session(engine) as session, session.begin():
-    scope, service = Scope(name="Paris DC", description=""), Service(name="Compute", description="")
-    session.add_all([scope, service])
-    session.flush()
+    scope, service = add_pair(session)
     monitor = Monitor(name="Checkout", description="", scope_id=scope.id, service_id=service.id)
     session.add(monitor)
     session.flush()
@@ -119,9 +125,7 @@ def test_concurrent_changes_of_one_pair_refresh_its_summary_in_turn(engine):
   now = utcnow()
   today = utc_day(now)
   with Session(engine) as session, session.begin():
-    scope, service = Scope(name="Paris DC", description=""), Service(name="Compute", description="")
-    session.add_all([scope, service])
-    session.flush()
+    scope, service = add_pair(session)
     monitors = [
       Monitor(name=name, description="", scope_id=scope.id, service_id=service.id) for name in ("A", "B")
     ]

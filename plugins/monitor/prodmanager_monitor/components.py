@@ -203,7 +203,7 @@ def components_panel(request, scope=None, service=None) -> str:
 
 
 def dashboard_services_max(request) -> int:
-  return request.registry.settings.get("prodmanager.monitor.dashboard_services_max", 200)
+  return request.registry.settings["prodmanager.monitor.dashboard_services_max"]
 
 
 def row_keys(components: list[Component], bars: dict) -> tuple:

@@ -19,7 +19,7 @@ PREFLIGHT_HEADERS = {
 }
 
 
-def json_response(request, members: list[tuple[str, object]]) -> Response:
+def json_response(members: list[tuple[str, object]]) -> Response:
   """A JSON object of ``members`` in order; a member given as :class:`Raw` is JSON text already."""
   body = ",".join(
     f"{compact_json(name)}:{value if isinstance(value, Raw) else compact_json(value)}"
@@ -36,7 +36,6 @@ def summary_view(context, request):
   page = Statuspage(request)
   components = Raw(page.components_json())
   return json_response(
-    request,
     [
       ("page", page.page()),
       ("components", components),
@@ -55,7 +54,7 @@ def status_view(context, request):
 def components_view(context, request):
   page = Statuspage(request)
   components = Raw(page.components_json())
-  return json_response(request, [("page", page.page()), ("components", components)])
+  return json_response([("page", page.page()), ("components", components)])
 
 
 def incidents_view(statement):
