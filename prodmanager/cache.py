@@ -28,6 +28,7 @@ conditional request costs the version and entry lookups, not a render. Answers t
 are gzip-compressed too when the client accepts it and they are worth it.
 """
 
+import contextlib
 import dataclasses
 import datetime as dt
 import enum
@@ -108,6 +109,9 @@ FILE_CLEAN_SECONDS = 10
 
 # The WSGI environ of the anonymous answer being rendered on this thread, when it may be cached.
 rendering: ContextVar[dict | None] = ContextVar("prodmanager_cache_rendering", default=None)
+# While a :func:`one_version_change` block runs on this thread: the caches its commits would have
+# bumped, with what they wrote (content, tokens).
+deferred: ContextVar[dict | None] = ContextVar("prodmanager_cache_deferred", default=None)
 
 
 def changes_at(moment: dt.datetime | None, request=None) -> None:
@@ -646,7 +650,35 @@ def _after_commit(session) -> None:
   content = session.info.pop(WROTE_KEY, False)
   if content or tokens:
     cache = session.info.get(SESSION_KEY)
-    if cache is not None:
+    if cache is None:
+      return
+    held = deferred.get()
+    if held is not None:
+      was = held.get(cache, (False, False))
+      held[cache] = (was[0] or content, was[1] or tokens)
+      return
+    cache.bump(content=content, tokens=tokens)
+
+
+@contextlib.contextmanager
+def one_version_change():
+  """The commits made on this thread inside the block replace the content version once, when it
+  ends (also when it raises: what was committed is announced), instead of once each.
+
+  For a job that writes what it derives in many short transactions (the availability roll-ups of
+  10,000 monitors are 100 batches): its result appears at once, and the readers render each page
+  again once, not after every batch.
+  """
+  if deferred.get() is not None:
+    yield  # an outer block announces everything
+    return
+  held: dict = {}
+  reset = deferred.set(held)
+  try:
+    yield
+  finally:
+    deferred.reset(reset)
+    for cache, (content, tokens) in held.items():
       cache.bump(content=content, tokens=tokens)
 
 

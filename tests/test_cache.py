@@ -170,6 +170,67 @@ def test_bookkeeping_writes_keep_the_version(cached_app):
   assert cache.version.current() == version
 
 
+def test_commits_inside_one_version_change_replace_the_version_once_at_its_end(cached_app):
+  from prodmanager.cache import one_version_change
+  from prodmanager_scope.models import Scope
+
+  cache = app_state(cached_app.registry).cache
+  anonymous = make_client(cached_app)
+  scope_id, _ = create_scope(cached_app, "Before the job")
+  assert "Before the job" in anonymous.get(f"/scope/{scope_id}").text
+  version = cache.version.current()
+  with one_version_change():
+    for name in ("Batch one", "Batch two"):
+      with CommandContext(cached_app.registry).session() as session:
+        session.get(Scope, scope_id).name = name
+      # Committed, not yet announced: the page rendered before the block is still the one served.
+      assert cache.version.current() == version
+      assert "Before the job" in anonymous.get(f"/scope/{scope_id}").text
+    with one_version_change():  # an inner block leaves the announcement to the outer one
+      with CommandContext(cached_app.registry).session() as session:
+        session.get(Scope, scope_id).description = "nested"
+    assert cache.version.current() == version
+  after = cache.version.current()
+  assert after != version
+  assert "Batch two" in anonymous.get(f"/scope/{scope_id}").text
+  # A block whose commits wrote nothing keeps the version; one that raises still announces its commits.
+  with one_version_change():
+    make_client(cached_app).get("/incident")
+  assert cache.version.current() == after
+  with pytest.raises(RuntimeError), one_version_change():
+    with CommandContext(cached_app.registry).session() as session:
+      session.get(Scope, scope_id).name = "Before the failure"
+    raise RuntimeError("the job failed after a batch")
+  assert cache.version.current() != after
+  assert "Before the failure" in anonymous.get(f"/scope/{scope_id}").text
+
+
+def test_the_availability_job_replaces_the_version_once_per_run(cached_app, monkeypatch):
+  from prodmanager_availability import job
+  from prodmanager_monitor.models import Monitor, MonitorStatus
+
+  scope_id, _ = create_scope(cached_app, "Monitored")
+  with CommandContext(cached_app.registry).session() as session:
+    from prodmanager_service.models import Service
+
+    service = Service(name="Watched", description="")
+    session.add(service)
+    session.flush()
+    for number in range(5):
+      session.add(
+        Monitor(name=f"Monitor {number}", scope_id=scope_id, service_id=service.id, status=MonitorStatus.OK)
+      )
+  monkeypatch.setattr(job, "BATCH", 2)  # three batches, three transactions
+  cache = app_state(cached_app.registry).cache
+  bumps = []
+  real_bump = cache.bump
+  monkeypatch.setattr(cache, "bump", lambda **kinds: (bumps.append(kinds), real_bump(**kinds)))
+  version = cache.version.current()
+  assert job.refresh(CommandContext(cached_app.registry)) >= 0
+  assert len(bumps) == 1, bumps
+  assert cache.version.current() != version
+
+
 def test_operators_neither_read_nor_fill_the_cache(cached_app):
   admin = admin_client(cached_app)
   scope_id, _ = create_scope(cached_app, "Seen by all")

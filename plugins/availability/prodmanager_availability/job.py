@@ -11,12 +11,15 @@ statements and one transaction each, so that a status change waits for one batch
 The last batch's transaction also rewrites the components' summaries of every pair
 (:func:`prodmanager_availability.summaries.store_all`), from the days just extended: the bars' words
 are as of this run, and a change to the monitors that the commit hooks could not see is caught up.
+The run replaces the content version of the cached pages once, at its end
+(:func:`prodmanager.cache.one_version_change`): a batch's commit does not make every page render again.
 """
 
 import logging
 
 from sqlalchemy import select
 
+from prodmanager.cache import one_version_change
 from prodmanager.db import utcnow
 from prodmanager_monitor.models import Monitor
 
@@ -37,17 +40,24 @@ def refresh(context) -> int:
     monitors = list(session.scalars(select(Monitor.id).order_by(Monitor.id)))
   measured = 0
   offsets = list(range(0, len(monitors), BATCH)) or [0]
-  for offset in offsets:
-    with context.session() as session:
-      last = offset == offsets[-1]
-      if last:
-        # Every monitor locked before this batch's (in id order, as recompute_many locks): the
-        # summaries then read the days as this transaction leaves them.
-        session.execute(select(Monitor.id).order_by(Monitor.id).with_for_update()).all()
-      batch = {ident: (today, today) for ident in monitors[offset : offset + BATCH]}
-      if batch:
-        measured += sum(1 for days in recompute_many(session, batch, now).values() if days)
-      if last:
-        store_all(session, now)
+  with one_version_change():
+    for offset in offsets:
+      measured += refresh_batch(context, monitors, offset, offset == offsets[-1], today, now)
   log.debug("availability: %d of %d monitors measured up to %s", measured, len(monitors), now.isoformat())
+  return measured
+
+
+def refresh_batch(context, monitors: list[int], offset: int, last: bool, today, now) -> int:
+  """One batch of :func:`refresh`, in one transaction: how many of its monitors have data."""
+  measured = 0
+  with context.session() as session:
+    if last:
+      # Every monitor locked before this batch's (in id order, as recompute_many locks): the
+      # summaries then read the days as this transaction leaves them.
+      session.execute(select(Monitor.id).order_by(Monitor.id).with_for_update()).all()
+    batch = {ident: (today, today) for ident in monitors[offset : offset + BATCH]}
+    if batch:
+      measured = sum(1 for days in recompute_many(session, batch, now).values() if days)
+    if last:
+      store_all(session, now)
   return measured
