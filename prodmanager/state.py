@@ -57,6 +57,7 @@ class AppState:
     Any  # dict[(pattern, method), frozenset[str]] (prodmanager.api.pagination: a Link's parameters)
   )
   fragments: Any  # Fragments (prodmanager.fragments: rendered pieces kept by content, made on first use)
+  validated_reads: Any  # ValidatedReads (prodmanager.api.request_body: validations of reads, made on first use)
   plugins: Any  # list[Plugin] (prodmanager.make_config: the enabled plugins, in load order)
 
   def __repr__(self) -> str:

@@ -1,16 +1,92 @@
 """Reading a request body that pyramid_openapi3 validated against the document."""
 
+import threading
+from collections import OrderedDict
+
 from pyramid_openapi3 import openapi_validated as pyramid_openapi_validated
 
 from ..errors import Message, ValidationFailed
+from ..state import app_state
+
+# What openapi-core reads of a request besides its method, path and query: the body and the
+# headers of the document's security schemes (the session cookie is the application's, not the
+# document's).
+CREDENTIAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_PRIVATE_TOKEN", "HTTP_X_PRODMANAGER_SECRET")
+# Validations of reads kept per process (least recently used beyond).
+VALIDATED_READS = 1024
+
+
+class ValidatedReads:
+  """The validation results of reads without a body or a credential, by what they are made of.
+
+  Validating the parameters of ``GET /api/incident`` against the document takes openapi-core some
+  15 ms (it resolves every parameter's schema through its references): the second reader of the same
+  URL, after a write made the cached answer old, gets the same result without it.
+  """
+
+  def __init__(self, size: int = VALIDATED_READS):
+    self.size = size
+    self.results: OrderedDict[tuple, object] = OrderedDict()
+    self.lock = threading.Lock()
+
+  def get(self, key: tuple):
+    with self.lock:
+      result = self.results.get(key)
+      if result is not None:
+        self.results.move_to_end(key)
+      return result
+
+  def set(self, key: tuple, result) -> None:
+    with self.lock:
+      self.results[key] = result
+      while len(self.results) > self.size:
+        self.results.popitem(last=False)
+
+
+def read_key(request) -> tuple | None:
+  """What a read's validation depends on, or None when it has a body or a credential."""
+  environ = request.environ
+  if request.method not in ("GET", "HEAD") or environ.get("CONTENT_LENGTH") not in (None, "", "0"):
+    return None
+  if any(environ.get(name) for name in CREDENTIAL_HEADERS):
+    return None
+  return (
+    request.method,
+    environ.get("HTTP_HOST", ""),
+    environ.get("SCRIPT_NAME", ""),
+    environ.get("PATH_INFO", ""),
+    environ.get("QUERY_STRING", ""),
+  )
+
+
+def validated_reads(registry) -> ValidatedReads:
+  state = app_state(registry)
+  kept = getattr(state, "validated_reads", None)
+  if kept is None:
+    kept = state.validated_reads = ValidatedReads()
+  return kept
 
 
 def checked_openapi_validated(request):
   """pyramid_openapi3's request validation, with undecodable bodies answered 400 instead of 500.
 
   openapi-core raises whatever its decoders raise (UnicodeDecodeError on bytes that are not UTF-8,
-  AssertionError on a multipart body without parts...): those are the client's errors.
+  AssertionError on a multipart body without parts...): those are the client's errors. The result
+  of a read without a body or credential is kept (:class:`ValidatedReads`): the same method, path
+  and query always validate the same way against the same document.
   """
+  key = read_key(request)
+  if key is None:
+    return validate(request)
+  kept = validated_reads(request.registry)
+  result = kept.get(key)
+  if result is None:
+    result = validate(request)
+    kept.set(key, result)
+  return result
+
+
+def validate(request):
   content_type = (request.content_type or "-")[:100]
   unreadable = ValidationFailed(
     Message("api.errors.invalid_request"),
