@@ -53,6 +53,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .db import request_connection
+from .derived import ANY_TABLE, SNAPSHOT_KEY, FileTableVersions, MemoryTableVersions, RedisTableVersions
 from .metrics import ROUTE_ENVIRON_KEY, route_template
 from .rendering import AUTO_RELOAD_COOKIE
 from .state import app_state
@@ -63,6 +64,7 @@ log = logging.getLogger(__name__)
 
 SESSION_KEY = "prodmanager.content_version"
 WROTE_KEY = "prodmanager.content_version.wrote"
+TABLES_KEY = "prodmanager.content_version.tables"  # the names of the tables the session wrote
 TOKENS_WROTE_KEY = "prodmanager.token_version.wrote"
 EXPIRES_KEY = "prodmanager.cache.expires"
 SKIP_KEY = "prodmanager.cache.skip"
@@ -520,11 +522,18 @@ class ResponseCache:
   """The application's content version and store (``app_state(registry).cache``), and the token
   version: replaced after the commits that write the token table (prodmanager.tokens.CheckedTokens)."""
 
-  def __init__(self, version, store, max_age: int, prefix: str, tokens=None):
+  def __init__(self, version, store, max_age: int, prefix: str, tokens=None, tables=None):
     self.version, self.store, self.max_age, self.prefix = version, store, max_age, prefix
     self.tokens = tokens
+    # The versions of the tables, for derived data (prodmanager.derived).
+    self.tables = tables if tables is not None else MemoryTableVersions()
 
-  def bump(self, content: bool = True, tokens: bool = False) -> None:
+  def bump(self, content: bool = True, tokens: bool = False, tables=None) -> None:
+    """Replace the content version (and the versions of ``tables``, the names of the tables
+    written; None: not known, every table's), and the token version when ``tokens``."""
+    if content:
+      # The tables first: a reader of the new content version never derives from their old ones.
+      self.tables.bump(tables if tables else (ANY_TABLE,))
     try:
       if content:
         self.version.bump()
@@ -602,13 +611,21 @@ def make_cache(settings) -> ResponseCache:
       max_age,
       store_prefix,
       RedisVersion(client, prefix + "token-version", where, errors),
+      RedisTableVersions(client, prefix + "table-versions", errors),
     )
   instance = Path(settings["prodmanager.instance_path"])
   version = FileVersion(instance / "content-version")
   # The release and the settings (the database among them) in the folder's name, as in Redis's
   # prefix: a folder that served another database or configuration never answers for this one.
   store = FileStore(instance / "cache" / f"{__version__}-{fingerprint}", max_age)
-  return ResponseCache(version, store, max_age, store_prefix, FileVersion(instance / "token-version"))
+  return ResponseCache(
+    version,
+    store,
+    max_age,
+    store_prefix,
+    FileVersion(instance / "token-version"),
+    FileTableVersions(instance / "table-versions"),
+  )
 
 
 # Tables that no cacheable answer shows: the worker's schedule, the integrations' run records (the
@@ -623,6 +640,7 @@ def _noted(session, table) -> None:
   name = getattr(table, "name", None)
   if name not in UNSHOWN_TABLES:
     session.info[WROTE_KEY] = True
+    session.info.setdefault(TABLES_KEY, set()).add(name or ANY_TABLE)
   if name == TokenRecord.__tablename__ and not session.info.get(TOUCH_KEY):
     session.info[TOKENS_WROTE_KEY] = True
 
@@ -632,8 +650,26 @@ def _wrote(session, *_args) -> None:
   rows = (*session.new, *session.dirty, *session.deleted)
   if not rows:
     session.info[WROTE_KEY] = True
+    session.info.setdefault(TABLES_KEY, set()).add(ANY_TABLE)
   for row in rows:
-    _noted(session, getattr(row, "__table__", None))
+    for table in _written_tables(getattr(row, "__mapper__", None)):
+      _noted(session, table)
+
+
+_MAPPED_TABLES: dict = {}
+
+
+def _written_tables(mapper) -> tuple:
+  """The tables a row of ``mapper`` writes: every table its class maps (joined inheritance) and the
+  association tables of its relationships (a collection changed marks the row dirty, not the
+  association's rows). ``(None,)`` for an object that is not mapped: not known."""
+  if mapper is None:
+    return (None,)
+  tables = _MAPPED_TABLES.get(mapper)
+  if tables is None:
+    secondary = [rel.secondary for rel in mapper.relationships if rel.secondary is not None]
+    tables = _MAPPED_TABLES[mapper] = (*mapper.tables, *secondary)
+  return tables
 
 
 def _orm_execute(state) -> None:
@@ -648,16 +684,17 @@ def _after_commit(session) -> None:
     return
   tokens = session.info.pop(TOKENS_WROTE_KEY, False)
   content = session.info.pop(WROTE_KEY, False)
+  tables = session.info.pop(TABLES_KEY, set())
   if content or tokens:
     cache = session.info.get(SESSION_KEY)
     if cache is None:
       return
     held = deferred.get()
     if held is not None:
-      was = held.get(cache, (False, False))
-      held[cache] = (was[0] or content, was[1] or tokens)
+      was = held.get(cache, (False, False, set()))
+      held[cache] = (was[0] or content, was[1] or tokens, was[2] | tables)
       return
-    cache.bump(content=content, tokens=tokens)
+    cache.bump(content=content, tokens=tokens, tables=tables or None)
 
 
 @contextlib.contextmanager
@@ -678,14 +715,15 @@ def one_version_change():
     yield
   finally:
     deferred.reset(reset)
-    for cache, (content, tokens) in held.items():
-      cache.bump(content=content, tokens=tokens)
+    for cache, (content, tokens, tables) in held.items():
+      cache.bump(content=content, tokens=tokens, tables=tables or None)
 
 
 def _after_rollback(session) -> None:
   if not session.in_nested_transaction():
     session.info.pop(WROTE_KEY, None)
     session.info.pop(TOKENS_WROTE_KEY, None)
+    session.info.pop(TABLES_KEY, None)
 
 
 # Every Session: only those of an application with a cache (SESSION_KEY in their info) bump it.
@@ -947,6 +985,8 @@ def cache_tween_factory(handler, registry):
     reset = rendering.set(environ)
     try:
       with render_slots:
+        # Read before the render's transaction begins (prodmanager.derived).
+        environ[SNAPSHOT_KEY] = cache.tables.snapshot()
         response = handler(request)
       if cacheable_response(request, response):
         store(request, response, key, version, f"{fresh}:{digest}" if fresh != version else None)

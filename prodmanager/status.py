@@ -15,6 +15,10 @@ than a level word: ``partial`` says only part of what the contributor watches on
 level (some monitors in alert, not all), and ``detail`` carries the contributor's own word for the
 cause (an incident's severity), for consumers that know that plugin's vocabulary (``add_status_contributor``
 in docs/directives.md).
+
+A contributor that names the ``tables`` it reads has its answers kept while none of them is written
+(:func:`prodmanager.derived.derived`): after an incident is created, the monitors' levels of the
+dashboard, the summary and the badges are not read again.
 """
 
 import inspect
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 from pyramid.renderers import render
 
 from .actions import callable_name, register
+from .derived import derived
 from .state import app_state
 
 SEVERITY = ("ok", "warning", "alert")
@@ -153,16 +158,62 @@ def banner_panel(request, scope=None, service=None) -> str:
   )
 
 
+def kept_levels(name: str, tables: tuple, contributor: Callable) -> Callable:
+  """``contributor``'s answers kept while ``tables`` are not written (see the module docstring)."""
+
+  def kept(request, scope=None, service=None):
+    return derived(
+      request,
+      f"status:{name}",
+      tables,
+      lambda: frozenset(contributor(request, scope=scope, service=service)),
+      getattr(scope, "id", None),
+      getattr(service, "id", None),
+    )
+
+  return kept
+
+
+def kept_pairs(name: str, tables: tuple, pairs: Callable) -> Callable:
+  """``pairs``'s answers kept while ``tables`` are not written, with its restriction if it takes one."""
+
+  def frozen(found: dict) -> dict:
+    return {pair: frozenset(levels) for pair, levels in found.items()}
+
+  if restricts(pairs):
+
+    def kept(request, scopes=None, services=None):
+      return derived(
+        request,
+        f"status-pairs:{name}",
+        tables,
+        lambda: frozen(pairs(request, scopes=scopes, services=services)),
+        None if scopes is None else frozenset(scopes),
+        None if services is None else frozenset(services),
+      )
+
+    return kept
+  return lambda request: derived(request, f"status-pairs:{name}", tables, lambda: frozen(pairs(request)))
+
+
 def add_status_contributor(
-  config, contributor: Callable, name: str = "", pairs: Callable | None = None
+  config, contributor: Callable, name: str = "", pairs: Callable | None = None, tables=()
 ) -> None:
   """Add a source of the overall status (see the module docstring).
 
   ``name`` (default: the callable's dotted name) identifies it: registering the same name twice
   is a configuration conflict. ``pairs(request)``, optional, answers for every (scope, service)
-  pair at once with :class:`Level` sets (read through :func:`pair_levels`).
+  pair at once with :class:`Level` sets (read through :func:`pair_levels`). ``tables``, optional,
+  are the tables (mapped classes or names) that both read: their answers are kept while none of
+  them is written; a contributor that also reads the clock or anything else must not name them.
   """
-  entry = StatusContributor(name or callable_name(contributor), contributor, pairs)
+  name = name or callable_name(contributor)
+  if tables:
+    entry = StatusContributor(
+      name, kept_levels(name, tuple(tables), contributor), pairs and kept_pairs(name, tuple(tables), pairs)
+    )
+  else:
+    entry = StatusContributor(name, contributor, pairs)
   register(
     config,
     ("prodmanager.status_contributor", entry.name),

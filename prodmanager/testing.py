@@ -229,6 +229,24 @@ class OnConnection:
       request_connection.reset(reset)
 
 
+def cache_app(tmp_path, enabled_plugins):
+  """An application with its cache on, on the database file and instance folder of ``tmp_path``
+  (migrated once), without the tests' rolled-back connection: its requests go through the cache."""
+  from .migrate import upgrade
+
+  uri = f"sqlite:///{tmp_path / 'cache.sqlite'}"
+  if not (tmp_path / "cache.sqlite").exists():
+    upgrade(uri)
+  return make_app(
+    settings={
+      "database_uri": uri,
+      "secret_key": TEST_SECRET,
+      "instance_path": str(tmp_path / "instance"),
+      "plugins": " ".join(enabled_plugins),
+    }
+  )
+
+
 def make_client(app, connection=None):
   """A webtest client of ``app`` (a cookie jar of its own). Its requests work on ``connection``
   when given, else on what the test works on (the ``connection`` fixture, or the database itself)."""

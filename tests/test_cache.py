@@ -27,6 +27,7 @@ from prodmanager.testing import (
   _postgres_database,
   _postgres_unavailable,
   _redis_unavailable,
+  cache_app,
   make_app,
   make_client,
   missing_service,
@@ -35,23 +36,6 @@ from prodmanager.testing import (
 )
 
 pytestmark = pytest.mark.one_backend
-
-
-def cache_app(tmp_path, enabled_plugins):
-  """An application on the database file and instance folder of ``tmp_path`` (migrated once)."""
-  from prodmanager.migrate import upgrade
-
-  uri = f"sqlite:///{tmp_path / 'cache.sqlite'}"
-  if not (tmp_path / "cache.sqlite").exists():
-    upgrade(uri)
-  return make_app(
-    settings={
-      "database_uri": uri,
-      "secret_key": TEST_SECRET,
-      "instance_path": str(tmp_path / "instance"),
-      "plugins": " ".join(enabled_plugins),
-    }
-  )
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from pyramid.renderers import render
 from pyramid.response import Response
 from sqlalchemy import select
 
+from prodmanager.derived import derived
 from prodmanager.fragments import fragment
 from prodmanager.settings import is_decimal
 from prodmanager.urls import api_url
@@ -19,6 +20,7 @@ from prodmanager_service.models import Service
 
 from .figures import PERIODS, bars, empty_uptime, no_data, pair_summaries, uptimes
 from .image import bar_image, render_bars_svg
+from .models import AvailabilityDay, AvailabilityPairSummary
 from .rollup import HORIZON_DAYS
 
 BARS_ROUTE = "availability.pair_bars"
@@ -81,10 +83,25 @@ def days_view(axis: str):
   return view
 
 
+# What the figures are read from: kept while none of them is written (prodmanager.derived), an
+# incident's creation, say; and until the next UTC midnight, or the cache's maximum age (the last
+# 24 hours move on), at the latest.
+FIGURE_TABLES = (AvailabilityDay, Monitor)
+SUMMARY_TABLES = (AvailabilityPairSummary, AvailabilityDay, Monitor)
+
+
 def render_availability(request, axis: str, ident: int, label: str) -> str:
   db = request.dbsession
-  uptime = uptimes(db, axis, [ident]).get(ident) or empty_uptime()
-  days = bars(db, axis, [ident]).get(ident) or no_data()
+  uptime, days = derived(
+    request,
+    "availability:figures",
+    FIGURE_TABLES,
+    lambda: (uptimes(db, axis, [ident]).get(ident), bars(db, axis, [ident]).get(ident)),
+    axis,
+    ident,
+  )
+  uptime = uptime or empty_uptime()
+  days = days or no_data()
   return render(
     "prodmanager_availability:templates/panel.jinja2",
     template_values(request, days, uptime, label),
@@ -102,8 +119,15 @@ def group_panel(request, scope=None, service=None) -> str:
   row, axis = (scope, "scope") if scope is not None else (service, "service")
   if row is None:
     return ""
-  has_monitors = request.dbsession.scalar(
-    select(Monitor.id).where(getattr(Monitor, f"{axis}_id") == row.id).limit(1)
+  has_monitors = derived(
+    request,
+    "availability:has-monitors",
+    (Monitor,),
+    lambda: request.dbsession.scalar(
+      select(Monitor.id).where(getattr(Monitor, f"{axis}_id") == row.id).limit(1)
+    ),
+    axis,
+    row.id,
   )
   if has_monitors is None:
     return ""
@@ -165,7 +189,14 @@ def pair_bars(request, pairs: dict, scope=None, service=None) -> dict:
   Each pair's Markup is a fragment (:func:`prodmanager.fragments.fragment`) kept by everything it
   shows: after a write, only the pairs whose figures or names changed are rendered again."""
   restriction = (scope.id if scope is not None else None, service.id if service is not None else None)
-  summaries = pair_summaries(request.dbsession, restriction, pairs=pairs)
+  summaries = derived(
+    request,
+    "availability:summaries",
+    SUMMARY_TABLES,
+    lambda: pair_summaries(request.dbsession, restriction, pairs=pairs),
+    restriction,
+    frozenset(pairs),
+  )
   base = request.script_name
   result = {}
   for pair, name in pairs.items():

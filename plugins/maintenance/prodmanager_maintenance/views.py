@@ -276,5 +276,5 @@ def add_views(config, resource_type):
   config.add_dashboard_panel("maintenances-ongoing", ongoing_panel, order=40)
   config.add_dashboard_panel("maintenances-scheduled", scheduled_panel, order=50)
   config.add_dashboard_panel("maintenances-links", links_panel, order=55)
-  config.add_status_contributor(maintenance_levels, pairs=maintenance_pair_levels)
+  config.add_status_contributor(maintenance_levels, pairs=maintenance_pair_levels, tables=(Maintenance,))
   config.add_history_source(history_source)

@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from zope.interface import Interface
 
 from prodmanager.actions import callable_name, register
+from prodmanager.derived import derived
 from prodmanager.fragments import fragment
 from prodmanager.status import pair_levels, roll_up
 from prodmanager_scope.models import Scope
@@ -90,30 +91,48 @@ def group_status(children: list[Component]) -> str:
 
 def components_panel(request, scope=None, service=None) -> str:
   db = request.dbsession
-  counts = select(Monitor.scope_id, Monitor.service_id, func.count()).group_by(
-    Monitor.scope_id, Monitor.service_id
-  )
-  if scope is not None:
-    counts = counts.where(Monitor.scope_id == scope.id)
-  if service is not None:
-    counts = counts.where(Monitor.service_id == service.id)
-  monitors = {(scope_id, service_id): number for scope_id, service_id, number in db.execute(counts)}
+
+  def monitor_counts():
+    counts = select(Monitor.scope_id, Monitor.service_id, func.count()).group_by(
+      Monitor.scope_id, Monitor.service_id
+    )
+    if scope is not None:
+      counts = counts.where(Monitor.scope_id == scope.id)
+    if service is not None:
+      counts = counts.where(Monitor.service_id == service.id)
+    return {(scope_id, service_id): number for scope_id, service_id, number in db.execute(counts)}
+
+  # Kept while the monitors, scopes and services are not written (prodmanager.derived): after an
+  # incident is created, only the levels are read again.
+  scope_id_of, service_id_of = getattr(scope, "id", None), getattr(service, "id", None)
+  monitors = derived(request, "components:monitors", (Monitor,), monitor_counts, scope_id_of, service_id_of)
   levels = pair_levels(
     request,
     scopes=None if scope is None else {scope.id},
     services=None if service is None else {service.id},
   )
   pairs = set(monitors) | set(levels)
-  scope_ids = {pair[0] for pair in pairs} | ({scope.id} if scope is not None else set())
-  scope_query = select(Scope.id, Scope.name).order_by(Scope.name, Scope.id)
-  if scope is not None or service is not None:
-    scope_query = scope_query.where(Scope.id.in_(scope_ids))
-  scopes = list(db.execute(scope_query))
-  service_ids = {pair[1] for pair in pairs}
-  service_names = {
-    row.id: row.name
-    for row in db.execute(select(Service.id, Service.name).where(Service.id.in_(service_ids)))
-  }
+  restricted = scope is not None or service is not None
+  scope_ids = frozenset({pair[0] for pair in pairs} | ({scope.id} if scope is not None else set()))
+
+  def scope_rows():
+    scope_query = select(Scope.id, Scope.name).order_by(Scope.name, Scope.id)
+    if restricted:
+      scope_query = scope_query.where(Scope.id.in_(scope_ids))
+    return [tuple(row) for row in db.execute(scope_query)]
+
+  scopes = derived(request, "components:scopes", (Scope,), scope_rows, scope_ids if restricted else None)
+  service_ids = frozenset(pair[1] for pair in pairs)
+  service_names = derived(
+    request,
+    "components:services",
+    (Service,),
+    lambda: {
+      row.id: row.name
+      for row in db.execute(select(Service.id, Service.name).where(Service.id.in_(service_ids)))
+    },
+    service_ids,
+  )
   if not scopes:
     return ""
 

@@ -81,5 +81,5 @@ def includeme(config):
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")
   config.add_dashboard_panel("components", components_panel, order=5)
   config.add_dashboard_panel("monitors", monitors_panel, order=10)
-  config.add_status_contributor(monitor_levels, pairs=monitor_pair_levels)
+  config.add_status_contributor(monitor_levels, pairs=monitor_pair_levels, tables=(Monitor,))
   config.add_badge("monitor", lambda request, row: row.status.value)

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, or_, select
 
 from prodmanager.db import utcnow
+from prodmanager.derived import derived
 from prodmanager.fragments import fragment
 from prodmanager.status import Level, pair_levels
 from prodmanager.timeline import EventType
@@ -199,9 +200,17 @@ class Statuspage:
       .group_by(*pair, *names)
     )
     components: dict[tuple[int, int], Component] = {}
-    for scope_id, service_id, scope, scope_text, service, service_text, first, last in self.db.execute(
-      statement
-    ):
+    # The rows are kept while monitors, their history, scopes and services are not written
+    # (prodmanager.derived): after an incident is created, only the levels are read again.
+    rows = derived(
+      self.request,
+      "statuspage:components",
+      (Monitor, MonitorStatusChange, Scope, Service),
+      lambda: [tuple(row) for row in self.db.execute(statement)],
+      None if scopes is None else tuple(scopes),
+      None if services is None else tuple(services),
+    )
+    for scope_id, service_id, scope, scope_text, service, service_text, first, last in rows:
       if self._pairs is not None and (scope_id, service_id) not in self._pairs:
         continue
       components[(scope_id, service_id)] = Component(

@@ -1,0 +1,228 @@
+"""Derived data kept under the versions of the tables it is read from (docs/performance.md, "Derived data").
+
+A write replaces the content version of the response cache (:mod:`prodmanager.cache`), and every page
+is rendered again for its next reader. Much of what a render computes did not change with that
+write: creating an incident changes neither the monitors' statuses nor the names of the scopes. Each
+table has a version of its own too, replaced by the commits that write it (the same ``after_commit``
+hook). :func:`derived` keeps what a computation returns under the versions of the tables it names,
+and hands it back while none of them changed: the incidents' levels are read again after an
+incident is written, the monitors' are not.
+
+Versions live where the content version lives: in Redis with ``PM_REDIS_URI`` (one hash), else in a
+small file of the instance folder mapped in memory by the processes of the host (one slot per table
+name, by its hash: two names on one slot only share their replacements), else in the process. A
+commit whose tables are not known (a flush without rows) replaces the version named ``*``, which
+every key includes, as does a bump of the content version alone (:meth:`ResponseCache.bump`).
+
+The versions are read once per render, by the cache tween, before the render's transaction begins:
+data read afterwards is at least as new as they say, so nothing older than them is ever kept under
+them. Without that reading (operators, writes, the tests' rolled-back connection) the computation
+simply runs. What is kept must be plain data (tuples, dicts, frozen dataclasses — never rows of a
+session) that its readers do not modify, and must depend on nothing but the tables named, the
+arguments and the process; a value that time changes declares when
+(:func:`prodmanager.cache.changes_at`), and is computed again then.
+"""
+
+import logging
+import mmap
+import os
+import secrets
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from pathlib import Path
+
+from .state import app_state
+
+log = logging.getLogger(__name__)
+
+# The version every key includes: replaced when what a commit wrote is not known.
+ANY_TABLE = "*"
+# The environ key of the versions read for the render (see the module docstring).
+SNAPSHOT_KEY = "prodmanager.derived.versions"
+# Computations kept per process (least recently used beyond): each is one value per arguments.
+DERIVED_ENTRIES = 256
+
+
+def table_names(tables: Iterable) -> tuple[str, ...]:
+  """Table names from names, Table objects or mapped classes."""
+  names = []
+  for table in tables:
+    if isinstance(table, str):
+      names.append(table)
+    else:
+      names.append(getattr(table, "__tablename__", None) or table.name)
+  return tuple(names)
+
+
+class MemoryTableVersions:
+  """The tables' versions of one process."""
+
+  name = "in-process"
+
+  def __init__(self):
+    self.values: dict[str, str] = {}
+    self.lock = threading.Lock()
+
+  def snapshot(self) -> Callable[[str], str]:
+    values = dict(self.values)
+    return lambda name: values.get(name, "")
+
+  def bump(self, names: Iterable[str]) -> None:
+    with self.lock:
+      for name in names:
+        self.values[name] = secrets.token_hex(8)
+
+
+class FileTableVersions:
+  """The tables' versions in slots of a file mapped in memory by every process of the host."""
+
+  SLOTS = 128
+  SLOT = 16
+
+  def __init__(self, path: Path):
+    self.path = path
+    self.map = None
+    self.fallback = None
+    self.lock = threading.Lock()
+
+  def _open(self) -> None:
+    with self.lock:
+      if self.map is not None or self.fallback is not None:
+        return
+      size = self.SLOTS * self.SLOT
+      try:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+          if os.fstat(descriptor).st_size < size:
+            os.pwrite(descriptor, secrets.token_hex(size // 2).encode(), 0)
+          self.map = mmap.mmap(descriptor, size, access=mmap.ACCESS_WRITE)
+        finally:
+          os.close(descriptor)
+      except OSError:
+        self.fallback = MemoryTableVersions()
+
+  def slot(self, name: str) -> int:
+    return (zlib.crc32(name.encode()) % self.SLOTS) * self.SLOT
+
+  def snapshot(self) -> Callable[[str], str]:
+    if self.map is None:
+      self._open()
+      if self.fallback is not None:
+        return self.fallback.snapshot()
+    data = self.map[:]
+    return lambda name: data[self.slot(name) : self.slot(name) + self.SLOT].decode("ascii", "replace")
+
+  def bump(self, names: Iterable[str]) -> None:
+    if self.map is None:
+      self._open()
+      if self.fallback is not None:
+        return self.fallback.bump(names)
+    for name in set(names):
+      start = self.slot(name)
+      self.map[start : start + self.SLOT] = secrets.token_hex(self.SLOT // 2).encode()
+    return None
+
+
+class RedisTableVersions:
+  """The tables' versions in one Redis hash, shared by every process and replica."""
+
+  def __init__(self, client, key: str, errors: tuple):
+    self.client, self.key, self.errors = client, key, errors
+
+  def snapshot(self) -> Callable[[str], str] | None:
+    try:
+      values = self.client.hgetall(self.key)
+    except self.errors:
+      return None
+    decoded = {name.decode(): value.decode() for name, value in values.items()}
+    return lambda name: decoded.get(name, "")
+
+  def bump(self, names: Iterable[str]) -> None:
+    try:
+      self.client.hset(self.key, mapping={name: secrets.token_hex(8) for name in set(names)})
+    except self.errors as error:
+      # The write is committed: what was derived before it goes within PM_CACHE_MAX_AGE at the
+      # latest, as the answers of a content version that could not be replaced.
+      log.warning("table versions not replaced (%s): derived data expires within its maximum age", error)
+
+
+class Derived:
+  """What :func:`derived` keeps in one process."""
+
+  def __init__(self, size: int = DERIVED_ENTRIES):
+    self.size = size
+    self.entries: OrderedDict[Hashable, tuple] = OrderedDict()
+    self.lock = threading.Lock()
+    self.hits = self.misses = 0
+
+  def clear(self) -> None:
+    with self.lock:
+      self.entries.clear()
+
+  def get(self, key: Hashable, versions: tuple):
+    with self.lock:
+      entry = self.entries.get(key)
+      if entry is None or entry[0] != versions or entry[1] <= time.time():
+        self.misses += 1
+        return None
+      self.entries.move_to_end(key)
+      self.hits += 1
+      return entry
+
+  def set(self, key: Hashable, versions: tuple, expires: float, value) -> None:
+    with self.lock:
+      self.entries[key] = (versions, expires, value)
+      self.entries.move_to_end(key)
+      while len(self.entries) > self.size:
+        self.entries.popitem(last=False)
+
+
+def kept(registry) -> Derived:
+  """The application's :class:`Derived` (made on first use)."""
+  state = app_state(registry)
+  entries = getattr(state, "derived", None)
+  if entries is None:
+    entries = state.derived = Derived()
+  return entries
+
+
+def derived(request, name: str, tables: Iterable, compute: Callable[[], object], *args: Hashable):
+  """``compute()``'s value, kept while the versions of ``tables`` stay the same.
+
+  ``name`` and ``args`` identify the computation (``args`` are what it depends on besides the
+  tables: a scope's id...); ``tables`` are the tables it reads (names, Table objects or mapped
+  classes). See the module docstring for what may be kept.
+  """
+  from .cache import EXPIRES_KEY  # the cache imports this module
+
+  environ = getattr(request, "environ", None)  # a script's stand-in for a request may have none
+  snapshot = environ.get(SNAPSHOT_KEY) if environ is not None else None
+  if snapshot is None:
+    return compute()
+  names = table_names(tables)
+  versions = (snapshot(ANY_TABLE), *(snapshot(table) for table in names))
+  entries = kept(request.registry)
+  key = (name, names, args)
+  entry = entries.get(key, versions)
+  if entry is not None:
+    _versions, expires, value = entry
+    environ[EXPIRES_KEY] = min(environ.get(EXPIRES_KEY, expires), expires)
+    return value
+  # What the computation declares with changes_at is its own expiry (and still the answer's).
+  outer = environ.pop(EXPIRES_KEY, None)
+  try:
+    value = compute()
+    expires = min(
+      environ.get(EXPIRES_KEY, float("inf")), time.time() + app_state(request.registry).cache.max_age
+    )
+  finally:
+    inner = environ.pop(EXPIRES_KEY, None)
+    moments = [moment for moment in (outer, inner) if moment is not None]
+    if moments:
+      environ[EXPIRES_KEY] = min(moments)
+  entries.set(key, versions, expires, value)
+  return value

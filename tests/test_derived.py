@@ -1,0 +1,215 @@
+"""Derived data kept under the versions of the tables it reads (prodmanager.derived).
+
+The applications here have their cache on (a database file and instance folder of their own, as in
+tests/test_cache.py): only an anonymous render through the cache reads the tables' versions, and
+only then is anything kept.
+"""
+
+import datetime as dt
+import time
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import text
+
+from prodmanager import derived as derived_module
+from prodmanager.cache import EXPIRES_KEY, changes_at
+from prodmanager.commands import CommandContext
+from prodmanager.derived import (
+  ANY_TABLE,
+  SNAPSHOT_KEY,
+  FileTableVersions,
+  MemoryTableVersions,
+  RedisTableVersions,
+  derived,
+  kept,
+)
+from prodmanager.state import app_state
+from prodmanager.testing import REDIS_TEST_URI, _redis_unavailable, cache_app, make_client, missing_service
+
+pytestmark = pytest.mark.one_backend
+
+
+@pytest.fixture
+def cached_app(tmp_path, enabled_plugins):
+  app = cache_app(tmp_path, enabled_plugins)
+  kept(app.registry).clear()
+  yield app
+  app_state(app.registry).db_engine.dispose()
+
+
+def monitored_pair(app) -> tuple[int, int, int]:
+  """A scope, a service and one green monitor on them, committed (ids)."""
+  from prodmanager_monitor.models import Monitor, MonitorStatus
+  from prodmanager_scope.models import Scope
+  from prodmanager_service.models import Service
+
+  with CommandContext(app.registry).session() as session:
+    scope, service = Scope(name="Paris", description=""), Service(name="Compute", description="")
+    session.add_all([scope, service])
+    session.flush()
+    monitor = Monitor(name="Ping", scope_id=scope.id, service_id=service.id, status=MonitorStatus.OK)
+    session.add(monitor)
+    session.flush()
+    return scope.id, service.id, monitor.id
+
+
+def component_status(app, scope_id: int, service_id: int) -> str:
+  summary = make_client(app).get("/api/v2/summary.json").json
+  (component,) = [item for item in summary["components"] if item["name"] == "Compute"]
+  return component["status"]
+
+
+def test_a_write_reads_again_what_depends_on_its_tables_only(cached_app):
+  from prodmanager_monitor.models import Monitor
+  from prodmanager_service.models import Service
+
+  scope_id, service_id, monitor_id = monitored_pair(cached_app)
+  assert component_status(cached_app, scope_id, service_id) == "operational"
+  with app_state(cached_app.registry).db_engine.begin() as connection:
+    # Behind the application's back: no commit of its sessions says the monitors changed.
+    connection.execute(text("UPDATE monitor SET status = 'alert' WHERE id = :id"), {"id": monitor_id})
+  with CommandContext(cached_app.registry).session() as session:
+    session.add(Service(name="Storage", description=""))
+  # The summary is rendered again (a service was written), the monitors' levels are not read again.
+  summary = make_client(cached_app).get("/api/v2/summary.json").json
+  assert "Storage" not in [item["name"] for item in summary["components"]]  # no monitor: not listed
+  assert component_status(cached_app, scope_id, service_id) == "operational"
+  # A commit that writes the monitor table: its levels are read again at once.
+  with CommandContext(cached_app.registry).session() as session:
+    session.get(Monitor, monitor_id).description = "checked"
+  assert component_status(cached_app, scope_id, service_id) == "major_outage"
+
+
+def test_a_status_change_is_seen_at_once_on_every_page(cached_app):
+  from prodmanager_monitor.models import Monitor, MonitorStatus
+
+  scope_id, service_id, monitor_id = monitored_pair(cached_app)
+  anonymous = make_client(cached_app)
+  for path in ("/", f"/scope/{scope_id}", "/api/v2/summary.json", "/badge.svg"):
+    anonymous.get(path)
+  assert component_status(cached_app, scope_id, service_id) == "operational"
+  with CommandContext(cached_app.registry).session() as session:
+    session.get(Monitor, monitor_id).status = MonitorStatus.ALERT
+  assert component_status(cached_app, scope_id, service_id) == "major_outage"
+  assert "alert" in anonymous.get(f"/scope/{scope_id}").text
+  assert kept(cached_app.registry).hits > 0  # the renders above did reuse what had not changed
+
+
+def fake_request(app, versions):
+  return SimpleNamespace(environ={SNAPSHOT_KEY: versions.snapshot()}, registry=app.registry)
+
+
+def test_a_value_is_kept_until_one_of_its_tables_or_an_unknown_write_replaces_it(cached_app):
+  cache = app_state(cached_app.registry).cache
+  computed = []
+
+  def compute():
+    computed.append(1)
+    return len(computed)
+
+  def read():
+    return derived(fake_request(cached_app, cache.tables), "test", ("monitor", "scope"), compute, 7)
+
+  assert read() == read() == 1
+  cache.bump(tables={"incident"})
+  assert read() == 1
+  cache.bump(tables={"scope"})
+  assert read() == 2
+  cache.bump()  # not known what was written: every table's
+  assert read() == 3
+  # Other arguments are another value; without the versions (no cached render) nothing is kept.
+  assert derived(fake_request(cached_app, cache.tables), "test", ("monitor",), compute, 8) == 4
+  plain = SimpleNamespace(environ={}, registry=cached_app.registry)
+  assert derived(plain, "test", ("monitor", "scope"), compute, 7) == 5
+  assert read() == 3
+
+
+def test_a_value_that_time_changes_expires_then_and_makes_the_answer_expire(cached_app, monkeypatch):
+  cache = app_state(cached_app.registry).cache
+  now = time.time()
+  moment = dt.datetime.fromtimestamp(now + 30, tz=dt.UTC)
+  computed = []
+
+  def compute_with(request):
+    def compute():
+      computed.append(1)
+      changes_at(moment, request)
+      return len(computed)
+
+    return compute
+
+  first = fake_request(cached_app, cache.tables)
+  first.environ[EXPIRES_KEY] = now + 100  # the answer's own moment, earlier content declared it
+  assert derived(first, "timed", ("maintenance",), compute_with(first)) == 1
+  assert first.environ[EXPIRES_KEY] == pytest.approx(now + 30)
+  second = fake_request(cached_app, cache.tables)
+  assert derived(second, "timed", ("maintenance",), compute_with(second)) == 1
+  assert second.environ[EXPIRES_KEY] == pytest.approx(now + 30)  # the kept value's moment
+  monkeypatch.setattr(derived_module.time, "time", lambda: now + 31)
+  third = fake_request(cached_app, cache.tables)
+  assert derived(third, "timed", ("maintenance",), compute_with(third)) == 2
+
+
+def test_a_rolled_back_write_replaces_no_version(cached_app):
+  from prodmanager_scope.models import Scope
+
+  cache = app_state(cached_app.registry).cache
+  before = cache.tables.snapshot()
+  session = app_state(cached_app.registry).db_session_factory()
+  session.add(Scope(name="Never", description=""))
+  session.flush()
+  session.rollback()
+  with session.begin():
+    session.add(Scope(name="Kept", description=""))
+  session.close()
+  after = cache.tables.snapshot()
+  assert after("scope") != before("scope")
+  assert after("monitor") == before("monitor") and after(ANY_TABLE) == before(ANY_TABLE)
+
+
+def test_the_file_versions_are_shared_by_the_processes_of_the_host(tmp_path):
+  one, other = FileTableVersions(tmp_path / "tables"), FileTableVersions(tmp_path / "tables")
+  taken = one.snapshot()
+  other.bump(["incident"])
+  now = one.snapshot()
+  assert now("incident") != taken("incident")
+  assert now("monitor") == taken("monitor")
+  # A snapshot is what was read when it was taken: a later bump does not change it.
+  kept_value = taken("monitor")
+  other.bump(["monitor"])
+  assert taken("monitor") == kept_value != one.snapshot()("monitor")
+
+
+def test_versions_without_a_writable_folder_stay_in_the_process(tmp_path):
+  (tmp_path / "file").write_text("")
+  versions = FileTableVersions(tmp_path / "file" / "tables")
+  taken = versions.snapshot()
+  versions.bump(["incident"])
+  assert versions.snapshot()("incident") != taken("incident")
+  assert isinstance(versions.fallback, MemoryTableVersions)
+
+
+def test_the_redis_versions_are_shared_by_every_replica():
+  reason = _redis_unavailable()
+  if reason:
+    missing_service(reason)
+  import redis
+
+  client = redis.Redis.from_url(REDIS_TEST_URI)
+  key = f"pm:test:table-versions:{time.time_ns()}"
+  try:
+    one = RedisTableVersions(client, key, (redis.RedisError, OSError))
+    other = RedisTableVersions(client, key, (redis.RedisError, OSError))
+    taken = one.snapshot()
+    other.bump(["incident"])
+    assert one.snapshot()("incident") != taken("incident")
+    assert one.snapshot()("monitor") == taken("monitor")
+  finally:
+    client.delete(key)
+  # Redis unreachable: no snapshot, so nothing is kept (the computation runs).
+  down = RedisTableVersions(
+    redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2), key, (redis.RedisError, OSError)
+  )
+  assert down.snapshot() is None
+  down.bump(["incident"])  # logged, not raised: the write is committed
