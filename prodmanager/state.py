@@ -57,7 +57,8 @@ class AppState:
     Any  # dict[(pattern, method), frozenset[str]] (prodmanager.api.pagination: a Link's parameters)
   )
   fragments: Any  # Fragments (prodmanager.fragments: rendered pieces kept by content, made on first use)
-  validated_reads: Any  # ValidatedReads (prodmanager.api.request_body: validations of reads, made on first use)
+  validated_reads: Any  # ValidatedReads (prodmanager.api.request_body, made on first use)
+  derived: Any  # Derived (prodmanager.derived: values kept by their tables' versions, made on first use)
   plugins: Any  # list[Plugin] (prodmanager.make_config: the enabled plugins, in load order)
 
   def __repr__(self) -> str:
