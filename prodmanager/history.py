@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from pyramid.response import Response
 
 from .actions import callable_name, register
+from .derived import derived
 from .errors import ValidationFailed
 from .markdown import render_markdown
 from .settings import is_decimal
@@ -125,13 +126,35 @@ def rss_view(request):
   )
 
 
-def add_history_source(config, source: Callable, name: str = "") -> None:
+def kept_entries(name: str, tables: tuple, source: Callable) -> Callable:
+  """``source``'s entries kept while ``tables`` are not written (prodmanager.derived), per
+  restriction, size, language and address of the site (the entries' words and links)."""
+
+  def kept(request, scope_id, service_id, limit):
+    return derived(
+      request,
+      f"history:{name}",
+      tables,
+      lambda: tuple(source(request, scope_id, service_id, limit)),
+      scope_id,
+      service_id,
+      limit,
+      request.lang,
+      request.application_url,
+    )
+
+  return kept
+
+
+def add_history_source(config, source: Callable, name: str = "", tables=()) -> None:
   """Add a source of public history entries (see the module docstring).
 
   ``name`` (default: the callable's dotted name) identifies it: registering the same name twice
-  is a configuration conflict.
+  is a configuration conflict. ``tables``, optional, are the tables (mapped classes or names) the
+  source reads, and nothing else: its entries are kept while none of them is written.
   """
-  entry = HistorySource(name or callable_name(source), source)
+  name = name or callable_name(source)
+  entry = HistorySource(name, kept_entries(name, tuple(tables), source) if tables else source)
   register(
     config,
     ("prodmanager.history_source", entry.name),

@@ -25,7 +25,14 @@ from prodmanager.derived import (
   kept,
 )
 from prodmanager.state import app_state
-from prodmanager.testing import REDIS_TEST_URI, _redis_unavailable, cache_app, make_client, missing_service
+from prodmanager.testing import (
+  REDIS_TEST_URI,
+  TEST_SECRET,
+  _redis_unavailable,
+  cache_app,
+  make_client,
+  missing_service,
+)
 
 pytestmark = pytest.mark.one_backend
 
@@ -213,3 +220,53 @@ def test_the_redis_versions_are_shared_by_every_replica():
   )
   assert down.snapshot() is None
   down.bump(["incident"])  # logged, not raised: the write is committed
+
+
+def api_headers(app) -> dict:
+  token = make_client(app).post(
+    "/api/token/create",
+    {
+      "secret": TEST_SECRET,
+      "name": "derivedt",
+      "description": "derived data test",
+      "permissions": ["scope_api", "service_api", "incident_api", "maintenance_api"],
+    },
+  )
+  return {"Authorization": f"Bearer {token.json}"}
+
+
+def test_the_feeds_keep_each_source_until_its_tables_are_written(cached_app):
+  headers = api_headers(cached_app)
+  writer = make_client(cached_app)
+  scope = writer.post_json("/api/scope", {"name": "Paris", "description": ""}, headers=headers).json["id"]
+  service = writer.post_json("/api/service", {"name": "Compute", "description": ""}, headers=headers).json[
+    "id"
+  ]
+  pair = {"scope": scope, "service": service}
+  maintenance = writer.post_json(
+    "/api/maintenance",
+    {
+      "name": "Disk swap",
+      "description": "planned",
+      "service_status": "degraded",
+      "scheduled_start_date": "2030-01-01T10:00",
+      "scheduled_end_date": "2030-01-01T12:00",
+      **pair,
+    },
+    headers=headers,
+    status=201,
+  ).json["id"]
+  anonymous = make_client(cached_app)
+  assert "Disk swap" in anonymous.get("/history.atom").text
+  with app_state(cached_app.registry).db_engine.begin() as connection:
+    connection.execute(
+      text("UPDATE maintenance SET name = 'Renamed behind' WHERE id = :id"), {"id": maintenance}
+    )
+  writer.post_json(
+    "/api/incident", {"name": "Database down", "severity": "high", "description": "", **pair}, headers=headers
+  )
+  feed = anonymous.get("/history.atom").text
+  # The incident is in the feed at once; the maintenances' entries were kept (their tables unwritten).
+  assert "Database down" in feed and "Disk swap" in feed and "Renamed behind" not in feed
+  writer.patch_json(f"/api/maintenance/{maintenance}", {"description": "planned, confirmed"}, headers=headers)
+  assert "Renamed behind" in anonymous.get("/history.atom").text

@@ -178,4 +178,4 @@ def includeme(config):
   config.add_dashboard_panel("incidents-ongoing", ongoing_panel, order=30)
   config.add_dashboard_panel("incidents-past", past_panel, order=90)
   config.add_status_contributor(incident_levels, pairs=incident_pair_levels, tables=(Incident,))
-  config.add_history_source(history_source)
+  config.add_history_source(history_source, tables=(Incident, IncidentEvent))

@@ -277,4 +277,4 @@ def add_views(config, resource_type):
   config.add_dashboard_panel("maintenances-scheduled", scheduled_panel, order=50)
   config.add_dashboard_panel("maintenances-links", links_panel, order=55)
   config.add_status_contributor(maintenance_levels, pairs=maintenance_pair_levels, tables=(Maintenance,))
-  config.add_history_source(history_source)
+  config.add_history_source(history_source, tables=(Maintenance, MaintenanceEvent))
