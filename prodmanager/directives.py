@@ -37,6 +37,7 @@ from typing import Any, Generic, TypeVar
 from pyramid.exceptions import ConfigurationError
 
 from .actions import ORDER_COMPLETE, ORDER_DECLARE, register
+from .derived import derived
 from .resources import Container, Item
 from .state import app_state
 
@@ -347,13 +348,36 @@ def add_navigation(
   )
 
 
-def add_dashboard_panel(config, name: str, render: Callable, order: int = 100) -> None:
+def kept_panel(name: str, tables: tuple, render: Callable) -> Callable:
+  """``render``'s HTML kept while ``tables`` are not written (prodmanager.derived), per axis row,
+  language and address of the site."""
+
+  def kept(request, **groups):
+    restriction = tuple(sorted((axis, getattr(row, "id", None)) for axis, row in groups.items()))
+    return derived(
+      request,
+      f"panel:{name}",
+      tables,
+      lambda: render(request, **groups),
+      restriction,
+      request.lang,
+      request.host_url,
+      request.script_name,
+    )
+
+  return kept
+
+
+def add_dashboard_panel(config, name: str, render: Callable, order: int = 100, tables=()) -> None:
   """Add a dashboard section: ``render(request, **groups)`` returns Markup or ''.
 
   On the dashboard ``groups`` is empty; on a grouping axis's page it holds that row under the
-  axis's name (``render(request, scope=row)``), see :mod:`prodmanager.panels`.
+  axis's name (``render(request, scope=row)``), see :mod:`prodmanager.panels`. ``tables``,
+  optional, are the tables (mapped classes or names) the panel reads, and nothing else (a moment
+  that time changes it is declared with :func:`prodmanager.cache.changes_at`): the anonymous
+  readers' HTML is kept while none of them is written (:mod:`prodmanager.derived`).
   """
-  panel = DashboardPanel(name, order, render)
+  panel = DashboardPanel(name, order, kept_panel(name, tuple(tables), render) if tables else render)
   register(
     config,
     ("prodmanager.dashboard_panel", name),

@@ -270,3 +270,50 @@ def test_the_feeds_keep_each_source_until_its_tables_are_written(cached_app):
   assert "Database down" in feed and "Disk swap" in feed and "Renamed behind" not in feed
   writer.patch_json(f"/api/maintenance/{maintenance}", {"description": "planned, confirmed"}, headers=headers)
   assert "Renamed behind" in anonymous.get("/history.atom").text
+
+
+def test_a_panel_is_kept_until_its_tables_are_written(cached_app):
+  headers = api_headers(cached_app)
+  writer = make_client(cached_app)
+  scope = writer.post_json("/api/scope", {"name": "Paris", "description": ""}, headers=headers).json["id"]
+  service = writer.post_json("/api/service", {"name": "Compute", "description": ""}, headers=headers).json[
+    "id"
+  ]
+  pair = {"scope": scope, "service": service}
+  soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+  maintenance = writer.post_json(
+    "/api/maintenance",
+    {
+      "name": "Disk swap",
+      "description": "planned",
+      "service_status": "degraded",
+      "scheduled_start_date": soon.strftime("%Y-%m-%dT%H:%M"),
+      "scheduled_end_date": (soon + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+      **pair,
+    },
+    headers=headers,
+    status=201,
+  ).json["id"]
+  anonymous = make_client(cached_app)
+  assert "Disk swap" in anonymous.get("/").text
+  with app_state(cached_app.registry).db_engine.begin() as connection:
+    connection.execute(
+      text("UPDATE maintenance SET name = 'Renamed behind' WHERE id = :id"), {"id": maintenance}
+    )
+  writer.post_json(
+    "/api/incident", {"name": "Database down", "severity": "high", "description": "", **pair}, headers=headers
+  )
+  page = anonymous.get("/").text
+  # The dashboard is rendered again (the incident is on it), the maintenances' panel was kept.
+  assert "Database down" in page and "Disk swap" in page and "Renamed behind" not in page
+  # A scope's page renders its panel for the first time: it reads the maintenances now.
+  assert "Renamed behind" in anonymous.get(f"/scope/{scope}").text
+  # Kept no longer than the cache's maximum age (the moment it becomes overdue is further away).
+  max_age = app_state(cached_app.registry).cache.max_age
+  expiries = [
+    entry[1] for key, entry in kept(cached_app.registry).entries.items() if key[0].startswith("panel:")
+  ]
+  assert expiries and all(moment <= time.time() + max_age for moment in expiries)
+  # A write of the maintenances: every page reads them again.
+  writer.patch_json(f"/api/maintenance/{maintenance}", {"description": "confirmed"}, headers=headers)
+  assert "Renamed behind" in anonymous.get("/").text

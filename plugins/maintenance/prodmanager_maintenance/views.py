@@ -16,6 +16,8 @@ from prodmanager.resources import Root
 from prodmanager.services import COUNT_CAP
 from prodmanager.status import UNDER_WORK, Level
 from prodmanager.timeline import EventType
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
 
 from .calendar import build_calendar, calendar_response, feed_rows
 from .models import PAIR, PAST, Maintenance, MaintenanceEvent, MaintenanceStatus
@@ -273,8 +275,10 @@ def add_views(config, resource_type):
     request_method=("GET", "HEAD"),
     permission="view",
   )
-  config.add_dashboard_panel("maintenances-ongoing", ongoing_panel, order=40)
-  config.add_dashboard_panel("maintenances-scheduled", scheduled_panel, order=50)
-  config.add_dashboard_panel("maintenances-links", links_panel, order=55)
+  # What the panels show: the maintenances, with their scopes' and services' names.
+  shown = (Maintenance, Scope, Service)
+  config.add_dashboard_panel("maintenances-ongoing", ongoing_panel, order=40, tables=shown)
+  config.add_dashboard_panel("maintenances-scheduled", scheduled_panel, order=50, tables=shown)
+  config.add_dashboard_panel("maintenances-links", links_panel, order=55, tables=(Maintenance,))
   config.add_status_contributor(maintenance_levels, pairs=maintenance_pair_levels, tables=(Maintenance,))
   config.add_history_source(history_source, tables=(Maintenance, MaintenanceEvent))

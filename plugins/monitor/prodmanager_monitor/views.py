@@ -7,6 +7,8 @@ from webob.multidict import MultiDict
 from prodmanager.membership import Count
 from prodmanager.panels import PANEL_LIMIT, group_params, restrict
 from prodmanager.status import Level, restrict_pairs
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
 
 from .components import components_panel
 from .models import PAIR, Monitor
@@ -80,6 +82,6 @@ def includeme(config):
   PAIR.register(config, "monitor", Monitor, label="monitors", count=count)
   config.add_api_view(weather_view, "/api/weather/monitor", "GET")
   config.add_dashboard_panel("components", components_panel, order=5)
-  config.add_dashboard_panel("monitors", monitors_panel, order=10)
+  config.add_dashboard_panel("monitors", monitors_panel, order=10, tables=(Monitor, Scope, Service))
   config.add_status_contributor(monitor_levels, pairs=monitor_pair_levels, tables=(Monitor,))
   config.add_badge("monitor", lambda request, row: row.status.value)
