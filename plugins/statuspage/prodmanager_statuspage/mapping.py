@@ -29,6 +29,7 @@ wording for the indicator (none "All Systems Operational", minor "Minor Service 
 """
 
 import datetime as dt
+import functools
 
 from prodmanager.status import UNDER_WORK, Level
 from prodmanager_incident.models import ALERTING
@@ -91,7 +92,12 @@ def level_status(level: Level) -> str:
 def levels_status(levels) -> str:
   """A pair's component status from its levels: the worst of them, ``under_maintenance`` only when
   nothing is worse than operational."""
-  levels = list(levels)
+  return _levels_status(frozenset(levels))
+
+
+# A summary asks for 1,000 pairs' statuses, most of them the same few sets of levels.
+@functools.lru_cache(maxsize=1024)
+def _levels_status(levels: frozenset) -> str:
   status = worst(level_status(level) for level in levels)
   if status == OPERATIONAL and any(level.level == UNDER_WORK for level in levels):
     return UNDER_MAINTENANCE
