@@ -247,6 +247,17 @@ def cache_app(tmp_path, enabled_plugins):
   )
 
 
+@pytest.fixture
+def cached_app(tmp_path, enabled_plugins):
+  """:func:`cache_app` for one test, its derived data forgotten first (prodmanager.derived)."""
+  app = cache_app(tmp_path, enabled_plugins)
+  derived_data = getattr(app_state(app.registry), "derived", None)
+  if derived_data is not None:
+    derived_data.clear()
+  yield app
+  app_state(app.registry).db_engine.dispose()
+
+
 def make_client(app, connection=None):
   """A webtest client of ``app`` (a cookie jar of its own). Its requests work on ``connection``
   when given, else on what the test works on (the ``connection`` fixture, or the database itself)."""

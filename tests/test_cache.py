@@ -39,13 +39,6 @@ pytestmark = pytest.mark.one_backend
 
 
 @pytest.fixture
-def cached_app(tmp_path, enabled_plugins):
-  app = cache_app(tmp_path, enabled_plugins)
-  yield app
-  app_state(app.registry).db_engine.dispose()
-
-
-@pytest.fixture
 def second_process(tmp_path, enabled_plugins, cached_app):
   """Another application on the same database and instance folder: another ``serve`` worker."""
   app = cache_app(tmp_path, enabled_plugins)

@@ -29,20 +29,11 @@ from prodmanager.testing import (
   REDIS_TEST_URI,
   TEST_SECRET,
   _redis_unavailable,
-  cache_app,
   make_client,
   missing_service,
 )
 
 pytestmark = pytest.mark.one_backend
-
-
-@pytest.fixture
-def cached_app(tmp_path, enabled_plugins):
-  app = cache_app(tmp_path, enabled_plugins)
-  kept(app.registry).clear()
-  yield app
-  app_state(app.registry).db_engine.dispose()
 
 
 def monitored_pair(app) -> tuple[int, int, int]:
@@ -235,33 +226,44 @@ def api_headers(app) -> dict:
   return {"Authorization": f"Bearer {token.json}"}
 
 
-def test_the_feeds_keep_each_source_until_its_tables_are_written(cached_app):
-  headers = api_headers(cached_app)
-  writer = make_client(cached_app)
+def planned_maintenance(app, start: dt.datetime) -> tuple:
+  """A scope, a service and a two-hour maintenance on them from ``start``, through the API:
+  (a client, its headers, the pair's ids, the maintenance's id)."""
+  headers = api_headers(app)
+  writer = make_client(app)
   scope = writer.post_json("/api/scope", {"name": "Paris", "description": ""}, headers=headers).json["id"]
-  service = writer.post_json("/api/service", {"name": "Compute", "description": ""}, headers=headers).json[
-    "id"
-  ]
-  pair = {"scope": scope, "service": service}
+  service = writer.post_json("/api/service", {"name": "Compute", "description": ""}, headers=headers)
+  pair = {"scope": scope, "service": service.json["id"]}
   maintenance = writer.post_json(
     "/api/maintenance",
     {
       "name": "Disk swap",
       "description": "planned",
       "service_status": "degraded",
-      "scheduled_start_date": "2030-01-01T10:00",
-      "scheduled_end_date": "2030-01-01T12:00",
+      "scheduled_start_date": start.strftime("%Y-%m-%dT%H:%M"),
+      "scheduled_end_date": (start + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
       **pair,
     },
     headers=headers,
     status=201,
   ).json["id"]
-  anonymous = make_client(cached_app)
-  assert "Disk swap" in anonymous.get("/history.atom").text
-  with app_state(cached_app.registry).db_engine.begin() as connection:
+  return writer, headers, pair, maintenance
+
+
+def rename_maintenance_behind_the_cache(app, maintenance: int) -> None:
+  with app_state(app.registry).db_engine.begin() as connection:
     connection.execute(
       text("UPDATE maintenance SET name = 'Renamed behind' WHERE id = :id"), {"id": maintenance}
     )
+
+
+def test_the_feeds_keep_each_source_until_its_tables_are_written(cached_app):
+  writer, headers, pair, maintenance = planned_maintenance(
+    cached_app, dt.datetime(2030, 1, 1, 10, tzinfo=dt.UTC)
+  )
+  anonymous = make_client(cached_app)
+  assert "Disk swap" in anonymous.get("/history.atom").text
+  rename_maintenance_behind_the_cache(cached_app, maintenance)
   writer.post_json(
     "/api/incident", {"name": "Database down", "severity": "high", "description": "", **pair}, headers=headers
   )
@@ -273,33 +275,11 @@ def test_the_feeds_keep_each_source_until_its_tables_are_written(cached_app):
 
 
 def test_a_panel_is_kept_until_its_tables_are_written(cached_app):
-  headers = api_headers(cached_app)
-  writer = make_client(cached_app)
-  scope = writer.post_json("/api/scope", {"name": "Paris", "description": ""}, headers=headers).json["id"]
-  service = writer.post_json("/api/service", {"name": "Compute", "description": ""}, headers=headers).json[
-    "id"
-  ]
-  pair = {"scope": scope, "service": service}
   soon = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
-  maintenance = writer.post_json(
-    "/api/maintenance",
-    {
-      "name": "Disk swap",
-      "description": "planned",
-      "service_status": "degraded",
-      "scheduled_start_date": soon.strftime("%Y-%m-%dT%H:%M"),
-      "scheduled_end_date": (soon + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-      **pair,
-    },
-    headers=headers,
-    status=201,
-  ).json["id"]
+  writer, headers, pair, maintenance = planned_maintenance(cached_app, soon)
   anonymous = make_client(cached_app)
   assert "Disk swap" in anonymous.get("/").text
-  with app_state(cached_app.registry).db_engine.begin() as connection:
-    connection.execute(
-      text("UPDATE maintenance SET name = 'Renamed behind' WHERE id = :id"), {"id": maintenance}
-    )
+  rename_maintenance_behind_the_cache(cached_app, maintenance)
   writer.post_json(
     "/api/incident", {"name": "Database down", "severity": "high", "description": "", **pair}, headers=headers
   )
@@ -307,7 +287,7 @@ def test_a_panel_is_kept_until_its_tables_are_written(cached_app):
   # The dashboard is rendered again (the incident is on it), the maintenances' panel was kept.
   assert "Database down" in page and "Disk swap" in page and "Renamed behind" not in page
   # A scope's page renders its panel for the first time: it reads the maintenances now.
-  assert "Renamed behind" in anonymous.get(f"/scope/{scope}").text
+  assert "Renamed behind" in anonymous.get(f"/scope/{pair['scope']}").text
   # Kept no longer than the cache's maximum age (the moment it becomes overdue is further away).
   max_age = app_state(cached_app.registry).cache.max_age
   expiries = [
