@@ -53,7 +53,14 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .db import request_connection
-from .derived import ANY_TABLE, SNAPSHOT_KEY, FileTableVersions, MemoryTableVersions, RedisTableVersions
+from .derived import (
+  ANY_TABLE,
+  EXPIRES_KEY,
+  SNAPSHOT_KEY,
+  FileTableVersions,
+  MemoryTableVersions,
+  RedisTableVersions,
+)
 from .metrics import ROUTE_ENVIRON_KEY, route_template
 from .rendering import AUTO_RELOAD_COOKIE
 from .state import app_state
@@ -66,7 +73,6 @@ SESSION_KEY = "prodmanager.content_version"
 WROTE_KEY = "prodmanager.content_version.wrote"
 TABLES_KEY = "prodmanager.content_version.tables"  # the names of the tables the session wrote
 TOKENS_WROTE_KEY = "prodmanager.token_version.wrote"
-EXPIRES_KEY = "prodmanager.cache.expires"
 SKIP_KEY = "prodmanager.cache.skip"
 CACHED_TYPES = frozenset(
   (

@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 ANY_TABLE = "*"
 # The environ key of the versions read for the render (see the module docstring).
 SNAPSHOT_KEY = "prodmanager.derived.versions"
+# The environ key of the moment the answer being rendered expires (prodmanager.cache.changes_at).
+EXPIRES_KEY = "prodmanager.cache.expires"
 # Computations kept per process (least recently used beyond): each is one value per arguments.
 DERIVED_ENTRIES = 256
 
@@ -197,8 +199,6 @@ def derived(request, name: str, tables: Iterable, compute: Callable[[], object],
   tables: a scope's id...); ``tables`` are the tables it reads (names, Table objects or mapped
   classes). See the module docstring for what may be kept.
   """
-  from .cache import EXPIRES_KEY  # the cache imports this module
-
   environ = getattr(request, "environ", None)  # a script's stand-in for a request may have none
   snapshot = environ.get(SNAPSHOT_KEY) if environ is not None else None
   if snapshot is None:
