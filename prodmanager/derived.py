@@ -34,7 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
-from .state import app_state
+from .state import app_state, made_on_first_use
 
 log = logging.getLogger(__name__)
 
@@ -168,16 +168,18 @@ class Derived:
   def get(self, key: Hashable, versions: tuple):
     with self.lock:
       entry = self.entries.get(key)
-      if entry is None or entry[0] != versions or entry[1] <= time.time():
+      if entry is None or entry[0] != versions or min(entry[1], entry[2]) <= time.time():
         self.misses += 1
         return None
       self.entries.move_to_end(key)
       self.hits += 1
       return entry
 
-  def set(self, key: Hashable, versions: tuple, expires: float, value) -> None:
+  def set(self, key: Hashable, versions: tuple, changes: float, deadline: float, value) -> None:
+    """Keep ``value`` under ``versions`` until ``changes`` (what it declared with changes_at) or
+    ``deadline`` (the cache's maximum age), whichever comes first."""
     with self.lock:
-      self.entries[key] = (versions, expires, value)
+      self.entries[key] = (versions, changes, deadline, value)
       self.entries.move_to_end(key)
       while len(self.entries) > self.size:
         self.entries.popitem(last=False)
@@ -185,11 +187,7 @@ class Derived:
 
 def kept(registry) -> Derived:
   """The application's :class:`Derived` (made on first use)."""
-  state = app_state(registry)
-  entries = getattr(state, "derived", None)
-  if entries is None:
-    entries = state.derived = Derived()
-  return entries
+  return made_on_first_use(registry, "derived", Derived)
 
 
 def derived(request, name: str, tables: Iterable, compute: Callable[[], object], *args: Hashable):
@@ -209,20 +207,20 @@ def derived(request, name: str, tables: Iterable, compute: Callable[[], object],
   key = (name, names, args)
   entry = entries.get(key, versions)
   if entry is not None:
-    _versions, expires, value = entry
-    environ[EXPIRES_KEY] = min(environ.get(EXPIRES_KEY, expires), expires)
+    _versions, changes, _deadline, value = entry
+    if changes != float("inf"):
+      # The answer showing it changes then too (its own maximum age is the cache's business).
+      environ[EXPIRES_KEY] = min(environ.get(EXPIRES_KEY, changes), changes)
     return value
   # What the computation declares with changes_at is its own expiry (and still the answer's).
   outer = environ.pop(EXPIRES_KEY, None)
   try:
     value = compute()
-    expires = min(
-      environ.get(EXPIRES_KEY, float("inf")), time.time() + app_state(request.registry).cache.max_age
-    )
+    changes = environ.get(EXPIRES_KEY, float("inf"))
   finally:
     inner = environ.pop(EXPIRES_KEY, None)
     moments = [moment for moment in (outer, inner) if moment is not None]
     if moments:
       environ[EXPIRES_KEY] = min(moments)
-  entries.set(key, versions, expires, value)
+  entries.set(key, versions, changes, time.time() + app_state(request.registry).cache.max_age, value)
   return value

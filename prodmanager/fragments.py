@@ -18,7 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
-from .state import app_state
+from .state import made_on_first_use
 
 # What the fragments of one process may hold (their text, counted in characters; the keys are about
 # as large): the dashboard of 1,000 components is about 500 KB of fragments per language.
@@ -66,17 +66,8 @@ class Fragments:
 
 def fragments(registry) -> Fragments:
   """The application's fragments (made on first use)."""
-  state = app_state(registry)
-  kept = getattr(state, "fragments", None)
-  if kept is None:
-    reloading = str(registry.settings.get("pyramid.reload_templates", "")).lower() in (
-      "true",
-      "1",
-      "yes",
-      "on",
-    )
-    kept = state.fragments = Fragments(enabled=not reloading)
-  return kept
+  reloading = str(registry.settings.get("pyramid.reload_templates", "")).lower() in ("true", "1", "yes", "on")
+  return made_on_first_use(registry, "fragments", lambda: Fragments(enabled=not reloading))
 
 
 def fragment(request, key: Hashable, render: Callable[[], str]) -> str:

@@ -72,3 +72,14 @@ def app_state(registry: Any) -> AppState:
     state = AppState()
     registry[KEY] = state
   return state
+
+
+def made_on_first_use(registry: Any, name: str, make: Any) -> Any:
+  """The :class:`AppState` attribute ``name``, set to ``make()`` the first time it is asked for
+  (what a module keeps per application only once it is used: fragments, derived data...)."""
+  state = app_state(registry)
+  value = getattr(state, name, None)
+  if value is None:
+    value = make()
+    setattr(state, name, value)
+  return value

@@ -6,7 +6,7 @@ from collections import OrderedDict
 from pyramid_openapi3 import openapi_validated as pyramid_openapi_validated
 
 from ..errors import Message, ValidationFailed
-from ..state import app_state
+from ..state import made_on_first_use
 
 # What openapi-core reads of a request besides its method, path and query: the body and the
 # headers of the document's security schemes (the session cookie is the application's, not the
@@ -60,11 +60,7 @@ def read_key(request) -> tuple | None:
 
 
 def validated_reads(registry) -> ValidatedReads:
-  state = app_state(registry)
-  kept = getattr(state, "validated_reads", None)
-  if kept is None:
-    kept = state.validated_reads = ValidatedReads()
-  return kept
+  return made_on_first_use(registry, "validated_reads", ValidatedReads)
 
 
 def checked_openapi_validated(request):
