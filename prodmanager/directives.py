@@ -81,6 +81,22 @@ class Aggregate:
   href: Callable[..., str] | None = None
   title: str = ""
   cell: str = ""
+  tables: tuple = ()
+
+  def values(self, request, type_name: str, ids: list[int]) -> dict:
+    """``provider``'s values of ``ids``; kept while ``tables`` are not written, when it names any
+    (prodmanager.derived)."""
+    if not ids:
+      return {}
+    if not self.tables:
+      return self.provider(request.dbsession, ids)
+    return derived(
+      request,
+      f"aggregate:{type_name}.{self.key}",
+      self.tables,
+      lambda: self.provider(request.dbsession, ids),
+      tuple(ids),
+    )
 
 
 class Aggregates:
@@ -253,6 +269,7 @@ def add_aggregate(
   href: Callable | None = None,
   title: str = "",
   cell: str = "",
+  tables=(),
 ) -> None:
   """Add a computed value ``key`` to objects of ``type_name`` (a count of the plugin's rows...).
 
@@ -264,12 +281,14 @@ def add_aggregate(
   (for example the contributing plugin's list filtered on the row). ``title`` and ``cell`` (a
   template receiving ``row``, ``value`` and ``resource_type``) add a column to the HTML list.
   So everything that points at the contributing plugin comes from it, and disappears with it.
+  ``tables``, optional, are the tables (mapped classes or names) ``provider`` reads, and nothing
+  else: its values are then kept while none of them is written (:mod:`prodmanager.derived`).
   """
   if link and (href is None or schema is None):
     raise ConfigurationError(f"add_aggregate {type_name}.{key}: a link needs href= and schema=")
   if bool(title) != bool(cell):
     raise ConfigurationError(f"add_aggregate {type_name}.{key}: an HTML column needs both title= and cell=")
-  aggregate = Aggregate(key, default, provider, schema, link, href, title, cell)
+  aggregate = Aggregate(key, default, provider, schema, link, href, title, cell, tuple(tables))
 
   def apply():
     if schema is not None:

@@ -162,6 +162,7 @@ class Membership:
           href=list_href(type_name, axis) if count.link else None,
           title=count.title,
           cell=count.cell,
+          tables=(model,),
         )
 
 

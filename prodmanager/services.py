@@ -411,7 +411,7 @@ class ResourceService:
     ids = [row.id for row in rows]
     result = {ident: {} for ident in ids}
     for aggregate in app_state(self.request.registry).aggregates.of(self.type_name):
-      values = aggregate.provider(self.db, ids) if ids else {}
+      values = aggregate.values(self.request, self.type_name, ids)
       for ident in ids:
         value = values.get(ident)
         result[ident][aggregate.key] = aggregate.default() if value is None else value

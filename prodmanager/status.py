@@ -138,6 +138,13 @@ def pair_levels(
   return merged
 
 
+def levels_key(levels: dict) -> frozenset:
+  """:func:`pair_levels`'s answer as a hashable value: what is built from it alone can be kept by it
+  (:func:`prodmanager.derived.derived`), and an incident created where one of the same severity
+  is ongoing (the levels unchanged) builds nothing again."""
+  return frozenset((pair, frozenset(found)) for pair, found in levels.items())
+
+
 def restrict_pairs(statement, scope_column, service_column, scopes=None, services=None):
   """``statement`` restricted to the ``scopes`` and ``services`` of :func:`pair_levels` (None: all)."""
   if scopes is not None:

@@ -221,6 +221,7 @@ def includeme(config):
       schema={"$ref": "#/components/schemas/Availability"},
       link="availability",
       href=availability_href(axis),
+      tables=FIGURE_TABLES,
       **(
         {"title": "availability.uptime_30d", "cell": "prodmanager_availability:templates/uptime_cell.jinja2"}
         if axis != "monitor"
@@ -230,6 +231,6 @@ def includeme(config):
     config.add_api_view(days_view(axis), f"/api/{axis}/{{id}}/availability", "GET")
   config.add_detail_panel("monitor", "availability", monitor_panel, order=10)
   config.add_dashboard_panel("availability", group_panel, order=7)
-  add_component_bars(config, pair_bars)
+  add_component_bars(config, pair_bars, tables=SUMMARY_TABLES)
   config.add_route(BARS_ROUTE, "/availability/{scope}/{service}/bars.svg")
   config.add_view(pair_bars_svg, route_name=BARS_ROUTE, request_method=("GET", "HEAD"), permission="view")

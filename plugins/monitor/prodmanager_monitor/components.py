@@ -12,6 +12,7 @@ service_id): Markup}``, filled by the plugin that registered itself with :func:`
 (the availability plugin), empty without one.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -22,7 +23,7 @@ from zope.interface import Interface
 from prodmanager.actions import callable_name, register
 from prodmanager.derived import derived
 from prodmanager.fragments import fragment
-from prodmanager.status import pair_levels, roll_up
+from prodmanager.status import levels_key, pair_levels, roll_up
 from prodmanager_scope.models import Scope
 from prodmanager_service.models import Service
 
@@ -51,25 +52,35 @@ class IComponentBars(Interface):
   """The registered provider of the components' bars (see :func:`add_component_bars`)."""
 
 
-def add_component_bars(config, provider) -> None:
+@dataclass(frozen=True)
+class ComponentBars:
+  provider: Callable
+  tables: tuple = ()
+
+
+def add_component_bars(config, provider, tables=()) -> None:
   """Fill the bar slot of the components: ``provider(request, pairs, scope=None, service=None)``
   returns ``{(scope_id, service_id): Markup}`` for the pairs shown (``pairs`` maps each one to its
   name, ``<scope> · <service>``), in a fixed number of queries. One provider per application: a
-  second one is a configuration conflict."""
+  second one is a configuration conflict. ``tables``, optional, are the tables (mapped classes or
+  names) the provider reads, and nothing else: the components' HTML is then kept while none of
+  them, the monitors, scopes and services is written and the pairs' levels are the same
+  (:mod:`prodmanager.derived`)."""
+  bars = ComponentBars(provider, tuple(tables))
   register(
     config,
     ("prodmanager_monitor.component_bars",),
-    lambda: config.registry.registerUtility(provider, IComponentBars),
+    lambda: config.registry.registerUtility(bars, IComponentBars),
     what="component bars",
     title=callable_name(provider),
   )
 
 
 def component_bars(request, pairs: dict, scope=None, service=None) -> dict:
-  provider = request.registry.queryUtility(IComponentBars)
-  if provider is None or not pairs:
+  bars = request.registry.queryUtility(IComponentBars)
+  if bars is None or not pairs:
     return {}
-  return provider(request, pairs, scope=scope, service=service)
+  return bars.provider(request, pairs, scope=scope, service=service)
 
 
 def component_status(levels) -> str:
@@ -111,6 +122,29 @@ def components_panel(request, scope=None, service=None) -> str:
     scopes=None if scope is None else {scope.id},
     services=None if service is None else {service.id},
   )
+  bars = request.registry.queryUtility(IComponentBars)
+  if bars is not None and not bars.tables:
+    return render_components(request, scope, service, monitors, levels)
+  # Made of the monitors, scopes, services, bars and the pairs' levels only: kept by those levels'
+  # values while none of those tables is written.
+  return derived(
+    request,
+    "components:panel",
+    (Monitor, Scope, Service, *(bars.tables if bars is not None else ())),
+    lambda: render_components(request, scope, service, monitors, levels),
+    scope_id_of,
+    service_id_of,
+    levels_key(levels),
+    request.lang,
+    request.host_url,
+    request.script_name,
+    dashboard_services_max(request),
+  )
+
+
+def render_components(request, scope, service, monitors: dict, levels: dict) -> str:
+  """The components' HTML, from the monitor counts and the pairs' levels of :func:`components_panel`."""
+  db = request.dbsession
   pairs = set(monitors) | set(levels)
   restricted = scope is not None or service is not None
   scope_ids = frozenset({pair[0] for pair in pairs} | ({scope.id} if scope is not None else set()))

@@ -27,7 +27,7 @@ from sqlalchemy import and_, func, or_, select
 from prodmanager.db import utcnow
 from prodmanager.derived import derived
 from prodmanager.fragments import fragment
-from prodmanager.status import Level, pair_levels
+from prodmanager.status import Level, levels_key, pair_levels
 from prodmanager.timeline import EventType
 from prodmanager_incident.models import ONGOING, Incident, IncidentEvent
 from prodmanager_maintenance.models import Maintenance, MaintenanceEvent, MaintenanceStatus
@@ -61,6 +61,10 @@ def public_events(model):
     and_(model.type == EventType.COMMENT, model.internal.is_(False)),
     and_(model.type == EventType.UPDATE, model.new_status.is_not(None)),
   )
+
+
+# What the components are read from (besides the status contributors' levels).
+GROUP_TABLES = (Monitor, MonitorStatusChange, Scope, Service)
 
 
 def compact_json(value) -> str:
@@ -199,17 +203,32 @@ class Statuspage:
       .join(Service, Service.id == monitors.c.service_id)
       .group_by(*pair, *names)
     )
-    components: dict[tuple[int, int], Component] = {}
     # The rows are kept while monitors, their history, scopes and services are not written
     # (prodmanager.derived): after an incident is created, only the levels are read again.
+    restriction = (None if scopes is None else tuple(scopes), None if services is None else tuple(services))
     rows = derived(
       self.request,
       "statuspage:components",
-      (Monitor, MonitorStatusChange, Scope, Service),
+      GROUP_TABLES,
       lambda: [tuple(row) for row in self.db.execute(statement)],
-      None if scopes is None else tuple(scopes),
-      None if services is None else tuple(services),
+      *restriction,
     )
+    # Every pair's levels, also of pairs without monitors: their incidents still weigh on the page.
+    self._levels = pair_levels(self.request, scopes=scopes, services=services)
+    # The groups are made of those rows and levels only: kept by their values (nothing changes
+    # them once built).
+    return derived(
+      self.request,
+      "statuspage:groups",
+      GROUP_TABLES,
+      lambda: self.build_groups(rows, scopes),
+      *restriction,
+      None if self._pairs is None else frozenset(self._pairs),
+      levels_key(self._levels),
+    )
+
+  def build_groups(self, rows: list[tuple], scopes: list[int] | None) -> list[Group]:
+    components: dict[tuple[int, int], Component] = {}
     for scope_id, service_id, scope, scope_text, service, service_text, first, last in rows:
       if self._pairs is not None and (scope_id, service_id) not in self._pairs:
         continue
@@ -223,8 +242,6 @@ class Statuspage:
         created_at=first or EPOCH,
         updated_at=last or first or EPOCH,
       )
-    # Every pair's levels, also of pairs without monitors: their incidents still weigh on the page.
-    self._levels = pair_levels(self.request, scopes=scopes, services=services)
     groups: dict[int, Group] = {}
     for key, component in components.items():
       component.status = levels_status(self._levels.get(key, ()))
@@ -355,15 +372,15 @@ class Statuspage:
   # -- incidents and maintenances -----------------------------------------------------------------
 
   def events_of(self, model, ids: list[int]) -> dict[int, list]:
-    """The public events of many rows in one query, oldest first."""
+    """The public events of many rows in one query, oldest first (plain rows, as :meth:`rows_of`)."""
     events = {ident: [] for ident in ids}
     if ids:
       statement = (
-        select(model)
+        select(*model.__table__.columns)
         .where(model.parent_id.in_(ids), public_events(model))
         .order_by(model.creation_date, model.id)
       )
-      for event in self.db.scalars(statement):
+      for event in self.db.execute(statement):
         events[event.parent_id].append(event)
     return events
 
@@ -447,74 +464,108 @@ class Statuspage:
       "components": [] if component is None else [self.serialize_component(component)],
     }
 
-  def rows_of(self, statement) -> list:
-    """The rows of a list of incidents or maintenances; unless the components were read already
+  def rows_of(self, model, statement) -> list:
+    """The rows of a list of incidents or maintenances, plain rows rather than ORM objects (each
+    open incident is read on every summary); unless the components were read already
     (summary.json), only those of the rows' pairs will be."""
-    rows = list(self.db.scalars(statement))
+    rows = self.db.execute(statement.with_only_columns(*model.__table__.columns)).all()
     if self._groups is None:
       self._pairs = {(row.scope_id, row.service_id) for row in rows}
     return rows
 
-  def incidents(self, statement) -> list[dict]:
-    rows = self.rows_of(statement)
-    events = self.events_of(IncidentEvent, [row.id for row in rows])
-    items = []
+  def items_json(self, prefix: str, model, event_model, statement, item) -> str:
+    """The JSON array of ``item(row, events)`` for the rows of ``statement``, each object a fragment
+    (prodmanager.fragments) kept by everything it shows: its row, its public events and its
+    component; after an incident is created, only that one is serialised."""
+    rows = self.rows_of(model, statement)
+    events = self.events_of(event_model, [row.id for row in rows])
+    pieces = []
     for row in rows:
-      severity, current = row.severity.value, row.status.value
+      component = self.component_map().get((row.scope_id, row.service_id))
+      key = (
+        f"statuspage-{prefix}",
+        self.page_id,
+        self.request.application_url,
+        tuple(row),
+        tuple(tuple(event) for event in events[row.id]),
+        None if component is None else component_key(component),
+      )
+      pieces.append(
+        fragment(self.request, key, lambda row=row: compact_json(item(row, events[row.id])))
+      )
+    return "[" + ",".join(pieces) + "]"
 
-      def implied(status, severity=severity):
-        return OPERATIONAL if status == "resolved" else incident_component_status(severity)
+  def incidents_json(self, statement) -> str:
+    return self.items_json("incident", Incident, IncidentEvent, statement, self.incident)
 
-      updates = self.updates(
-        "incident",
-        row,
-        events[row.id],
-        current,
-        lambda status, current=current: INCIDENT_STATUS.get(status) or INCIDENT_STATUS[current],
-        implied,
-        lambda event: True,  # creation, status changes and public comments are all notified
-        "This incident has been reported.",
-      )
-      item = self.common(
-        "incident",
-        row,
-        updates,
-        INCIDENT_STATUS[row.status.value],
-        INCIDENT_IMPACT[severity],
-        row.start_impact_date,
-      )
-      item["monitoring_at"] = iso(row.stable_date)
-      item["resolved_at"] = iso(row.resolve_date)
-      items.append(item)
-    return items
+  def maintenances_json(self, statement) -> str:
+    return self.items_json("maintenance", Maintenance, MaintenanceEvent, statement, self.maintenance)
 
-  def maintenances(self, statement) -> list[dict]:
-    rows = self.rows_of(statement)
-    events = self.events_of(MaintenanceEvent, [row.id for row in rows])
-    items = []
-    for row in rows:
-      status = MAINTENANCE_STATUS[row.status.value]
-      updates = self.updates(
-        "maintenance",
-        row,
-        events[row.id],
-        row.status.value,
-        # A maintenance canceled for a while, then reopened: its updates of then read "completed".
-        lambda status, current=status: (
-          "completed" if status == "canceled" else MAINTENANCE_STATUS.get(status) or current
-        ),
-        lambda status: UNDER_MAINTENANCE if status == "in_progress" else OPERATIONAL,
-        lambda event: event.type is not EventType.COMMENT,  # maintenance comments are not mailed
-        "This maintenance has been scheduled.",
-      )
-      item = self.common(
-        "maintenance", row, updates, status, "maintenance", row.start_date or row.scheduled_start_date
-      )
-      item["resolved_at"] = iso(row.end_date) if status == "completed" else None
-      item["scheduled_for"] = iso(row.scheduled_start_date)
-      item["scheduled_until"] = iso(row.scheduled_end_date)
-      items.append(item)
-    return items
+  def incident(self, row, events: list) -> dict:
+    severity, current = row.severity.value, row.status.value
+
+    def implied(status):
+      return OPERATIONAL if status == "resolved" else incident_component_status(severity)
+
+    updates = self.updates(
+      "incident",
+      row,
+      events,
+      current,
+      lambda status: INCIDENT_STATUS.get(status) or INCIDENT_STATUS[current],
+      implied,
+      lambda event: True,  # creation, status changes and public comments are all notified
+      "This incident has been reported.",
+    )
+    item = self.common(
+      "incident",
+      row,
+      updates,
+      INCIDENT_STATUS[row.status.value],
+      INCIDENT_IMPACT[severity],
+      row.start_impact_date,
+    )
+    item["monitoring_at"] = iso(row.stable_date)
+    item["resolved_at"] = iso(row.resolve_date)
+    return item
+
+  def maintenance(self, row, events: list) -> dict:
+    status = MAINTENANCE_STATUS[row.status.value]
+    updates = self.updates(
+      "maintenance",
+      row,
+      events,
+      row.status.value,
+      # A maintenance canceled for a while, then reopened: its updates of then read "completed".
+      lambda status, current=status: (
+        "completed" if status == "canceled" else MAINTENANCE_STATUS.get(status) or current
+      ),
+      lambda status: UNDER_MAINTENANCE if status == "in_progress" else OPERATIONAL,
+      lambda event: event.type is not EventType.COMMENT,  # maintenance comments are not mailed
+      "This maintenance has been scheduled.",
+    )
+    item = self.common(
+      "maintenance", row, updates, status, "maintenance", row.start_date or row.scheduled_start_date
+    )
+    item["resolved_at"] = iso(row.end_date) if status == "completed" else None
+    item["scheduled_for"] = iso(row.scheduled_start_date)
+    item["scheduled_until"] = iso(row.scheduled_end_date)
+    return item
+
+
+def component_key(component: Component) -> tuple:
+  """Everything of a component that an incident or a maintenance object shows."""
+  return (
+    component.scope_id,
+    component.service_id,
+    component.scope_name,
+    component.name,
+    component.description,
+    component.status,
+    component.created_at,
+    component.updated_at,
+    component.position,
+  )
 
 
 def parse_event(event, default_body: str):

@@ -39,8 +39,8 @@ def summary_view(context, request):
     [
       ("page", page.page()),
       ("components", components),
-      ("incidents", page.incidents(payload.unresolved_incidents())),
-      ("scheduled_maintenances", page.maintenances(payload.current_maintenances())),
+      ("incidents", Raw(page.incidents_json(payload.unresolved_incidents()))),
+      ("scheduled_maintenances", Raw(page.maintenances_json(payload.current_maintenances()))),
       ("status", page.status()),
     ],
   )
@@ -60,7 +60,7 @@ def components_view(context, request):
 def incidents_view(statement):
   def view(context, request):
     page = Statuspage(request)
-    return {"page": page.page(), "incidents": page.incidents(statement())}
+    return json_response([("page", page.page()), ("incidents", Raw(page.incidents_json(statement())))])
 
   return view
 
@@ -68,7 +68,8 @@ def incidents_view(statement):
 def maintenances_view(statement):
   def view(context, request):
     page = Statuspage(request)
-    return {"page": page.page(), "scheduled_maintenances": page.maintenances(statement())}
+    maintenances = Raw(page.maintenances_json(statement()))
+    return json_response([("page", page.page()), ("scheduled_maintenances", maintenances)])
 
   return view
 
