@@ -299,3 +299,55 @@ def test_a_panel_is_kept_until_its_tables_are_written(cached_app):
   # A write of the maintenances: every page reads them again.
   writer.patch_json(f"/api/maintenance/{maintenance}", {"description": "confirmed"}, headers=headers)
   assert "Renamed behind" in anonymous.get("/").text
+
+
+def components_section(page: str) -> str:
+  start = page.index('class="panel panel-components"')
+  return page[start : page.index("</section>", start)]
+
+
+def test_the_components_are_kept_while_the_levels_of_the_pairs_are_the_same(cached_app, monkeypatch):
+  from prodmanager_monitor import components
+
+  builds = []
+  build = components.render_components
+  monkeypatch.setattr(components, "render_components", lambda *args: builds.append(1) or build(*args))
+  scope_id, service_id, _monitor = monitored_pair(cached_app)
+  writer, headers, anonymous = make_client(cached_app), api_headers(cached_app), make_client(cached_app)
+  pair = {"scope": scope_id, "service": service_id}
+
+  def incident(name: str, severity: str) -> None:
+    body = {"name": name, "severity": severity, "description": "", **pair}
+    writer.post_json("/api/incident", body, headers=headers, status=201)
+
+  assert "ok" in components_section(anonymous.get("/").text) and len(builds) == 1
+  incident("Slow answers", "low")
+  assert "warning" in components_section(anonymous.get("/").text)  # new levels: built again
+  assert len(builds) == 2
+  incident("Slower answers", "low")  # the pair's levels stay the same
+  page = anonymous.get("/").text
+  assert "Slower answers" in page and "warning" in components_section(page) and len(builds) == 2
+  incident("Database down", "critical")  # an alert: the levels changed
+  assert "alert" in components_section(anonymous.get("/").text) and len(builds) == 3
+  with app_state(cached_app.registry).db_engine.begin() as connection:
+    connection.execute(text("UPDATE service SET name = 'Renamed behind' WHERE id = :id"), {"id": service_id})
+  writer.patch_json(f"/api/service/{service_id}", {"description": "compute"}, headers=headers)
+  assert "Renamed behind" in components_section(anonymous.get("/").text) and len(builds) == 4
+
+
+def test_an_aggregate_is_kept_until_its_tables_are_written(cached_app):
+  scope_id, service_id, _monitor = monitored_pair(cached_app)
+  writer, headers, anonymous = make_client(cached_app), api_headers(cached_app), make_client(cached_app)
+  pair = {"scope": scope_id, "service": service_id}
+  body = {"name": "Database down", "severity": "high", "description": "", **pair}
+  writer.post_json("/api/incident", body, headers=headers, status=201)
+  assert anonymous.get(f"/api/scope/{scope_id}").json["incidents_count"] == 1
+  with app_state(cached_app.registry).db_engine.begin() as connection:
+    connection.execute(text("DELETE FROM incident_event"))
+    connection.execute(text("DELETE FROM incident"))
+  # Another table written: the scope is rendered again, its count of incidents was kept.
+  writer.post_json("/api/scope", {"name": "Lyon", "description": ""}, headers=headers, status=201)
+  assert anonymous.get(f"/api/scope/{scope_id}").json["incidents_count"] == 1
+  writer.post_json("/api/incident", body, headers=headers, status=201)
+  assert anonymous.get(f"/api/scope/{scope_id}").json["incidents_count"] == 1  # read again: 0 + 1
+  assert f"/scope/{scope_id}" in anonymous.get(f"/scope/{scope_id}").text
