@@ -490,9 +490,7 @@ class Statuspage:
         tuple(tuple(event) for event in events[row.id]),
         None if component is None else component_key(component),
       )
-      pieces.append(
-        fragment(self.request, key, lambda row=row: compact_json(item(row, events[row.id])))
-      )
+      pieces.append(fragment(self.request, key, lambda row=row: compact_json(item(row, events[row.id]))))
     return "[" + ",".join(pieces) + "]"
 
   def incidents_json(self, statement) -> str:
