@@ -6,10 +6,10 @@ shown as a readable sentence built from its last segment, never as a raw dotted 
 
 from pathlib import Path
 
-import yaml
 from pyramid.exceptions import ConfigurationError
 from pyramid.path import AssetResolver
 
+from . import yamltext
 from .actions import register
 from .settings import LANGUAGES
 from .state import app_state
@@ -42,7 +42,7 @@ class Catalogues:
       path = directory / f"{lang}.yaml"
       if path.exists():
         with path.open(encoding="utf-8") as stream:
-          messages = flatten(yaml.safe_load(stream) or {})
+          messages = flatten(yamltext.load(stream) or {})
         self.messages[lang].update(messages)
         if lang == FALLBACK:
           ENGLISH_LOADED.update(messages)

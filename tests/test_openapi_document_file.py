@@ -80,3 +80,27 @@ def test_the_folder_is_removed_when_the_process_exits(settings, tmp_path):
   folder, count = result.stdout.split()
   assert count == "1"  # two builds, one file
   assert not Path(folder).exists()
+
+
+def test_the_same_document_is_checked_against_the_openapi_schema_once_per_process():
+  from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+  from prodmanager.api.spec import validate_once
+
+  checks = []
+
+  def validate(document):
+    checks.append(document["info"]["title"])
+    if "paths" not in document:
+      raise OpenAPIValidationError("'paths' is a required property")
+
+  checked = validate_once(validate)
+  valid = {"openapi": "3.1.0", "info": {"title": "valid", "version": "1"}, "paths": {}}
+  checked(valid)
+  checked({**valid})  # the same content
+  assert checks == ["valid"]
+  invalid = {"openapi": "3.1.0", "info": {"title": "invalid", "version": "1"}}
+  for _ in range(2):  # a document found invalid is checked (and refused) every time
+    with pytest.raises(OpenAPIValidationError):
+      checked(invalid)
+  assert checks == ["valid", "invalid", "invalid"]

@@ -5,10 +5,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pyramid.exceptions import ConfigurationError
 from pyramid.path import AssetResolver
 
+from .. import yamltext
 from ..actions import claim, register
 from ..state import app_state
 
@@ -79,7 +79,7 @@ class OpenApi:
 def load_fragment(spec: str) -> dict:
   path = Path(AssetResolver().resolve(spec).abspath())
   with path.open(encoding="utf-8") as stream:
-    return yaml.safe_load(stream) or {}
+    return yamltext.load(stream) or {}
 
 
 def add_openapi_fragment(config, fragment: str | dict) -> None:

@@ -18,13 +18,16 @@ import tempfile
 import threading
 from pathlib import Path
 
-import yaml
+import pyramid_openapi3
 
+from .. import yamltext
 from ..state import app_state
 from .document import document_standard_errors
 from .links import document_links
 from .routes import add_api_routes
 
+# Documents (by the digest of their text) that pyramid_openapi3 found valid in this process.
+_valid: set[str] = set()
 _folder: Path | None = None
 _folder_pid: int | None = None
 _lock = threading.Lock()
@@ -49,7 +52,7 @@ def document_folder() -> Path:
 
 def write_document(document: dict) -> Path:
   """The composed document as a YAML file in :func:`document_folder`, written once per content."""
-  text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+  text = yamltext.dump(document)
   digest = hashlib.sha256(text.encode()).hexdigest()[:16]
   path = document_folder() / f"openapi-{digest}.yaml"
   if not path.exists():
@@ -57,6 +60,28 @@ def write_document(document: dict) -> Path:
     partial.write_text(text, encoding="utf-8")
     partial.replace(path)  # atomic: a concurrent build never reads half a file
   return path
+
+
+def validate_once(validate):
+  """pyramid_openapi3 checks the document against the OpenAPI schema each time an application is
+  configured: a second of CPU on a slow machine, for a document that is the same for the same
+  plugins (a test session builds hundreds of applications). The same document (its JSON text) is
+  checked once per process; the check itself is openapi-spec-validator's."""
+
+  def checked(document, *args, **kwargs):
+    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    if digest in _valid:
+      return None
+    result = validate(document, *args, **kwargs)
+    _valid.add(digest)  # not reached when it raises
+    return result
+
+  checked.__wrapped__ = validate
+  return checked
+
+
+if not hasattr(pyramid_openapi3.validate, "__wrapped__"):
+  pyramid_openapi3.validate = validate_once(pyramid_openapi3.validate)
 
 
 def finalize_document(config) -> str:
