@@ -41,8 +41,7 @@ class Catalogues:
     for lang in LANGUAGES:
       path = directory / f"{lang}.yaml"
       if path.exists():
-        with path.open(encoding="utf-8") as stream:
-          messages = flatten(yamltext.load(stream) or {})
+        messages = flatten(yamltext.load_file(path) or {})
         self.messages[lang].update(messages)
         if lang == FALLBACK:
           ENGLISH_LOADED.update(messages)

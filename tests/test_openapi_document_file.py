@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from webtest import TestApp
 
 import prodmanager
@@ -51,6 +52,10 @@ def test_the_served_yaml_is_the_written_file(settings):
     served = TestApp(app).get("/api/openapi.yaml")
     assert served.text == document_file(app).read_text(encoding="utf-8")
     assert "/api/scope" in served.text
+    # What the requests are validated against (read from the JSON text the file was written from)
+    # is what the file says, and what /api/openapi.json serves.
+    with app.registry.settings["pyramid_openapi3"]["spec"].open() as validated:
+      assert yaml.safe_load(served.text) == validated == TestApp(app).get("/api/openapi.json").json
   finally:
     app_state(app.registry).db_engine.dispose()
 

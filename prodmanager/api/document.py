@@ -78,8 +78,7 @@ class OpenApi:
 
 def load_fragment(spec: str) -> dict:
   path = Path(AssetResolver().resolve(spec).abspath())
-  with path.open(encoding="utf-8") as stream:
-    return yamltext.load(stream) or {}
+  return yamltext.load_file(path) or {}
 
 
 def add_openapi_fragment(config, fragment: str | dict) -> None:

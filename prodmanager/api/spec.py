@@ -28,6 +28,8 @@ from .routes import add_api_routes
 
 # Documents (by the digest of their text) that pyramid_openapi3 found valid in this process.
 _valid: set[str] = set()
+# The JSON text of the documents written by this process, by file path.
+_written: dict[str, str] = {}
 _folder: Path | None = None
 _folder_pid: int | None = None
 _lock = threading.Lock()
@@ -51,15 +53,34 @@ def document_folder() -> Path:
 
 
 def write_document(document: dict) -> Path:
-  """The composed document as a YAML file in :func:`document_folder`, written once per content."""
-  text = yamltext.dump(document)
-  digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+  """The composed document as a YAML file in :func:`document_folder`, written once per content
+  (named by the digest of its JSON text: the same document is not turned into YAML again)."""
+  data = json.dumps(document)
+  digest = hashlib.sha256(data.encode()).hexdigest()[:16]
   path = document_folder() / f"openapi-{digest}.yaml"
   if not path.exists():
     partial = path.with_suffix(f".{threading.get_ident()}.part")
-    partial.write_text(text, encoding="utf-8")
+    partial.write_text(yamltext.dump(document), encoding="utf-8")
     partial.replace(path)  # atomic: a concurrent build never reads half a file
+  with _lock:
+    _written[str(path)] = data
   return path
+
+
+def read_written(read):
+  """pyramid_openapi3 reads the document back from the file it was given: a file written here is
+  read from the JSON text it was made of (YAML's constructors are Python: a quarter of a second
+  per application built on a slow machine); any other file as pyramid_openapi3 reads it."""
+
+  def reading(filename, *args, **kwargs):
+    with _lock:
+      data = _written.get(str(filename))
+    if data is None:
+      return read(filename, *args, **kwargs)
+    return json.loads(data), Path(filename).absolute().as_uri()
+
+  reading.__wrapped__ = read
+  return reading
 
 
 def validate_once(validate):
@@ -82,6 +103,8 @@ def validate_once(validate):
 
 if not hasattr(pyramid_openapi3.validate, "__wrapped__"):
   pyramid_openapi3.validate = validate_once(pyramid_openapi3.validate)
+if not hasattr(pyramid_openapi3.read_from_filename, "__wrapped__"):
+  pyramid_openapi3.read_from_filename = read_written(pyramid_openapi3.read_from_filename)
 
 
 def finalize_document(config) -> str:
