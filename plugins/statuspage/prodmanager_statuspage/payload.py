@@ -336,18 +336,7 @@ class Statuspage:
         group.name,
         group.description,
         group.position,
-        tuple(
-          (
-            component.service_id,
-            component.name,
-            component.description,
-            component.status,
-            component.created_at,
-            component.updated_at,
-            component.position,
-          )
-          for component in group.components
-        ),
+        tuple(component_key(component) for component in group.components),
       )
       pieces.append(fragment(self.request, key, lambda group=group: self.group_json(group)))
     return "[" + ",".join(pieces) + "]"
@@ -552,7 +541,7 @@ class Statuspage:
 
 
 def component_key(component: Component) -> tuple:
-  """Everything of a component that an incident or a maintenance object shows."""
+  """Everything of a component that its JSON object shows (and an incident's or a maintenance's)."""
   return (
     component.scope_id,
     component.service_id,
