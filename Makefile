@@ -44,8 +44,12 @@ $(VENV)/.installed-test: $(VENV)/.installed $(EXAMPLE_PLUGIN_FILES)
 	  $$(if [ -f tests/example_plugin/setup.cfg ]; then printf ' -e %s' tests/example_plugin; fi)
 	touch $@
 
+# The sources compiled to bytecode first: the suite starts a few hundred `prodmanager` processes,
+# and with PYTHONDONTWRITEBYTECODE set (as on CI machines) each would compile every module it imports
+# again (compileall writes the files whatever that variable says; imports still read them).
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/python -m compileall -q -j 0 prodmanager plugins migrations tests > /dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The browser tests (tests/browser) drive Debian's Chromium through Playwright (never a browser that
