@@ -58,7 +58,7 @@ def run(*command, cwd: Path, env: dict[str, str], timeout: int = 600) -> subproc
   return result
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def installed(tmp_path_factory) -> Path:
   """A fresh virtual environment holding the wheels of the core and every first-party plugin: its bin folder."""
   base = tmp_path_factory.mktemp("wheels")
@@ -88,7 +88,20 @@ def installed(tmp_path_factory) -> Path:
   return bin_folder
 
 
-def test_the_wheel_carries_the_core_migrations(installed, tmp_path):
+def test_the_installed_wheels_carry_the_migrations_migrate_and_serve(installed, tmp_path):
+  """One test for the three checks: the wheels and their environment (a minute and a half) are
+  built once, where separate tests spread over the pytest-xdist workers built them once per worker."""
+  for check in (
+    the_wheel_carries_the_core_migrations,
+    migrate_from_an_installed_wheel,
+    serve_from_an_installed_wheel,
+  ):
+    folder = tmp_path / check.__name__
+    folder.mkdir()
+    check(installed, folder)
+
+
+def the_wheel_carries_the_core_migrations(installed, tmp_path):
   probe = run(
     installed / "python",
     "-c",
@@ -106,7 +119,7 @@ def test_the_wheel_carries_the_core_migrations(installed, tmp_path):
   )
 
 
-def test_migrate_from_an_installed_wheel(installed, tmp_path):
+def migrate_from_an_installed_wheel(installed, tmp_path):
   env = clean_environ(PM_INSTANCE_PATH=str(tmp_path / "instance"))
   run(installed / "prodmanager", "migrate", cwd=tmp_path, env=env)
   heads = run(
@@ -135,7 +148,8 @@ def first_party_heads(database: Path) -> list[str]:
   return sorted(current(uri))
 
 
-def test_serve_from_an_installed_wheel_answers_ready_and_the_api(installed, tmp_path):
+def serve_from_an_installed_wheel(installed, tmp_path):
+  """``serve`` answers ``/health/ready`` and the API, with the demo data the installed plugins load."""
   env = dict(
     PM_INSTANCE_PATH=str(tmp_path / "instance"),
     PM_SECRET_KEY=TEST_SECRET,
