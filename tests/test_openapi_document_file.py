@@ -1,6 +1,7 @@
 """The composed OpenAPI document is written once per process, to one folder, which goes away with it
 (prodmanager/api/spec.py): building the application again does not leave a new folder behind."""
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -109,3 +110,25 @@ def test_the_same_document_is_checked_against_the_openapi_schema_once_per_proces
     with pytest.raises(OpenAPIValidationError):
       checked(invalid)
   assert checks == ["valid", "invalid", "invalid"]
+
+
+def test_a_document_checked_by_a_process_is_not_checked_again_by_the_next_with_the_instance(tmp_path):
+  from prodmanager.api import spec
+
+  checks = []
+  checked = spec.validate_once(lambda document: checks.append(document["info"]["title"]))
+  document = {"openapi": "3.1.0", "info": {"title": f"marked {tmp_path.name}", "version": "1"}, "paths": {}}
+  spec.checked_before(document, str(tmp_path / "instance"))
+  checked(document)
+  assert len(checks) == 1
+  (marker,) = (tmp_path / "instance" / "openapi-checked").iterdir()
+  # The next process (this one, forgetting what it checked) finds the marker: no check.
+  spec._valid.discard(spec.document_digest(document))
+  spec.checked_before(document, str(tmp_path / "instance"))
+  checked(document)
+  assert len(checks) == 1
+  # Another instance folder, or another version of the validator (in the name), checks again.
+  spec._valid.discard(spec.document_digest(document))
+  spec.checked_before(document, str(tmp_path / "other"))
+  checked(document)
+  assert len(checks) == 2 and marker.name.endswith(importlib.metadata.version("openapi-spec-validator"))

@@ -11,6 +11,7 @@ process exits.
 
 import atexit
 import hashlib
+import importlib.metadata
 import json
 import os
 import shutil
@@ -28,6 +29,8 @@ from .routes import add_api_routes
 
 # Documents (by the digest of their text) that pyramid_openapi3 found valid in this process.
 _valid: set[str] = set()
+# Where the check of a document (by digest) leaves its marker for the next process (checked_before).
+_markers: dict[str, Path] = {}
 # The JSON text of the documents written by this process, by file path.
 _written: dict[str, str] = {}
 _folder: Path | None = None
@@ -83,22 +86,46 @@ def read_written(read):
   return reading
 
 
+def document_digest(document: dict) -> str:
+  return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+
+
 def validate_once(validate):
   """pyramid_openapi3 checks the document against the OpenAPI schema each time an application is
   configured: a second of CPU on a slow machine, for a document that is the same for the same
   plugins (a test session builds hundreds of applications). The same document (its JSON text) is
-  checked once per process; the check itself is openapi-spec-validator's."""
+  checked once per process, and once per instance folder when one is given (:func:`checked_before`:
+  a CLI command after the server started); the check itself is openapi-spec-validator's."""
 
   def checked(document, *args, **kwargs):
-    digest = hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+    digest = document_digest(document)
     if digest in _valid:
       return None
     result = validate(document, *args, **kwargs)
     _valid.add(digest)  # not reached when it raises
+    marker = _markers.get(digest)
+    if marker is not None:
+      try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text("valid\n", encoding="utf-8")
+      except OSError:
+        pass  # an instance folder that cannot be written: checked again next time
     return result
 
   checked.__wrapped__ = validate
   return checked
+
+
+def checked_before(document: dict, instance: str) -> None:
+  """Whether another process with this instance folder found this document valid (a marker named by
+  the document's digest and the validator's version); if not, where the check leaves its marker."""
+  digest = document_digest(document)
+  version = importlib.metadata.version("openapi-spec-validator")
+  marker = Path(instance) / "openapi-checked" / f"{digest[:32]}-{version}"
+  if marker.exists():
+    _valid.add(digest)
+  else:
+    _markers[digest] = marker
 
 
 if not hasattr(pyramid_openapi3.validate, "__wrapped__"):
@@ -116,6 +143,9 @@ def finalize_document(config) -> str:
   document_standard_errors(document)
   document_links(document, app_state(config.registry).resource_types)
   path = write_document(document)
+  instance = config.registry.settings.get("prodmanager.instance_path")
+  if instance:
+    checked_before(document, instance)
   openapi.json = json.dumps(document, indent=2)
   config.pyramid_openapi3_spec(str(path), route="/api/openapi.yaml", route_name="api.spec.yaml")
   config.add_route("api.spec.json", "/api/openapi.json")
