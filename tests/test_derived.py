@@ -351,3 +351,28 @@ def test_an_aggregate_is_kept_until_its_tables_are_written(cached_app):
   writer.post_json("/api/incident", body, headers=headers, status=201)
   assert anonymous.get(f"/api/scope/{scope_id}").json["incidents_count"] == 1  # read again: 0 + 1
   assert f"/scope/{scope_id}" in anonymous.get(f"/scope/{scope_id}").text
+
+
+def test_the_incident_panels_are_kept_across_a_monitor_change(cached_app):
+  from prodmanager_monitor.models import Monitor, MonitorStatus
+
+  scope_id, service_id, monitor_id = monitored_pair(cached_app)
+  writer, headers, anonymous = make_client(cached_app), api_headers(cached_app), make_client(cached_app)
+  body = {
+    "name": "Database down",
+    "severity": "high",
+    "description": "",
+    "scope": scope_id,
+    "service": service_id,
+  }
+  incident = writer.post_json("/api/incident", body, headers=headers, status=201).json["id"]
+  assert "Database down" in anonymous.get("/").text
+  with app_state(cached_app.registry).db_engine.begin() as connection:
+    connection.execute(text("UPDATE incident SET name = 'Renamed behind' WHERE id = :id"), {"id": incident})
+  with CommandContext(cached_app.registry).session() as session:
+    session.get(Monitor, monitor_id).status = MonitorStatus.ALERT
+  page = anonymous.get("/").text
+  # The dashboard is rendered again (the monitor is in alert), the incidents' panel was kept.
+  assert "alert" in components_section(page) and "Database down" in page and "Renamed behind" not in page
+  writer.patch_json(f"/api/incident/{incident}", {"description": "being fixed"}, headers=headers)
+  assert "Renamed behind" in anonymous.get("/").text

@@ -14,6 +14,8 @@ from prodmanager.panels import group_params, list_panel, restrict
 from prodmanager.services import COUNT_CAP
 from prodmanager.status import Level
 from prodmanager.timeline import EventType
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
 
 from .models import ALERTING, ONGOING, PAIR, PAST, Incident, IncidentEvent
 from .services import IncidentService, default_order
@@ -175,7 +177,8 @@ def includeme(config):
     config, "incident", Incident, label="incidents", count=Count("incidents_count", link="incidents")
   )
   config.add_api_view(weather_view, "/api/weather/incident", "GET")
-  config.add_dashboard_panel("incidents-ongoing", ongoing_panel, order=30)
-  config.add_dashboard_panel("incidents-past", past_panel, order=90)
+  # Kept while their tables are not written: a monitor's status change leaves them as they are.
+  config.add_dashboard_panel("incidents-ongoing", ongoing_panel, order=30, tables=(Incident, Scope, Service))
+  config.add_dashboard_panel("incidents-past", past_panel, order=90, tables=(Incident,))
   config.add_status_contributor(incident_levels, pairs=incident_pair_levels, tables=(Incident,))
   config.add_history_source(history_source, tables=(Incident, IncidentEvent))
