@@ -59,8 +59,7 @@ def write_document(document: dict) -> Path:
   """The composed document as a YAML file in :func:`document_folder`, written once per content
   (named by the digest of its JSON text: the same document is not turned into YAML again)."""
   data = json.dumps(document)
-  digest = hashlib.sha256(data.encode()).hexdigest()[:16]
-  path = document_folder() / f"openapi-{digest}.yaml"
+  path = document_folder() / f"openapi-{text_digest(data)[:16]}.yaml"
   if not path.exists():
     partial = path.with_suffix(f".{threading.get_ident()}.part")
     partial.write_text(yamltext.dump(document), encoding="utf-8")
@@ -86,8 +85,17 @@ def read_written(read):
   return reading
 
 
-def document_digest(document: dict) -> str:
-  return hashlib.sha256(json.dumps(document, sort_keys=True, default=str).encode()).hexdigest()
+def document_digest(document: dict) -> str | None:
+  """The digest of a document's JSON text, in its order (the text :func:`write_document` names its
+  file by, and pyramid_openapi3 reads back); None for a document JSON cannot write."""
+  try:
+    return text_digest(json.dumps(document))
+  except (TypeError, ValueError):
+    return None
+
+
+def text_digest(text: str) -> str:
+  return hashlib.sha256(text.encode()).hexdigest()
 
 
 def validate_once(validate):
@@ -99,9 +107,11 @@ def validate_once(validate):
 
   def checked(document, *args, **kwargs):
     digest = document_digest(document)
-    if digest in _valid:
+    if digest is not None and digest in _valid:
       return None
     result = validate(document, *args, **kwargs)
+    if digest is None:
+      return result
     _valid.add(digest)  # not reached when it raises
     marker = _markers.get(digest)
     if marker is not None:
@@ -120,6 +130,8 @@ def checked_before(document: dict, instance: str) -> None:
   """Whether another process with this instance folder found this document valid (a marker named by
   the document's digest and the validator's version); if not, where the check leaves its marker."""
   digest = document_digest(document)
+  if digest is None:
+    return
   version = importlib.metadata.version("openapi-spec-validator")
   marker = Path(instance) / "openapi-checked" / f"{digest[:32]}-{version}"
   if marker.exists():
