@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from .priority import give_way
 from .state import app_state
 
 NAMING_CONVENTION = {
@@ -160,7 +161,13 @@ def get_engine(uri: str, **kwargs) -> Engine:
     event.listen(engine, "begin", _sqlite_begin)
   else:
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
+  # Each statement is a checkpoint where a page render gives way to a write (prodmanager.priority).
+  event.listen(engine, "before_cursor_execute", _give_way)
   return engine
+
+
+def _give_way(_connection, _cursor, _statement, _parameters, _context, _executemany):
+  give_way()
 
 
 # The connection the sessions of the application work on instead of the engine, while a request runs

@@ -34,6 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
+from .priority import give_way
 from .state import app_state, made_on_first_use
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,7 @@ def derived(request, name: str, tables: Iterable, compute: Callable[[], object],
   tables: a scope's id...); ``tables`` are the tables it reads (names, Table objects or mapped
   classes). See the module docstring for what may be kept.
   """
+  give_way()  # a checkpoint of the render (prodmanager.priority)
   environ = getattr(request, "environ", None)  # a script's stand-in for a request may have none
   snapshot = environ.get(SNAPSHOT_KEY) if environ is not None else None
   if snapshot is None:

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from .priority import give_way
 from .state import made_on_first_use
 
 # What the fragments of one process may hold (their text, counted in characters; the keys are about
@@ -42,6 +43,7 @@ class Fragments:
 
   def get(self, key: Hashable, render: Callable[[], str]) -> str:
     """The fragment of ``key``: kept, or ``render()`` now (outside the lock) and kept."""
+    give_way()  # a checkpoint of the render (prodmanager.priority)
     if not self.enabled:
       return render()
     with self.lock:

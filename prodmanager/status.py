@@ -22,6 +22,7 @@ dashboard, the summary and the badges are not read again.
 """
 
 import inspect
+import operator
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ from pyramid.renderers import render
 
 from .actions import callable_name, register
 from .derived import derived
-from .state import app_state
+from .state import app_state, made_on_first_use
 
 SEVERITY = ("ok", "warning", "alert")
 # The level of planned work in progress; its public value (badges, banner, JSON) is "maintenance",
@@ -114,35 +115,69 @@ def restricts(pairs: Callable) -> bool:
 _RESTRICTING: dict[Callable, bool] = {}
 
 
+class PairLevels(dict):
+  """:func:`pair_levels`'s answer: each pair's levels (frozen sets), and its :func:`levels_key`
+  once asked for. Shared by the renders that get it: read it, never change it."""
+
+  key: frozenset | None = None
+
+
+# Merged answers kept per application, by restriction, beside the contributors' answers they were
+# merged from: while every contributor hands back the very same (kept) object, the merge of 1,000
+# pairs (5 ms on medium data, three times per dashboard) is not done again.
+_MERGED_MAX = 256
+
+
 def pair_levels(
   request, scopes: Collection[int] | None = None, services: Collection[int] | None = None
-) -> dict[Pair, set[Level]]:
+) -> PairLevels:
   """The levels of every (scope, service) pair, from the contributors that answer for pairs
   (one batched call each: a fixed number of queries whatever the number of pairs).
 
   ``scopes`` and ``services`` (ids), when given, keep the pairs of those scopes and services only:
   a scope's page needs its own pairs, not every pair of the site. A contributor whose ``pairs``
-  takes them reads those pairs only; the others' answers are filtered here.
+  takes them reads those pairs only; the others' answers are filtered here. The answer is shared:
+  read it, never change it.
   """
-  merged: dict[Pair, set[Level]] = {}
+  answers = []
   for entry in app_state(request.registry).status_contributors:
     if entry.pairs is None:
       continue
     if restricts(entry.pairs):
-      found = entry.pairs(request, scopes=scopes, services=services)
+      answers.append(entry.pairs(request, scopes=scopes, services=services))
     else:
-      found = entry.pairs(request)
+      answers.append(entry.pairs(request))
+  restriction = (
+    None if scopes is None else frozenset(scopes),
+    None if services is None else frozenset(services),
+  )
+  merged_before = made_on_first_use(request.registry, "merged_pair_levels", dict)
+  before = merged_before.get(restriction)
+  if before is not None and len(before[0]) == len(answers) and all(map(operator.is_, before[0], answers)):
+    return before[1]
+  scope_ids, service_ids = restriction
+  merged: dict[Pair, set[Level]] = {}
+  for found in answers:
     for pair, levels in found.items():
-      if (scopes is None or pair[0] in scopes) and (services is None or pair[1] in services):
+      if (scope_ids is None or pair[0] in scope_ids) and (service_ids is None or pair[1] in service_ids):
         merged.setdefault(pair, set()).update(levels)
-  return merged
+  result = PairLevels((pair, frozenset(levels)) for pair, levels in merged.items())
+  if len(merged_before) >= _MERGED_MAX:
+    merged_before.clear()
+  merged_before[restriction] = (tuple(answers), result)
+  return result
 
 
 def levels_key(levels: dict) -> frozenset:
   """:func:`pair_levels`'s answer as a hashable value: what is built from it alone can be kept by it
   (:func:`prodmanager.derived.derived`), and an incident created where one of the same severity
-  is ongoing (the levels unchanged) builds nothing again."""
-  return frozenset((pair, frozenset(found)) for pair, found in levels.items())
+  is ongoing (the levels unchanged) builds nothing again. Made once per :class:`PairLevels`."""
+  key = getattr(levels, "key", None)
+  if key is None:
+    key = frozenset((pair, frozenset(found)) for pair, found in levels.items())
+    if isinstance(levels, PairLevels):
+      levels.key = key
+  return key
 
 
 def restrict_pairs(statement, scope_column, service_column, scopes=None, services=None):

@@ -376,3 +376,30 @@ def test_the_incident_panels_are_kept_across_a_monitor_change(cached_app):
   assert "alert" in components_section(page) and "Database down" in page and "Renamed behind" not in page
   writer.patch_json(f"/api/incident/{incident}", {"description": "being fixed"}, headers=headers)
   assert "Renamed behind" in anonymous.get("/").text
+
+
+def test_the_pairs_levels_are_merged_again_only_when_a_contributor_answers_anew(cached_app):
+  from prodmanager.status import levels_key, pair_levels
+  from prodmanager_monitor.models import Monitor, MonitorStatus
+
+  scope_id, service_id, monitor_id = monitored_pair(cached_app)
+  cache = app_state(cached_app.registry).cache
+
+  def levels(snapshot=True, **restriction):
+    with CommandContext(cached_app.registry).session() as session:
+      environ = {SNAPSHOT_KEY: cache.tables.snapshot()} if snapshot else {}
+      request = SimpleNamespace(environ=environ, registry=cached_app.registry, dbsession=session)
+      return pair_levels(request, **restriction)
+
+  first, again = levels(), levels()
+  assert again is first and levels_key(again) is levels_key(first)  # kept answers: merged once
+  assert {level.level for level in first[(scope_id, service_id)]} == {"ok"}
+  restricted = levels(scopes={scope_id})
+  assert restricted is not first and set(restricted) == {(scope_id, service_id)}
+  with CommandContext(cached_app.registry).session() as session:
+    session.get(Monitor, monitor_id).status = MonitorStatus.ALERT
+  after = levels()
+  assert after is not first and {level.level for level in after[(scope_id, service_id)]} == {"alert"}
+  assert levels_key(after) != levels_key(first)
+  # Without the versions (no cached render) the contributors answer anew, and so does the merge.
+  assert levels(snapshot=False) is not levels(snapshot=False)
