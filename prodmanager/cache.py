@@ -996,20 +996,41 @@ def cache_tween_factory(handler, registry):
     # the newest write, so its answer is also kept under the version current when it starts.
     lock = url_lock(digest, taking=True)
     serialized = lock.acquire(timeout=RENDER_WAIT_SECONDS)
-    fresh = version
-    if serialized:
-      try:
-        fresh = cache.version.current()
-      except BackendError:
-        pass
     reset = rendering.set(environ)
+    found, fresh_claimed = key, False
     try:
       with render_slots, giving_way():
-        # Read before the render's transaction begins (prodmanager.derived).
-        environ[SNAPSHOT_KEY] = cache.tables.snapshot()
-        response = handler(request)
-      if cacheable_response(request, response):
-        store(request, response, key, version, f"{fresh}:{digest}" if fresh != version else None)
+        entry = None
+        if serialized:
+          # The render this one waited for may have kept this very answer: it is kept under the
+          # version current when a render starts too. If not, and a write came since this reader did,
+          # the answer of the newest version is good for this reader too: this render claims it, so
+          # that the readers of the other processes wait for it rather than render it themselves.
+          # The claim is only tried, never waited for (two processes waiting for each other's claims
+          # while each holds its URL's lock would both wait the whole RENDER_WAIT_SECONDS).
+          try:
+            entry = cache.store.get(key)
+            if entry is None:
+              fresh = cache.version.current()
+              if fresh != version:
+                found = f"{fresh}:{digest}"
+                with renders_lock:
+                  led_here = found in renders  # its reader here waits for this URL's lock
+                fresh_claimed = not led_here and cache.store.claim(found)
+                entry = cache.store.get(found)
+                if entry is not None:
+                  cache.store.set(key, entry)  # newer, good for the readers waiting for this key
+          except BackendError:
+            entry = None
+        if entry is not None:
+          response = answer(request, found, entry)
+        else:
+          # Read before the render's transaction begins (prodmanager.derived).
+          environ[SNAPSHOT_KEY] = cache.tables.snapshot()
+          response = handler(request)
+          if cacheable_response(request, response):
+            store(request, response, key, version, found if found != key else None)
+          gzip_response(request, response)
     finally:
       rendering.reset(reset)
       if serialized:
@@ -1017,11 +1038,12 @@ def cache_tween_factory(handler, registry):
       url_lock(digest, taking=False)
       if claimed:
         cache.store.release(key)
+      if fresh_claimed:
+        cache.store.release(found)
       if leader:
         with renders_lock:
           renders.pop(key, None)
         done.set()
-    gzip_response(request, response)
     return response
 
   return tween

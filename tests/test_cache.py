@@ -683,6 +683,77 @@ def test_a_write_during_a_render_is_seen_by_the_next_reader(cached_app, monkeypa
   assert checks == [f"/scope/{scope_id}"] * 2
 
 
+def test_readers_behind_a_render_get_the_answer_of_the_newest_version_rendered_once(cached_app, monkeypatch):
+  """Two writes during a render: its two waiting readers (one per version) are answered by one
+  render begun after both writes, not by one render each."""
+  import threading
+
+  from prodmanager import cache as cache_module
+  from prodmanager.cache import FileStore
+
+  scope_id, headers = create_scope(cached_app, "Before the writes")
+  path = f"/scope/{scope_id}"
+  inside, go = threading.Event(), threading.Event()
+  renders = []
+  cacheable = cache_module.cacheable_response
+
+  def slow_first_render(request, response):
+    if request.path == path:
+      renders.append(response.text)
+      if len(renders) == 1:
+        inside.set()
+        go.wait(10)
+    return cacheable(request, response)
+
+  monkeypatch.setattr(cache_module, "cacheable_response", slow_first_render)
+  claimed = []
+  claim = FileStore.claim
+
+  def watched_claim(self, key):
+    got = claim(self, key)
+    if got:
+      claimed.append(key)
+    return got
+
+  monkeypatch.setattr(FileStore, "claim", watched_claim)
+  cache = app_state(cached_app.registry).cache
+  answers = {}
+
+  def read(name):
+    answers[name] = make_client(cached_app).get(path).text
+
+  def reader_after(name, new_name):
+    make_client(cached_app).patch_json(f"/api/scope/{scope_id}", {"name": new_name}, headers=headers)
+    version = cache.version.current()
+    thread = threading.Thread(target=read, args=(name,))
+    thread.start()
+    assert wait_for_claim(claimed, version)  # it claimed its version's render: it waits for the URL's lock
+    return thread
+
+  first = threading.Thread(target=read, args=("first",))
+  first.start()
+  assert inside.wait(10)  # rendering the data of before the writes
+  second = reader_after("second", "After one write")
+  third = reader_after("third", "After two writes")
+  go.set()
+  for thread in (first, second, third):
+    thread.join(10)
+  assert "Before the writes" in answers["first"]
+  assert "After two writes" in answers["second"] and "After two writes" in answers["third"]
+  assert len(renders) == 2  # the first render and one for both readers
+
+
+def wait_for_claim(claimed: list, version: str) -> bool:
+  import time
+
+  deadline = time.monotonic() + 10
+  while time.monotonic() < deadline:
+    if any(key.startswith(f"{version}:") for key in list(claimed)):
+      return True
+    time.sleep(0.01)
+  return False
+
+
 # -- token records checked once until the token table changes ---------------------------------------
 
 
