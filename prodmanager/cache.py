@@ -896,6 +896,10 @@ def cache_tween_factory(handler, registry):
     response.headers["ETag"] = etag
     response.conditional_response = True
     response.vary = merge_vary(response.vary, VARY)
+    if accepts_gzip(request):
+      # The bytes just kept, as the next reader gets them (answer()): not compressed a second time.
+      response.body = entry.body
+      response.content_encoding = "gzip"
 
   def claim_or_wait(key: str) -> tuple[Entry | None, bool]:
     """(the answer another process rendered, False), or (None, whether this process claimed the

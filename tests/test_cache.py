@@ -264,13 +264,15 @@ def raw_get(app, path: str, **headers):
 
 
 def test_gzip_when_accepted(cached_app):
+  answers = [raw_get(cached_app, "/incident", **{"Accept-Encoding": "gzip, deflate"}) for _ in range(2)]
   plain = raw_get(cached_app, "/incident")
   assert plain.content_encoding is None
-  for _ in range(2):  # the answer that fills the cache, then the cached one
-    compressed = raw_get(cached_app, "/incident", **{"Accept-Encoding": "gzip, deflate"})
+  assert plain.text.startswith("<!DOCTYPE html>")
+  for compressed in answers:  # the answer that fills the cache (its kept bytes), then the cached one
     assert compressed.content_encoding == "gzip"
     assert gzip.decompress(compressed.body) == plain.body
     assert len(compressed.body) < len(plain.body) / 2
+  assert answers[0].body == answers[1].body
   assert raw_get(cached_app, "/incident").content_encoding is None
   # Answers the cache does not hold are compressed too: an operator's page.
   admin = admin_client(cached_app)
