@@ -649,21 +649,8 @@ def test_a_write_during_a_render_is_seen_by_the_next_reader(cached_app, monkeypa
   """A reader that comes after a write never gets the answer of the render that began before it."""
   import threading
 
-  from prodmanager import cache as cache_module
-
   scope_id, headers = create_scope(cached_app, "Before the write")
-  inside, go = threading.Event(), threading.Event()
-  checks = []
-  cacheable = cache_module.cacheable_response
-
-  def slow_first_render(request, response):
-    checks.append(request.path)
-    if len(checks) == 1:
-      inside.set()
-      go.wait(10)
-    return cacheable(request, response)
-
-  monkeypatch.setattr(cache_module, "cacheable_response", slow_first_render)
+  inside, go, renders = hold_first_render(monkeypatch, f"/scope/{scope_id}")
   answers = {}
 
   def read(name):
@@ -682,7 +669,7 @@ def test_a_write_during_a_render_is_seen_by_the_next_reader(cached_app, monkeypa
   assert "After the write" in answers["second"]
   # The second render's answer is the one kept: the next reader gets it without a render.
   assert "After the write" in make_client(cached_app).get(f"/scope/{scope_id}").text
-  assert checks == [f"/scope/{scope_id}"] * 2
+  assert [path for path, _text in renders] == [f"/scope/{scope_id}"] * 2
 
 
 def test_readers_behind_a_render_get_the_answer_of_the_newest_version_rendered_once(cached_app, monkeypatch):
@@ -690,24 +677,11 @@ def test_readers_behind_a_render_get_the_answer_of_the_newest_version_rendered_o
   render begun after both writes, not by one render each."""
   import threading
 
-  from prodmanager import cache as cache_module
   from prodmanager.cache import FileStore
 
   scope_id, headers = create_scope(cached_app, "Before the writes")
   path = f"/scope/{scope_id}"
-  inside, go = threading.Event(), threading.Event()
-  renders = []
-  cacheable = cache_module.cacheable_response
-
-  def slow_first_render(request, response):
-    if request.path == path:
-      renders.append(response.text)
-      if len(renders) == 1:
-        inside.set()
-        go.wait(10)
-    return cacheable(request, response)
-
-  monkeypatch.setattr(cache_module, "cacheable_response", slow_first_render)
+  inside, go, renders = hold_first_render(monkeypatch, path)
   claimed = []
   claim = FileStore.claim
 
@@ -742,7 +716,29 @@ def test_readers_behind_a_render_get_the_answer_of_the_newest_version_rendered_o
     thread.join(10)
   assert "Before the writes" in answers["first"]
   assert "After two writes" in answers["second"] and "After two writes" in answers["third"]
-  assert len(renders) == 2  # the first render and one for both readers
+  assert [kept for kept, _text in renders] == [path] * 2  # the first render and one for both readers
+
+
+def hold_first_render(monkeypatch, path: str):
+  """(inside, go, renders): the first render of ``path`` to be kept waits, once it is made, until
+  ``go`` is set (``inside`` tells it is there); ``renders`` lists each kept render's (path, text)."""
+  import threading
+
+  from prodmanager import cache as cache_module
+
+  inside, go = threading.Event(), threading.Event()
+  renders = []
+  cacheable = cache_module.cacheable_response
+
+  def slow_first_render(request, response):
+    renders.append((request.path, response.text))
+    if request.path == path and not inside.is_set():
+      inside.set()
+      go.wait(10)
+    return cacheable(request, response)
+
+  monkeypatch.setattr(cache_module, "cacheable_response", slow_first_render)
+  return inside, go, renders
 
 
 def wait_for_claim(claimed: list, version: str) -> bool:
