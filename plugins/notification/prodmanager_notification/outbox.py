@@ -6,11 +6,12 @@ and one ``notification_delivery`` per recipient, flushed by that same commit. A 
 writes nothing; a committed one cannot lose its notifications, whatever happens to the process next.
 """
 
+import functools
 import json
 import logging
 
 from pyramid.threadlocal import get_current_request
-from sqlalchemy import and_, exists, insert, literal, or_, select
+from sqlalchemy import and_, bindparam, exists, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from prodmanager.db import utcnow
@@ -53,40 +54,52 @@ def recipients(
 ):
   """``(subscriber id, channel, address or URL)`` of the active subscribers a notification of
   ``kind`` about this scope and service goes to (followers of the incident included)."""
+  statement = recipients_statement(kind == Kind.MONITOR.value, incident_id is not None, tuple(channels))
+  values = {"kind": f"%,{kind},%", "scope_id": scope_id, "service_id": service_id, "incident_id": incident_id}
+  return [
+    (ident, channel, email if channel is Channel.EMAIL else url)
+    for ident, channel, email, url in session.execute(statement, values)
+  ]
+
+
+@functools.cache
+def recipients_statement(monitor: bool, followers: bool, channels: tuple):
+  """The query of :func:`recipients`, made once per shape: building it took longer than running it,
+  on every write that notifies."""
   kinds = literal(",") + Subscriber.kinds + literal(",")
   no_scope = ~exists().where(SubscriberScope.subscriber_id == Subscriber.id)
   no_service = ~exists().where(SubscriberService.subscriber_id == Subscriber.id)
   wanted = and_(
     Subscriber.all_events.is_(True),
-    or_(Subscriber.kinds == "", kinds.like(f"%,{kind},%")),
+    or_(Subscriber.kinds == "", kinds.like(bindparam("kind"))),
     or_(
       no_scope,
-      exists().where(SubscriberScope.subscriber_id == Subscriber.id, SubscriberScope.scope_id == scope_id),
+      exists().where(
+        SubscriberScope.subscriber_id == Subscriber.id, SubscriberScope.scope_id == bindparam("scope_id")
+      ),
     ),
     or_(
       no_service,
       exists().where(
-        SubscriberService.subscriber_id == Subscriber.id, SubscriberService.service_id == service_id
+        SubscriberService.subscriber_id == Subscriber.id,
+        SubscriberService.service_id == bindparam("service_id"),
       ),
     ),
   )
-  if kind == Kind.MONITOR.value:
+  if monitor:
     # Monitor changes go to webhooks (chat channels, automation), and to a mail subscriber only if
     # it asked for them by name: an empty filter does not mean every flap of every probe.
     wanted = and_(wanted, or_(Subscriber.channel == Channel.WEBHOOK, Subscriber.kinds != ""))
-  if incident_id is not None:
+  if followers:
     wanted = or_(
-      wanted, exists().where(Follow.subscriber_id == Subscriber.id, Follow.incident_id == incident_id)
+      wanted,
+      exists().where(Follow.subscriber_id == Subscriber.id, Follow.incident_id == bindparam("incident_id")),
     )
-  statement = (
+  return (
     select(Subscriber.id, Subscriber.channel, Subscriber.email, Subscriber.url)
     .where(Subscriber.confirmed_at.is_not(None), Subscriber.channel.in_(channels), wanted)
     .order_by(Subscriber.id)
   )
-  return [
-    (ident, channel, email if channel is Channel.EMAIL else url)
-    for ident, channel, email, url in session.execute(statement)
-  ]
 
 
 def queue(
