@@ -15,9 +15,9 @@ def validations(monkeypatch):
   seen = []
   real = request_body.validate
 
-  def counting(request):
+  def counting(request, **options):
     seen.append((request.method, request.path_qs))
-    return real(request)
+    return real(request, **options)
 
   monkeypatch.setattr(request_body, "validate", counting)
   return seen
@@ -66,3 +66,33 @@ def test_the_kept_results_are_bounded(registry):
   assert list(kept.results) == [("GET", "", "", "/api/incident", f"page={number}") for number in (2, 3, 4)]
   assert kept.get(("GET", "", "", "/api/incident", "page=0")) is None
   assert kept.get(("GET", "", "", "/api/incident", "page=4")) == 4
+
+
+def test_a_write_is_checked_without_its_values_unmarshalled_until_asked(
+  webapp, registry, token_headers, monkeypatch
+):
+  """A write's errors come from openapi-core's validator; its unmarshalled values, which the views
+  do not read (they read the body as sent), are made only for a caller that asks for them."""
+  unmarshaller = registry.settings["pyramid_openapi3"]["request_validator"]
+  unmarshalled, results = [], []
+  real_unmarshal, real_errors = type(unmarshaller).unmarshal, request_body.validation_errors
+
+  def counting_unmarshal(self, openapi_request):
+    unmarshalled.append(openapi_request)
+    return real_unmarshal(self, openapi_request)
+
+  def kept_errors(request):
+    results.append(real_errors(request))
+    return results[-1]
+
+  monkeypatch.setattr(type(unmarshaller), "unmarshal", counting_unmarshal)
+  monkeypatch.setattr(request_body, "validation_errors", kept_errors)
+  webapp.post_json("/api/scope", {"name": "Checked scope"}, headers=token_headers, status=201)
+  refused = webapp.post_json("/api/scope", {"name": ""}, headers=token_headers, status=400)
+  assert "name" in refused.json["reasons"]
+  assert unmarshalled == []
+  created, bad = results
+  assert created.errors == [] and bad.errors
+  assert created.body["name"] == "Checked scope"  # unmarshalled now, once
+  assert created.parameters.query == {} and created.body["name"] == "Checked scope"
+  assert len(unmarshalled) == 1

@@ -1,9 +1,13 @@
 """Reading a request body that pyramid_openapi3 validated against the document."""
 
+import functools
 import threading
 from collections import OrderedDict
 
+from openapi_core import V30RequestValidator, V31RequestValidator
+from openapi_core.unmarshalling.request import V31RequestUnmarshaller
 from pyramid_openapi3 import openapi_validated as pyramid_openapi_validated
+from pyramid_openapi3.wrappers import PyramidOpenAPIRequest
 
 from ..errors import Message, ValidationFailed
 from ..state import made_on_first_use
@@ -73,7 +77,7 @@ def checked_openapi_validated(request):
   """
   key = read_key(request)
   if key is None:
-    return validate(request)
+    return validate(request, unmarshal=False)
   kept = validated_reads(request.registry)
   result = kept.get(key)
   if result is None:
@@ -82,14 +86,82 @@ def checked_openapi_validated(request):
   return result
 
 
-def validate(request):
+class Validated:
+  """What openapi-core's request unmarshaller answers (``errors``, ``body``, ``parameters``,
+  ``security``), its errors found by the validator alone: turning the body into Python values took
+  most of the time the validation of a write took, and the views read the body as it was sent
+  (:func:`request_data`). The values are unmarshalled only if asked for."""
+
+  def __init__(self, errors: list, unmarshal):
+    self.errors = errors
+    self._unmarshal = unmarshal
+
+  @functools.cached_property
+  def _unmarshalled(self):
+    return self._unmarshal()
+
+  @property
+  def body(self):
+    return self._unmarshalled.body
+
+  @property
+  def parameters(self):
+    return self._unmarshalled.parameters
+
+  @property
+  def security(self):
+    return self._unmarshalled.security
+
+
+def api_settings(request) -> dict:
+  """pyramid_openapi3's settings of the document the request's route belongs to."""
+  settings = request.registry.settings["pyramid_openapi3"]
+  routes = settings.get("routes")
+  if routes and request.matched_route.name in routes:
+    settings = request.registry.settings[routes[request.matched_route.name]]
+  return settings
+
+
+def request_validator(request, settings: dict):
+  """A validator of the same document and options as pyramid_openapi3's unmarshaller, made once."""
+  name = f"openapi_request_validator_{id(settings)}"
+
+  def make():
+    registry_settings = request.registry.settings
+    unmarshaller = settings["request_validator"]
+    kind = V31RequestValidator if isinstance(unmarshaller, V31RequestUnmarshaller) else V30RequestValidator
+    return kind(
+      settings["spec"],
+      extra_format_validators=registry_settings.get("pyramid_openapi3_formatters"),
+      extra_media_type_deserializers=registry_settings.get("pyramid_openapi3_deserializers"),
+    )
+
+  return made_on_first_use(request.registry, name, make)
+
+
+def validation_errors(request):
+  """:func:`pyramid_openapi3.openapi_validated`, the errors only (:class:`Validated`)."""
+  if not request.environ.get("pyramid_openapi3.enabled"):
+    # pyramid_openapi3's signal for views marked openapi=False
+    raise AttributeError("Cannot do openapi request validation on a view marked with openapi=False")
+  if not request.environ.get("pyramid_openapi3.validate_request"):
+    return {}
+  settings = api_settings(request)
+  openapi_request = PyramidOpenAPIRequest(request)
+  errors = list(request_validator(request, settings).iter_errors(openapi_request))
+  return Validated(errors, lambda: settings["request_validator"].unmarshal(openapi_request))
+
+
+def validate(request, unmarshal: bool = True):
+  """The request validated against the document: unmarshalled (a read's result is kept), or its
+  errors only, the values unmarshalled when asked for (:class:`Validated`)."""
   content_type = (request.content_type or "-")[:100]
   unreadable = ValidationFailed(
     Message("api.errors.invalid_request"),
     {"body": [Message("api.request.unreadable_body", mimetype=content_type)]},
   )
   try:
-    result = pyramid_openapi_validated(request)
+    result = pyramid_openapi_validated(request) if unmarshal else validation_errors(request)
   except AttributeError:
     raise  # pyramid_openapi3's signal for views marked openapi=False
   except Exception:  # noqa: BLE001 - anything the decoders raise means the body is unreadable
