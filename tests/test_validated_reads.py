@@ -96,3 +96,26 @@ def test_a_write_is_checked_without_its_values_unmarshalled_until_asked(
   assert created.body["name"] == "Checked scope"  # unmarshalled now, once
   assert created.parameters.query == {} and created.body["name"] == "Checked scope"
   assert len(unmarshalled) == 1
+
+
+def test_the_operations_found_are_kept_per_method_and_url(registry):
+  from openapi_core.templating.paths.exceptions import PathNotFound
+
+  spec = registry.settings["pyramid_openapi3"]["spec"]
+  finder_class = request_body.kept_path_finder(size=2)
+  finder = finder_class(spec)
+  first = finder.find("get", "http://localhost/api/incident/7")
+  again = finder_class(spec).find("get", "http://localhost/api/incident/7")
+  assert first.path_result.variables == again.path_result.variables == {"id": "7"}
+  assert first.operation == again.operation and first.path_result.pattern == "/api/incident/{id}"
+  first.path_result.variables["id"] = "changed"  # a caller's copy: the kept one stays
+  assert finder.find("get", "http://localhost/api/incident/7").path_result.variables == {"id": "7"}
+  assert finder.find("patch", "http://localhost/api/incident/7").operation != first.operation
+  finder.find("get", "http://localhost/api/incident")
+  assert list(finder_class.found) == [
+    ("patch", "http://localhost/api/incident/7"),
+    ("get", "http://localhost/api/incident"),
+  ]
+  with pytest.raises(PathNotFound):
+    finder.find("get", "http://localhost/api/nothing-here")
+  assert len(finder_class.found) == 2
