@@ -185,6 +185,28 @@ class AppSession(Session):
     return connection if connection is not None else super().get_bind(mapper, **kwargs)
 
 
+# session.info: the rows a transaction read or made that it will use again (keep_row).
+KEPT_ROWS = "prodmanager.kept_rows"
+
+
+def keep_row(session: Session, row) -> None:
+  """Keep ``row`` in ``session``'s identity map until its transaction ends.
+
+  SQLAlchemy's identity map holds unchanged rows weakly: a row a write checked (the scope an
+  incident names) or made (the incident, once flushed) was forgotten as soon as nothing referred to
+  it, and read again by id by what came next in the same transaction (the notification's snapshot).
+  """
+  if row is not None:
+    session.info.setdefault(KEPT_ROWS, []).append(row)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def forget_kept_rows(session: Session, transaction) -> None:
+  # Only at the end of the outermost transaction: a savepoint's end keeps them.
+  if transaction.parent is None:
+    session.info.pop(KEPT_ROWS, None)
+
+
 def get_tm_session(session_factory: sessionmaker, transaction_manager, request=None) -> Session:
   """A session bound to a transaction manager: it commits or aborts with the transaction."""
   session = session_factory(info={"request": request})

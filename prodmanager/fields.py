@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+from .db import keep_row
 from .errors import Message
 from .text import check_text
 
@@ -164,8 +165,10 @@ class Reference(Field):
       raise ValueError(Message("validation.integer_id")) from None
     if ident < 1 or ident > 2**63 - 1:
       raise ValueError(Message("validation.positive_id"))
-    if service.db.get(self.model, ident) is None:
+    row = service.db.get(self.model, ident)
+    if row is None:
       raise ValueError(Message("validation.unknown_reference", field=self.label_message(), ident=ident))
+    keep_row(service.db, row)  # the write's hooks read it again (prodmanager.db.keep_row)
     return ident
 
 
