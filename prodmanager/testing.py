@@ -416,26 +416,39 @@ def operator(webapp):
   return csrf_token
 
 
+@contextmanager
+def recorded_statements(engine):
+  """``with recorded_statements(engine) as statements: ...``: the SQL statements ``engine`` ran
+  meanwhile, savepoints and rollbacks left out."""
+  statements = []
+
+  def record(conn, cursor, statement, parameters, context, executemany):
+    if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+      statements.append(statement)
+
+  event.listen(engine, "before_cursor_execute", record)
+  try:
+    yield statements
+  finally:
+    event.remove(engine, "before_cursor_execute", record)
+
+
 @pytest.fixture
 def count_queries(registry):
   """``with count_queries() as queries: ...`` then ``len(queries)`` is the number of SQL statements run."""
+  return lambda: recorded_statements(app_state(registry).db_engine)
 
-  @contextmanager
-  def counter():
-    statements = []
 
-    def record(conn, cursor, statement, parameters, context, executemany):
-      if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-        statements.append(statement)
-
-    engine = app_state(registry).db_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-      yield statements
-    finally:
-      event.remove(engine, "before_cursor_execute", record)
-
-  return counter
+def api_token(
+  client, permissions, name: str = "testtoken", description: str = "a token for the tests"
+) -> dict:
+  """The ``Authorization`` header of a new API token, created through the API with the test secret
+  (for applications that commit, where the ``make_token`` fixture's rows would not be seen)."""
+  token = client.post(
+    "/api/token/create",
+    {"secret": TEST_SECRET, "name": name, "description": description, "permissions": list(permissions)},
+  ).json
+  return {"Authorization": f"Bearer {token}"}
 
 
 # -- factories --------------------------------------------------------------------------------------

@@ -27,11 +27,13 @@ from prodmanager.testing import (
   _postgres_database,
   _postgres_unavailable,
   _redis_unavailable,
+  api_token,
   cache_app,
   make_app,
   make_client,
   missing_service,
   prodmanager_command,
+  recorded_statements,
   running_server,
 )
 
@@ -64,16 +66,7 @@ def rename_behind_the_cache(app, scope_id: int, name: str) -> None:
 def create_scope(app, name: str) -> tuple[int, dict]:
   client = make_client(app)
   permissions = [f"{kind}_api" for kind in ("scope", "service", "announcement")]
-  token = client.post(
-    "/api/token/create",
-    {
-      "secret": TEST_SECRET,
-      "name": "cachetest",
-      "description": "cache test token",
-      "permissions": permissions,
-    },
-  )
-  headers = {"Authorization": f"Bearer {token.json}"}
+  headers = api_token(client, permissions, "cachetest", "cache test token")
   response = client.post_json("/api/scope", {"name": name, "description": ""}, headers=headers, status=201)
   return response.json["id"], headers
 
@@ -763,17 +756,8 @@ def token_jti(headers: dict) -> str:
 
 
 def test_a_checked_token_is_not_read_again_until_the_token_table_changes(cached_app):
-  from sqlalchemy import event
-
   _, headers = create_scope(cached_app, "Token reads")
-  statements = []
-  engine = app_state(cached_app.registry).db_engine
-
-  def record(_conn, _cursor, statement, *_args):
-    statements.append(statement)
-
-  event.listen(engine, "before_cursor_execute", record)
-  try:
+  with recorded_statements(app_state(cached_app.registry).db_engine) as statements:
     make_client(cached_app).get("/api/scope", headers=headers, status=200)
     assert not [statement for statement in statements if "FROM token" in statement]
     # A new token (a write to the token table) and every token is checked again, once.
@@ -782,8 +766,6 @@ def test_a_checked_token_is_not_read_again_until_the_token_table_changes(cached_
     make_client(cached_app).get("/api/scope", headers=headers, status=200)
     make_client(cached_app).get("/api/scope", headers=headers, status=200)
     assert len([statement for statement in statements if "FROM token" in statement]) == 1
-  finally:
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def test_a_revoked_token_is_refused_at_once_by_every_process(cached_app, second_process):

@@ -7,7 +7,7 @@ from sqlalchemy import event
 
 from prodmanager import priority
 from prodmanager.state import app_state
-from prodmanager.testing import TEST_SECRET, make_client
+from prodmanager.testing import api_token, make_client
 
 pytestmark = pytest.mark.one_backend
 
@@ -76,22 +76,9 @@ def test_writes_are_urgent_and_cached_renders_give_way_at_their_statements(cache
   event.listen(engine, "before_cursor_execute", statement)
   try:
     client = make_client(cached_app)
-    token = client.post(
-      "/api/token/create",
-      {
-        "secret": TEST_SECRET,
-        "name": "priority",
-        "description": "priority test",
-        "permissions": ["scope_api"],
-      },
-    )
+    headers = api_token(client, ["scope_api"], "priority", "priority test")
     del seen[:]
-    client.post_json(
-      "/api/scope",
-      {"name": "Paris", "description": ""},
-      headers={"Authorization": f"Bearer {token.json}"},
-      status=201,
-    )
+    client.post_json("/api/scope", {"name": "Paris", "description": ""}, headers=headers, status=201)
     assert any(kind == "INSERT" for kind, _urgent, _gives in seen)
     assert all(urgent == 1 and not gives for _kind, urgent, gives in seen)
     del seen[:]

@@ -5,10 +5,9 @@ outbox's snapshot)."""
 import re
 
 import pytest
-from sqlalchemy import event
 
 from prodmanager.state import app_state
-from prodmanager.testing import TEST_SECRET, cache_app, make_client
+from prodmanager.testing import api_token, cache_app, make_client, recorded_statements
 
 
 @pytest.fixture
@@ -21,30 +20,13 @@ def notifying_app(tmp_path, enabled_plugins):
 
 def test_a_creation_reads_its_scope_and_service_once_and_its_incident_never(notifying_app):
   client = make_client(notifying_app)
-  token = client.post(
-    "/api/token/create",
-    {
-      "secret": TEST_SECRET,
-      "name": "writetest",
-      "description": "write test token",
-      "permissions": ["scope_api", "service_api", "incident_api"],
-    },
-  ).json
-  headers = {"Authorization": f"Bearer {token}"}
+  headers = api_token(client, ["scope_api", "service_api", "incident_api"], "writetest", "write test token")
   scope = client.post_json("/api/scope", {"name": "Read once"}, headers=headers, status=201).json["id"]
   service = client.post_json("/api/service", {"name": "Read once"}, headers=headers, status=201).json["id"]
-  statements = []
-  engine = app_state(notifying_app.registry).db_engine
-
-  def record(_conn, _cursor, statement, *_args):
-    statements.append(" ".join(statement.split()))
-
-  event.listen(engine, "before_cursor_execute", record)
-  try:
-    body = {"name": "Read once", "scope": scope, "service": service, "severity": "minor"}
+  body = {"name": "Read once", "scope": scope, "service": service, "severity": "minor"}
+  with recorded_statements(app_state(notifying_app.registry).db_engine) as recorded:
     created = client.post_json("/api/incident", body, headers=headers, status=201).json
-  finally:
-    event.remove(engine, "before_cursor_execute", record)
+  statements = [" ".join(statement.split()) for statement in recorded]
 
   def by_id(table):
     return [s for s in statements if re.search(rf"FROM {table} WHERE {table}\.id = ", s)]
