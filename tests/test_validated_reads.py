@@ -112,10 +112,10 @@ def test_the_operations_found_are_kept_per_method_and_url(registry):
   assert finder.find("get", "http://localhost/api/incident/7").path_result.variables == {"id": "7"}
   assert finder.find("patch", "http://localhost/api/incident/7").operation != first.operation
   finder.find("get", "http://localhost/api/incident")
-  assert list(finder_class.found) == [
+  assert list(finder_class.found.results) == [
     ("patch", "http://localhost/api/incident/7"),
     ("get", "http://localhost/api/incident"),
   ]
   with pytest.raises(PathNotFound):
     finder.find("get", "http://localhost/api/nothing-here")
-  assert len(finder_class.found) == 2
+  assert len(finder_class.found.results) == 2

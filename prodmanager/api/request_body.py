@@ -25,7 +25,8 @@ FOUND_PATHS = 1024
 
 
 class ValidatedReads:
-  """The validation results of reads without a body or a credential, by what they are made of.
+  """The validation results of reads without a body or a credential, by what they are made of
+  (least recently used beyond ``size``; :func:`kept_path_finder` keeps its operations in one too).
 
   Validating the parameters of ``GET /api/incident`` against the document takes openapi-core some
   15 ms (it resolves every parameter's schema through its references): the second reader of the same
@@ -104,17 +105,10 @@ class Validated:
   def _unmarshalled(self):
     return self._unmarshal()
 
-  @property
-  def body(self):
-    return self._unmarshalled.body
-
-  @property
-  def parameters(self):
-    return self._unmarshalled.parameters
-
-  @property
-  def security(self):
-    return self._unmarshalled.security
+  def __getattr__(self, name: str):
+    if name in ("body", "parameters", "security"):
+      return getattr(self._unmarshalled, name)
+    raise AttributeError(name)
 
 
 def api_settings(request) -> dict:
@@ -136,21 +130,13 @@ def kept_path_finder(size: int = FOUND_PATHS) -> type:
   """
 
   class KeptPathFinder(APICallPathFinder):
-    found: OrderedDict = OrderedDict()
-    lock = threading.Lock()
+    found = ValidatedReads(size)
 
     def find(self, method: str, name: str):
-      key = (method, name)
-      with self.lock:
-        result = self.found.get(key)
-        if result is not None:
-          self.found.move_to_end(key)
+      result = self.found.get((method, name))
       if result is None:
         result = super().find(method, name)
-        with self.lock:
-          self.found[key] = result
-          while len(self.found) > size:
-            self.found.popitem(last=False)
+        self.found.set((method, name), result)
       found = result.path_result
       variables = None if found.variables is None else dict(found.variables)
       return result._replace(path_result=TemplateResult(found.pattern, variables))
