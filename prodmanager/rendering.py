@@ -6,6 +6,7 @@ Globals: ``_`` (translate), ``lang``, ``site_name``, ``nav_entries``, ``is_logge
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import re
@@ -31,12 +32,18 @@ def format_datetime_html(request, value: dt.datetime | None) -> Markup:
   """A ``<time>`` element: machine-readable UTC, shown in the instance time zone (``PM_TIMEZONE``)."""
   if value is None:
     return Markup("")
-  zone = zoneinfo.ZoneInfo(request.registry.settings["prodmanager.timezone"])
-  local = value.astimezone(zone)
-  shown = local.strftime("%d/%m/%Y %H:%M") if request.lang == "fr" else local.strftime("%Y-%m-%d %H:%M")
-  return Markup('<time datetime="{}">{} {}</time>').format(
-    value.astimezone(dt.UTC).isoformat(timespec="minutes"), shown, escape(local.tzname() or "")
-  )
+  return time_element(value, request.registry.settings["prodmanager.timezone"], request.lang == "fr")
+
+
+@functools.lru_cache(maxsize=4096)
+def time_element(value: dt.datetime, zone_name: str, day_first: bool) -> Markup:
+  """The ``<time>`` element of :func:`format_datetime_html`, kept per moment: a page shows dozens
+  of dates, and the next render after a write shows the same ones again."""
+  local = value.astimezone(zoneinfo.ZoneInfo(zone_name))
+  shown = local.strftime("%d/%m/%Y %H:%M" if day_first else "%Y-%m-%d %H:%M")
+  machine = value.astimezone(dt.UTC).isoformat(timespec="minutes")
+  # Digits and separators only, but for the zone's abbreviation.
+  return Markup(f'<time datetime="{machine}">{shown} {escape(local.tzname() or "")}</time>')
 
 
 AUTO_RELOAD_COOKIE = "pm_auto_reload"

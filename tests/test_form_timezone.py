@@ -56,3 +56,16 @@ def test_the_api_keeps_utc_for_dates_without_offset(paris, token_headers):
     headers=token_headers,
   ).json
   assert body["start_date"] == "2026-01-10T10:00"
+
+
+def test_pages_show_dates_in_the_instance_time_zone_and_the_readers_language(paris, token_headers):
+  scope = paris.post_json("/api/scope", {"name": "Paris DC1"}, headers=token_headers).json
+  service = paris.post_json("/api/service", {"name": "Compute"}, headers=token_headers).json
+  body = {"name": "Winter maintenance window", "level": "low", "scope": scope["id"], "service": service["id"]}
+  body |= {"start_date": "2026-01-10T09:00", "end_date": "2026-07-10T08:00"}  # UTC (the API's rule)
+  ident = paris.post_json("/api/announcement", body, headers=token_headers).json["id"]
+  page = paris.get(f"/announcement/{ident}").text
+  assert '<time datetime="2026-01-10T09:00+00:00">2026-01-10 10:00 CET</time>' in page
+  assert '<time datetime="2026-07-10T08:00+00:00">2026-07-10 10:00 CEST</time>' in page
+  french = paris.get(f"/announcement/{ident}", headers={"Accept-Language": "fr"}).text
+  assert '<time datetime="2026-01-10T09:00+00:00">10/01/2026 10:00 CET</time>' in french
