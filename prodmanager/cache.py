@@ -50,12 +50,16 @@ from urllib.parse import urlparse
 
 from pyramid.response import Response
 from sqlalchemy import event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.expression import TableClause, TextClause
 
 from .db import request_connection
 from .derived import (
   ANY_TABLE,
   EXPIRES_KEY,
+  READS_KEY,
   SNAPSHOT_KEY,
   FileTableVersions,
   MemoryTableVersions,
@@ -119,6 +123,12 @@ RENDERS_AT_ONCE = 1
 CLAIM_POLL_SECONDS = 0.01
 # Files of the shared store are removed once expired, or this long after their version was replaced.
 FILE_CLEAN_SECONDS = 10
+# Where a store keeps the newest answer of each request, whatever its version (carried_over).
+LATEST_PREFIX = "latest-"
+# The newest answers a process keeps in memory: at most this many, holding at most this share of
+# its store's budget.
+LATEST_ENTRIES = 256
+LATEST_SHARE = 4
 
 
 # The WSGI environ of the anonymous answer being rendered on this thread, when it may be cached.
@@ -254,11 +264,21 @@ class RedisVersion:
 
 
 class Entry:
-  """One cached answer: headers, gzip body, when it expires, its ETag and its metrics route."""
+  """One cached answer: headers, gzip body, when it expires, its ETag, its metrics route, and the
+  versions of the tables its render read (None: not known), by name."""
 
-  __slots__ = ("body", "etag", "expires", "headers", "plain", "route", "size")
+  __slots__ = ("body", "etag", "expires", "headers", "plain", "route", "size", "tables")
 
-  def __init__(self, headers: list, body: bytes, expires: float, etag: str, route: str, size: int):
+  def __init__(
+    self,
+    headers: list,
+    body: bytes,
+    expires: float,
+    etag: str,
+    route: str,
+    size: int,
+    tables: dict[str, str] | None = None,
+  ):
     self.headers, self.body, self.expires, self.etag, self.route, self.size = (
       headers,
       body,
@@ -267,17 +287,30 @@ class Entry:
       route,
       size,
     )
+    self.tables = tables
     self.plain = None  # the identity body, decompressed once for clients that do not accept gzip
 
+  def copy(self) -> "Entry":
+    """The same answer without its identity body (kept apart from the store's budget)."""
+    return Entry(self.headers, self.body, self.expires, self.etag, self.route, self.size, self.tables)
+
   def encode(self) -> bytes:
-    meta = {"h": self.headers, "x": self.expires, "e": self.etag, "r": self.route, "s": self.size}
+    meta = {
+      "h": self.headers,
+      "x": self.expires,
+      "e": self.etag,
+      "r": self.route,
+      "s": self.size,
+      "t": self.tables,
+    }
     return json.dumps(meta).encode() + b"\n" + self.body
 
   @classmethod
   def decode(cls, data: bytes) -> "Entry":
     meta, _, body = data.partition(b"\n")
     meta = json.loads(meta)
-    return cls([tuple(pair) for pair in meta["h"]], body, meta["x"], meta["e"], meta["r"], meta["s"])
+    headers = [tuple(pair) for pair in meta["h"]]
+    return cls(headers, body, meta["x"], meta["e"], meta["r"], meta["s"], meta.get("t"))
 
 
 def key_version(key: str) -> str:
@@ -298,6 +331,32 @@ class MemoryStore:
     self.charged: dict[str, int] = {}  # key -> the bytes counted in self.used for its entry
     self.version = None
     self.lock = threading.Lock()
+    # digest -> the newest answer kept for that request, whatever its version (carried_over).
+    self.latest: OrderedDict[str, Entry] = OrderedDict()
+    self.latest_used = 0
+
+  def latest_answer(self, digest: str) -> Entry | None:
+    """The newest answer kept for the request of ``digest``, of any version (see carried_over)."""
+    with self.lock:
+      entry = self.latest.get(digest)
+      if entry is not None and entry.expires <= time.time():
+        self.latest_used -= len(self.latest.pop(digest).body)
+        return None
+      # A copy: the identity body its next reader may attach belongs to the copy the store counts.
+      return entry.copy() if entry is not None else None
+
+  def keep_latest(self, digest: str, entry: Entry) -> None:
+    if len(entry.body) > self.budget // LATEST_SHARE:
+      return
+    with self.lock:
+      dropped = self.latest.pop(digest, None)
+      if dropped is not None:
+        self.latest_used -= len(dropped.body)
+      self.latest[digest] = entry = entry.copy()
+      self.latest_used += len(entry.body)
+      while self.latest_used > self.budget // LATEST_SHARE or len(self.latest) > LATEST_ENTRIES:
+        _digest, dropped = self.latest.popitem(last=False)
+        self.latest_used -= len(dropped.body)
 
   def get(self, key: str) -> Entry | None:
     with self.lock:
@@ -399,6 +458,22 @@ class FileStore:
     # Keys are "<version>:<digest>", both hexadecimal.
     return self.folder / key.replace(":", "-")
 
+  def latest_answer(self, digest: str) -> Entry | None:
+    """The newest answer a process of the host kept for the request of ``digest``."""
+    if not self._usable():
+      return self.local.latest_answer(digest)
+    try:
+      entry = Entry.decode((self.folder / f"{LATEST_PREFIX}{digest}").read_bytes())
+    except (OSError, ValueError, KeyError):
+      return None
+    return entry if entry.expires > time.time() else None
+
+  def keep_latest(self, digest: str, entry: Entry) -> None:
+    if not self._usable():
+      self.local.keep_latest(digest, entry)
+      return
+    self._write(self.folder / f"{LATEST_PREFIX}{digest}", entry)
+
   def get(self, key: str) -> Entry | None:
     entry = self.local.get(key)
     if entry is not None or not self._usable():
@@ -421,16 +496,18 @@ class FileStore:
     self.local.set(key, entry)
     if not self._usable():
       return
-    path = self.path(key)
+    self._write(self.path(key), entry)
+    if time.monotonic() - self.cleaned > FILE_CLEAN_SECONDS:
+      self.cleaned = time.monotonic()
+      self.clean(key.partition(":")[0])
+
+  def _write(self, path: Path, entry: Entry) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
     try:
       temporary.write_bytes(entry.encode())
       os.replace(temporary, path)
     except OSError as error:
       log.warning("cached answer not shared (%s)", error)
-    if time.monotonic() - self.cleaned > FILE_CLEAN_SECONDS:
-      self.cleaned = time.monotonic()
-      self.clean(key.partition(":")[0])
 
   def clean(self, version: str) -> None:
     """Remove expired answers, and those of other versions that nobody reads any more."""
@@ -443,7 +520,9 @@ class FileStore:
       path = self.folder / name
       try:
         age = now - path.stat().st_mtime
-        if age > self.max_age + 1 or (not name.startswith(version) and age > FILE_CLEAN_SECONDS):
+        # The newest answer of a request serves whatever the version: it goes once expired.
+        old = not name.startswith((version, LATEST_PREFIX)) and age > FILE_CLEAN_SECONDS
+        if age > self.max_age + 1 or old:
           path.unlink()
       except OSError:
         pass  # another process removed it first
@@ -506,11 +585,28 @@ class RedisStore:
 
   def set(self, key: str, entry: Entry) -> None:
     self.local.set(key, entry)
+    self._write(self.prefix + key, entry)
+
+  def _write(self, name: str, entry: Entry) -> None:
     ttl = max(1, int(entry.expires - time.time()) + 1)
     try:
-      self.client.set(self.prefix + key, entry.encode(), ex=ttl)
+      self.client.set(name, entry.encode(), ex=ttl)
     except self.errors as error:
       raise BackendError(str(error)) from error
+
+  def latest_answer(self, digest: str) -> Entry | None:
+    """The newest answer a process or replica kept for the request of ``digest``."""
+    try:
+      data = self.client.get(f"{self.prefix}{LATEST_PREFIX}{digest}")
+    except self.errors as error:
+      raise BackendError(str(error)) from error
+    if data is None:
+      return None
+    entry = Entry.decode(data)
+    return entry if entry.expires > time.time() else None
+
+  def keep_latest(self, digest: str, entry: Entry) -> None:
+    self._write(f"{self.prefix}{LATEST_PREFIX}{digest}", entry)
 
   def claim(self, key: str) -> bool:
     """Whether this process may render ``key``: no other process or replica is rendering it (a
@@ -745,6 +841,58 @@ event.listen(Session, "after_commit", _after_commit)
 event.listen(Session, "after_rollback", _after_rollback)
 
 
+def compiled_tables(compiled) -> frozenset[str] | None:
+  """The names of the tables a compiled statement reads, or None when they are not known (text in
+  it). The ORM's compile state holds the statement as it is sent, its eager joins included. Found
+  once per compiled statement: SQLAlchemy keeps those in its cache, and a render runs dozens."""
+  try:
+    return compiled._prodmanager_tables
+  except AttributeError:
+    pass
+  statement = getattr(getattr(compiled, "compile_state", None), "statement", None)
+  if statement is None:
+    statement = getattr(compiled, "statement", None)
+  names: set[str] | None = set() if statement is not None else None
+  for element in visitors.iterate(statement) if statement is not None else ():
+    if isinstance(element, TextClause):
+      names = None
+      break
+    if isinstance(element, TableClause):
+      names.add(element.name)
+  tables = frozenset(names) if names is not None else None
+  try:
+    compiled._prodmanager_tables = tables
+  except AttributeError:  # a compiler with slots: found again next time
+    pass
+  return tables
+
+
+# Statements that read no table, sent as SQL of their own (SQLite's engine begins its transactions so).
+TRANSACTION_STATEMENTS = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+def _read(_connection, _cursor, statement, _parameters, context, _executemany) -> None:
+  """Note the tables each statement of a render reads (READS_KEY): its answer is carried over to
+  the next content version while none of them is written (the tween's carried_over)."""
+  environ = rendering.get()
+  if environ is None:
+    return
+  reads = environ.get(READS_KEY)
+  if reads is None:
+    return
+  compiled = getattr(context, "compiled", None)
+  if compiled is None and statement.lstrip()[:9].upper().startswith(TRANSACTION_STATEMENTS):
+    return
+  tables = compiled_tables(compiled) if compiled is not None else None
+  if tables is None:
+    environ[READS_KEY] = None  # SQL of its own: what the answer shows is not known
+  else:
+    reads.update(tables)
+
+
+event.listen(Engine, "before_cursor_execute", _read)
+
+
 def accepts_gzip(request) -> bool:
   return "gzip" in request.environ.get("HTTP_ACCEPT_ENCODING", "")
 
@@ -873,10 +1021,35 @@ def cache_tween_factory(handler, registry):
       response.body = body
     return response
 
+  def carried_over(digest: str, snapshot) -> Entry | None:
+    """The newest answer kept for this request when none of the tables its render read was written
+    since (their versions in ``snapshot``, read after the content version of the key it is wanted
+    for), else None.
+
+    A write replaces the versions of the tables it wrote before the content version, so a reader
+    that names the new content version reads the new table versions too. The answer's render read
+    its versions before its transaction began: a write it did not see replaced one of them
+    afterwards. The same versions mean that every write announced since wrote other tables: an
+    incident created leaves the maintenance list as it was, and it is not rendered again.
+    """
+    if snapshot is None:
+      return None
+    try:
+      entry = cache.store.latest_answer(digest)
+    except BackendError:
+      return None
+    if entry is None or entry.tables is None:
+      return None
+    if all(snapshot(name) == version for name, version in entry.tables.items()):
+      return entry
+    return None
+
   def store(request, response, key: str, version: str, also: str | None = None) -> None:
     """Keep the answer under ``key`` (and ``also``: the key of a newer version, when the render
-    began after it was current)."""
-    expires = min(time.time() + cache.max_age, request.environ.get(EXPIRES_KEY, float("inf")))
+    began after it was current), and as the newest of its request, with the versions of the tables
+    it read (carried_over)."""
+    environ = request.environ
+    expires = min(time.time() + cache.max_age, environ.get(EXPIRES_KEY, float("inf")))
     body = response.body
     headers = [(name, value) for name, value in response.headerlist if name.lower() in KEPT_HEADERS]
     if not any(name.lower() == "cache-control" for name, _ in headers):
@@ -885,11 +1058,17 @@ def cache_tween_factory(handler, registry):
       response.headers["Cache-Control"] = "no-cache"
     etag = f'W/"{version}-{key.rpartition(":")[2][:12]}-{int(time.time() * 1000) % 10**10}"'
     route = route_template(request, 200)
-    entry = Entry(headers, compress(body), expires, etag, route, len(body))
+    reads, snapshot = environ.get(READS_KEY), environ.get(SNAPSHOT_KEY)
+    tables = None
+    if reads is not None and snapshot is not None:
+      tables = {name: snapshot(name) for name in sorted({*reads, ANY_TABLE})}
+    entry = Entry(headers, compress(body), expires, etag, route, len(body), tables)
     try:
       cache.store.set(key, entry)
       if also is not None:
         cache.store.set(also, entry)
+      if tables is not None:
+        cache.store.keep_latest(key.rpartition(":")[2], entry)
     except BackendError as error:
       log.warning("cache store unavailable (%s): answer not cached", error)
     response.etag = etag.removeprefix("W/").strip('"')
@@ -1028,9 +1207,20 @@ def cache_tween_factory(handler, registry):
             entry = None
         if entry is not None:
           response = answer(request, found, entry)
+        elif (kept := carried_over(digest, snapshot := cache.tables.snapshot())) is not None:
+          # The same answer under this version (and the newer one this render would be kept under).
+          try:
+            cache.store.set(key, kept)
+            if found != key:
+              cache.store.set(found, kept)
+          except BackendError as error:
+            log.warning("cache store unavailable (%s): answer not kept", error)
+          response = answer(request, key, kept)
         else:
-          # Read before the render's transaction begins (prodmanager.derived).
-          environ[SNAPSHOT_KEY] = cache.tables.snapshot()
+          # Read before the render's transaction begins (prodmanager.derived), and what the render
+          # reads noted as it goes (READS_KEY).
+          environ[SNAPSHOT_KEY] = snapshot
+          environ[READS_KEY] = set()
           response = handler(request)
           if cacheable_response(request, response):
             store(request, response, key, version, found if found != key else None)

@@ -45,6 +45,10 @@ ANY_TABLE = "*"
 SNAPSHOT_KEY = "prodmanager.derived.versions"
 # The environ key of the moment the answer being rendered expires (prodmanager.cache.changes_at).
 EXPIRES_KEY = "prodmanager.cache.expires"
+# The environ key of the names of the tables the answer being rendered read (a set; None once it
+# read something whose tables are not known): prodmanager.cache carries an answer over to the next
+# content version while none of them was written.
+READS_KEY = "prodmanager.cache.reads"
 # Computations kept per process (least recently used beyond): each is one value per arguments.
 DERIVED_ENTRIES = 256
 
@@ -205,6 +209,10 @@ def derived(request, name: str, tables: Iterable, compute: Callable[[], object],
     return compute()
   names = table_names(tables)
   versions = (snapshot(ANY_TABLE), *(snapshot(table) for table in names))
+  reads = environ.get(READS_KEY)
+  if reads is not None:
+    # Kept or computed now, the answer shows what these tables hold.
+    reads.update(names)
   entries = kept(request.registry)
   key = (name, names, args)
   entry = entries.get(key, versions)

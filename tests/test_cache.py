@@ -540,9 +540,11 @@ def test_two_processes_never_serve_stale_content(tmp_path, enabled_plugins, shar
 
 
 def stored_digest(app) -> str:
-  """The digest part of the key of the only answer in the shared store."""
+  """The digest part of the key of the only answer in the shared store (beside its newest-answer copy)."""
   store = app_state(app.registry).cache.store
-  names = [name for name in os.listdir(store.folder) if not name.startswith(".") and "." not in name]
+  names = [
+    name for name in os.listdir(store.folder) if not name.startswith((".", "latest-")) and "." not in name
+  ]
   assert len(names) == 1, names
   return names[0].partition("-")[2]
 
@@ -823,3 +825,118 @@ def test_the_settings_fingerprint_is_the_same_in_every_process():
   other = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
   assert other.stdout.strip() == settings_fingerprint(settings)
   assert settings_fingerprint({**settings, "prodmanager.site_name": "y"}) != settings_fingerprint(settings)
+
+
+def maintenance_world(app) -> tuple[dict, int, int]:
+  """A scope, a service and a maintenance of theirs, made through the API: (headers, scope, maintenance)."""
+  client = make_client(app)
+  permissions = [f"{kind}_api" for kind in ("scope", "service", "incident", "maintenance")]
+  headers = api_token(client, permissions, "carrytest", "carry-over test token")
+  scope = client.post_json("/api/scope", {"name": "Carried region"}, headers=headers, status=201).json["id"]
+  service = client.post_json("/api/service", {"name": "Carried service"}, headers=headers, status=201).json[
+    "id"
+  ]
+  body = {
+    "name": "Carried works", "scope": scope, "service": service, "service_status": "down",
+    "scheduled_start_date": "2030-01-10T22:00", "scheduled_end_date": "2030-01-11T00:00",
+  }  # fmt: skip
+  maintenance = client.post_json("/api/maintenance", body, headers=headers, status=201).json["id"]
+  return headers, scope, maintenance
+
+
+def create_incident(app, headers: dict, scope: int, name: str) -> None:
+  body = {"name": name, "scope": scope, "service": 1, "severity": "minor"}
+  make_client(app).post_json("/api/incident", body, headers=headers, status=201)
+
+
+def test_an_answer_is_carried_over_while_the_tables_it_read_are_not_written(cached_app):
+  """A write replaces the content version; a page that read none of the tables it wrote is served
+  again under the new version without a render, and one that read them is rendered again."""
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  engine = app_state(cached_app.registry).db_engine
+  cache = app_state(cached_app.registry).cache
+  anonymous = make_client(cached_app)
+  first = anonymous.get("/maintenance")
+  incidents = anonymous.get("/incident")
+  assert "Carried works" in first.text and "Carried region" in first.text
+  version = cache.version.current()
+  create_incident(cached_app, headers, scope, "Unrelated outage")
+  assert cache.version.current() != version
+  with recorded_statements(engine) as statements:
+    again = anonymous.get("/maintenance")
+  # The maintenance list reads no incident: the same answer, without a statement, under the new version.
+  assert statements == []
+  assert again.body == first.body and again.headers["ETag"] == first.headers["ETag"]
+  assert anonymous.get("/maintenance", headers={"If-None-Match": first.headers["ETag"]}, status=304)
+  # The incident list reads incidents: rendered again, with the new one.
+  with recorded_statements(engine) as statements:
+    assert "Unrelated outage" in anonymous.get("/incident").text
+  assert statements and incidents.headers["ETag"] != anonymous.get("/incident").headers["ETag"]
+  # The scope's name comes with the maintenances (a join): renaming it renders the list again.
+  make_client(cached_app).patch_json(f"/api/scope/{scope}", {"name": "Renamed region"}, headers=headers)
+  renamed = anonymous.get("/maintenance")
+  assert "Renamed region" in renamed.text and "Carried region" not in renamed.text
+  assert renamed.headers["ETag"] != first.headers["ETag"]
+
+
+def test_a_carried_over_answer_keeps_its_expiry(cached_app, monkeypatch):
+  """An answer that changes at a moment (an upcoming maintenance starting) is not carried past it."""
+  import prodmanager.cache as cache_module
+
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  anonymous = make_client(cached_app)
+  anonymous.get("/maintenance")
+  entry = app_state(cached_app.registry).cache.store.latest_answer(stored_digest(cached_app))
+  assert entry is not None and entry.tables and entry.expires < time.time() + 3600
+  create_incident(cached_app, headers, scope, "Before the moment")
+  moment = entry.expires + 1
+  monkeypatch.setattr(cache_module.time, "time", lambda: moment)
+  engine = app_state(cached_app.registry).db_engine
+  with recorded_statements(engine) as statements:
+    anonymous.get("/maintenance")
+  assert statements, "an expired answer is rendered again, not carried over"
+
+
+def test_the_processes_of_a_host_carry_over_each_others_answers(cached_app, second_process):
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  first = make_client(cached_app).get("/maintenance")
+  create_incident(cached_app, headers, scope, "Seen by both")
+  with recorded_statements(app_state(second_process.registry).db_engine) as statements:
+    again = make_client(second_process).get("/maintenance")
+  assert statements == [] and again.body == first.body
+
+
+def test_an_answer_whose_render_ran_text_sql_is_never_carried_over(cached_app, monkeypatch):
+  """SQL of its own may read any table: such an answer is rendered again after every write."""
+  from prodmanager.views.html import ResourceViews
+
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  listing = ResourceViews.list
+
+  def with_text(self):
+    self.request.dbsession.execute(text("SELECT count(*) FROM incident")).scalar()
+    return listing(self)
+
+  monkeypatch.setattr(ResourceViews, "list", with_text)
+  anonymous = make_client(cached_app)
+  anonymous.get("/maintenance")
+  create_incident(cached_app, headers, scope, "Counted by text")
+  with recorded_statements(app_state(cached_app.registry).db_engine) as statements:
+    anonymous.get("/maintenance")
+  assert any("count(*) FROM incident" in statement for statement in statements)
+
+
+def test_the_tables_of_a_compiled_statement_include_its_eager_joins():
+  from sqlalchemy import select
+  from sqlalchemy.dialects import postgresql, sqlite
+  from sqlalchemy.orm import joinedload
+
+  from prodmanager.cache import compiled_tables
+  from prodmanager_incident.models import Incident
+
+  statement = select(Incident).options(joinedload(Incident.scope), joinedload(Incident.service))
+  for dialect in (sqlite.dialect(), postgresql.dialect()):
+    assert compiled_tables(statement.compile(dialect=dialect)) == {"incident", "scope", "service"}
+    assert compiled_tables(text("SELECT 1 FROM incident").compile(dialect=dialect)) is None
+    mixed = select(Incident.id).where(text("incident.name = 'x'"))
+    assert compiled_tables(mixed.compile(dialect=dialect)) is None
