@@ -23,6 +23,10 @@ Only what every anonymous reader sees is kept: a ``200`` that sets no cookie, is
 (an announcement starting in ten minutes, a maintenance becoming overdue) calls :func:`changes_at`
 while it renders; the answer expires then, and at the latest after ``PM_CACHE_MAX_AGE`` seconds.
 
+An answer is also kept as the newest of its request, with the versions of the tables its render
+read (every statement's, and the derived data's): after a write that wrote none of them, the next
+reader gets it under the new version without a render (``carried_over`` in the tween).
+
 ETags are derived from the version (weak: one tag for the gzip and identity bodies), so a
 conditional request costs the version and entry lookups, not a render. Answers that are not cached
 are gzip-compressed too when the client accepts it and they are worth it.
