@@ -940,3 +940,33 @@ def test_the_tables_of_a_compiled_statement_include_its_eager_joins():
     assert compiled_tables(text("SELECT 1 FROM incident").compile(dialect=dialect)) is None
     mixed = select(Incident.id).where(text("incident.name = 'x'"))
     assert compiled_tables(mixed.compile(dialect=dialect)) is None
+
+
+def test_the_announcements_panel_is_kept_across_other_writes_and_still_expires_on_time(cached_app):
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  client = make_client(cached_app)
+  announcer = api_token(client, ["announcement_api"], "announcer", "announcement writer")
+  now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+  for name, start in (
+    ("Ongoing notice", now - dt.timedelta(hours=1)),
+    ("Later notice", now + dt.timedelta(minutes=10)),
+  ):
+    body = {
+      "name": name, "level": "low", "scope": scope, "service": 1,
+      "start_date": start.isoformat(), "end_date": (start + dt.timedelta(hours=3)).isoformat(),
+    }  # fmt: skip
+    client.post_json("/api/announcement", body, headers=announcer, status=201)
+  anonymous = make_client(cached_app)
+  assert "Ongoing notice" in anonymous.get("/").text
+  create_incident(cached_app, headers, scope, "Beside the notice")
+  engine = app_state(cached_app.registry).db_engine
+  with recorded_statements(engine) as statements:
+    page = anonymous.get("/").text
+  assert "Ongoing notice" in page and "Later notice" not in page and "Beside the notice" in page
+  # The panel came from what was kept: no announcement was read again...
+  assert not [statement for statement in statements if "announcement" in statement]
+  # ...and the page still expires when the later notice starts.
+  entries = app_state(cached_app.registry).cache.store.local.entries.values()
+  assert min(entry.expires for entry in entries) == pytest.approx(
+    (now + dt.timedelta(minutes=10)).timestamp()
+  )

@@ -8,6 +8,8 @@ from prodmanager.api import error_responses, filter_parameters
 from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
 from prodmanager.panels import list_panel
+from prodmanager_scope.models import Scope
+from prodmanager_service.models import Service
 
 from .models import PAIR, Announcement
 from .services import LEVELS, AnnouncementService
@@ -97,4 +99,7 @@ def includeme(config):
   config.add_openapi_fragment(weather_fragment())
   config.add_api_view(weather_view, "/api/weather/announcement", "GET")
   # After the status banner (0) and the monitor badges (10), before incidents and maintenances.
-  config.add_dashboard_panel("announcements", ongoing_panel, order=20)
+  # Kept while no announcement, scope or service is written, and until the next announcement starts
+  # or an ongoing one ends (changes_at). The "more" link names the moment it was rendered at: nothing
+  # started or ended since (the panel would have expired then), so it lists the same announcements.
+  config.add_dashboard_panel("announcements", ongoing_panel, order=20, tables=(Announcement, Scope, Service))
