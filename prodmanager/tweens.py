@@ -4,6 +4,7 @@ from urllib.parse import parse_qsl
 
 from pyramid.response import Response
 
+from .cache import cacheable_response, rendering
 from .errors import ValidationFailed
 from .paths import is_api_path
 from .text import check_text
@@ -137,6 +138,10 @@ def etag_tween_factory(handler, registry):
     response = handler(request)
     if request.method in ("GET", "HEAD") and response.status_code == 200 and response.etag is None:
       if response.app_iter is not None and not hasattr(response, "_app_iter_file"):
+        if rendering.get() is request.environ and cacheable_response(request, response):
+          # The cache tween tags the answer it keeps with its version: no hash of the body
+          # (0.7 ms for the Statuspage summary of 1,000 components).
+          return response
         response.md5_etag()
         response.conditional_response = True
     return response
