@@ -2,6 +2,7 @@
 
 import datetime as dt
 import enum
+from typing import NamedTuple
 
 from sqlalchemy import Boolean, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -37,3 +38,23 @@ class EventColumns:
   def status_change(self) -> bool:
     """An update event that changed the status."""
     return self.type is EventType.UPDATE and self.new_status is not None
+
+
+class EventRecord(NamedTuple):
+  """A stored event as the pages and the API read it: its columns, without the session's bookkeeping
+  of a mapped row (timelines are read by the hundred per list; they are never changed through it)."""
+
+  parent_id: int
+  id: int
+  creation_date: dt.datetime
+  type: EventType
+  content: str
+  internal: bool
+  author: str | None
+  old_status: str | None
+  new_status: str | None
+
+  status_change = EventColumns.status_change
+
+
+EVENT_RECORD_COLUMNS = EventRecord._fields

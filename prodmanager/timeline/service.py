@@ -12,7 +12,7 @@ from ..fields import Boolean as BooleanField
 from ..fields import Text as TextField
 from .display import timeline_values
 from .encoding import encode_diff, encode_value, event_date, status_columns
-from .model import EventType
+from .model import EVENT_RECORD_COLUMNS, EventRecord, EventType
 
 COMMENT_FIELDS = (
   TextField("comment", required=True, max_length=MAX_TEXT, multiline=True),
@@ -192,17 +192,18 @@ class TimelineService:
     return bool(self.request.has_permission("view_internal", container))
 
   def events_of(self, ids: list[int], include_internal: bool | None = None) -> dict[int, list]:
-    """The events of many rows in one query, oldest first, filtered by visibility."""
+    """The events of many rows in one query, oldest first, filtered by visibility (:class:`EventRecord`)."""
     if include_internal is None:
       include_internal = self.internal_visible()
     model = self.event_model
-    statement = select(model).where(model.parent_id.in_(ids)).order_by(model.creation_date, model.id)
+    columns = [model.__table__.c[name] for name in EVENT_RECORD_COLUMNS]
+    statement = select(*columns).where(model.parent_id.in_(ids)).order_by(model.creation_date, model.id)
     if not include_internal:
       statement = statement.where(model.internal.is_(False))
     events = {ident: [] for ident in ids}
     if ids:
-      for event in self.db.scalars(statement):
-        events[event.parent_id].append(event)
+      for row in self.db.execute(statement):
+        events[row[0]].append(EventRecord._make(row))
     return events
 
   def aggregates(self, rows: list) -> dict[int, dict]:
