@@ -36,6 +36,11 @@ def test_a_creation_reads_its_scope_and_service_once_and_its_incident_never(noti
   assert any("FROM notification_subscriber" in s for s in statements)
   assert len(by_id("scope")) == 1 and len(by_id("service")) == 1
   assert by_id("incident") == []  # made here: never read back by id
+  # Its timeline is what the creation wrote: not read back either, and the same as a reader's.
+  assert not [s for s in statements if "FROM incident_event" in s]
+  assert created["events"] and created["events"][0]["type"] == "create"
+  read = client.get(f"/api/incident/{created['id']}", headers=headers).json
+  assert created["events"] == read["events"]
 
 
 def test_kept_rows_are_forgotten_when_the_transaction_ends_not_a_savepoint(notifying_app):

@@ -64,6 +64,7 @@ class TimelineService:
   def after_change(self, row, changes) -> None:
     super().after_change(row, changes)
     if changes is None:
+      self.__dict__.setdefault("_created", set()).add(row.id)
       initial = {field.name: (None, getattr(row, field.attr)) for field in self.fields}
       initial = {k: v for k, v in initial.items() if v[1] not in (None, "")}
       self.record(row, EventType.CREATE, encode_diff(initial), True, initial)
@@ -195,6 +196,12 @@ class TimelineService:
     """The events of many rows in one query, oldest first, filtered by visibility (:class:`EventRecord`)."""
     if include_internal is None:
       include_internal = self.internal_visible()
+    created = self.__dict__.get("_created", ())
+    if ids and all(ident in created for ident in ids):
+      # Rows this instance created: every event they have, it wrote (the answer to a creation).
+      if any(event.id is None for event in self.recorded):
+        self.db.flush()  # their ids (the query would have flushed them as well)
+      return self.recorded_events(ids, include_internal)
     model = self.event_model
     columns = [model.__table__.c[name] for name in EVENT_RECORD_COLUMNS]
     statement = select(*columns).where(model.parent_id.in_(ids)).order_by(model.creation_date, model.id)
@@ -204,6 +211,17 @@ class TimelineService:
     if ids:
       for row in self.db.execute(statement):
         events[row[0]].append(EventRecord._make(row))
+    return events
+
+  def recorded_events(self, ids: list[int], include_internal: bool) -> dict[int, list]:
+    """:meth:`events_of` from the events this instance wrote (flushed: they have their ids)."""
+    events = {ident: [] for ident in ids}
+    written = sorted(self.recorded, key=lambda event: (event.creation_date, event.id))
+    for event in written:
+      if event.parent_id in events and (include_internal or not event.internal):
+        events[event.parent_id].append(
+          EventRecord._make(getattr(event, name) for name in EVENT_RECORD_COLUMNS)
+        )
     return events
 
   def aggregates(self, rows: list) -> dict[int, dict]:
