@@ -361,6 +361,47 @@ def test_memory_store_counts_both_bodies_and_drops_the_least_recently_used():
   assert store.used == 2 * one
 
 
+def test_the_newest_answers_a_process_keeps_are_bounded_and_expire():
+  from prodmanager.cache import LATEST_ENTRIES, LATEST_SHARE, MemoryStore
+
+  store = MemoryStore(budget=LATEST_SHARE * 100_000)
+  for number in range(LATEST_ENTRIES + 10):
+    store.keep_latest(f"digest{number}", memory_entry(b"page %d" % number))
+  assert len(store.latest) == LATEST_ENTRIES
+  assert store.latest_answer("digest0") is None and store.latest_answer(f"digest{LATEST_ENTRIES + 9}")
+  # Not more than their share of the budget either, and never one answer larger than it.
+  store.keep_latest("large", memory_entry(os.urandom(100_001)))
+  assert store.latest_answer("large") is None
+  assert store.latest_used == sum(len(entry.body) for entry in store.latest.values())
+  # The copy handed out carries no identity body of the store's (a reader may attach one to it).
+  found = store.latest_answer(f"digest{LATEST_ENTRIES + 9}")
+  found.plain = b"attached"
+  assert store.latest[f"digest{LATEST_ENTRIES + 9}"].plain is None
+  expired = memory_entry(b"expired")
+  expired.expires = time.time() - 1
+  store.keep_latest("expired", expired)
+  assert store.latest_answer("expired") is None and "expired" not in store.latest
+
+
+def test_redis_keeps_the_newest_answer_of_a_request_for_every_process():
+  reason = _redis_unavailable()
+  if reason:
+    missing_service(reason)
+  from prodmanager.cache import RedisStore, redis_client
+
+  client, _where, errors = redis_client(REDIS_TEST_URI)
+  prefix = f"pmtest:latest:{uuid.uuid4().hex[:8]}:"
+  first, second = RedisStore(client, prefix, errors), RedisStore(client, prefix, errors)
+  entry = memory_entry(b"<p>kept</p>")
+  entry.tables = {"*": "a1", "maintenance": "m1"}
+  first.keep_latest("digest", entry)
+  found = second.latest_answer("digest")
+  assert found.tables == entry.tables and found.body == entry.body and found.etag == entry.etag
+  assert second.latest_answer("other") is None
+  assert 0 < client.ttl(f"{prefix}latest-digest") <= 61
+  client.delete(f"{prefix}latest-digest")
+
+
 def test_memory_store_refuses_an_answer_rendered_under_an_old_version():
   from prodmanager.cache import MemoryStore
 
