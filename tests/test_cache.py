@@ -1011,3 +1011,18 @@ def test_the_announcements_panel_is_kept_across_other_writes_and_still_expires_o
   assert min(entry.expires for entry in entries) == pytest.approx(
     (now + dt.timedelta(minutes=10)).timestamp()
   )
+
+
+def test_the_filters_choices_are_kept_until_their_table_is_written(cached_app):
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  anonymous = make_client(cached_app)
+  assert ">Carried region</option>" in anonymous.get("/incident").text
+  create_incident(cached_app, headers, scope, "Listed again")
+  with recorded_statements(app_state(cached_app.registry).db_engine) as statements:
+    page = anonymous.get("/incident").text
+  assert "Listed again" in page and ">Carried region</option>" in page
+  assert not [
+    s for s in statements if " ".join(s.split()).startswith("SELECT scope.id, scope.name FROM scope")
+  ]
+  make_client(cached_app).patch_json(f"/api/scope/{scope}", {"name": "Chosen region"}, headers=headers)
+  assert ">Chosen region</option>" in anonymous.get("/incident").text

@@ -16,6 +16,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from sqlalchemy import select
 
 from ..actions import deferred_config, register, resource_type_named
+from ..derived import derived
 from ..errors import AppError, ValidationFailed, localize
 from ..fields import Boolean, Choice, DateTime, Reference, Text, Url
 from ..resources import Root
@@ -48,8 +49,14 @@ class Pager:
 
 
 def reference_options(request, model) -> list[tuple[str, str]]:
-  rows = request.dbsession.execute(select(model.id, model.name).order_by(model.name)).all()
-  return [(str(ident), name) for ident, name in rows]
+  """The (id, name) choices of a reference, by name: kept while its table is not written
+  (prodmanager.derived; the filters of every list page offer the scopes and services)."""
+
+  def read():
+    rows = request.dbsession.execute(select(model.id, model.name).order_by(model.name)).all()
+    return tuple((str(ident), name) for ident, name in rows)
+
+  return list(derived(request, "reference-options", (model,), read))  # a list: forms add to it
 
 
 def instance_zone(request) -> zoneinfo.ZoneInfo:
