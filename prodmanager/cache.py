@@ -466,11 +466,7 @@ class FileStore:
     """The newest answer a process of the host kept for the request of ``digest``."""
     if not self._usable():
       return self.local.latest_answer(digest)
-    try:
-      entry = Entry.decode((self.folder / f"{LATEST_PREFIX}{digest}").read_bytes())
-    except (OSError, ValueError, KeyError):
-      return None
-    return entry if entry.expires > time.time() else None
+    return self._read(self.folder / f"{LATEST_PREFIX}{digest}")
 
   def keep_latest(self, digest: str, entry: Entry) -> None:
     if not self._usable():
@@ -478,19 +474,22 @@ class FileStore:
       return
     self._write(self.folder / f"{LATEST_PREFIX}{digest}", entry)
 
+  @staticmethod
+  def _read(path: Path) -> Entry | None:
+    try:
+      entry = Entry.decode(path.read_bytes())
+    except (OSError, ValueError, KeyError):
+      # Absent, or written by a process stopped half-way (files are renamed into place, so rarely).
+      return None
+    return entry if entry.expires > time.time() else None
+
   def get(self, key: str) -> Entry | None:
     entry = self.local.get(key)
     if entry is not None or not self._usable():
       return entry
-    try:
-      data = self.path(key).read_bytes()
-      entry = Entry.decode(data)
-    except (OSError, ValueError, KeyError):
-      # Absent, or written by a process stopped half-way (files are renamed into place, so rarely).
-      return None
-    if entry.expires <= time.time():
-      return None
-    self.local.set(key, entry)
+    entry = self._read(self.path(key))
+    if entry is not None:
+      self.local.set(key, entry)
     return entry
 
   def identity(self, key: str, entry: Entry) -> bytes:
@@ -572,17 +571,20 @@ class RedisStore:
     entry = self.local.get(key)
     if entry is not None:
       return entry
+    entry = self._read(self.prefix + key)
+    if entry is not None:
+      self.local.set(key, entry)
+    return entry
+
+  def _read(self, name: str) -> Entry | None:
     try:
-      data = self.client.get(self.prefix + key)
+      data = self.client.get(name)
     except self.errors as error:
       raise BackendError(str(error)) from error
     if data is None:
       return None
     entry = Entry.decode(data)
-    if entry.expires <= time.time():
-      return None
-    self.local.set(key, entry)
-    return entry
+    return entry if entry.expires > time.time() else None
 
   def identity(self, key: str, entry: Entry) -> bytes:
     return self.local.identity(key, entry)
@@ -600,14 +602,7 @@ class RedisStore:
 
   def latest_answer(self, digest: str) -> Entry | None:
     """The newest answer a process or replica kept for the request of ``digest``."""
-    try:
-      data = self.client.get(f"{self.prefix}{LATEST_PREFIX}{digest}")
-    except self.errors as error:
-      raise BackendError(str(error)) from error
-    if data is None:
-      return None
-    entry = Entry.decode(data)
-    return entry if entry.expires > time.time() else None
+    return self._read(f"{self.prefix}{LATEST_PREFIX}{digest}")
 
   def keep_latest(self, digest: str, entry: Entry) -> None:
     self._write(f"{self.prefix}{LATEST_PREFIX}{digest}", entry)
@@ -1048,6 +1043,18 @@ def cache_tween_factory(handler, registry):
       return entry
     return None
 
+  def keep(entry: Entry, key: str, also: str | None, latest: bool) -> None:
+    """Store ``entry`` under ``key`` and ``also`` (a newer version's key, when not None), and as
+    the newest answer of its request when ``latest``."""
+    try:
+      cache.store.set(key, entry)
+      if also is not None:
+        cache.store.set(also, entry)
+      if latest:
+        cache.store.keep_latest(key.rpartition(":")[2], entry)
+    except BackendError as error:
+      log.warning("cache store unavailable (%s): answer not kept", error)
+
   def store(request, response, key: str, version: str, also: str | None = None) -> None:
     """Keep the answer under ``key`` (and ``also``: the key of a newer version, when the render
     began after it was current), and as the newest of its request, with the versions of the tables
@@ -1067,14 +1074,7 @@ def cache_tween_factory(handler, registry):
     if reads is not None and snapshot is not None:
       tables = {name: snapshot(name) for name in sorted({*reads, ANY_TABLE})}
     entry = Entry(headers, compress(body), expires, etag, route, len(body), tables)
-    try:
-      cache.store.set(key, entry)
-      if also is not None:
-        cache.store.set(also, entry)
-      if tables is not None:
-        cache.store.keep_latest(key.rpartition(":")[2], entry)
-    except BackendError as error:
-      log.warning("cache store unavailable (%s): answer not cached", error)
+    keep(entry, key, also, latest=tables is not None)
     response.etag = etag.removeprefix("W/").strip('"')
     response.headers["ETag"] = etag
     response.conditional_response = True
@@ -1213,12 +1213,7 @@ def cache_tween_factory(handler, registry):
           response = answer(request, found, entry)
         elif (kept := carried_over(digest, snapshot := cache.tables.snapshot())) is not None:
           # The same answer under this version (and the newer one this render would be kept under).
-          try:
-            cache.store.set(key, kept)
-            if found != key:
-              cache.store.set(found, kept)
-          except BackendError as error:
-            log.warning("cache store unavailable (%s): answer not kept", error)
+          keep(kept, key, found if found != key else None, latest=False)
           response = answer(request, key, kept)
         else:
           # Read before the render's transaction begins (prodmanager.derived), and what the render

@@ -6,6 +6,9 @@ They are built from the request's application URL, which ``PM_PUBLIC_URL`` fixes
 
 from urllib.parse import urlencode
 
+# Where a request keeps its API base URL (api_url).
+API_BASE_KEY = "_prodmanager_api_base"
+
 
 def api_url(request, *parts, **query) -> str:
   """``api_url(request, "incident", 12)`` is ``https://status.example.com/api/incident/12``;
@@ -18,6 +21,3 @@ def api_url(request, *parts, **query) -> str:
     base = request.__dict__[API_BASE_KEY] = f"{request.application_url}/api"
   url = "/".join([base, *[str(part) for part in parts]])
   return f"{url}?{urlencode(query)}" if query else url
-
-
-API_BASE_KEY = "_prodmanager_api_base"
