@@ -139,14 +139,17 @@ def pair_levels(
   takes them reads those pairs only; the others' answers are filtered here. The answer is shared:
   read it, never change it.
   """
-  answers = []
+  answers, restricted = [], []
+  unrestricted = scopes is None and services is None
   for entry in app_state(request.registry).status_contributors:
     if entry.pairs is None:
       continue
     if restricts(entry.pairs):
       answers.append(entry.pairs(request, scopes=scopes, services=services))
+      restricted.append(True)
     else:
       answers.append(entry.pairs(request))
+      restricted.append(unrestricted)
   restriction = (
     None if scopes is None else frozenset(scopes),
     None if services is None else frozenset(services),
@@ -155,16 +158,38 @@ def pair_levels(
   before = merged_before.get(restriction)
   if before is not None and len(before[0]) == len(answers) and all(map(operator.is_, before[0], answers)):
     return before[1]
-  scope_ids, service_ids = restriction
-  merged: dict[Pair, set[Level]] = {}
-  for found in answers:
-    for pair, levels in found.items():
-      if (scope_ids is None or pair[0] in scope_ids) and (service_ids is None or pair[1] in service_ids):
-        merged.setdefault(pair, set()).update(levels)
-  result = PairLevels((pair, frozenset(levels)) for pair, levels in merged.items())
+  result = merge_pair_levels(list(zip(answers, restricted, strict=True)), *restriction)
   if len(merged_before) >= _MERGED_MAX:
     merged_before.clear()
   merged_before[restriction] = (tuple(answers), result)
+  return result
+
+
+class FrozenPairs(dict):
+  """A contributor's kept answer (:func:`kept_pairs`): each pair's levels a frozen set."""
+
+
+def merge_pair_levels(answers: list[tuple[dict, bool]], scope_ids=None, service_ids=None) -> PairLevels:
+  """The union of the contributors' levels, pair by pair, on the pairs of ``scope_ids`` and
+  ``service_ids`` (None: all). ``answers`` are (answer, whether it holds those pairs only).
+
+  The largest answer (the status lights: every monitored pair) is copied in one piece when it is a
+  kept one (:class:`FrozenPairs`) of those pairs only, and the others (the pairs with an ongoing incident or work) are
+  added to it: after an incident is created, only those are gone through again.
+  """
+
+  def kept(pair) -> bool:
+    return (scope_ids is None or pair[0] in scope_ids) and (service_ids is None or pair[1] in service_ids)
+
+  ordered = sorted(answers, key=lambda answer: len(answer[0]), reverse=True)
+  result = PairLevels()
+  if ordered and type(ordered[0][0]) is FrozenPairs and ordered[0][1]:
+    result.update(ordered.pop(0)[0])
+  for found, _restricted in ordered:
+    for pair, levels in found.items():
+      if kept(pair):
+        before = result.get(pair)
+        result[pair] = frozenset(levels) if before is None else before.union(levels)
   return result
 
 
@@ -219,8 +244,8 @@ def kept_levels(name: str, tables: tuple, contributor: Callable) -> Callable:
 def kept_pairs(name: str, tables: tuple, pairs: Callable) -> Callable:
   """``pairs``'s answers kept while ``tables`` are not written, with its restriction if it takes one."""
 
-  def frozen(found: dict) -> dict:
-    return {pair: frozenset(levels) for pair, levels in found.items()}
+  def frozen(found: dict) -> FrozenPairs:
+    return FrozenPairs((pair, frozenset(levels)) for pair, levels in found.items())
 
   if restricts(pairs):
 

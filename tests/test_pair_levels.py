@@ -5,7 +5,14 @@ filtered (``add_status_contributor`` in docs/directives.md)."""
 from types import SimpleNamespace
 
 from prodmanager.state import app_state
-from prodmanager.status import Level, StatusContributor, StatusContributors, pair_levels
+from prodmanager.status import (
+  FrozenPairs,
+  Level,
+  StatusContributor,
+  StatusContributors,
+  merge_pair_levels,
+  pair_levels,
+)
 
 EVERY_PAIR = {(1, 1): {Level("alert")}, (1, 2): {Level("warning")}, (2, 1): {Level("ok")}}
 
@@ -38,3 +45,25 @@ def test_a_contributor_taking_the_restriction_receives_it():
   assert pair_levels(request, scopes={2}) == {(2, 1): {Level("ok")}, (2, 2): {Level("maintenance")}}
   assert pair_levels(request) == {**EVERY_PAIR, (2, 2): {Level("maintenance")}}
   assert asked == [({2}, None), (None, None)]
+
+
+def test_a_kept_answer_is_merged_with_the_others_pair_by_pair():
+  lights = FrozenPairs({(1, 1): frozenset({Level("ok")}), (1, 2): frozenset({Level("alert", partial=True)})})
+  incidents = {(1, 1): {Level("warning", detail="minor")}, (3, 1): [Level("alert", detail="major")]}
+  merged = merge_pair_levels([(incidents, True), (lights, True)])
+  assert merged == {
+    (1, 1): {Level("ok"), Level("warning", detail="minor")},
+    (1, 2): {Level("alert", partial=True)},
+    (3, 1): {Level("alert", detail="major")},
+  }
+  assert all(isinstance(levels, frozenset) for levels in merged.values())
+  assert merged[(1, 2)] is lights[(1, 2)]  # copied as it is, not rebuilt
+  assert lights[(1, 1)] == {Level("ok")}  # the kept answer is never changed
+  # An answer that may hold other pairs than those asked for is filtered, kept or not.
+  assert merge_pair_levels([(lights, False), (incidents, False)], scope_ids={3}) == {
+    (3, 1): {Level("alert", detail="major")}
+  }
+  assert merge_pair_levels([(lights, False)], scope_ids={1}, service_ids={2}) == {
+    (1, 2): {Level("alert", partial=True)}
+  }
+  assert merge_pair_levels([]) == {}

@@ -258,3 +258,59 @@ def test_several_processes_share_the_port_and_the_content_version(tmp_path, enab
   while any(Path(f"/proc/{pid}").exists() for pid in [parent, *replaced]):
     assert time.monotonic() < deadline, "workers left running"
     time.sleep(0.5)
+
+
+def test_each_worker_gets_sockets_of_its_own_sharing_the_port_out():
+  import socket
+
+  from prodmanager.cli.serve import balanced_ports, bind_sockets
+
+  groups = bind_sockets({"host": "127.0.0.1", "port": 0}, 2)
+  try:
+    assert len(groups) == 2 and all(len(group) == 1 for group in groups)
+    first, second = groups[0][0], groups[1][0]
+    port = first.getsockname()[1]
+    assert port and second.getsockname()[1] == port
+    if not balanced_ports():
+      assert first is second  # one socket shared by the processes, as before
+      return
+    assert first is not second
+    # The kernel shares the connections out among the sockets (by a hash of their addresses):
+    # 40 connections all to one of two sockets would happen once in 2**39 runs.
+    clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
+    taken = []
+    for sock in (first, second):
+      sock.setblocking(False)
+      count = 0
+      while True:
+        try:
+          connection, _ = sock.accept()
+        except BlockingIOError:
+          break
+        connection.close()
+        count += 1
+      taken.append(count)
+    for client in clients:
+      client.close()
+    assert sum(taken) == 40 and min(taken) > 0, taken
+    # The port stays refused to another server, a second ``serve`` included.
+    with pytest.raises(OSError):
+      bind_sockets({"host": "127.0.0.1", "port": port}, 2)
+  finally:
+    for sock in {sock for group in groups for sock in group}:
+      sock.close()
+
+
+def test_one_worker_serves_on_one_plain_socket():
+  import socket
+
+  from prodmanager.cli.serve import bind_sockets
+
+  groups = bind_sockets({"host": "127.0.0.1", "port": 0}, 1)
+  try:
+    (sock,) = groups[0]
+    assert len(groups) == 1
+    if hasattr(socket, "SO_REUSEPORT"):
+      assert not sock.getsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT)  # no other server may join it
+  finally:
+    groups[0][0].close()

@@ -205,19 +205,50 @@ def thread_count(args, server: dict) -> int:
   return count
 
 
-def bind_sockets(options: dict) -> list[socket.socket]:
-  """The listening sockets of ``host``/``port`` or ``listen``, bound before the workers are forked."""
+def bind_sockets(options: dict, count: int = 1) -> list[list[socket.socket]]:
+  """The listening sockets of ``host``/``port`` or ``listen`` for ``count`` workers, bound before
+  they are forked: one list of sockets per worker.
+
+  Where the system balances connections among sockets sharing a port (Linux's ``SO_REUSEPORT``),
+  each worker gets sockets of its own and the kernel shares new connections out among them (by a
+  hash of their addresses). On one shared socket, whichever process wakes first takes the next
+  connection: the bench's 64 keep-alive connections, opened at once, were split 38 / 26 and up to
+  51 / 13 between two workers, one of them queueing most of the load for the run's whole length
+  (docs/performance.md, "Every core"). The supervisor keeps every socket open, so the connections a
+  dying worker's sockets hold wait for the worker started in its place.
+  """
   where = {key: options[key] for key in ("listen", "host", "port") if key in options}
-  sockets = []
+  groups: list[list[socket.socket]] = [[] for _ in range(count)]
   for family, kind, protocol, address in Adjustments(**where).listen:
-    sock = socket.socket(family, kind, protocol)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if family == socket.AF_INET6:
-      sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-    sock.bind(address)
-    sock.listen(1024)
-    sockets.append(sock)
-  return sockets
+    # Bound alone first, without SO_REUSEPORT: a port another server holds (another ``serve``
+    # among them) is refused, and port 0 gets its number here.
+    first = listening_socket(family, kind, protocol, address, reuse_port=False)
+    if count == 1 or not balanced_ports():
+      for group in groups:
+        group.append(first)
+      continue
+    address = first.getsockname()
+    first.close()
+    for group in groups:
+      group.append(listening_socket(family, kind, protocol, address, reuse_port=True))
+  return groups
+
+
+def balanced_ports() -> bool:
+  """Whether sockets sharing a port with ``SO_REUSEPORT`` share its new connections out (Linux)."""
+  return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+
+
+def listening_socket(family, kind, protocol, address, reuse_port: bool) -> socket.socket:
+  sock = socket.socket(family, kind, protocol)
+  sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+  if reuse_port:
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+  if family == socket.AF_INET6:
+    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+  sock.bind(address)
+  sock.listen(1024)
+  return sock
 
 
 def reserved_threads(threads: int) -> int:
@@ -286,7 +317,7 @@ def start_serve_worker(app, settings: dict):
 
 
 def run_worker(index: int, env: Environment, sockets: list, options: dict, parent: int) -> None:
-  """One forked worker: its own application (engine, pools, caches), waitress on the shared sockets."""
+  """One forked worker: its own application (engine, pools, caches), waitress on its sockets."""
   global worker_index
   worker_index = index
   for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -311,7 +342,8 @@ def run_worker(index: int, env: Environment, sockets: list, options: dict, paren
 
 
 def supervise(env: Environment, sockets: list, options: dict, count: int) -> int:
-  """Fork ``count`` workers, start again those that die, stop them all on SIGTERM/SIGINT."""
+  """Fork ``count`` workers (worker ``i`` serves on ``sockets[i]``), start again those that die,
+  stop them all on SIGTERM/SIGINT."""
   parent = os.getpid()
   # What this process made (the modules it imported, the migrations' objects) goes to the
   # collector's permanent generation before the forks: a worker's collections then never write to
@@ -324,7 +356,7 @@ def supervise(env: Environment, sockets: list, options: dict, count: int) -> int
   def start(index: int) -> None:
     pid = os.fork()
     if pid == 0:
-      run_worker(index, env, sockets, options, parent)
+      run_worker(index, env, sockets[index], options, parent)
     children[pid] = (index, time.monotonic())
 
   def stop(signum, _frame):
@@ -361,7 +393,7 @@ def supervise(env: Environment, sockets: list, options: dict, count: int) -> int
       continue
     log.warning("worker %d (pid %d) exited with %d: starting it again", index, pid, exit_code)
     start(index)
-  for sock in sockets:
+  for sock in {sock for group in sockets for sock in group}:
     sock.close()
   return status
 
@@ -403,7 +435,7 @@ def cmd_serve(args, env: Environment) -> int:
       if stop is not None:
         stop.set()
     return 0
-  sockets = bind_sockets(options)
+  sockets = bind_sockets(options, workers)
   for key in ("listen", "host", "port"):
     options.pop(key, None)
   log.info("Serving on http://%s with %d processes of %d threads", where, workers, threads)
