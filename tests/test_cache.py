@@ -1026,3 +1026,36 @@ def test_the_filters_choices_are_kept_until_their_table_is_written(cached_app):
   ]
   make_client(cached_app).patch_json(f"/api/scope/{scope}", {"name": "Chosen region"}, headers=headers)
   assert ">Chosen region</option>" in anonymous.get("/incident").text
+
+
+def test_the_summary_keeps_its_maintenances_across_an_incident_and_reads_them_again_after_theirs(cached_app):
+  """summary.json: an incident created reads the incidents again, not the maintenances (their rows,
+  events and newest date are kept); a maintenance written is read again, and the summary still
+  expires when an upcoming one's window ends."""
+  headers, scope, maintenance = maintenance_world(cached_app)
+  client = make_client(cached_app)
+  end = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=10)
+  body = {
+    "name": "Soon over", "scope": scope, "service": 1, "service_status": "degraded",
+    "scheduled_start_date": (end - dt.timedelta(hours=2)).isoformat(), "scheduled_end_date": end.isoformat(),
+  }  # fmt: skip
+  client.post_json("/api/maintenance", body, headers=headers, status=201)
+  engine = app_state(cached_app.registry).db_engine
+  anonymous = make_client(cached_app)
+  first = anonymous.get("/api/v2/summary.json").json
+  assert [item["name"] for item in first["scheduled_maintenances"]] == ["Soon over", "Carried works"]
+  create_incident(cached_app, headers, scope, "Beside the works")
+  with recorded_statements(engine) as statements:
+    summary = anonymous.get("/api/v2/summary.json").json
+  assert [item["name"] for item in summary["incidents"]] == ["Beside the works"]
+  assert summary["scheduled_maintenances"] == first["scheduled_maintenances"]
+  assert summary["page"]["updated_at"] >= first["page"]["updated_at"]
+  assert statements and not [statement for statement in statements if "maintenance" in statement]
+  # Kept parts or not, the summary still expires when "Soon over" ends (overdue, no longer upcoming).
+  entries = app_state(cached_app.registry).cache.store.local.entries.values()
+  assert min(entry.expires for entry in entries) == pytest.approx(end.timestamp())
+  # A maintenance written is read again at once.
+  client.patch_json(f"/api/maintenance/{maintenance}", {"name": "Renamed works"}, headers=headers, status=200)
+  renamed = anonymous.get("/api/v2/summary.json").json
+  assert [item["name"] for item in renamed["scheduled_maintenances"]] == ["Soon over", "Renamed works"]
+  assert renamed["page"]["updated_at"] >= summary["page"]["updated_at"]

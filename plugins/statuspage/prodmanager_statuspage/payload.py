@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
 
+from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
 from prodmanager.derived import derived
 from prodmanager.fragments import fragment
@@ -158,16 +159,30 @@ class Statuspage:
     }
 
   def page_updated_at(self) -> dt.datetime:
-    """The newest public change: a monitor status, a creation, a status change or a public comment."""
-    latest = [
-      select(func.max(MonitorStatusChange.changed_at)).scalar_subquery(),
+    """The newest public change: a monitor status, a creation, a status change or a public comment.
+
+    The monitors' and maintenances' part is kept while their tables are not written
+    (prodmanager.derived): after an incident is created, only the incidents' part is read again.
+    """
+    kept = derived(
+      self.request,
+      "statuspage:updated",
+      (MonitorStatusChange, Maintenance, MaintenanceEvent),
+      lambda: self.newest(
+        select(func.max(MonitorStatusChange.changed_at)).scalar_subquery(),
+        select(func.max(Maintenance.creation_date)).scalar_subquery(),
+        select(func.max(MaintenanceEvent.creation_date))
+        .where(public_events(MaintenanceEvent))
+        .scalar_subquery(),
+      ),
+    )
+    incidents = self.newest(
       select(func.max(Incident.creation_date)).scalar_subquery(),
-      select(func.max(Maintenance.creation_date)).scalar_subquery(),
       select(func.max(IncidentEvent.creation_date)).where(public_events(IncidentEvent)).scalar_subquery(),
-      select(func.max(MaintenanceEvent.creation_date))
-      .where(public_events(MaintenanceEvent))
-      .scalar_subquery(),
-    ]
+    )
+    return max(kept, incidents)
+
+  def newest(self, *latest) -> dt.datetime:
     values = [value for value in self.db.execute(select(*latest)).one() if value is not None]
     return max(values, default=EPOCH)
 
@@ -462,12 +477,26 @@ class Statuspage:
       self._pairs = {(row.scope_id, row.service_id) for row in rows}
     return rows
 
-  def items_json(self, prefix: str, model, event_model, statement, item) -> str:
+  def items_json(self, prefix: str, model, event_model, statement, item, kept_as: str | None = None) -> str:
     """The JSON array of ``item(row, events)`` for the rows of ``statement``, each object a fragment
     (prodmanager.fragments) kept by everything it shows: its row, its public events and its
-    component; after an incident is created, only that one is serialised."""
-    rows = self.rows_of(model, statement)
-    events = self.events_of(event_model, [row.id for row in rows])
+    component; after an incident is created, only that one is serialised.
+
+    With ``kept_as`` (the statement's name), the rows and their events are kept while the tables of
+    ``model`` and ``event_model`` are not written (prodmanager.derived): the maintenances of a
+    summary are not read again after an incident is created.
+    """
+    if kept_as is None:
+      rows, events = self.read_items(model, event_model, statement)
+    else:
+      rows, events = derived(
+        self.request,
+        f"statuspage:{prefix}:{kept_as}",
+        (model, event_model),
+        lambda: self.read_items(model, event_model, statement),
+      )
+      if self._groups is None:
+        self._pairs = {(row.scope_id, row.service_id) for row in rows}
     pieces = []
     for row in rows:
       component = self.component_map().get((row.scope_id, row.service_id))
@@ -482,11 +511,21 @@ class Statuspage:
       pieces.append(fragment(self.request, key, lambda row=row: compact_json(item(row, events[row.id]))))
     return "[" + ",".join(pieces) + "]"
 
+  def read_items(self, model, event_model, statement) -> tuple[list, dict[int, list]]:
+    rows = self.rows_of(model, statement)
+    if model is Maintenance:
+      for row in rows:
+        if row.status is MaintenanceStatus.SCHEDULED:
+          # Kept or not, the list changes when a scheduled one's window ends: it is overdue then,
+          # and the upcoming ones leave it (upcoming_clause).
+          changes_at(row.scheduled_end_date, self.request)
+    return rows, self.events_of(event_model, [row.id for row in rows])
+
   def incidents_json(self, statement) -> str:
     return self.items_json("incident", Incident, IncidentEvent, statement, self.incident)
 
-  def maintenances_json(self, statement) -> str:
-    return self.items_json("maintenance", Maintenance, MaintenanceEvent, statement, self.maintenance)
+  def maintenances_json(self, statement, kept_as: str | None = None) -> str:
+    return self.items_json("maintenance", Maintenance, MaintenanceEvent, statement, self.maintenance, kept_as)
 
   def incident(self, row, events: list) -> dict:
     severity, current = row.severity.value, row.status.value

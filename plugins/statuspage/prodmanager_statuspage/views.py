@@ -40,7 +40,7 @@ def summary_view(context, request):
       ("page", page.page()),
       ("components", components),
       ("incidents", Raw(page.incidents_json(payload.unresolved_incidents()))),
-      ("scheduled_maintenances", Raw(page.maintenances_json(payload.current_maintenances()))),
+      ("scheduled_maintenances", Raw(page.maintenances_json(payload.current_maintenances(), "current"))),
       ("status", page.status()),
     ],
   )
@@ -68,7 +68,7 @@ def incidents_view(statement):
 def maintenances_view(statement):
   def view(context, request):
     page = Statuspage(request)
-    maintenances = Raw(page.maintenances_json(statement()))
+    maintenances = Raw(page.maintenances_json(statement(), statement.__name__))
     return json_response([("page", page.page()), ("scheduled_maintenances", maintenances)])
 
   return view
