@@ -53,11 +53,12 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from pyramid.response import Response
-from sqlalchemy import event
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.expression import TableClause, TextClause
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import BinaryExpression, BindParameter, Grouping
+from sqlalchemy.sql.expression import CTE, Alias, ScalarSelect, Select, TableClause, TextClause
 
 from .db import request_connection
 from .derived import (
@@ -753,14 +754,32 @@ def _noted(session, table) -> None:
 
 
 def _wrote(session, *_args) -> None:
-  # after_flush still lists what the flush wrote.
+  # after_flush still lists what the flush wrote, and the attributes' history what they held.
   rows = (*session.new, *session.dirty, *session.deleted)
   if not rows:
     session.info[WROTE_KEY] = True
     session.info.setdefault(TABLES_KEY, set()).add(ANY_TABLE)
   for row in rows:
-    for table in _written_tables(getattr(row, "__mapper__", None)):
+    mapper = getattr(row, "__mapper__", None)
+    for table in _written_tables(mapper):
       _noted(session, table)
+    scope = getattr(mapper, "class_", None) and getattr(mapper.class_, "__row_scope__", None)
+    if scope is not None:
+      session.info.setdefault(TABLES_KEY, set()).update(_written_shards(row, *scope))
+
+
+def _written_shards(row, name: str, column: str) -> set[str]:
+  """The row scope's shards a written row changes: those of the values its ``column`` held before
+  the flush and holds after it (an event moved to another incident changes both), or every shard
+  when they are not known."""
+  try:
+    history = inspect(row).attrs[column].history
+  except (KeyError, AttributeError):
+    return {row_shard(name, None)}
+  values = [*history.added, *history.unchanged, *history.deleted]
+  if not values:
+    return {row_shard(name, None)}
+  return {row_shard(name, value) for value in values}
 
 
 _MAPPED_TABLES: dict = {}
@@ -781,7 +800,12 @@ def _written_tables(mapper) -> tuple:
 
 def _orm_execute(state) -> None:
   if state.is_insert or state.is_update or state.is_delete:
-    _noted(state.session, getattr(state.statement, "table", None))
+    table = getattr(state.statement, "table", None)
+    _noted(state.session, table)
+    scope = row_scopes().get(getattr(table, "name", None))
+    if scope is not None:
+      # A statement's rows are not known: every row of the scope may have changed.
+      state.session.info.setdefault(TABLES_KEY, set()).add(row_shard(scope[0], None))
 
 
 def _after_commit(session) -> None:
@@ -866,6 +890,108 @@ def compiled_tables(compiled) -> frozenset[str] | None:
   return tables
 
 
+# A row scope's shards: the rows of incident 7 and of incident 39 share the shard "incident#7".
+ROW_SHARDS = 32
+# A statement reading the rows of more ids than this (an IN list) reads their tables as a whole.
+MAX_SHARDS_READ = 4
+
+
+def row_shard(name: str, value) -> str:
+  """The version name of the rows of a row scope (``__row_scope__``) whose key is ``value``; None:
+  the name every write whose rows are not known replaces, which every row-scoped read names too."""
+  return f"{name}#*" if value is None else f"{name}#{value % ROW_SHARDS}"
+
+
+_ROW_SCOPES: list = [0, {}]  # [mappers counted, {table name: (row scope, column)}]
+
+
+def row_scopes() -> dict[str, tuple[str, str]]:
+  """Table name -> (row scope, column) of the mapped classes that declare ``__row_scope__``.
+
+  A model declares ``__row_scope__ = (name, column)``: its rows belong to the rows of ``name``
+  keyed by ``column`` (an incident by its ``id``, its events by their ``parent_id``). A render
+  reading only the rows of some keys (``WHERE id = :id``, ``WHERE parent_id IN (...)``) notes their
+  shards rather than the table, and a write notes the shards of the rows it wrote: an incident's
+  page is carried over when another incident is created (docs/performance.md). Found again when
+  more classes are mapped (a plugin imported later)."""
+  from .db import Base
+
+  mappers = Base.registry.mappers
+  if len(mappers) != _ROW_SCOPES[0]:
+    scopes = {}
+    for mapper in mappers:
+      scope = getattr(mapper.class_, "__row_scope__", None)
+      if scope is not None:
+        for table in mapper.tables:
+          scopes[table.name] = scope
+    _ROW_SCOPES[:] = [len(mappers), scopes]
+  return _ROW_SCOPES[1]
+
+
+def compiled_rows(compiled) -> dict[str, tuple[str, str, bool]]:
+  """Table name -> (row scope, bound parameter, whether it expands) for the tables of a compiled statement whose rows
+  it restricts to the keys of that parameter (a top-level ``column = :p`` or ``column IN (:p)``
+  of the scope's column); empty when there is none. Found once per compiled statement.
+
+  Only a plain statement qualifies: one with a nested select (a subquery, a scalar one, a CTE) or
+  an alias of a scoped table may read other rows of it, and reads its tables as a whole.
+  """
+  try:
+    return compiled._prodmanager_rows
+  except AttributeError:
+    pass
+  found: dict[str, tuple[str, str, bool]] = {}
+  statement = getattr(getattr(compiled, "compile_state", None), "statement", None)
+  if statement is None:
+    statement = getattr(compiled, "statement", None)
+  scopes = row_scopes()
+  where = getattr(statement, "whereclause", None) if isinstance(statement, Select) else None
+  if where is not None and _plain_select(statement, scopes):
+    conjuncts = where.clauses if getattr(where, "operator", None) is operators.and_ else (where,)
+    names = getattr(compiled, "bind_names", {})
+    for clause in conjuncts:
+      if not isinstance(clause, BinaryExpression) or clause.operator not in (operators.eq, operators.in_op):
+        continue
+      left, right = clause.left, clause.right
+      table = getattr(getattr(left, "table", None), "name", None)
+      scope = scopes.get(table)
+      if scope is None or not isinstance(left.table, Table) or left.name != scope[1]:
+        continue
+      if isinstance(right, Grouping):  # IN (:p) of an expanding parameter
+        right = right.element
+      if isinstance(right, BindParameter) and right in names:
+        found[table] = (scope[0], names[right], bool(right.expanding))
+  try:
+    compiled._prodmanager_rows = found
+  except AttributeError:
+    pass
+  return found
+
+
+def bound_values(parameters: dict, name: str, expanding: bool) -> list | None:
+  """The values a statement's parameter ``name`` is sent with: an expanding one (``IN``) is sent
+  as ``name_1``, ``name_2``... by then. None when they are not found."""
+  if not expanding:
+    return [parameters[name]] if name in parameters else None
+  values = []
+  while (key := f"{name}_{len(values) + 1}") in parameters:
+    values.append(parameters[key])
+    if len(values) > MAX_SHARDS_READ:
+      break
+  return values or None
+
+
+def _plain_select(statement, scopes: dict) -> bool:
+  for element in visitors.iterate(statement):
+    if element is statement:
+      continue
+    if isinstance(element, (Select, CTE, ScalarSelect)):
+      return False
+    if isinstance(element, Alias) and getattr(element.original, "name", None) in scopes:
+      return False
+  return True
+
+
 # Statements that read no table, sent as SQL of their own (SQLite's engine begins its transactions so).
 TRANSACTION_STATEMENTS = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
 
@@ -885,8 +1011,21 @@ def _read(_connection, _cursor, statement, _parameters, context, _executemany) -
   tables = compiled_tables(compiled) if compiled is not None else None
   if tables is None:
     environ[READS_KEY] = None  # SQL of its own: what the answer shows is not known
-  else:
+    return
+  restricted = compiled_rows(compiled)
+  if not restricted:
     reads.update(tables)
+    return
+  parameters = (getattr(context, "compiled_parameters", None) or [{}])[0]
+  for table in tables:
+    bound = restricted.get(table)
+    values = bound_values(parameters, *bound[1:]) if bound is not None else None
+    if not values or len(values) > MAX_SHARDS_READ or not all(isinstance(value, int) for value in values):
+      reads.add(table)
+    else:
+      # The rows of one incident (or a few): the answer is kept across writes of the others.
+      reads.update(row_shard(bound[0], value) for value in values)
+      reads.add(row_shard(bound[0], None))
 
 
 event.listen(Engine, "before_cursor_execute", _read)

@@ -1059,3 +1059,110 @@ def test_the_summary_keeps_its_maintenances_across_an_incident_and_reads_them_ag
   renamed = anonymous.get("/api/v2/summary.json").json
   assert [item["name"] for item in renamed["scheduled_maintenances"]] == ["Soon over", "Renamed works"]
   assert renamed["page"]["updated_at"] >= summary["page"]["updated_at"]
+
+
+def incident_pages(app, headers: dict, scope: int) -> tuple[int, int]:
+  """Two incidents of ``scope`` whose ids fall in different row shards (prodmanager.cache.ROW_SHARDS)."""
+  from prodmanager.cache import ROW_SHARDS
+
+  client = make_client(app)
+  first = client.post_json(
+    "/api/incident",
+    {"name": "Watched outage", "scope": scope, "service": 1, "severity": "high"},
+    headers=headers,
+  ).json["id"]
+  second = first
+  while second % ROW_SHARDS == first % ROW_SHARDS:
+    second = client.post_json(
+      "/api/incident",
+      {"name": "Other outage", "scope": scope, "service": 1, "severity": "minor"},
+      headers=headers,
+    ).json["id"]
+  return first, second
+
+
+def test_an_incident_page_is_carried_over_across_the_writes_of_other_incidents(cached_app):
+  """An incident's page reads its own rows only (its id, its events): another incident created,
+  changed or commented leaves it as it was; its own change, comment or removal renders it again."""
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  watched, other = incident_pages(cached_app, headers, scope)
+  engine = app_state(cached_app.registry).db_engine
+  anonymous = make_client(cached_app)
+  client = make_client(cached_app)
+  first = anonymous.get(f"/incident/{watched}")
+  assert "Watched outage" in first.text
+  create_incident(cached_app, headers, scope, "Created beside")
+  client.patch_json(f"/api/incident/{other}", {"name": "Other outage, renamed"}, headers=headers, status=200)
+  client.post_json(f"/api/incident/{other}/comment", {"comment": "Elsewhere"}, headers=headers, status=200)
+  with recorded_statements(engine) as statements:
+    again = anonymous.get(f"/incident/{watched}")
+  assert statements == [] and again.body == first.body and again.headers["ETag"] == first.headers["ETag"]
+  # Its own comment (an event of its timeline) and its own change are seen at once.
+  client.post_json(
+    f"/api/incident/{watched}/comment", {"comment": "Root cause found"}, headers=headers, status=200
+  )
+  commented = anonymous.get(f"/incident/{watched}")
+  assert "Root cause found" in commented.text and commented.headers["ETag"] != first.headers["ETag"]
+  client.patch_json(
+    f"/api/incident/{watched}", {"name": "Watched outage, renamed"}, headers=headers, status=200
+  )
+  assert "Watched outage, renamed" in anonymous.get(f"/incident/{watched}").text
+  # Its scope renamed (read with it, as a whole table) renders it again too.
+  client.patch_json(f"/api/scope/{scope}", {"name": "Renamed around"}, headers=headers, status=200)
+  assert "Renamed around" in anonymous.get(f"/incident/{watched}").text
+  client.delete(f"/api/incident/{watched}", headers=headers, status=204)
+  assert anonymous.get(f"/incident/{watched}", expect_errors=True).status_int == 404
+
+
+def test_a_write_whose_rows_are_not_known_renders_every_incident_page_again(cached_app):
+  """A statement's update (no rows known to the session) and an event moved to another incident
+  (both incidents' shards) never leave an incident's page stale."""
+  from sqlalchemy import update
+
+  from prodmanager_incident.models import Incident, IncidentEvent
+
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  watched, other = incident_pages(cached_app, headers, scope)
+  anonymous = make_client(cached_app)
+  assert "Watched outage" in anonymous.get(f"/incident/{watched}").text
+  with CommandContext(cached_app.registry).session() as session:
+    session.execute(update(Incident).where(Incident.id == watched).values(name="Renamed by a statement"))
+  assert "Renamed by a statement" in anonymous.get(f"/incident/{watched}").text
+  make_client(cached_app).post_json(
+    f"/api/incident/{other}/comment", {"comment": "Posted on the wrong one"}, headers=headers, status=200
+  )
+  assert "Posted on the wrong one" not in anonymous.get(f"/incident/{watched}").text
+  assert "Posted on the wrong one" in anonymous.get(f"/incident/{other}").text
+  with CommandContext(cached_app.registry).session() as session:
+    event = session.query(IncidentEvent).filter_by(parent_id=other, content="Posted on the wrong one").one()
+    event.parent_id = watched
+  assert "Posted on the wrong one" in anonymous.get(f"/incident/{watched}").text
+  assert "Posted on the wrong one" not in anonymous.get(f"/incident/{other}").text
+
+
+@pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
+def test_the_rows_a_statement_reads_are_known_only_when_its_where_restricts_them(dialect_name):
+  from sqlalchemy import or_, select
+  from sqlalchemy.dialects import postgresql, sqlite
+  from sqlalchemy.orm import aliased, joinedload
+
+  from prodmanager.cache import compiled_rows
+  from prodmanager_incident.models import Incident, IncidentEvent
+
+  dialect = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}[dialect_name]
+
+  def rows(statement):
+    return compiled_rows(statement.compile(dialect=dialect))
+
+  by_id = select(Incident).options(joinedload(Incident.scope)).where(Incident.id == 7)
+  assert {table: bound[0] for table, bound in rows(by_id).items()} == {"incident": "incident"}
+  events = select(IncidentEvent).where(IncidentEvent.parent_id.in_([7, 8]), IncidentEvent.internal.is_(False))
+  assert rows(events)["incident_event"][0] == "incident" and rows(events)["incident_event"][2] is True
+  # Not restricted: a condition that is not a top-level AND, another column, a subquery, an alias.
+  assert rows(select(Incident).where(or_(Incident.id == 7, Incident.name == "x"))) == {}
+  assert rows(select(Incident).where(Incident.scope_id == 7)) == {}
+  newest = select(Incident.id).order_by(Incident.id.desc()).limit(1).scalar_subquery()
+  assert rows(select(Incident).where(Incident.id == 7, Incident.id != newest)) == {}
+  other = aliased(Incident)
+  assert rows(select(Incident, other).join(other, other.id != Incident.id).where(Incident.id == 7)) == {}
+  assert rows(select(Incident)) == {}

@@ -43,6 +43,8 @@ ALERTING = frozenset({IncidentSeverity.CRITICAL, IncidentSeverity.HIGH})
 
 class Incident(PAIR.columns(), Base):
   __tablename__ = "incident"
+  # Its page reads its own rows only: carried over across the writes of the others (prodmanager.cache).
+  __row_scope__ = ("incident", "id")
   __table_args__ = (
     # The default order (start of impact, newest first) and the scope/service pages' panels.
     PAIR.index("incident"),
@@ -78,6 +80,7 @@ class IncidentEvent(EventColumns, Base):
   """One event of an incident's timeline (docs/user-guide.md#the-timeline), deleted with the incident."""
 
   __tablename__ = "incident_event"
+  __row_scope__ = ("incident", "parent_id")
   __table_args__ = (
     Index("ix_incident_event_parent_date", "parent_id", "creation_date"),
     Index("ix_incident_event_creation_date", "creation_date"),  # the history feeds, newest first

@@ -41,6 +41,8 @@ PAST = (MaintenanceStatus.SUCCEED, MaintenanceStatus.FAILED, MaintenanceStatus.C
 
 class Maintenance(PAIR.columns(), Base):
   __tablename__ = "maintenance"
+  # Its page reads its own rows only: carried over across the writes of the others (prodmanager.cache).
+  __row_scope__ = ("maintenance", "id")
   __table_args__ = (
     PAIR.index("maintenance"),
     # The history feeds (newest scheduled first) and the Statuspage page's last update.
@@ -76,6 +78,7 @@ class MaintenanceEvent(EventColumns, Base):
   """One event of a maintenance's timeline; deleted with the maintenance."""
 
   __tablename__ = "maintenance_event"
+  __row_scope__ = ("maintenance", "parent_id")
   __table_args__ = (
     Index("ix_maintenance_event_parent_date", "parent_id", "creation_date"),
     Index("ix_maintenance_event_creation_date", "creation_date"),  # the history feeds, newest first
