@@ -929,9 +929,10 @@ def row_scopes() -> dict[str, tuple[str, str]]:
 
 
 def compiled_rows(compiled) -> dict[str, tuple[str, str, bool]]:
-  """Table name -> (row scope, bound parameter, whether it expands) for the tables of a compiled statement whose rows
-  it restricts to the keys of that parameter (a top-level ``column = :p`` or ``column IN (:p)``
-  of the scope's column); empty when there is none. Found once per compiled statement.
+  """Table name -> (row scope, bound parameter, whether it expands) for the tables of a compiled
+  statement whose rows it restricts to the keys of that parameter (a top-level ``column = :p`` or
+  ``column IN (:p)`` of the scope's column); empty when there is none. Found once per compiled
+  statement.
 
   Only a plain statement qualifies: one with a nested select (a subquery, a scalar one, a CTE) or
   an alias of a scoped table may read other rows of it, and reads its tables as a whole.
