@@ -199,9 +199,11 @@ def levels_key(levels: dict) -> frozenset:
   is ongoing (the levels unchanged) builds nothing again. Made once per :class:`PairLevels`."""
   key = getattr(levels, "key", None)
   if key is None:
-    key = frozenset((pair, frozenset(found)) for pair, found in levels.items())
     if isinstance(levels, PairLevels):
-      levels.key = key
+      # Its sets are frozen already (merge_pair_levels): its items are the key as they are.
+      key = levels.key = frozenset(levels.items())
+    else:
+      key = frozenset((pair, frozenset(found)) for pair, found in levels.items())
   return key
 
 

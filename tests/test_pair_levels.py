@@ -10,6 +10,7 @@ from prodmanager.status import (
   Level,
   StatusContributor,
   StatusContributors,
+  levels_key,
   merge_pair_levels,
   pair_levels,
 )
@@ -58,6 +59,9 @@ def test_a_kept_answer_is_merged_with_the_others_pair_by_pair():
   }
   assert all(isinstance(levels, frozenset) for levels in merged.values())
   assert merged[(1, 2)] is lights[(1, 2)]  # copied as it is, not rebuilt
+  # Its key (what derived data is kept by) is that of the same levels in a plain dict of sets.
+  assert levels_key(merged) == levels_key({pair: set(levels) for pair, levels in merged.items()})
+  assert levels_key(merged) is levels_key(merged)  # made once
   assert lights[(1, 1)] == {Level("ok")}  # the kept answer is never changed
   # An answer that may hold other pairs than those asked for is filtered, kept or not.
   assert merge_pair_levels([(lights, False), (incidents, False)], scope_ids={3}) == {
