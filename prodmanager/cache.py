@@ -60,7 +60,7 @@ from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, Grouping
 from sqlalchemy.sql.expression import CTE, Alias, ScalarSelect, Select, TableClause, TextClause
 
-from .db import request_connection
+from .db import Base, request_connection
 from .derived import (
   ANY_TABLE,
   EXPIRES_KEY,
@@ -914,8 +914,6 @@ def row_scopes() -> dict[str, tuple[str, str]]:
   shards rather than the table, and a write notes the shards of the rows it wrote: an incident's
   page is carried over when another incident is created (docs/performance.md). Found again when
   more classes are mapped (a plugin imported later)."""
-  from .db import Base
-
   mappers = Base.registry.mappers
   if len(mappers) != _ROW_SCOPES[0]:
     scopes = {}

@@ -21,7 +21,10 @@ from prodmanager.testing import make_app, make_client
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 APPLICATION_KEY = "0123456789abcdef0123456789abcdef01234567"
-SLOW_SECONDS = 3
+# The client's timeout in these tests, and how long the "slow" server takes past it. A busy test
+# machine (the whole suite on two cores) was seen taking more than 1 s to answer a normal request.
+TIMEOUT_SECONDS = 3
+SLOW_SECONDS = TIMEOUT_SECONDS + 3
 # Datadog monitor id -> overall state. "Warning" is not in Datadog's documented list (Warn is);
 # the integration takes it too.
 STATES = {
@@ -150,7 +153,7 @@ def datadog_settings(datadog_server) -> dict:
     "datadog.api_url": datadog_server.url,
     "datadog.site": "datadoghq.eu",
     "datadog.monitor_hostname": "app.datadoghq.eu",
-    "datadog.timeout": "1",
+    "datadog.timeout": str(TIMEOUT_SECONDS),
   }
 
 

@@ -143,12 +143,13 @@ def test_missing_keys_are_a_configuration_error_in_the_run_record(
   ("mode", "message"),
   [
     ("error", "DatadogError: Datadog answered HTTP 500: Internal Server Error"),
-    ("slow", "DatadogError: no answer from Datadog within 1 s (DD_TIMEOUT)"),
+    ("slow", "DatadogError: no answer from Datadog within {timeout} s (DD_TIMEOUT)"),
   ],
 )
 def test_a_server_error_or_no_answer_fails_the_run_and_keeps_the_statuses(
-  datadog_registry, dbsession, make, datadog_api, mode, message
+  datadog_registry, dbsession, make, datadog_api, datadog_settings, mode, message
 ):
+  message = message.format(timeout=datadog_settings["datadog.timeout"])
   datadog_api.mode = mode
   row = watched(make, "1003", status="warning")
   outcome = run_datadog(datadog_registry)
