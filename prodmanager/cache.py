@@ -744,11 +744,16 @@ def make_cache(settings) -> ResponseCache:
 UNSHOWN_TABLES = frozenset(("worker_schedule", "integration_run", TokenRecord.__tablename__))
 
 
+def _written(session) -> set[str]:
+  """The names of what the session's transaction wrote so far (tables, row shards)."""
+  return session.info.setdefault(TABLES_KEY, set())
+
+
 def _noted(session, table) -> None:
   name = getattr(table, "name", None)
   if name not in UNSHOWN_TABLES:
     session.info[WROTE_KEY] = True
-    session.info.setdefault(TABLES_KEY, set()).add(name or ANY_TABLE)
+    _written(session).add(name or ANY_TABLE)
   if name == TokenRecord.__tablename__ and not session.info.get(TOUCH_KEY):
     session.info[TOKENS_WROTE_KEY] = True
 
@@ -758,14 +763,14 @@ def _wrote(session, *_args) -> None:
   rows = (*session.new, *session.dirty, *session.deleted)
   if not rows:
     session.info[WROTE_KEY] = True
-    session.info.setdefault(TABLES_KEY, set()).add(ANY_TABLE)
+    _written(session).add(ANY_TABLE)
   for row in rows:
     mapper = getattr(row, "__mapper__", None)
     for table in _written_tables(mapper):
       _noted(session, table)
     scope = getattr(mapper, "class_", None) and getattr(mapper.class_, "__row_scope__", None)
     if scope is not None:
-      session.info.setdefault(TABLES_KEY, set()).update(_written_shards(row, *scope))
+      _written(session).update(_written_shards(row, *scope))
 
 
 def _written_shards(row, name: str, column: str) -> set[str]:
@@ -805,7 +810,7 @@ def _orm_execute(state) -> None:
     scope = row_scopes().get(getattr(table, "name", None))
     if scope is not None:
       # A statement's rows are not known: every row of the scope may have changed.
-      state.session.info.setdefault(TABLES_KEY, set()).add(row_shard(scope[0], None))
+      _written(state.session).add(row_shard(scope[0], None))
 
 
 def _after_commit(session) -> None:

@@ -139,17 +139,17 @@ def pair_levels(
   takes them reads those pairs only; the others' answers are filtered here. The answer is shared:
   read it, never change it.
   """
-  answers, restricted = [], []
+  # (answer, whether it holds the restriction's pairs only), for each contributor answering for pairs.
+  found: list[tuple[dict, bool]] = []
   unrestricted = scopes is None and services is None
   for entry in app_state(request.registry).status_contributors:
     if entry.pairs is None:
       continue
     if restricts(entry.pairs):
-      answers.append(entry.pairs(request, scopes=scopes, services=services))
-      restricted.append(True)
+      found.append((entry.pairs(request, scopes=scopes, services=services), True))
     else:
-      answers.append(entry.pairs(request))
-      restricted.append(unrestricted)
+      found.append((entry.pairs(request), unrestricted))
+  answers = [answer for answer, _only in found]
   restriction = (
     None if scopes is None else frozenset(scopes),
     None if services is None else frozenset(services),
@@ -158,7 +158,7 @@ def pair_levels(
   before = merged_before.get(restriction)
   if before is not None and len(before[0]) == len(answers) and all(map(operator.is_, before[0], answers)):
     return before[1]
-  result = merge_pair_levels(list(zip(answers, restricted, strict=True)), *restriction)
+  result = merge_pair_levels(found, *restriction)
   if len(merged_before) >= _MERGED_MAX:
     merged_before.clear()
   merged_before[restriction] = (tuple(answers), result)
@@ -174,8 +174,8 @@ def merge_pair_levels(answers: list[tuple[dict, bool]], scope_ids=None, service_
   ``service_ids`` (None: all). ``answers`` are (answer, whether it holds those pairs only).
 
   The largest answer (the status lights: every monitored pair) is copied in one piece when it is a
-  kept one (:class:`FrozenPairs`) of those pairs only, and the others (the pairs with an ongoing incident or work) are
-  added to it: after an incident is created, only those are gone through again.
+  kept one (:class:`FrozenPairs`) of those pairs only, and the others (the pairs with an ongoing
+  incident or work) are added to it: after an incident is created, only those are gone through.
   """
 
   def kept(pair) -> bool:
@@ -185,8 +185,8 @@ def merge_pair_levels(answers: list[tuple[dict, bool]], scope_ids=None, service_
   result = PairLevels()
   if ordered and type(ordered[0][0]) is FrozenPairs and ordered[0][1]:
     result.update(ordered.pop(0)[0])
-  for found, _restricted in ordered:
-    for pair, levels in found.items():
+  for answer, _only in ordered:
+    for pair, levels in answer.items():
       if kept(pair):
         before = result.get(pair)
         result[pair] = frozenset(levels) if before is None else before.union(levels)

@@ -470,12 +470,8 @@ class Statuspage:
 
   def rows_of(self, model, statement) -> list:
     """The rows of a list of incidents or maintenances, plain rows rather than ORM objects (each
-    open incident is read on every summary); unless the components were read already
-    (summary.json), only those of the rows' pairs will be."""
-    rows = self.db.execute(statement.with_only_columns(*model.__table__.columns)).all()
-    if self._groups is None:
-      self._pairs = {(row.scope_id, row.service_id) for row in rows}
-    return rows
+    open incident is read on every summary)."""
+    return self.db.execute(statement.with_only_columns(*model.__table__.columns)).all()
 
   def items_json(self, prefix: str, model, event_model, statement, item, kept_as: str | None = None) -> str:
     """The JSON array of ``item(row, events)`` for the rows of ``statement``, each object a fragment
@@ -495,8 +491,9 @@ class Statuspage:
         (model, event_model),
         lambda: self.read_items(model, event_model, statement),
       )
-      if self._groups is None:
-        self._pairs = {(row.scope_id, row.service_id) for row in rows}
+    if self._groups is None:
+      # The components were not read (not summary.json): only those of the rows' pairs will be.
+      self._pairs = {(row.scope_id, row.service_id) for row in rows}
     pieces = []
     for row in rows:
       component = self.component_map().get((row.scope_id, row.service_id))
