@@ -12,12 +12,24 @@ A fragment's render must depend on nothing but its key and the process (template
 settings): no request state (the language goes in the key), no side effect a cached copy would skip
 (an icon added to the page's sprite, :func:`prodmanager.cache.changes_at`). With templates reloaded
 on change (development), nothing is kept.
+
+Templates keep a piece with the ``{% fragment key %}...{% endfragment %}`` tag
+(:class:`FragmentExtension`): the rows of a list, whose next render after a write differs by one
+row. A row in the key stands for its values (:func:`row_values`).
 """
 
+import datetime as dt
+import enum
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
+from jinja2 import nodes
+from jinja2.ext import Extension
+from sqlalchemy import inspect
+from sqlalchemy.orm import DeclarativeBase
+
+from .derived import SNAPSHOT_KEY
 from .priority import give_way
 from .state import made_on_first_use
 
@@ -32,6 +44,7 @@ class Fragments:
   def __init__(self, budget: int = FRAGMENT_BUDGET, enabled: bool = True):
     self.budget, self.enabled, self.used = budget, enabled, 0
     self.entries: OrderedDict[Hashable, str] = OrderedDict()
+    self.sizes: dict[Hashable, int] = {}
     self.lock = threading.Lock()
     self.hits = self.misses = 0
 
@@ -39,10 +52,12 @@ class Fragments:
     """Forget every fragment (a test that counts renders starts from none)."""
     with self.lock:
       self.entries.clear()
+      self.sizes.clear()
       self.used = 0
 
-  def get(self, key: Hashable, render: Callable[[], str]) -> str:
-    """The fragment of ``key``: kept, or ``render()`` now (outside the lock) and kept."""
+  def get(self, key: Hashable, render: Callable[[], str], size: Callable = len) -> str:
+    """The fragment of ``key``: kept, or ``render()`` now (outside the lock) and kept; ``size``
+    tells what it counts against the budget (its length, for text)."""
     give_way()  # a checkpoint of the render (prodmanager.priority)
     if not self.enabled:
       return render()
@@ -54,15 +69,17 @@ class Fragments:
         return text
       self.misses += 1
     text = render()
-    if len(text) > self.budget // 4:
+    counted = size(text)
+    if counted > self.budget // 4:
       return text  # one fragment must not push out all the others
     with self.lock:
       if key not in self.entries:
         self.entries[key] = text
-        self.used += len(text)
+        self.sizes[key] = counted
+        self.used += counted
         while self.used > self.budget and self.entries:
-          _key, dropped = self.entries.popitem(last=False)
-          self.used -= len(dropped)
+          dropped, _text = self.entries.popitem(last=False)
+          self.used -= self.sizes.pop(dropped)
     return text
 
 
@@ -79,3 +96,127 @@ def fragment(request, key: Hashable, render: Callable[[], str]) -> str:
   added here. ``render`` returns str or Markup; Markup comes back as Markup.
   """
   return fragments(request.registry).get((request.lang, key), render)
+
+
+class NotKept(Exception):
+  """A key holds something whose content is not known here: the piece is rendered, not kept."""
+
+
+# Lazy loading that raises: a template cannot show such a relationship unless it was loaded.
+RAISING = ("raise", "raise_on_sql")
+# How far from the row of a key its loaded relationships are followed (row.scope.group: 2).
+ROW_DEPTH = 2
+
+
+def row_values(row, snapshot=None, depth: int = ROW_DEPTH) -> tuple:
+  """Everything a template can show of ``row``, a mapped instance: its class, its columns' values,
+  and its relationships — the loaded ones by their rows' values (``ROW_DEPTH`` deep), the others
+  by their tables' versions in ``snapshot`` (:mod:`prodmanager.derived`). A relationship loaded
+  lazily with ``raise`` counts for nothing when absent: showing it would fail.
+
+  Raises :class:`NotKept` when a version is needed and there is no snapshot. Python properties
+  are not columns: a key of a template that shows one (a property that depends on the time) holds
+  its value besides the row.
+  """
+  name, columns, table, relations = _shape(type(row))
+  loaded = row.__dict__  # the instance's state: what was loaded, by attribute
+  try:
+    values = [name, *[loaded[column] for column in columns]]
+  except KeyError:  # a deferred or expired column
+    values = [
+      name,
+      *(loaded[column] if column in loaded else _version(snapshot, table) for column in columns),
+    ]
+  for key, many, raising, target_table in relations:
+    if key in loaded:
+      target = loaded[key]
+      if depth <= 0:
+        values.append(_version(snapshot, target_table))
+      elif many:
+        values.append(tuple(row_values(member, snapshot, depth - 1) for member in target))
+      else:
+        values.append(None if target is None else row_values(target, snapshot, depth - 1))
+    elif not raising:
+      values.append(_version(snapshot, target_table))
+  return tuple(values)
+
+
+# Per mapped class: its name, column attributes, table, and relationships (key, whether a
+# collection, whether it raises when not loaded, target table); read once, a key is made per row.
+_shapes: dict[type, tuple] = {}
+
+
+def _shape(cls: type) -> tuple:
+  shape = _shapes.get(cls)
+  if shape is None:
+    mapper = inspect(cls)
+    relations = tuple(
+      (relation.key, relation.uselist, relation.lazy in RAISING, relation.mapper.local_table.name)
+      for relation in mapper.relationships
+    )
+    columns = tuple(prop.key for prop in mapper.column_attrs)
+    shape = _shapes[cls] = (cls.__qualname__, columns, mapper.local_table.name, relations)
+  return shape
+
+
+def _version(snapshot, table: str) -> tuple:
+  if snapshot is None:
+    raise NotKept(table)
+  return ("version", table, snapshot(table))
+
+
+# Values that stand for themselves in a key (hashable, compared by value).
+PLAIN = (str, int, float, bool, bytes, dt.datetime, dt.date, dt.timedelta, enum.Enum, type(None))
+
+
+def key_of(value, snapshot=None):
+  """A hashable key of ``value``: plain values as they are, rows by :func:`row_values`, lists,
+  tuples, sets and dicts by their members; anything else cannot be told apart by its content."""
+  if isinstance(value, PLAIN):
+    return value
+  if isinstance(value, DeclarativeBase):
+    return row_values(value, snapshot)
+  if isinstance(value, list | tuple):
+    if all(isinstance(member, PLAIN) for member in value):
+      return tuple(value)  # a record of values (a timeline's events): the common case
+    return tuple(key_of(member, snapshot) for member in value)
+  if isinstance(value, dict):
+    return ("dict", tuple((key_of(k, snapshot), key_of(v, snapshot)) for k, v in value.items()))
+  if isinstance(value, set | frozenset):
+    return frozenset(key_of(member, snapshot) for member in value)
+  raise TypeError(f"a fragment key cannot hold a {type(value).__name__}")
+
+
+class FragmentExtension(Extension):
+  """``{% fragment key %}...{% endfragment %}``: the body rendered once per value of ``key`` (and
+  language and site address), then kept (:func:`fragment`).
+
+  ``key`` must hold everything the body shows besides what its rows hold (:func:`row_values`): a
+  value of the page's context the body reads, a property of a row. A key of ``none`` keeps
+  nothing (the body is rendered every time): a template may keep its rows on some pages only. A
+  body with a form (its CSRF token belongs to one session) is never kept.
+  """
+
+  tags = {"fragment"}
+
+  def parse(self, parser):
+    lineno = next(parser.stream).lineno
+    key = parser.parse_expression()
+    body = parser.parse_statements(("name:endfragment",), drop_needle=True)
+    place = nodes.Const(f"{parser.name}:{lineno}")
+    call = self.call_method("_kept", [place, key, nodes.ContextReference()])
+    return nodes.CallBlock(call, [], [], body).set_lineno(lineno)
+
+  def _kept(self, place: str, key, context, caller):
+    request = context.get("request")
+    if key is None or request is None:
+      return caller()
+    try:
+      held = key_of(key, request.environ.get(SNAPSHOT_KEY))
+    except NotKept:
+      return caller()
+    # The page's template and address (a base template's tag draws its children's blocks, links
+    # are relative to the page's resource), and an operator's page may show more than a reader's.
+    where = (place, context.name, request.host_url, request.script_name, request.path)
+    where += (bool(context.get("is_logged_in")),)
+    return fragment(request, (*where, held), caller)

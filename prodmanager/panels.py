@@ -42,10 +42,15 @@ def list_panel(
   params: dict | None = None,
   extra: dict | None = None,
   limit: int = PANEL_LIMIT,
+  keep_rows: bool = False,
   **groups,
 ) -> str:
   """Render the first ``limit`` rows of ``statement`` (already ordered) and a link to the full
   filtered list.
+
+  With ``keep_rows``, each row's HTML is kept by the row's values (:mod:`prodmanager.fragments`):
+  only for a ``row_template`` that shows nothing but the row, its loaded parents and the process's
+  settings (no ``extra``, no property that time changes).
 
   ``groups`` are the panel's restriction (``scope=row``...), applied to the rows and to the link.
   Two queries (count and rows) whatever the number of rows; '' when there is no row.
@@ -67,6 +72,7 @@ def list_panel(
       "more": total - len(rows),
       "more_url": more_url,
       "row_template": row_template,
+      "keep_rows": keep_rows,
       **(extra or {}),
     },
     request=request,

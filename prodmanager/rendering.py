@@ -154,6 +154,8 @@ def includeme(config):
     "jinja2.filters",
     "fromjson = prodmanager.rendering:from_json\nicon_sprite = prodmanager.rendering:icon_sprite",
   )
+  # {% fragment key %}: pieces of a page kept by their content (prodmanager.fragments).
+  config.get_settings().setdefault("jinja2.extensions", "prodmanager.fragments.FragmentExtension")
   config.add_jinja2_renderer(".jinja2")
   # JSON without the blanks after "," and ":" (Python's default): 7 % of the bytes of every API
   # answer (the Statuspage summary of 1,000 components: 523 KB -> 486 KB), to send and to parse.

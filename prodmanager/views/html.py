@@ -187,6 +187,8 @@ class ResourceViews:
       page, state = Page([], 1, 0, 0), {"applied": {}}
       self.request.response.status = 400
     extras = self.service.aggregates(page.items)
+    list_context = self.page_values.list_values(page.items)
+    row_keys = {row.id: self.page_values.row_key(row, extras[row.id], list_context) for row in page.items}
     return self.base(
       rows=page.items,
       extras=extras,
@@ -196,7 +198,8 @@ class ResourceViews:
       filter_errors=errors,
       query=self.request.GET.get("q", ""),
       applied=state["applied"],
-      list_context=self.page_values.list_values(page.items),
+      list_context=list_context,
+      row_keys=row_keys,
     )
 
   def detail(self):

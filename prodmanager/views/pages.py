@@ -4,8 +4,8 @@ The domain service validates, writes and reads rows for every path (HTML and JSO
 pages show (durations in words, milestones, a monitor's history, the panels of a scope...) is
 computed here instead, by a :class:`PageValues` subclass handed to
 ``config.add_html_crud(name, page_values=...)``. The list template receives
-:meth:`PageValues.list_values` as ``list_context``, the detail template
-:meth:`PageValues.detail_values` as ``detail_context``.
+:meth:`PageValues.list_values` as ``list_context`` (and :meth:`PageValues.row_key` of each row as
+``row_keys``), the detail template :meth:`PageValues.detail_values` as ``detail_context``.
 """
 
 
@@ -27,3 +27,10 @@ class PageValues:
   def detail_values(self, row) -> dict:
     """Values for one row's detail page (``detail_context`` in the template)."""
     return {}
+
+  def row_key(self, row, extra, list_context: dict):
+    """What the list's ``<tr>`` of ``row`` shows, to keep it by (``{% fragment %}``,
+    :mod:`prodmanager.fragments`): the row (it stands for its values and loaded parents) and the
+    values of ``extra`` and ``list_context`` that the row's cells read; ``None`` (the default)
+    renders every row every time."""
+    return None

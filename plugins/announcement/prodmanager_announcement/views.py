@@ -83,6 +83,7 @@ def ongoing_panel(request, scope=None, service=None) -> str:
     statement=statement,
     model=Announcement,
     row_template=ROW_TEMPLATE,
+    keep_rows=True,
     list_path="/announcement",
     params={
       "start_before": (now + dt.timedelta(seconds=1)).isoformat(),

@@ -11,6 +11,10 @@ class IncidentPages(PageValues):
       "durations": {row.id: format_duration(self.request, row.duration) for row in rows if row.duration}
     }
 
+  def row_key(self, row, extra, list_context: dict):
+    # The cells: the row, its scope and service, and its duration in words (list.jinja2).
+    return (row, list_context["durations"].get(row.id, ""))
+
   def detail_values(self, row) -> dict:
     _ = self.request._
     # A milestone is reached when the incident got there with a date (skipped statuses have none).

@@ -42,6 +42,7 @@ def ongoing_panel(request, scope=None, service=None) -> str:
     row_template="prodmanager_incident:templates/panel_row.jinja2",
     list_path="/incident",
     params={"status": [status.value for status in ONGOING]},
+    keep_rows=True,
     scope=scope,
     service=service,
   )

@@ -332,3 +332,56 @@ def test_pages_and_json_answer_304_to_a_matching_etag(webapp, world, path):
   world.db.flush()
   changed = webapp.get(url, headers={"If-None-Match": etag}, status=200)
   assert changed.headers["ETag"] != etag
+
+
+def test_the_rows_of_the_list_are_kept_by_what_they_show(webapp, world, dbsession, registry):
+  # prodmanager.fragments: a render after a write reuses the rows whose values did not change, and
+  # renders again those whose incident, scope, service or duration did (or another language).
+  from prodmanager.fragments import fragments
+
+  disk = world.incident("Disk full", "active", "critical", world.paris, world.compute, start_impact_date=at(9))
+  world.incident("DNS errors", "investigating", "moderate", world.lyon, world.network, start_impact_date=at(10))
+  world.incident("Mail delayed", "resolved", "low", world.paris, world.network, start_impact_date=at(11),
+                 resolve_date=at(13))  # fmt: skip
+  kept = fragments(registry)
+  kept.clear()
+
+  def rows(**headers):
+    page = webapp.get("/incident", headers=headers)
+    return [[cell.get_text(" ", strip=True) for cell in row.select("td")] for row in page.html.select("tbody tr")]
+
+  first = rows()
+  assert [row[0] for row in first] == ["Mail delayed", "DNS errors", "Disk full"]
+  assert first[0][4:6] == ["Paris DC", "Network"] and first[0][7] == "2 h 0 min"
+  misses = kept.misses
+  disk.name, disk.status = "Disk full again", type(disk.status)("stable")
+  dbsession.flush()
+  second = rows()
+  assert second[2][0] == "Disk full again" and second[2][2] == "Stable"
+  assert second[:2] == first[:2]
+  assert kept.misses == misses + 1  # the changed row only
+  world.paris.name = "Paris DC1"
+  dbsession.flush()
+  third = rows()
+  assert [row[4] for row in third] == ["Paris DC1", "Lyon DC", "Paris DC1"]
+  assert kept.misses == misses + 3  # the two rows of Paris
+  french = rows(**{"Accept-Language": "fr"})
+  assert french[2][2] == "Stabilisé" and french[0][7] == "2 h 0 min"
+  assert kept.misses == misses + 6
+
+
+def test_the_ongoing_panel_shows_what_changed(webapp, world, dbsession):
+  disk = world.incident("Disk full", "active", "critical", world.paris, world.compute)
+  world.incident("DNS errors", "investigating", "moderate", world.lyon, world.network)
+
+  def panel():
+    page = webapp.get("/")
+    return [item.get_text(" ", strip=True) for item in page.html.select(".panel-incidents-ongoing .panel-item")]
+
+  assert any(item.startswith("Disk full Critical Active Paris DC") for item in panel())
+  disk.severity, disk.name = type(disk.severity)("low"), "Disk almost full"
+  dbsession.flush()
+  assert any(item.startswith("Disk almost full Low Active Paris DC") for item in panel())
+  world.compute.name = "Compute nodes"
+  dbsession.flush()
+  assert any("Paris DC · Compute nodes" in item for item in panel())
