@@ -339,8 +339,12 @@ def test_the_rows_of_the_list_are_kept_by_what_they_show(webapp, world, dbsessio
   # renders again those whose incident, scope, service or duration did (or another language).
   from prodmanager.fragments import fragments
 
-  disk = world.incident("Disk full", "active", "critical", world.paris, world.compute, start_impact_date=at(9))
-  world.incident("DNS errors", "investigating", "moderate", world.lyon, world.network, start_impact_date=at(10))
+  disk = world.incident(
+    "Disk full", "active", "critical", world.paris, world.compute, start_impact_date=at(9)
+  )
+  world.incident(
+    "DNS errors", "investigating", "moderate", world.lyon, world.network, start_impact_date=at(10)
+  )
   world.incident("Mail delayed", "resolved", "low", world.paris, world.network, start_impact_date=at(11),
                  resolve_date=at(13))  # fmt: skip
   kept = fragments(registry)
@@ -348,7 +352,9 @@ def test_the_rows_of_the_list_are_kept_by_what_they_show(webapp, world, dbsessio
 
   def rows(**headers):
     page = webapp.get("/incident", headers=headers)
-    return [[cell.get_text(" ", strip=True) for cell in row.select("td")] for row in page.html.select("tbody tr")]
+    return [
+      [cell.get_text(" ", strip=True) for cell in row.select("td")] for row in page.html.select("tbody tr")
+    ]
 
   first = rows()
   assert [row[0] for row in first] == ["Mail delayed", "DNS errors", "Disk full"]
@@ -376,7 +382,9 @@ def test_the_ongoing_panel_shows_what_changed(webapp, world, dbsession):
 
   def panel():
     page = webapp.get("/")
-    return [item.get_text(" ", strip=True) for item in page.html.select(".panel-incidents-ongoing .panel-item")]
+    return [
+      item.get_text(" ", strip=True) for item in page.html.select(".panel-incidents-ongoing .panel-item")
+    ]
 
   assert any(item.startswith("Disk full Critical Active Paris DC") for item in panel())
   disk.severity, disk.name = type(disk.severity)("low"), "Disk almost full"
