@@ -69,6 +69,7 @@ from .derived import (
   FileTableVersions,
   MemoryTableVersions,
   RedisTableVersions,
+  row_shard,
 )
 from .metrics import ROUTE_ENVIRON_KEY, route_template
 from .priority import giving_way, urgent
@@ -895,16 +896,8 @@ def compiled_tables(compiled) -> frozenset[str] | None:
   return tables
 
 
-# A row scope's shards: the rows of incident 7 and of incident 39 share the shard "incident#7".
-ROW_SHARDS = 32
 # A statement reading the rows of more ids than this (an IN list) reads their tables as a whole.
 MAX_SHARDS_READ = 4
-
-
-def row_shard(name: str, value) -> str:
-  """The version name of the rows of a row scope (``__row_scope__``) whose key is ``value``; None:
-  the name every write whose rows are not known replaces, which every row-scoped read names too."""
-  return f"{name}#*" if value is None else f"{name}#{value % ROW_SHARDS}"
 
 
 _ROW_SCOPES: list = [0, {}]  # [mappers counted, {table name: (row scope, column)}]

@@ -53,6 +53,27 @@ READS_KEY = "prodmanager.cache.reads"
 DERIVED_ENTRIES = 256
 
 
+# A row scope's shards (prodmanager.cache, __row_scope__): the rows of incident 7 and of incident 39
+# share the version "incident#7".
+ROW_SHARDS = 32
+
+
+def row_shard(name: str, value) -> str:
+  """The version name of the rows of a row scope (``__row_scope__``) whose key is ``value``; None:
+  the name every write whose rows are not known replaces, which every row-scoped read names too."""
+  return f"{name}#*" if value is None else f"{name}#{value % ROW_SHARDS}"
+
+
+def row_versions(model, ident: int) -> tuple[str, ...]:
+  """The version names that change when row ``ident`` of ``model`` (or a row of its scope: an
+  incident's events) is written: its shards when ``model`` declares a row scope keyed by its id,
+  else its table."""
+  scope = getattr(model, "__row_scope__", None)
+  if scope is not None and scope[1] == "id":
+    return (row_shard(scope[0], ident), row_shard(scope[0], None))
+  return (model.__tablename__,)
+
+
 def table_names(tables: Iterable) -> tuple[str, ...]:
   """Table names from names, Table objects or mapped classes."""
   names = []

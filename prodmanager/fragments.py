@@ -55,6 +55,17 @@ class Fragments:
       self.sizes.clear()
       self.used = 0
 
+  def peek(self, key: Hashable):
+    """The fragment of ``key`` when it is kept, else None (a miss is counted by :meth:`get`)."""
+    if not self.enabled:
+      return None
+    with self.lock:
+      text = self.entries.get(key)
+      if text is not None:
+        self.entries.move_to_end(key)
+        self.hits += 1
+    return text
+
   def get(self, key: Hashable, render: Callable[[], str], size: Callable = len) -> str:
     """The fragment of ``key``: kept, or ``render()`` now (outside the lock) and kept; ``size``
     tells what it counts against the budget (its length, for text)."""
@@ -220,3 +231,12 @@ class FragmentExtension(Extension):
     where = (place, context.name, request.host_url, request.script_name, request.path)
     where += (bool(context.get("is_logged_in")),)
     return fragment(request, (*where, held), caller)
+
+
+def json_size(value) -> int:
+  """About the characters of ``value`` in JSON, for the fragments' budget."""
+  if isinstance(value, dict):
+    return 2 + sum(len(str(key)) + 4 + json_size(member) for key, member in value.items())
+  if isinstance(value, list | tuple):
+    return 2 + sum(json_size(member) + 1 for member in value)
+  return len(str(value)) + 2

@@ -9,10 +9,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .db import capped_count, keep_row
+from .derived import ANY_TABLE, row_versions, table_names
 from .errors import Conflict, Message, NotAllowed, ValidationFailed, reason
 from .fields import DateTime as DateTimeField
 from .fields import Field, format_datetime, parse_datetime
@@ -114,6 +115,10 @@ class ResourceService:
   search_columns: tuple[str, ...] = ("name", "description")
   default_sort: str = "name"
   weather_field: str = "status"
+  # Whether a row's JSON object shows nothing but the row, its parents, its aggregates (and, for a
+  # timeline, its events) and the site's address (no property that time changes): the anonymous
+  # lists of the API then keep each row's object (serialized_versions).
+  keeps_serialized: bool = False
 
   def __init__(self, request):
     self.request = request
@@ -429,6 +434,24 @@ class ResourceService:
       if aggregate.link:
         links[aggregate.link] = aggregate.href(self.request, row)
     return data
+
+  def serialized_versions(self, rows) -> "list[tuple[str, ...]] | None":
+    """Per row, the names of the versions (:mod:`prodmanager.derived`) that change when what its
+    JSON object shows changes: its own rows' (:func:`~prodmanager.derived.row_versions`), its
+    parents' tables, its aggregates' tables. None when the objects are not kept: the type does
+    not say they may be (``keeps_serialized``), or an aggregate does not name its tables."""
+    if not self.keeps_serialized:
+      return None
+    shared = [ANY_TABLE, *self.serialized_tables()]
+    for aggregate in app_state(self.request.registry).aggregates.of(self.type_name):
+      if not aggregate.tables:
+        return None
+      shared.extend(table_names(aggregate.tables))
+    return [(*shared, *row_versions(self.model, row.id)) for row in rows]
+
+  def serialized_tables(self) -> tuple[str, ...]:
+    """The tables a row's object shows besides its own rows and aggregates: its parents'."""
+    return tuple(relation.mapper.local_table.name for relation in inspect(self.model).relationships)
 
   def serialize(self, row, extra: dict) -> dict:
     """The JSON object of a row (0.22 shape); ``extra`` holds its aggregates."""

@@ -1062,8 +1062,8 @@ def test_the_summary_keeps_its_maintenances_across_an_incident_and_reads_them_ag
 
 
 def incident_pages(app, headers: dict, scope: int) -> tuple[int, int]:
-  """Two incidents of ``scope`` whose ids fall in different row shards (prodmanager.cache.ROW_SHARDS)."""
-  from prodmanager.cache import ROW_SHARDS
+  """Two incidents of ``scope`` whose ids fall in different row shards (prodmanager.derived.ROW_SHARDS)."""
+  from prodmanager.derived import ROW_SHARDS
 
   client = make_client(app)
   first = client.post_json(
@@ -1138,6 +1138,64 @@ def test_a_write_whose_rows_are_not_known_renders_every_incident_page_again(cach
     event.parent_id = watched
   assert "Posted on the wrong one" in anonymous.get(f"/incident/{watched}").text
   assert "Posted on the wrong one" not in anonymous.get(f"/incident/{other}").text
+
+
+def test_the_api_list_serializes_again_only_the_incidents_a_write_changed(cached_app):
+  """The anonymous list keeps each incident's object under the versions of its rows (its shard),
+  of its parents' tables and of the events': after a write, only the changed incidents are read
+  and serialized again, and every change is in the answer."""
+  from sqlalchemy import update
+
+  from prodmanager.derived import ROW_SHARDS
+  from prodmanager.fragments import fragments
+  from prodmanager_incident.models import Incident
+
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  watched, other = incident_pages(cached_app, headers, scope)
+  anonymous, client = make_client(cached_app), make_client(cached_app)
+  kept = fragments(cached_app.registry)
+
+  def listed() -> dict:
+    return {item["id"]: item for item in anonymous.get("/api/incident?per_page=50").json["items"]}
+
+  def made(action) -> int:
+    """How many objects the next list makes after ``action`` (a write)."""
+    action()
+    misses = kept.misses
+    items = listed()
+    made.items = items
+    return kept.misses - misses
+
+  first = listed()
+  ids = sorted(first)
+  assert watched in first and other in first
+
+  def sharing(ident):  # the listed incidents whose rows share the shard of ``ident``
+    return sum(1 for listed_id in made.items if listed_id % ROW_SHARDS == ident % ROW_SHARDS)
+
+  created = made(lambda: create_incident(cached_app, headers, scope, "Created beside"))
+  new = max(made.items)
+  assert new not in ids and made.items[watched] == first[watched]
+  assert created == sharing(new)
+  comment = {"comment": "Root cause found"}
+  path = f"/api/incident/{watched}/comment"
+  assert made(lambda: client.post_json(path, comment, headers=headers, status=200)) == sharing(watched)
+  assert "Root cause found" in [event["content"] for event in made.items[watched]["events"]]
+  assert made.items[other] == first[other]
+  renamed = {"name": "Other outage, renamed", "severity": "critical"}
+  patch = lambda: client.patch_json(f"/api/incident/{other}", renamed, headers=headers, status=200)  # noqa: E731
+  assert made(patch) == sharing(other)
+  assert (made.items[other]["name"], made.items[other]["severity"]) == ("Other outage, renamed", "critical")
+
+  def statement():
+    with CommandContext(cached_app.registry).session() as session:
+      session.execute(update(Incident).where(Incident.id == watched).values(name="Renamed by a statement"))
+
+  # A statement's rows are not known: every incident is serialized again.
+  assert made(statement) == len(made.items)
+  assert made.items[watched]["name"] == "Renamed by a statement"
+  client.delete(f"/api/incident/{other}", headers=headers, status=204)
+  assert other not in listed()
 
 
 @pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])

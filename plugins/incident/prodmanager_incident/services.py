@@ -68,6 +68,7 @@ class IncidentService(TimelineService, MemberService):
   membership = PAIR
   event_model = IncidentEvent
   type_name = "incident"
+  keeps_serialized = True
   unique = ()
   search_columns = ("name", "description", "external_reference")
   default_sort = "-start_impact_date"
