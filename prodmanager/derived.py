@@ -64,14 +64,19 @@ def row_shard(name: str, value) -> str:
   return f"{name}#*" if value is None else f"{name}#{value % ROW_SHARDS}"
 
 
-def row_versions(model, ident: int) -> tuple[str, ...]:
-  """The version names that change when row ``ident`` of ``model`` (or a row of its scope: an
-  incident's events) is written: its shards when ``model`` declares a row scope keyed by its id,
-  else its table."""
+def row_versions(model, ident: int, members: tuple = ()) -> tuple[str, ...]:
+  """The version names that change when row ``ident`` of ``model``, or one of its ``members``'
+  rows (the models of the rows that belong to it: an incident's events), is written: the shards of
+  its row scope when ``model`` declares one keyed by its id (and the members belong to the same
+  scope), else the tables."""
   scope = getattr(model, "__row_scope__", None)
-  if scope is not None and scope[1] == "id":
-    return (row_shard(scope[0], ident), row_shard(scope[0], None))
-  return (model.__tablename__,)
+  sharded = scope is not None and scope[1] == "id"
+  names = [row_shard(scope[0], ident), row_shard(scope[0], None)] if sharded else [model.__tablename__]
+  for member in members:
+    member_scope = getattr(member, "__row_scope__", None)
+    if not sharded or member_scope is None or member_scope[0] != scope[0]:
+      names.append(member.__tablename__)
+  return tuple(names)
 
 
 def table_names(tables: Iterable) -> tuple[str, ...]:

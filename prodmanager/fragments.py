@@ -240,3 +240,35 @@ def json_size(value) -> int:
   if isinstance(value, list | tuple):
     return 2 + sum(json_size(member) + 1 for member in value)
   return len(str(value)) + 2
+
+
+def kept_pieces(request, where: tuple, items: list, make: Callable, size: Callable = len) -> list | None:
+  """Pieces kept under versions (:mod:`prodmanager.derived`) rather than values: per item
+  ``(ident, names)``, the piece of ``ident`` kept under the versions of ``names`` in the render's
+  snapshot (read before its transaction began: what it reads is at least as new), and ``where``
+  (what else the pieces depend on: the page, the site's address, the language). ``make(missing)``
+  receives the items not kept, reads what they need at once, and returns the function that makes
+  the piece of one ident. None without a snapshot (an operator's page, a test's connection).
+
+  The names are noted as read by the answer (as a derived value's tables): a kept piece is shown as
+  if its rows were read, and the answer is not carried over their writes.
+  """
+  environ = request.environ
+  snapshot = environ.get(SNAPSHOT_KEY)
+  if snapshot is None:
+    return None
+  reads = environ.get(READS_KEY)
+  keys = []
+  for ident, names in items:
+    if reads is not None:
+      reads.update(names)
+    keys.append((*where, request.lang, ident, tuple(snapshot(name) for name in names)))
+  kept = fragments(request.registry)
+  found = [kept.peek(key) for key in keys]
+  missing = [item for item, piece in zip(items, found, strict=True) if piece is None]
+  if missing:
+    piece_of = make(missing)
+    for index, (ident, _names) in enumerate(items):
+      if found[index] is None:
+        found[index] = kept.get(keys[index], lambda ident=ident: piece_of(ident), size=size)
+  return found

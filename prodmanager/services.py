@@ -447,11 +447,16 @@ class ResourceService:
       if not aggregate.tables:
         return None
       shared.extend(table_names(aggregate.tables))
-    return [(*shared, *row_versions(self.model, row.id)) for row in rows]
+    members = self.serialized_members()
+    return [(*shared, *row_versions(self.model, row.id, members)) for row in rows]
 
   def serialized_tables(self) -> tuple[str, ...]:
     """The tables a row's object shows besides its own rows and aggregates: its parents'."""
     return tuple(relation.mapper.local_table.name for relation in inspect(self.model).relationships)
+
+  def serialized_members(self) -> tuple:
+    """The models of the rows that belong to a row and that its object shows (a timeline's events)."""
+    return ()
 
   def serialize(self, row, extra: dict) -> dict:
     """The JSON object of a row (0.22 shape); ``extra`` holds its aggregates."""

@@ -1198,6 +1198,36 @@ def test_the_api_list_serializes_again_only_the_incidents_a_write_changed(cached
   assert other not in listed()
 
 
+def test_the_summary_serializes_again_only_the_incidents_a_write_changed(cached_app):
+  """The Statuspage summary keeps each open incident's object under the versions of its rows: a
+  comment shows at once in its updates and makes that object only (and those of its shard)."""
+  from prodmanager.derived import ROW_SHARDS
+  from prodmanager.fragments import fragments
+
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  watched, other = incident_pages(cached_app, headers, scope)
+  anonymous, client = make_client(cached_app), make_client(cached_app)
+  kept = fragments(cached_app.registry)
+
+  def incidents() -> dict:
+    body = anonymous.get("/api/v2/summary.json").json
+    return {int(item["id"].rpartition("-")[2]): item for item in body["incidents"]}
+
+  first = incidents()
+  assert {watched, other} <= set(first)
+  misses = kept.misses
+  comment = {"comment": "Root cause found"}
+  client.post_json(f"/api/incident/{watched}/comment", comment, headers=headers, status=200)
+  second = incidents()
+  assert second[watched]["incident_updates"][0]["body"] == "Root cause found"
+  assert second[other] == first[other]
+  assert kept.misses - misses == sum(1 for ident in second if ident % ROW_SHARDS == watched % ROW_SHARDS)
+  client.patch_json(f"/api/incident/{other}", {"status": "resolved"}, headers=headers, status=200)
+  assert other not in incidents()
+  client.patch_json(f"/api/incident/{watched}", {"name": "Watched, renamed"}, headers=headers, status=200)
+  assert incidents()[watched]["name"] == "Watched, renamed"
+
+
 @pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
 def test_the_rows_a_statement_reads_are_known_only_when_its_where_restricts_them(dialect_name):
   from sqlalchemy import or_, select

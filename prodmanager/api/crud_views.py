@@ -6,8 +6,8 @@ The 0.22 compat writes answer 200 with the object, and also carry the ``Location
 
 from pyramid.httpexceptions import HTTPNoContent
 
-from ..derived import READS_KEY, SNAPSHOT_KEY
-from ..fragments import fragments, json_size
+from ..derived import SNAPSHOT_KEY
+from ..fragments import json_size, kept_pieces
 from ..services import DEFAULT_PER_PAGE
 from ..urls import api_url
 from .pagination import set_pagination_headers
@@ -21,36 +21,24 @@ def serialize_rows(service, rows: list) -> list[dict]:
 
 def kept_rows(service, rows: list) -> list[dict]:
   """:func:`serialize_rows` for an anonymous list: each row's object kept under the versions of
-  what it shows (``serialized_versions``, read before the render's transaction began: what it
-  read is at least as new). The next list after a write serializes, and reads the aggregates and
-  events of, only the rows that changed. The objects are shared: the answer is rendered, never
-  modified."""
+  what it shows (``serialized_versions``, :func:`prodmanager.fragments.kept_pieces`). The next list
+  after a write reads the aggregates and events of, and serializes, only the rows that changed.
+  The objects are shared: the answer is rendered, never modified."""
   request = service.request
-  snapshot = request.environ.get(SNAPSHOT_KEY)
-  names = service.serialized_versions(rows) if snapshot is not None and rows else None
-  if names is None:
-    return serialize_rows(service, rows)
-  reads = request.environ.get(READS_KEY)
-  if reads is not None:
-    # A kept object is shown as if its rows were read: the answer is not carried over a write of them.
-    for row_names in names:
-      reads.update(row_names)
-  where = ("object", service.type_name, request.lang, request.host_url, request.script_name, request.path)
-  keys = [
-    (*where, row.id, tuple(snapshot(name) for name in row_names))
-    for row, row_names in zip(rows, names, strict=True)
-  ]
-  kept = fragments(request.registry)
-  found = [kept.peek(key) for key in keys]
-  missing = [row for row, value in zip(rows, found, strict=True) if value is None]
-  if missing:
-    extras = service.aggregates(missing)
-    for index, row in enumerate(rows):
-      if found[index] is None:
-        found[index] = kept.get(
-          keys[index], lambda row=row: service.serialize(row, extras[row.id]), size=json_size
-        )
-  return found
+  names = service.serialized_versions(rows) if rows and SNAPSHOT_KEY in request.environ else None
+  if names is not None:
+    by_id = {row.id: row for row in rows}
+
+    def make(missing: list):
+      extras = service.aggregates([by_id[ident] for ident, _names in missing])
+      return lambda ident: service.serialize(by_id[ident], extras[ident])
+
+    where = ("object", service.type_name, request.host_url, request.script_name, request.path)
+    items = [(row.id, row_names) for row, row_names in zip(rows, names, strict=True)]
+    pieces = kept_pieces(request, where, items, make, size=json_size)
+    if pieces is not None:
+      return pieces
+  return serialize_rows(service, rows)
 
 
 def list_view(context, request):

@@ -224,12 +224,8 @@ class TimelineService:
         )
     return events
 
-  def serialized_tables(self) -> tuple[str, ...]:
-    # The events: the shards of the rows' scope when the events belong to it (an incident's), else
-    # their whole table.
-    own, events = getattr(self.model, "__row_scope__", None), getattr(self.event_model, "__row_scope__", None)
-    shared = own is not None and events == (own[0], "parent_id") and own[1] == "id"
-    return (*super().serialized_tables(), *(() if shared else (self.event_model.__tablename__,)))
+  def serialized_members(self) -> tuple:
+    return (self.event_model,)
 
   def aggregates(self, rows: list) -> dict[int, dict]:
     result = super().aggregates(rows)

@@ -26,8 +26,8 @@ from sqlalchemy import and_, func, or_, select
 
 from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
-from prodmanager.derived import derived
-from prodmanager.fragments import fragment
+from prodmanager.derived import derived, row_versions
+from prodmanager.fragments import fragment, kept_pieces
 from prodmanager.status import Level, levels_key, pair_levels
 from prodmanager.timeline import EventType
 from prodmanager_incident.models import ONGOING, Incident, IncidentEvent
@@ -476,14 +476,16 @@ class Statuspage:
   def items_json(self, prefix: str, model, event_model, statement, item, kept_as: str | None = None) -> str:
     """The JSON array of ``item(row, events)`` for the rows of ``statement``, each object a fragment
     (prodmanager.fragments) kept by everything it shows: its row, its public events and its
-    component; after an incident is created, only that one is serialised.
+    component; after an incident is created, only that one is serialised. In an anonymous render,
+    the objects are kept under the versions of their rows instead (:meth:`kept_items`), and only the
+    events of those not kept are read.
 
     With ``kept_as`` (the statement's name), the rows and their events are kept while the tables of
     ``model`` and ``event_model`` are not written (prodmanager.derived): the maintenances of a
     summary are not read again after an incident is created.
     """
     if kept_as is None:
-      rows, events = self.read_items(model, event_model, statement)
+      rows, events = self.read_rows(model, statement), None
     else:
       rows, events = derived(
         self.request,
@@ -494,6 +496,11 @@ class Statuspage:
     if self._groups is None:
       # The components were not read (not summary.json): only those of the rows' pairs will be.
       self._pairs = {(row.scope_id, row.service_id) for row in rows}
+    if events is None:
+      kept = self.kept_items(prefix, model, event_model, rows, item)
+      if kept is not None:
+        return "[" + ",".join(kept) + "]"
+      events = self.events_of(event_model, [row.id for row in rows])
     pieces = []
     for row in rows:
       component = self.component_map().get((row.scope_id, row.service_id))
@@ -508,7 +515,25 @@ class Statuspage:
       pieces.append(fragment(self.request, key, lambda row=row: compact_json(item(row, events[row.id]))))
     return "[" + ",".join(pieces) + "]"
 
-  def read_items(self, model, event_model, statement) -> tuple[list, dict[int, list]]:
+  def kept_items(self, prefix: str, model, event_model, rows: list, item) -> list[str] | None:
+    """The objects of ``rows`` kept under the versions of their rows and events (their shards) and
+    by their components (prodmanager.fragments.kept_pieces): only the events of the rows not kept
+    are read. None without the render's versions."""
+    idents, by_ident = [], {}
+    for row in rows:
+      component = self.component_map().get((row.scope_id, row.service_id))
+      ident = (row.id, None if component is None else component_key(component))
+      idents.append((ident, row_versions(model, row.id, (event_model,))))
+      by_ident[ident] = row
+
+    def make(missing: list):
+      events = self.events_of(event_model, [by_ident[ident].id for ident, _names in missing])
+      return lambda ident: compact_json(item(by_ident[ident], events[by_ident[ident].id]))
+
+    where = (f"statuspage-{prefix}:kept", self.page_id, self.request.application_url)
+    return kept_pieces(self.request, where, idents, make)
+
+  def read_rows(self, model, statement) -> list:
     rows = self.rows_of(model, statement)
     if model is Maintenance:
       for row in rows:
@@ -516,6 +541,10 @@ class Statuspage:
           # Kept or not, the list changes when a scheduled one's window ends: it is overdue then,
           # and the upcoming ones leave it (upcoming_clause).
           changes_at(row.scheduled_end_date, self.request)
+    return rows
+
+  def read_items(self, model, event_model, statement) -> tuple[list, dict[int, list]]:
+    rows = self.read_rows(model, statement)
     return rows, self.events_of(event_model, [row.id for row in rows])
 
   def incidents_json(self, statement) -> str:
