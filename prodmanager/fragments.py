@@ -29,7 +29,7 @@ from jinja2.ext import Extension
 from sqlalchemy import inspect
 from sqlalchemy.orm import DeclarativeBase
 
-from .derived import SNAPSHOT_KEY
+from .derived import READS_KEY, SNAPSHOT_KEY
 from .priority import give_way
 from .state import made_on_first_use
 
