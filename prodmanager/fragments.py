@@ -55,20 +55,33 @@ class Fragments:
       self.sizes.clear()
       self.used = 0
 
-  def peek(self, key: Hashable):
-    """The fragment of ``key`` when it is kept, else None (a miss is counted by :meth:`get`)."""
+  def current(self, key: Hashable, versions: tuple):
+    """The piece kept under ``key`` if it was made under ``versions``, else None (a miss): the
+    pieces kept by version (:func:`kept_pieces`), one per key, replaced when it changes."""
     if not self.enabled:
       return None
     with self.lock:
-      text = self.entries.get(key)
-      if text is not None:
+      held = self.entries.get(key)
+      if held is not None and held[0] == versions:
         self.entries.move_to_end(key)
         self.hits += 1
-    return text
+        return held[1]
+      self.misses += 1
+    return None
 
-  def get(self, key: Hashable, render: Callable[[], str], size: Callable = len) -> str:
-    """The fragment of ``key``: kept, or ``render()`` now (outside the lock) and kept; ``size``
-    tells what it counts against the budget (its length, for text)."""
+  def replace(self, key: Hashable, versions: tuple, piece, counted: int) -> None:
+    """Keep ``piece`` under ``key``, made under ``versions``, in place of the former one."""
+    if not self.enabled:
+      return
+    with self.lock:
+      if counted <= self.budget // 4:
+        self._keep(key, (versions, piece), counted)
+      elif key in self.entries:  # one piece must not push out all the others: the former goes
+        del self.entries[key]
+        self.used -= self.sizes.pop(key)
+
+  def get(self, key: Hashable, render: Callable[[], str]) -> str:
+    """The fragment of ``key``: kept, or ``render()`` now (outside the lock) and kept."""
     give_way()  # a checkpoint of the render (prodmanager.priority)
     if not self.enabled:
       return render()
@@ -80,18 +93,24 @@ class Fragments:
         return text
       self.misses += 1
     text = render()
-    counted = size(text)
-    if counted > self.budget // 4:
+    if len(text) > self.budget // 4:
       return text  # one fragment must not push out all the others
     with self.lock:
       if key not in self.entries:
-        self.entries[key] = text
-        self.sizes[key] = counted
-        self.used += counted
-        while self.used > self.budget and self.entries:
-          dropped, _text = self.entries.popitem(last=False)
-          self.used -= self.sizes.pop(dropped)
+        self._keep(key, text, len(text))
     return text
+
+  def _keep(self, key: Hashable, value, counted: int) -> None:
+    # Under the lock.
+    if key in self.entries:
+      self.used -= self.sizes[key]
+    self.entries[key] = value
+    self.entries.move_to_end(key)
+    self.sizes[key] = counted
+    self.used += counted
+    while self.used > self.budget and self.entries:
+      dropped, _value = self.entries.popitem(last=False)
+      self.used -= self.sizes.pop(dropped)
 
 
 def fragments(registry) -> Fragments:
@@ -248,7 +267,9 @@ def kept_pieces(request, where: tuple, items: list, make: Callable, size: Callab
   snapshot (read before its transaction began: what it reads is at least as new), and ``where``
   (what else the pieces depend on: the page, the site's address, the language). ``make(missing)``
   receives the items not kept, reads what they need at once, and returns the function that makes
-  the piece of one ident. None without a snapshot (an operator's page, a test's connection).
+  the piece of one ident. None without a snapshot (an operator's page, a test's connection). One
+  piece is kept per ident, replaced when its versions change: a write replaces the version of a
+  shard of rows, and the pieces of its other rows would otherwise pile up under the old one.
 
   The names are noted as read by the answer (as a derived value's tables): a kept piece is shown as
   if its rows were read, and the answer is not carried over their writes.
@@ -258,17 +279,21 @@ def kept_pieces(request, where: tuple, items: list, make: Callable, size: Callab
   if snapshot is None:
     return None
   reads = environ.get(READS_KEY)
-  keys = []
+  kept = fragments(request.registry)
+  keys, versions, found = [], [], []
   for ident, names in items:
     if reads is not None:
       reads.update(names)
-    keys.append((*where, request.lang, ident, tuple(snapshot(name) for name in names)))
-  kept = fragments(request.registry)
-  found = [kept.peek(key) for key in keys]
+    key, made_under = (*where, request.lang, ident), tuple(snapshot(name) for name in names)
+    keys.append(key)
+    versions.append(made_under)
+    found.append(kept.current(key, made_under))
   missing = [item for item, piece in zip(items, found, strict=True) if piece is None]
   if missing:
+    give_way()  # a checkpoint of the render (prodmanager.priority)
     piece_of = make(missing)
     for index, (ident, _names) in enumerate(items):
       if found[index] is None:
-        found[index] = kept.get(keys[index], lambda ident=ident: piece_of(ident), size=size)
+        found[index] = piece = piece_of(ident)
+        kept.replace(keys[index], versions[index], piece, size(piece))
   return found

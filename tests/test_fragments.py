@@ -175,3 +175,17 @@ def test_a_row_whose_parent_is_not_loaded_is_known_by_its_table_version(world, d
   assert ("version", "incident", "v1") in row_values(row, versions.get)
   with pytest.raises(TypeError, match="cannot hold a object"):
     key_of(object())
+
+
+def test_a_piece_kept_by_version_is_replaced_when_its_versions_change():
+  kept = Fragments(budget=200)
+  assert kept.current("incident 7", ("v1",)) is None
+  kept.replace("incident 7", ("v1",), {"name": "Disk full"}, 20)
+  assert kept.current("incident 7", ("v1",)) == {"name": "Disk full"}
+  assert kept.current("incident 7", ("v2",)) is None  # written since: made again
+  kept.replace("incident 7", ("v2",), {"name": "Disk almost full"}, 30)
+  assert list(kept.entries) == ["incident 7"] and kept.used == 30  # one piece per key
+  assert kept.current("incident 7", ("v2",)) == {"name": "Disk almost full"}
+  assert (kept.hits, kept.misses) == (2, 2)
+  kept.replace("incident 7", ("v3",), "x" * 51, 51)  # more than a quarter of the budget
+  assert not kept.entries and kept.used == 0
