@@ -120,6 +120,7 @@ class FileTableVersions:
     self.map = None
     self.fallback = None
     self.lock = threading.Lock()
+    self.slots: dict[str, int] = {}
 
   def _open(self) -> None:
     with self.lock:
@@ -139,15 +140,28 @@ class FileTableVersions:
         self.fallback = MemoryTableVersions()
 
   def slot(self, name: str) -> int:
-    return (zlib.crc32(name.encode()) % self.SLOTS) * self.SLOT
+    start = self.slots.get(name)
+    if start is None:
+      # Names are few (the tables and their rows' shards): each one's slot is found once.
+      start = self.slots[name] = (zlib.crc32(name.encode()) % self.SLOTS) * self.SLOT
+    return start
 
   def snapshot(self) -> Callable[[str], str]:
     if self.map is None:
       self._open()
       if self.fallback is not None:
         return self.fallback.snapshot()
-    data = self.map[:]
-    return lambda name: data[self.slot(name) : self.slot(name) + self.SLOT].decode("ascii", "replace")
+    data, read = self.map[:], {}
+
+    def version(name: str) -> str:
+      # A render asks for the same names again and again (every row of a list asks for "*").
+      value = read.get(name)
+      if value is None:
+        start = self.slot(name)
+        value = read[name] = data[start : start + self.SLOT].decode("ascii", "replace")
+      return value
+
+    return version
 
   def bump(self, names: Iterable[str]) -> None:
     if self.map is None:
