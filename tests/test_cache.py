@@ -1228,6 +1228,31 @@ def test_the_summary_serializes_again_only_the_incidents_a_write_changed(cached_
   assert incidents()[watched]["name"] == "Watched, renamed"
 
 
+def test_a_summary_whose_incident_is_removed_while_it_is_read_reads_its_list_again(cached_app, monkeypatch):
+  """The summary reads the ids of its open incidents, then the rows not kept whole: one removed in
+  between (PostgreSQL reads each statement anew) has the list read again, whole."""
+  from prodmanager_statuspage.payload import Statuspage
+
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  watched, other = incident_pages(cached_app, headers, scope)
+  rows_of = Statuspage.rows_of
+  removed = []
+
+  def removing_one(self, model, statement):
+    rows = rows_of(self, model, statement)
+    if not removed:  # the first read of whole rows: as if the watched one had just been removed
+      removed.append(watched)
+      return [row for row in rows if row.id != watched]
+    return rows
+
+  monkeypatch.setattr(Statuspage, "rows_of", removing_one)
+  body = make_client(cached_app).get("/api/v2/summary.json").json
+  assert removed == [watched]
+  listed = {item["id"] for item in body["incidents"]}
+  assert {f"incident-{other}"} <= listed  # read again whole: the watched one is still there
+  assert f"incident-{watched}" in listed
+
+
 @pytest.mark.parametrize("dialect_name", ["sqlite", "postgresql"])
 def test_the_rows_a_statement_reads_are_known_only_when_its_where_restricts_them(dialect_name):
   from sqlalchemy import or_, select

@@ -26,7 +26,7 @@ from sqlalchemy import and_, func, or_, select
 
 from prodmanager.cache import changes_at
 from prodmanager.db import utcnow
-from prodmanager.derived import derived, row_versions
+from prodmanager.derived import SNAPSHOT_KEY, derived, row_versions
 from prodmanager.fragments import fragment, kept_pieces
 from prodmanager.status import Level, levels_key, pair_levels
 from prodmanager.timeline import EventType
@@ -485,7 +485,10 @@ class Statuspage:
     summary are not read again after an incident is created.
     """
     if kept_as is None:
-      rows, events = self.read_rows(model, statement), None
+      kept = self.kept_items(prefix, model, event_model, statement, item)
+      if kept is not None:
+        return "[" + ",".join(kept) + "]"
+      rows, events = self.read_items(model, event_model, statement)
     else:
       rows, events = derived(
         self.request,
@@ -496,11 +499,6 @@ class Statuspage:
     if self._groups is None:
       # The components were not read (not summary.json): only those of the rows' pairs will be.
       self._pairs = {(row.scope_id, row.service_id) for row in rows}
-    if events is None:
-      kept = self.kept_items(prefix, model, event_model, rows, item)
-      if kept is not None:
-        return "[" + ",".join(kept) + "]"
-      events = self.events_of(event_model, [row.id for row in rows])
     pieces = []
     for row in rows:
       component = self.component_map().get((row.scope_id, row.service_id))
@@ -515,25 +513,39 @@ class Statuspage:
       pieces.append(fragment(self.request, key, lambda row=row: compact_json(item(row, events[row.id]))))
     return "[" + ",".join(pieces) + "]"
 
-  def kept_items(self, prefix: str, model, event_model, rows: list, item) -> list[str] | None:
-    """The objects of ``rows`` kept under the versions of their rows and events (their shards) and
-    by their components (prodmanager.fragments.kept_pieces): only the events of the rows not kept
-    are read. None without the render's versions."""
-    idents, by_ident = [], {}
-    for row in rows:
-      component = self.component_map().get((row.scope_id, row.service_id))
-      ident = (row.id, None if component is None else component_key(component))
-      idents.append((ident, row_versions(model, row.id, (event_model,))))
-      by_ident[ident] = row
+  def kept_items(self, prefix: str, model, event_model, statement, item) -> list[str] | None:
+    """The objects of the rows of ``statement`` kept under the versions of their rows and events
+    (their shards) and by their components (prodmanager.fragments.kept_pieces): the list reads the
+    ids and pairs of its rows, and only the rows not kept are read whole, with their events. None
+    without the render's versions, and for maintenances (their rows say when the list changes)."""
+    if SNAPSHOT_KEY not in self.request.environ or model is Maintenance:
+      return None
+    heads = self.db.execute(statement.with_only_columns(model.id, model.scope_id, model.service_id)).all()
+    if self._groups is None:
+      # The components were not read (not summary.json): only those of the rows' pairs will be.
+      self._pairs = {(scope_id, service_id) for _ident, scope_id, service_id in heads}
+    items, ids = [], {}
+    for row_id, scope_id, service_id in heads:
+      component = self.component_map().get((scope_id, service_id))
+      ident = (row_id, None if component is None else component_key(component))
+      items.append((ident, row_versions(model, row_id, (event_model,))))
+      ids[ident] = row_id
 
     def make(missing: list):
-      events = self.events_of(event_model, [by_ident[ident].id for ident, _names in missing])
-      return lambda ident: compact_json(item(by_ident[ident], events[by_ident[ident].id]))
+      wanted = [ids[ident] for ident, _names in missing]
+      rows = {row.id: row for row in self.rows_of(model, select(model.id).where(model.id.in_(wanted)))}
+      if len(rows) < len(wanted):
+        raise Vanished  # removed since the list was read (PostgreSQL reads each statement anew)
+      events = self.events_of(event_model, wanted)
+      return lambda ident: compact_json(item(rows[ids[ident]], events[ids[ident]]))
 
     where = (f"statuspage-{prefix}:kept", self.page_id, self.request.application_url)
-    return kept_pieces(self.request, where, idents, make)
+    try:
+      return kept_pieces(self.request, where, items, make)
+    except Vanished:
+      return None
 
-  def read_rows(self, model, statement) -> list:
+  def read_items(self, model, event_model, statement) -> tuple[list, dict[int, list]]:
     rows = self.rows_of(model, statement)
     if model is Maintenance:
       for row in rows:
@@ -541,10 +553,6 @@ class Statuspage:
           # Kept or not, the list changes when a scheduled one's window ends: it is overdue then,
           # and the upcoming ones leave it (upcoming_clause).
           changes_at(row.scheduled_end_date, self.request)
-    return rows
-
-  def read_items(self, model, event_model, statement) -> tuple[list, dict[int, list]]:
-    rows = self.read_rows(model, statement)
     return rows, self.events_of(event_model, [row.id for row in rows])
 
   def incidents_json(self, statement) -> str:
@@ -603,6 +611,10 @@ class Statuspage:
     item["scheduled_for"] = iso(row.scheduled_start_date)
     item["scheduled_until"] = iso(row.scheduled_end_date)
     return item
+
+
+class Vanished(Exception):
+  """A listed row was removed before it was read whole: the list is read again, whole."""
 
 
 def component_key(component: Component) -> tuple:
