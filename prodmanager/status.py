@@ -246,23 +246,38 @@ def kept_levels(name: str, tables: tuple, contributor: Callable) -> Callable:
 def kept_pairs(name: str, tables: tuple, pairs: Callable) -> Callable:
   """``pairs``'s answers kept while ``tables`` are not written, with its restriction if it takes one."""
 
-  def frozen(found: dict) -> FrozenPairs:
-    return FrozenPairs((pair, frozenset(levels)) for pair, levels in found.items())
+  def frozen(request, found: dict, restriction: tuple) -> FrozenPairs:
+    answer = FrozenPairs((pair, frozenset(levels)) for pair, levels in found.items())
+    # The same levels as the answer before (an incident created where one of the same severity is
+    # ongoing): that very object, so that pair_levels's merge and the keys made of it still hold.
+    last = made_on_first_use(request.registry, "last_pair_answers", dict)
+    before = last.get((name, restriction))
+    if before is not None and before == answer:
+      return before
+    if len(last) >= _MERGED_MAX:
+      last.clear()
+    last[(name, restriction)] = answer
+    return answer
 
   if restricts(pairs):
 
     def kept(request, scopes=None, services=None):
+      restriction = (
+        None if scopes is None else frozenset(scopes),
+        None if services is None else frozenset(services),
+      )
       return derived(
         request,
         f"status-pairs:{name}",
         tables,
-        lambda: frozen(pairs(request, scopes=scopes, services=services)),
-        None if scopes is None else frozenset(scopes),
-        None if services is None else frozenset(services),
+        lambda: frozen(request, pairs(request, scopes=scopes, services=services), restriction),
+        *restriction,
       )
 
     return kept
-  return lambda request: derived(request, f"status-pairs:{name}", tables, lambda: frozen(pairs(request)))
+  return lambda request: derived(
+    request, f"status-pairs:{name}", tables, lambda: frozen(request, pairs(request), (None, None))
+  )
 
 
 def add_status_contributor(

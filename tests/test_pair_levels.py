@@ -10,6 +10,7 @@ from prodmanager.status import (
   Level,
   StatusContributor,
   StatusContributors,
+  kept_pairs,
   levels_key,
   merge_pair_levels,
   pair_levels,
@@ -71,3 +72,21 @@ def test_a_kept_answer_is_merged_with_the_others_pair_by_pair():
     (1, 2): {Level("alert", partial=True)}
   }
   assert merge_pair_levels([]) == {}
+
+
+def test_an_answer_with_the_same_levels_is_the_answer_before():
+  # An incident created where one of the same severity is ongoing: the contributor's new answer is
+  # the object before, so the merge and the key made of it are not made again.
+  answers = [{(1, 1): {Level("warning", detail="minor")}}]
+  kept = kept_pairs("incidents", ("incident",), lambda request: answers[-1])
+  request = request_with(kept)
+  request.environ = {}  # no versions read: the answer is computed at every call
+  first = kept(request)
+  merged = pair_levels(request)
+  answers.append({(1, 1): {Level("warning", detail="minor")}})
+  assert kept(request) is first
+  assert pair_levels(request) is merged and levels_key(pair_levels(request)) is levels_key(merged)
+  answers.append({(1, 1): {Level("alert", detail="major")}})
+  changed = kept(request)
+  assert changed is not first and changed == {(1, 1): frozenset({Level("alert", detail="major")})}
+  assert pair_levels(request) == {(1, 1): {Level("alert", detail="major")}}
