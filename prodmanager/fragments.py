@@ -29,7 +29,7 @@ from jinja2.ext import Extension
 from sqlalchemy import inspect
 from sqlalchemy.orm import DeclarativeBase
 
-from .derived import READS_KEY, SNAPSHOT_KEY
+from .derived import ANY_TABLE, READS_KEY, SNAPSHOT_KEY
 from .priority import give_way
 from .state import made_on_first_use
 
@@ -272,7 +272,8 @@ def kept_pieces(request, where: tuple, items: list, make: Callable, size: Callab
   shard of rows, and the pieces of its other rows would otherwise pile up under the old one.
 
   The names are noted as read by the answer (as a derived value's tables): a kept piece is shown as
-  if its rows were read, and the answer is not carried over their writes.
+  if its rows were read, and the answer is not carried over their writes. The version of ``*``
+  (a write whose tables are not known) is part of every piece's: the callers need not name it.
   """
   environ = request.environ
   snapshot = environ.get(SNAPSHOT_KEY)
@@ -280,11 +281,15 @@ def kept_pieces(request, where: tuple, items: list, make: Callable, size: Callab
     return None
   reads = environ.get(READS_KEY)
   kept = fragments(request.registry)
+  # Every piece holds the version that a write whose tables are not known replaces (text SQL).
+  anything = snapshot(ANY_TABLE)
+  if reads is not None:
+    reads.add(ANY_TABLE)
   keys, versions, found = [], [], []
   for ident, names in items:
     if reads is not None:
       reads.update(names)
-    key, made_under = (*where, request.lang, ident), tuple(snapshot(name) for name in names)
+    key, made_under = (*where, request.lang, ident), (anything, *(snapshot(name) for name in names))
     keys.append(key)
     versions.append(made_under)
     found.append(kept.current(key, made_under))

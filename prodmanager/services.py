@@ -13,7 +13,7 @@ from sqlalchemy import func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from .db import capped_count, keep_row
-from .derived import ANY_TABLE, row_versions, table_names
+from .derived import row_versions, table_names
 from .errors import Conflict, Message, NotAllowed, ValidationFailed, reason
 from .fields import DateTime as DateTimeField
 from .fields import Field, format_datetime, parse_datetime
@@ -442,7 +442,7 @@ class ResourceService:
     not say they may be (``keeps_serialized``), or an aggregate does not name its tables."""
     if not self.keeps_serialized:
       return None
-    shared = [ANY_TABLE, *self.serialized_tables()]
+    shared = list(self.serialized_tables())
     for aggregate in app_state(self.request.registry).aggregates.of(self.type_name):
       if not aggregate.tables:
         return None

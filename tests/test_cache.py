@@ -1228,6 +1228,24 @@ def test_the_summary_serializes_again_only_the_incidents_a_write_changed(cached_
   assert incidents()[watched]["name"] == "Watched, renamed"
 
 
+def test_a_summary_after_a_write_whose_tables_are_not_known_makes_every_incident_again(cached_app):
+  """A change announced without its tables (``ResponseCache.bump()``: a command's own SQL) replaces
+  the version every kept incident of the summary holds: none is shown as it was before it."""
+  headers, scope, _maintenance = maintenance_world(cached_app)
+  watched, _other = incident_pages(cached_app, headers, scope)
+  anonymous = make_client(cached_app)
+
+  def names() -> dict:
+    body = anonymous.get("/api/v2/summary.json").json
+    return {item["id"]: item["name"] for item in body["incidents"]}
+
+  assert names()[f"incident-{watched}"] == "Watched outage"
+  with app_state(cached_app.registry).db_engine.begin() as connection:
+    connection.execute(text("UPDATE incident SET name = 'Renamed by text' WHERE id = :id"), {"id": watched})
+  app_state(cached_app.registry).cache.bump()
+  assert names()[f"incident-{watched}"] == "Renamed by text"
+
+
 def test_a_summary_whose_incident_is_removed_while_it_is_read_reads_its_list_again(cached_app, monkeypatch):
   """The summary reads the ids of its open incidents, then the rows not kept whole: one removed in
   between (PostgreSQL reads each statement anew) has the list read again, whole."""
