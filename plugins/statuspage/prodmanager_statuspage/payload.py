@@ -496,9 +496,7 @@ class Statuspage:
         (model, event_model),
         lambda: self.read_items(model, event_model, statement),
       )
-    if self._groups is None:
-      # The components were not read (not summary.json): only those of the rows' pairs will be.
-      self._pairs = {(row.scope_id, row.service_id) for row in rows}
+    self.note_pairs(rows)
     pieces = []
     for row in rows:
       component = self.component_map().get((row.scope_id, row.service_id))
@@ -513,6 +511,11 @@ class Statuspage:
       pieces.append(fragment(self.request, key, lambda row=row: compact_json(item(row, events[row.id]))))
     return "[" + ",".join(pieces) + "]"
 
+  def note_pairs(self, rows) -> None:
+    if self._groups is None:
+      # The components were not read (not summary.json): only those of the rows' pairs will be.
+      self._pairs = {(row.scope_id, row.service_id) for row in rows}
+
   def kept_items(self, prefix: str, model, event_model, statement, item) -> list[str] | None:
     """The objects of the rows of ``statement`` kept under the versions of their rows and events
     (their shards) and by their components (prodmanager.fragments.kept_pieces): the list reads the
@@ -521,9 +524,7 @@ class Statuspage:
     if SNAPSHOT_KEY not in self.request.environ or model is Maintenance:
       return None
     heads = self.db.execute(statement.with_only_columns(model.id, model.scope_id, model.service_id)).all()
-    if self._groups is None:
-      # The components were not read (not summary.json): only those of the rows' pairs will be.
-      self._pairs = {(scope_id, service_id) for _ident, scope_id, service_id in heads}
+    self.note_pairs(heads)
     items, ids = [], {}
     for row_id, scope_id, service_id in heads:
       component = self.component_map().get((scope_id, service_id))
